@@ -1,0 +1,27 @@
+# Two entry points: `make demo` runs the embedded demo scenario end to end,
+# `make test` runs the test suite. Both create the virtual environment first.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test bench venv clean
+
+$(BIN)/baytwin: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+venv: $(BIN)/baytwin
+
+demo: venv
+	$(BIN)/baytwin demo --out runs/demo
+
+test: venv
+	$(BIN)/python -m pytest
+
+bench: venv
+	$(BIN)/python -m pytest --benchmark-only --benchmark-columns=min,mean,median,rounds tests/benchmarks
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .benchmarks
