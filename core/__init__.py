@@ -1,0 +1,1 @@
+"""The shared, mode-agnostic core: events in, state updated, actions out."""

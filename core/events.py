@@ -1,0 +1,227 @@
+"""The one event vocabulary of baytwin.
+
+Everything that is written, replayed or shown is made of these events: the
+simulation and the live site produce the *input* events (vehicles, charging
+sessions, plate reads), the rules engine answers with *output* events
+(violations and actions). Each carries a timestamp taken from an injected
+clock (seconds since the Unix epoch, UTC) and the site and bay it concerns.
+
+Events are frozen, slotted dataclasses: cheap to create in the hot path of a
+site-year simulation, hashable (so duplicates can be recognised), and
+comparable by value (so two runs with one seed can be compared event by event).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, ClassVar
+
+
+# Where a fact about a vehicle came from. Presence sources differ in what they
+# prove: a camera or bay sensor watches continuously (it will also see the car
+# leave), a charger proves presence while its cable is plugged in, a patrol
+# only proves presence at the moment it passes.
+CAMERA = "camera"
+SENSOR = "sensor"
+CHARGER = "charger"
+PATROL = "patrol"
+PERMIT = "permit"
+RFID = "rfid"
+TRUTH = "truth"
+
+CONTINUOUS_SOURCES = frozenset({CAMERA, SENSOR, TRUTH})
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Common header: when, where."""
+
+    kind: ClassVar[str] = "event"
+    ts: float
+    site: str
+    bay: str
+
+    def to_row(self) -> dict[str, Any]:
+        """A flat dict for tables; nested evidence is reduced to its kinds and times."""
+        row: dict[str, Any] = {"kind": self.kind}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "evidence":
+                value = [(e.kind, e.ts) for e in value]
+            row[f.name] = value
+        return row
+
+
+# --- vehicles -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleArrived(Event):
+    """A vehicle was first seen in the bay."""
+
+    kind: ClassVar[str] = "vehicle_arrived"
+    source: str = CAMERA
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleIdentified(Event):
+    """The vehicle in the bay was identified (or seen again by a patrol).
+
+    ``plate`` is the normalized plate as read, ``None`` for a no-read;
+    ``confidence`` is the identification's own confidence in [0, 1].
+    """
+
+    kind: ClassVar[str] = "vehicle_identified"
+    plate: str | None = None
+    confidence: float = 0.0
+    source: str = CAMERA
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleLeft(Event):
+    """The bay was seen empty after a vehicle had been in it."""
+
+    kind: ClassVar[str] = "vehicle_left"
+    source: str = CAMERA
+
+
+@dataclass(frozen=True, slots=True)
+class PlateRead(Event):
+    """One OCR result, before it becomes an identification."""
+
+    kind: ClassVar[str] = "plate_read"
+    plate: str | None = None
+    confidence: float = 0.0
+    status: str = "accepted"  # accepted | review | unreadable
+
+
+# --- charging sessions ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEvent(Event):
+    """Common fields of every charging-session event."""
+
+    kind: ClassVar[str] = "session"
+    session_id: str = ""
+    energy_kwh: float = 0.0
+    current_a: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SessionStarted(SessionEvent):
+    """Cable plugged in and the session authorized (an OCPP transaction began)."""
+
+    kind: ClassVar[str] = "session_started"
+    id_token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionActive(SessionEvent):
+    """The charger reports the session as charging.
+
+    A report with ``current_a == 0`` is a charger that still says "charging"
+    while nothing flows: policies may count that as ended after N minutes.
+    """
+
+    kind: ClassVar[str] = "session_active"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSuspended(SessionEvent):
+    """Charging paused: ``by="ev"`` (battery full, car stopped) or ``by="evse"`` (charger/load management)."""
+
+    kind: ClassVar[str] = "session_suspended"
+    by: str = "ev"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEnded(SessionEvent):
+    """The transaction stopped (usually the cable was unplugged)."""
+
+    kind: ClassVar[str] = "session_ended"
+    reason: str = "ev_disconnected"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFaulted(SessionEvent):
+    """The charger faulted during the session."""
+
+    kind: ClassVar[str] = "session_faulted"
+    fault: str = "other"
+
+
+# --- rules engine output --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ViolationOpened(Event):
+    """A rule found the visit in breach. ``evidence`` holds the events that decided it."""
+
+    kind: ClassVar[str] = "violation_opened"
+    violation_id: str = ""
+    rule: str = ""
+    plate: str | None = None
+    plate_confidence: float = 0.0
+    id_token: str | None = None
+    since: float = 0.0  # when the breach began (e.g. the end of the grace period)
+    evidence: tuple[Event, ...] = field(default=(), compare=True)
+
+
+@dataclass(frozen=True, slots=True)
+class ViolationClosed(Event):
+    """The breach ended (vehicle left, session started, charging resumed)."""
+
+    kind: ClassVar[str] = "violation_closed"
+    violation_id: str = ""
+    rule: str = ""
+    reason: str = ""
+    minutes: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ActionTaken(Event):
+    """An enforcement action: warning, idle_fee, ticket, restrict, ban or review."""
+
+    kind: ClassVar[str] = "action_taken"
+    violation_id: str = ""
+    action: str = ""
+    plate: str | None = None
+    id_token: str | None = None
+    amount: float = 0.0
+    until: float | None = None
+
+
+INPUT_EVENTS: tuple[type[Event], ...] = (
+    VehicleArrived,
+    VehicleIdentified,
+    VehicleLeft,
+    PlateRead,
+    SessionStarted,
+    SessionActive,
+    SessionSuspended,
+    SessionEnded,
+    SessionFaulted,
+)
+OUTPUT_EVENTS: tuple[type[Event], ...] = (ViolationOpened, ViolationClosed, ActionTaken)
+EVENT_TYPES: dict[str, type[Event]] = {cls.kind: cls for cls in INPUT_EVENTS + OUTPUT_EVENTS}
+
+# Canonical order of different kinds that carry the same timestamp: arrivals
+# before identifications before session changes before departures, so a batch
+# of simultaneous events means the same thing whatever order it came in.
+KIND_RANK: dict[str, int] = {cls.kind: rank for rank, cls in enumerate(INPUT_EVENTS)}
+KIND_RANK[VehicleLeft.kind] = len(INPUT_EVENTS)  # a departure is always last
+
+
+def sort_key(event: Event) -> tuple[float, int, str]:
+    """Total order used when a batch of events must be replayed in time order."""
+    return (event.ts, KIND_RANK.get(event.kind, 99), repr(event))
+
+
+def event_as_dict(event: Event) -> dict[str, Any]:
+    """JSON-ready dict (evidence expanded in full), for evidence files and logs."""
+    data = asdict(event)
+    data["kind"] = event.kind
+    if "evidence" in data:
+        data["evidence"] = [event_as_dict(e) for e in getattr(event, "evidence")]
+    return data

@@ -1,0 +1,1 @@
+"""The rules engine: a parking policy applied to the event stream of a site."""

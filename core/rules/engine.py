@@ -1,0 +1,361 @@
+"""The rules engine: a site's events in, violations and actions out.
+
+It is synchronous and deterministic. It never reads a clock of its own: time
+moves only with the events it is given and with ``advance(now)``, which the
+driver calls at ``next_due`` (SimPy schedules a timeout there; live mode an
+asyncio timer). It knows nothing of the mode it runs in.
+
+Typical use::
+
+    engine = RulesEngine(policy, site, registry)
+    outputs = engine.handle(event)        # fires timers due before the event, then applies it
+    outputs += engine.advance(now)        # fires timers due up to now
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import OrderedDict
+from datetime import datetime, timedelta
+
+from core.events import (
+    CONTINUOUS_SOURCES,
+    PATROL,
+    RFID,
+    ActionTaken,
+    Event,
+    SessionActive,
+    SessionEnded,
+    SessionEvent,
+    SessionFaulted,
+    SessionStarted,
+    SessionSuspended,
+    VehicleArrived,
+    VehicleIdentified,
+    VehicleLeft,
+    ViolationClosed,
+    ViolationOpened,
+)
+from core.registry import Registry
+from core.rules.deadlines import OVERSTAY, RULES, Standing, breach_start, overstay_since, standing
+from core.rules.ledger import OffenderLedger
+from core.rules.policy import PENALTIES, Policy
+from core.rules.visit import OpenViolation, Visit
+from core.site import SiteInfo
+
+_RECENT_EVENTS = 4096  # how many recent events are remembered to drop exact duplicates
+
+
+class RulesEngine:
+    def __init__(self, policy: Policy, site: SiteInfo, registry: Registry | None = None) -> None:
+        self.site = site
+        self.policy = policy.for_site(site.id)
+        self.registry = registry or Registry()
+        self.ledger = OffenderLedger(self.policy.escalation.window_days * 86400.0)
+        self._visits: dict[str, Visit] = {}
+        self._timers: list[tuple[float, int, str, int, str]] = []
+        self._timer_seq = 0
+        self._visit_seq = 0
+        self._violation_seq = 0
+        self._recent: OrderedDict[Event, None] = OrderedDict()
+        self.now = float("-inf")
+        self.events_processed = 0
+
+    # --- the driver's interface ---------------------------------------------------------
+
+    def handle(self, event: Event) -> list[Event]:
+        """Apply one input event; returns the violations and actions it (and due timers) caused."""
+        if event in self._recent:
+            return []
+        self._recent[event] = None
+        if len(self._recent) > _RECENT_EVENTS:
+            self._recent.popitem(last=False)
+        self.events_processed += 1
+        out = self._fire_timers(event.ts, inclusive=False)
+        self.now = max(self.now, event.ts)
+        handler = self._HANDLERS.get(type(event))
+        if handler is not None:
+            handler(self, event, out)
+        return out
+
+    def advance(self, now: float) -> list[Event]:
+        """Fire every timer due at or before ``now``."""
+        out = self._fire_timers(now, inclusive=True)
+        self.now = max(self.now, now)
+        return out
+
+    @property
+    def next_due(self) -> float | None:
+        """When ``advance`` must next be called, or None if nothing is pending."""
+        while self._timers and not self._timer_is_live(self._timers[0]):
+            heapq.heappop(self._timers)
+        return self._timers[0][0] if self._timers else None
+
+    def authorize(self, id_token: str | None, plate: str | None, now: float) -> bool:
+        """Whether a driver may start charging: false while restricted or banned."""
+        plate = plate or self.registry.plate_for_token(id_token)
+        return not (self.ledger.is_denied(plate, now) or self.ledger.is_denied(id_token, now))
+
+    def visit_in(self, bay: str) -> Visit | None:
+        return self._visits.get(bay)
+
+    # --- input handlers -----------------------------------------------------------------
+
+    def _on_arrived(self, event: VehicleArrived, out: list[Event]) -> None:
+        visit = self._visits.get(event.bay)
+        continuous = event.source in CONTINUOUS_SOURCES
+        if visit is not None and continuous and visit.continuous:
+            # The watcher missed a departure: the old visit ended when the new one began.
+            self._end_visit(visit, event.ts, "replaced", out)
+            visit = None
+        if visit is None:
+            visit = self._start_visit(event.bay, event.ts)
+        visit.arrived_at = min(visit.arrived_at, event.ts)
+        visit.continuous = visit.continuous or continuous
+        visit.sighted = visit.sighted or event.source == PATROL
+        visit.evidence.append(event)
+        self._reschedule(visit, out)
+
+    def _on_identified(self, event: VehicleIdentified, out: list[Event]) -> None:
+        visit = self._visits.get(event.bay) or self._start_visit(event.bay, event.ts)
+        visit.last_seen = max(visit.last_seen, event.ts)
+        if event.source == PATROL:
+            visit.sighted = True
+        if event.plate is not None and (visit.plate is None or event.confidence >= visit.confidence):
+            visit.plate, visit.confidence = event.plate, event.confidence
+        visit.evidence.append(event)
+        if visit.awaiting:  # a sighting confirms presence for breaches that were waiting for it
+            for rule in sorted(visit.awaiting):
+                self._try_open(visit, rule, event.ts, out)
+        self._reschedule(visit, out)
+
+    def _on_left(self, event: VehicleLeft, out: list[Event]) -> None:
+        visit = self._visits.get(event.bay)
+        if visit is not None:
+            visit.evidence.append(event)
+            self._end_visit(visit, event.ts, "vehicle_left", out)
+
+    def _on_session(self, event: SessionEvent, out: list[Event]) -> None:
+        visit = self._visits.get(event.bay)
+        if visit is None:
+            if isinstance(event, SessionEnded):
+                return  # a session end for a bay already known empty
+            visit = self._start_visit(event.bay, event.ts)
+        visit.evidence.append(event)
+        visit.last_seen = max(visit.last_seen, event.ts)
+        visit.session_id = event.session_id or visit.session_id
+        rules = self.policy.rules
+
+        if isinstance(event, SessionStarted):
+            visit.plugged = True
+            visit.had_session = True
+            visit.id_token = event.id_token or visit.id_token
+            if visit.plate is None:
+                token_plate = self.registry.plate_for_token(event.id_token)
+                if token_plate:
+                    visit.plate, visit.confidence = token_plate, 1.0
+                    visit.evidence.append(
+                        VehicleIdentified(event.ts, event.site, event.bay, token_plate, 1.0, RFID)
+                    )
+            self._close(visit, "not_charging", event.ts, "session_started", out)
+        elif isinstance(event, SessionActive):
+            visit.plugged = visit.had_session = True
+            if event.current_a > 0:
+                if visit.charging_ended_at is not None:
+                    self._close(visit, OVERSTAY, event.ts, "charging_resumed", out)
+                    visit.done.discard(OVERSTAY)
+                visit.resume_charging()
+            elif visit.ever_charged and visit.zero_current_since is None:
+                visit.zero_current_since = event.ts
+                visit.charging = False
+                after = rules.overstay.zero_current_counts_as_ended_after_min
+                if after is not None:
+                    visit.end_charging(event.ts, event.ts + after * 60.0)
+        elif isinstance(event, SessionSuspended):
+            visit.plugged = visit.had_session = True
+            visit.charging = False
+            if event.by == "ev" and rules.overstay.suspended_ev_counts_as_ended:
+                visit.end_charging(event.ts, event.ts)
+        elif isinstance(event, SessionFaulted):
+            visit.faulted = True
+            visit.charging = False
+            if rules.faults.penalise_driver:
+                visit.end_charging(event.ts, event.ts)
+            else:
+                for rule in list(visit.open):
+                    if rule != "max_stay":
+                        self._close(visit, rule, event.ts, "charger_faulted", out)
+        elif isinstance(event, SessionEnded):
+            visit.plugged = False
+            visit.charging = False
+            visit.end_charging(event.ts, event.ts)
+            if not visit.continuous and not visit.sighted:
+                # Only the cable proved presence: unplugging is the departure.
+                self._end_visit(visit, event.ts, "session_ended", out)
+                return
+        self._reschedule(visit, out)
+
+    _HANDLERS = {
+        VehicleArrived: _on_arrived,
+        VehicleIdentified: _on_identified,
+        VehicleLeft: _on_left,
+        SessionStarted: _on_session,
+        SessionActive: _on_session,
+        SessionSuspended: _on_session,
+        SessionEnded: _on_session,
+        SessionFaulted: _on_session,
+    }
+
+    # --- visits -------------------------------------------------------------------------
+
+    def _start_visit(self, bay: str, ts: float) -> Visit:
+        self._visit_seq += 1
+        visit = Visit(number=self._visit_seq, bay=bay, arrived_at=ts, last_seen=ts)
+        self._visits[bay] = visit
+        return visit
+
+    def _end_visit(self, visit: Visit, ts: float, reason: str, out: list[Event]) -> None:
+        for rule in list(visit.open):
+            self._close(visit, rule, ts, reason, out)
+        del self._visits[visit.bay]
+
+    # --- timers -------------------------------------------------------------------------
+
+    def _standing(self, visit: Visit) -> Standing:
+        return standing(self.policy, self.registry, visit)
+
+    def _reschedule(self, visit: Visit, out: list[Event]) -> None:
+        """Re-ask every rule for its deadline and keep one timer per rule."""
+        who = self._standing(visit)
+        for rule in RULES:
+            if rule in visit.open or rule in visit.done:
+                continue
+            due = breach_start(self.policy, visit, who, rule)
+            if due is None:
+                visit.scheduled.pop(rule, None)
+                visit.awaiting.discard(rule)
+                continue
+            if due <= self.now:
+                self._try_open(visit, rule, self.now, out)
+            elif visit.scheduled.get(rule) != due:
+                self._schedule(visit, rule, due)
+
+    def _schedule(self, visit: Visit, rule: str, due: float) -> None:
+        visit.scheduled[rule] = due
+        self._timer_seq += 1
+        heapq.heappush(self._timers, (due, self._timer_seq, visit.bay, visit.number, rule))
+
+    def _timer_is_live(self, timer: tuple[float, int, str, int, str]) -> bool:
+        due, _, bay, number, rule = timer
+        visit = self._visits.get(bay)
+        return visit is not None and visit.number == number and visit.scheduled.get(rule) == due
+
+    def _fire_timers(self, until: float, inclusive: bool) -> list[Event]:
+        out: list[Event] = []
+        timers = self._timers
+        while timers and (timers[0][0] <= until if inclusive else timers[0][0] < until):
+            timer = heapq.heappop(timers)
+            if not self._timer_is_live(timer):
+                continue
+            due, _, bay, _, rule = timer
+            visit = self._visits[bay]
+            del visit.scheduled[rule]
+            self.now = max(self.now, due)
+            self._try_open(visit, rule, due, out)
+        return out
+
+    # --- violations and actions -----------------------------------------------------------
+
+    def _try_open(self, visit: Visit, rule: str, at: float, out: list[Event]) -> None:
+        """Open the breach at ``at`` if it still applies, rules are active and presence is proven."""
+        who = self._standing(visit)
+        due = breach_start(self.policy, visit, who, rule)
+        if due is None or due > at or rule in visit.open or rule in visit.done:
+            visit.awaiting.discard(rule)
+            return
+        if not self._rules_active(at):
+            self._schedule(visit, rule, self._next_active(at))
+            return
+        if not (visit.presence_is_proven or visit.last_seen >= due):
+            visit.awaiting.add(rule)  # wait for the next sighting
+            return
+        visit.awaiting.discard(rule)
+        self._violation_seq += 1
+        violation_id = f"{self.site.id}/{visit.bay}/{self._violation_seq}"
+        since = overstay_since(self.policy, visit, who) if rule == OVERSTAY else due
+        visit.open[rule] = OpenViolation(violation_id, rule, at, since, visit.plate, visit.id_token)
+        visit.done.add(rule)
+        out.append(
+            ViolationOpened(
+                at, self.site.id, visit.bay, violation_id, rule, visit.plate, visit.confidence,
+                visit.id_token, since, tuple(visit.evidence),
+            )
+        )
+        self._escalate(visit, violation_id, at, out)
+
+    def _escalate(self, visit: Visit, violation_id: str, at: float, out: list[Event]) -> None:
+        key = visit.plate or visit.id_token
+        site, bay = self.site.id, visit.bay
+        if key is None:
+            out.append(ActionTaken(at, site, bay, violation_id, "review"))
+            return
+        count = self.ledger.record(key, at)
+        step = self.policy.escalation.step_for(count)
+        if step is None:
+            return
+        until = None
+        if step.action == "restrict":
+            until = at + (step.days or 1.0) * 86400.0
+            self.ledger.restrict(key, until)
+        elif step.action == "ban":
+            self.ledger.ban(key)
+        out.append(
+            ActionTaken(at, site, bay, violation_id, step.action, visit.plate, visit.id_token, step.amount, until)
+        )
+
+    def _close(self, visit: Visit, rule: str, ts: float, reason: str, out: list[Event]) -> None:
+        violation = visit.open.pop(rule, None)
+        if violation is None:
+            return
+        minutes = max(0.0, ts - violation.since) / 60.0
+        out.append(ViolationClosed(ts, self.site.id, visit.bay, violation.violation_id, rule, reason, minutes))
+        fee = self.policy.idle_fee
+        if rule == OVERSTAY and fee.enabled:
+            amount = fee.amount(minutes)
+            if amount > 0:
+                out.append(
+                    ActionTaken(
+                        ts, self.site.id, visit.bay, violation.violation_id, "idle_fee",
+                        violation.plate or visit.plate, violation.id_token or visit.id_token, amount,
+                    )
+                )
+
+    # --- active hours ---------------------------------------------------------------------
+
+    def _rules_active(self, ts: float) -> bool:
+        if not self.policy.active_hours:
+            return True
+        local = self.site.local(ts)
+        return self.policy.is_active(local.weekday(), local.hour * 60 + local.minute)
+
+    def _next_active(self, ts: float) -> float:
+        """The first moment after ``ts`` at which the rules apply (window starts within 8 days)."""
+        local = self.site.local(ts)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        best: float | None = None
+        for day in range(0, 9):
+            date = midnight + timedelta(days=day)
+            for window in self.policy.active_hours:
+                start, _ = window.minutes()
+                candidate = datetime(date.year, date.month, date.day, tzinfo=self.site.tz) + timedelta(minutes=start)
+                cts = candidate.timestamp()
+                if cts > ts and self._rules_active(cts) and (best is None or cts < best):
+                    best = cts
+            if best is not None:
+                return best
+        return ts + 7 * 86400.0
+
+
+def is_penalty(action: ActionTaken) -> bool:
+    """Whether an action costs the driver something (the measure of false penalties)."""
+    return action.action in PENALTIES and (action.action != "idle_fee" or action.amount > 0)

@@ -1,0 +1,69 @@
+"""What the rules engine believes about the vehicle currently in one bay.
+
+A visit is assembled from whatever the site reports: a camera's arrival, a
+patrol's sighting, a charger's session. Its fields are beliefs, not truth:
+``plate`` may be a misread, ``arrived_at`` may be the first patrol sighting.
+The rule deadlines are pure functions of these beliefs (see ``deadlines.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.events import Event
+
+
+@dataclass(slots=True)
+class OpenViolation:
+    violation_id: str
+    rule: str
+    opened_at: float
+    since: float
+    plate: str | None
+    id_token: str | None
+
+
+@dataclass(slots=True)
+class Visit:
+    number: int
+    bay: str
+    arrived_at: float
+    last_seen: float
+    evidence: list[Event] = field(default_factory=list)
+    continuous: bool = False  # a camera or sensor watches the bay, and will report the departure
+    sighted: bool = False  # seen at least once by a patrol (intermittent presence)
+    plugged: bool = False  # a charging session is open: the cable proves presence
+    plate: str | None = None
+    confidence: float = 0.0
+    id_token: str | None = None
+    session_id: str | None = None
+    had_session: bool = False
+    ever_charged: bool = False
+    charging: bool = False
+    charging_ended_at: float | None = None  # when charging is deemed to have ended
+    ended_known_at: float | None = None  # when that conclusion may be drawn
+    zero_current_since: float | None = None
+    faulted: bool = False
+    open: dict[str, OpenViolation] = field(default_factory=dict)
+    done: set[str] = field(default_factory=set)  # rules already breached in this visit
+    awaiting: set[str] = field(default_factory=set)  # due, waiting for a sighting to confirm presence
+    scheduled: dict[str, float] = field(default_factory=dict)  # rule -> due time of its pending timer
+
+    @property
+    def presence_is_proven(self) -> bool:
+        """True while a source that would report the departure is watching."""
+        return self.continuous or self.plugged
+
+    def end_charging(self, at: float, known_at: float) -> None:
+        if self.charging_ended_at is None or at < self.charging_ended_at:
+            self.charging_ended_at = at
+            self.ended_known_at = known_at
+        else:
+            self.ended_known_at = min(self.ended_known_at or known_at, known_at)
+
+    def resume_charging(self) -> None:
+        self.charging = True
+        self.ever_charged = True
+        self.zero_current_since = None
+        self.charging_ended_at = None
+        self.ended_known_at = None
