@@ -1,0 +1,1 @@
+"""Bundled scenario and policy files (data only)."""

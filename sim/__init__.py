@@ -1,0 +1,1 @@
+"""The twin: SimPy time and Mesa agents driving the shared core."""

@@ -1,0 +1,44 @@
+"""Runs a rules engine on SimPy time.
+
+The engine asks to be woken at ``next_due``; this bridge schedules a SimPy
+timeout there, feeds events in as the world produces them, and hands every
+output (violations, actions) to a callback. Live mode has the same bridge on
+asyncio timers.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import simpy
+
+from core.clock import OffsetClock
+from core.events import Event
+from core.rules.engine import RulesEngine
+
+
+class EngineDriver:
+    def __init__(self, env: simpy.Environment, clock: OffsetClock, engine: RulesEngine,
+                 on_output: Callable[[Event], None]) -> None:
+        self.env, self.clock, self.engine, self.on_output = env, clock, engine, on_output
+        self._armed_at = float("inf")
+
+    def feed(self, event: Event) -> None:
+        for output in self.engine.handle(event):
+            self.on_output(output)
+        self._arm()
+
+    def _arm(self) -> None:
+        due = self.engine.next_due
+        if due is None or due >= self._armed_at:
+            return
+        self._armed_at = due
+        delay = max(0.0, due - self.clock.now())
+        self.env.timeout(delay).callbacks.append(lambda _event, due=due: self._wake(due))
+
+    def _wake(self, due: float) -> None:
+        self._armed_at = float("inf")
+        # max(): the float sum epoch + sim time may land a hair before ``due``.
+        for output in self.engine.advance(max(self.clock.now(), due)):
+            self.on_output(output)
+        self._arm()

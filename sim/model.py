@@ -1,0 +1,267 @@
+"""The site twin: a Mesa model whose clock is a SimPy environment.
+
+SimPy drives time (arrivals, charging, patrols, rule timers); Mesa holds the
+driver agents, the run's single seeded random generator and the data
+collector. Two rules engines watch the same site: one is fed what the site
+*observes* (cameras, patrols, chargers), the other the ground truth; the
+difference between their verdicts is the enforcement's precision and recall.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import mesa
+import simpy
+
+from core.clock import OffsetClock
+from core.events import (
+    TRUTH,
+    ActionTaken,
+    Event,
+    VehicleArrived,
+    VehicleIdentified,
+    VehicleLeft,
+    ViolationOpened,
+)
+from core.plates import generate_plate, load_formats
+from core.registry import RegisteredVehicle, Registry
+from core.rules.engine import RulesEngine
+from core.site import Bay as CoreBay
+from core.site import SiteInfo
+from sim.agents import Driver
+from sim.chargers import EmulatedCharger
+from sim.engine_driver import EngineDriver
+from sim.identification import Identifier
+from sim.observation import make_observer
+from sim.recorder import RunRecorder
+from sim.scenario import Group, Scenario
+from sim.world import Bay, VisitRecord, World
+
+CONDITIONS = ("clear", "rain", "snow", "fog")
+
+
+class BayTwinModel(mesa.Model):
+    def __init__(self, scenario: Scenario, seed: int | None = None, days: float | None = None) -> None:
+        self.seed = scenario.seed if seed is None else seed
+        super().__init__(rng=self.seed)
+        self.scenario = scenario
+        self.policy = scenario.policy.for_site(scenario.site.id)
+        self.days = scenario.days if days is None else days
+        self.horizon_s = self.days * 86400.0
+        self.site_id = scenario.site.id
+        self.env = simpy.Environment()
+        self.site_info = SiteInfo(scenario.site.id, scenario.site.timezone)
+        start = datetime(scenario.start.year, scenario.start.month, scenario.start.day, tzinfo=self.site_info.tz)
+        self.clock = OffsetClock(start.timestamp(), lambda: self.env.now)
+        self.recorder = RunRecorder()
+
+        self.registry = Registry()
+        self._drivers_by_plate: dict[str, Driver] = {}
+        self._drivers_by_token: dict[str, Driver] = {}
+        self._idle_drivers: dict[str, list[Driver]] = {}
+        self._visit_seq = 0
+        self._blocked = 0
+        self._weather = self._draw_weather()
+
+        self.world = self._build_world()
+        self.site_info = SiteInfo(scenario.site.id, scenario.site.timezone,
+                                  tuple(CoreBay(b.id, b.ev) for b in self.world.ev_bays + self.world.general_bays))
+        self._create_population()
+        self.detection = EngineDriver(self.env, self.clock, RulesEngine(self.policy, self.site_info, self.registry),
+                                      self._on_detected)
+        self.truth = EngineDriver(self.env, self.clock, RulesEngine(self.policy, self.site_info, self.registry),
+                                  self._on_truth)
+        self.identifier = Identifier(scenario.site.identification, self.random)
+        self.observer = make_observer(self, self.identifier, self.observe)
+
+        self.datacollector = mesa.DataCollector(model_reporters={
+            "ts": lambda m: m.clock.now(),
+            "occupied_ev_bays": lambda m: m.world.occupied_ev(),
+            "charging": lambda m: sum(1 for b in m.world.ev_bays if b.charger is not None and b.charger.is_charging),
+            "ice_in_ev_bays": lambda m: sum(1 for b in m.world.ev_bays if b.occupant is not None and not b.occupant.is_ev),
+            "occupied_general_bays": lambda m: len(m.world.general_bays) - m.world.free_general,
+            "open_violations": lambda m: m.recorder.open_detected,
+            "blocked_total": lambda m: m._blocked,
+        })
+        for name, group in scenario.population.items():
+            self.env.process(self._arrivals(name, group))
+        self.env.process(self._collect())
+
+    # --- building the site ------------------------------------------------------------------
+
+    def _build_world(self) -> World:
+        site = self.scenario.site
+        ev_bays = []
+        for i in range(site.ev_bays):
+            bay = Bay(id=f"EV{i + 1:03d}", ev=True)
+            bay.charger = EmulatedCharger(self.env, self.clock, site.id, bay.id, site.chargers, self.random,
+                                          self.feed_both, self._authorize)
+            ev_bays.append(bay)
+        general = [Bay(id=f"G{i + 1:03d}", ev=False) for i in range(site.general_bays)]
+        return World(ev_bays, general)
+
+    def _create_population(self) -> None:
+        for name, group in self.scenario.population.items():
+            self._idle_drivers[name] = [self._new_driver(name, group) for _ in range(group.drivers or 0)]
+
+    def _new_driver(self, name: str, group: Group) -> Driver:
+        fmt = load_formats()[group.plate_format]
+        plate = generate_plate(fmt, self.random)
+        while plate in self._drivers_by_plate:
+            plate = generate_plate(fmt, self.random)
+        is_ev = self.random.random() < group.ev_share
+        accessible = self.random.random() < group.accessible_share
+        token = f"{name}-{len(self._drivers_by_plate) + 1}" if is_ev else None
+        driver = Driver(self, name, group, plate, is_ev, accessible, token)
+        self._drivers_by_plate[plate] = driver
+        if token:
+            self._drivers_by_token[token] = driver
+        if group.registered:
+            self.registry.add(RegisteredVehicle(plate, name, group.permit, accessible, (token,) if token else ()))
+        return driver
+
+    def _draw_weather(self) -> list[str]:
+        w = self.scenario.weather
+        weights = [w.clear, w.rain, w.snow, w.fog]
+        return [self.random.choices(CONDITIONS, weights)[0] for _ in range(int(self.days) + 2)]
+
+    def conditions(self, ts: float) -> tuple[str, ...]:
+        """Conditions a camera faces at ``ts``: the day's weather, and night by the local hour."""
+        local = self.site_info.local(ts)
+        day = min(int((ts - self.clock.epoch) // 86400), len(self._weather) - 1)
+        dark_from, dark_until = self.scenario.weather.night_hours
+        night = local.hour >= dark_from or local.hour < dark_until
+        weather = self._weather[day]
+        return tuple(c for c in (weather if weather != "clear" else "", "night" if night else "") if c)
+
+    # --- processes --------------------------------------------------------------------------
+
+    def _arrivals(self, name: str, group: Group):  # type: ignore[no-untyped-def]
+        """Poisson arrivals with a piecewise-constant rate per local hour (exact by memorylessness)."""
+        env, rng = self.env, self.random
+        weekday_total = sum(group.hourly_profile.weekday)
+        weekend_total = sum(group.hourly_profile.weekend)
+        hour_start = 0.0
+        while hour_start < self.horizon_s:
+            local = self.site_info.local(self.clock.epoch + hour_start)
+            if local.weekday() >= 5:
+                per_day, profile, total = group.arrivals_per_day.weekend, group.hourly_profile.weekend, weekend_total
+            else:
+                per_day, profile, total = group.arrivals_per_day.weekday, group.hourly_profile.weekday, weekday_total
+            rate = per_day * profile[local.hour] / total / 3600.0
+            hour_end = min(hour_start + 3600.0, self.horizon_s)
+            t = hour_start
+            while rate > 0:
+                t += rng.expovariate(rate)
+                if t >= hour_end:
+                    break
+                yield env.timeout(t - env.now)
+                self._arrive(name, group)
+            hour_start = hour_end
+            if env.now < hour_start:
+                yield env.timeout(hour_start - env.now)
+
+    def _arrive(self, name: str, group: Group) -> None:
+        idle = self._idle_drivers[name]
+        if group.drivers is None:
+            driver = self._new_driver(name, group)
+        elif idle:
+            i = int(self.random.random() * len(idle))
+            idle[i], idle[-1] = idle[-1], idle[i]
+            driver = idle.pop()
+        else:
+            self.recorder.no_driver_available += 1
+            return
+        self.env.process(driver.visit())
+
+    def driver_left(self, driver: Driver) -> None:
+        if driver.group.drivers is None:
+            del self._drivers_by_plate[driver.plate]
+            if driver.id_token:
+                del self._drivers_by_token[driver.id_token]
+            driver.remove()
+        else:
+            self._idle_drivers[driver.group_name].append(driver)
+
+    def _collect(self):  # type: ignore[no-untyped-def]
+        every = self.scenario.outputs.collect_every_min * 60.0
+        while True:
+            self.step()
+            yield self.env.timeout(every)
+
+    def step(self) -> None:
+        self.datacollector.collect(self)
+
+    def run(self, until_s: float | None = None) -> None:
+        """Run to ``until_s`` seconds of sim time (default: the scenario horizon)."""
+        self.env.run(until=self.horizon_s if until_s is None else until_s)
+
+    # --- the world's happenings ----------------------------------------------------------------
+
+    def new_visit(self, driver: Driver) -> VisitRecord:
+        self._visit_seq += 1
+        record = VisitRecord(self._visit_seq, driver.unique_id, driver.group_name, driver.is_ev, driver.plate,
+                             self.clock.now())
+        self.recorder.visits.append(record)
+        return record
+
+    def blocked(self, record: VisitRecord) -> None:
+        self._blocked += 1
+
+    def occupy(self, bay: Bay, record: VisitRecord) -> None:
+        record.bay, record.bay_kind = bay.id, "ev" if bay.ev else "general"
+        bay.occupant = record
+        bay.occupied_since = self.env.now
+        if not bay.ev:
+            return
+        ts = self.clock.now()
+        self.truth.feed(VehicleArrived(ts, self.site_id, bay.id, TRUTH))
+        self.truth.feed(VehicleIdentified(ts, self.site_id, bay.id, record.plate_true, 1.0, TRUTH))
+        self.observer.arrived(bay, record)
+
+    def vacate(self, bay: Bay, record: VisitRecord) -> None:
+        record.departure = self.clock.now()
+        session = record.session
+        if session is not None:
+            record.energy_kwh = session.energy_kwh
+            record.faulted = session.faulted
+            record.charging_stopped = session.charging_stopped_at
+        if bay.occupied_since is not None:
+            bay.occupied_seconds += self.env.now - bay.occupied_since
+        bay.occupant, bay.occupied_since = None, None
+        if bay.ev:
+            self.observer.left(bay, record)
+            self.truth.feed(VehicleLeft(record.departure, self.site_id, bay.id, TRUTH))
+        self.world.release(bay)
+
+    # --- event feeds ---------------------------------------------------------------------------
+
+    def observe(self, event: Event) -> None:
+        """What the site's systems see: recorded, and judged by the detection engine."""
+        self.recorder.observed.append(event)
+        self.detection.feed(event)
+
+    def feed_both(self, event: Event) -> None:
+        """Charger reports are both observed and true."""
+        self.observe(event)
+        self.truth.feed(event)
+
+    def _authorize(self, id_token: str | None, plate: str | None, now: float) -> bool:
+        return self.detection.engine.authorize(id_token, None, now)
+
+    def _on_detected(self, event: Event) -> None:
+        self.recorder.detected(event, self._bay_visit(event.bay))
+        if isinstance(event, ActionTaken):
+            driver = self._drivers_by_token.get(event.id_token or "") if event.action == "idle_fee" else None
+            driver = driver or self._drivers_by_plate.get(event.plate or "")
+            if driver is not None:
+                driver.notify(event)
+
+    def _on_truth(self, event: Event) -> None:
+        if isinstance(event, ViolationOpened):
+            self.recorder.true_violation(event, self._bay_visit(event.bay))
+
+    def _bay_visit(self, bay_id: str) -> VisitRecord | None:
+        bay = self.world.by_id.get(bay_id)
+        return bay.occupant if bay is not None else None

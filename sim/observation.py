@@ -1,0 +1,97 @@
+"""How the site sees its bays, by enforcement mode.
+
+* ``anpr``: a camera per bay reports arrivals and departures as they happen
+  and reads the plate (through the identification fidelity);
+* ``patrol``: an officer walks the bays every N minutes, noting plates (chalk
+  marks): presence is known only at those moments;
+* ``none``: nobody watches; only the chargers report.
+
+Each observer turns physical happenings into the events the core would get
+from the real thing. They never decide anything.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from core.events import CAMERA, PATROL, Event, PlateRead, VehicleArrived, VehicleIdentified, VehicleLeft
+from sim.identification import Identifier
+from sim.world import Bay, VisitRecord
+
+if TYPE_CHECKING:
+    from sim.model import BayTwinModel
+
+
+class Observer:
+    """Watches nothing (enforcement mode ``none``)."""
+
+    def __init__(self, model: "BayTwinModel", identifier: Identifier, emit: Callable[[Event], None]) -> None:
+        self.model, self.identifier, self.emit = model, identifier, emit
+
+    def arrived(self, bay: Bay, visit: VisitRecord) -> None:
+        pass
+
+    def left(self, bay: Bay, visit: VisitRecord) -> None:
+        pass
+
+
+class AnprCamera(Observer):
+    def arrived(self, bay: Bay, visit: VisitRecord) -> None:
+        ts = self.model.clock.now()
+        site = self.model.site_id
+        self.emit(VehicleArrived(ts, site, bay.id, CAMERA))
+        read = self.identifier.camera_read(visit.plate_true, self.model.conditions(ts))
+        status = "accepted" if self.identifier.accepted(read) else ("unreadable" if read.plate is None else "review")
+        self.emit(PlateRead(ts, site, bay.id, read.plate, round(read.confidence, 4), status))
+        plate = read.plate if status == "accepted" else None
+        visit.plate_seen, visit.read_confidence = plate, round(read.confidence, 4)
+        self.emit(VehicleIdentified(ts, site, bay.id, plate, round(read.confidence, 4) if plate else 0.0, CAMERA))
+
+    def left(self, bay: Bay, visit: VisitRecord) -> None:
+        self.emit(VehicleLeft(self.model.clock.now(), self.model.site_id, bay.id, CAMERA))
+
+
+class Patrol(Observer):
+    """An officer's round: every bay is checked in one pass."""
+
+    def __init__(self, model: "BayTwinModel", identifier: Identifier, emit: Callable[[Event], None],
+                 interval_min: float, offset_min: float) -> None:
+        super().__init__(model, identifier, emit)
+        self._last_seen: dict[str, tuple[int, str]] = {}  # bay -> (visit id, plate noted)
+        model.env.process(self._rounds(interval_min * 60.0, offset_min * 60.0))
+
+    def _rounds(self, interval: float, offset: float):  # type: ignore[no-untyped-def]
+        env = self.model.env
+        yield env.timeout(offset)
+        while True:
+            self._walk()
+            yield env.timeout(interval)
+
+    def _walk(self) -> None:
+        ts = self.model.clock.now()
+        site = self.model.site_id
+        for bay in self.model.world.ev_bays:
+            visit = bay.occupant
+            noted = self._last_seen.get(bay.id)
+            if noted is not None and (visit is None or visit.visit_id != noted[0]):
+                self.emit(VehicleLeft(ts, site, bay.id, PATROL))
+                del self._last_seen[bay.id]
+                noted = None
+            if visit is None:
+                continue
+            if noted is None:
+                read = self.identifier.patrol_read(visit.plate_true)
+                self._last_seen[bay.id] = (visit.visit_id, read.plate or "")
+                if visit.plate_seen is None:
+                    visit.plate_seen, visit.read_confidence = read.plate, read.confidence
+                self.emit(VehicleArrived(ts, site, bay.id, PATROL))
+            self.emit(VehicleIdentified(ts, site, bay.id, self._last_seen[bay.id][1] or None, 1.0, PATROL))
+
+
+def make_observer(model: "BayTwinModel", identifier: Identifier, emit: Callable[[Event], None]) -> Observer:
+    enforcement = model.scenario.site.enforcement
+    if enforcement.mode == "anpr":
+        return AnprCamera(model, identifier, emit)
+    if enforcement.mode == "patrol":
+        return Patrol(model, identifier, emit, enforcement.patrol_interval_min, enforcement.patrol_offset_min)
+    return Observer(model, identifier, emit)

@@ -1,0 +1,253 @@
+"""Scenarios as data: a site, a population of drivers, conditions and a policy.
+
+A scenario file is YAML, validated on load. Two mechanisms keep the files
+short and a family of variants readable:
+
+* ``extends: other.yaml`` starts from another scenario file (paths are relative
+  to the file that names them);
+* ``overrides: {dotted.path: value}`` sets single fields, e.g.
+  ``policy.rules.overstay.grace_min: 5`` or ``site.signage: poor``.
+
+The policy is its own file (``policy: policies/x.yaml``) so that the same
+policy can be run on many sites and, later, on the live site unchanged.
+docs/scenarios.md is the reference for every field.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from core.config import ConfigError, deep_merge, load_yaml, set_path, validate
+from core.rules.policy import Policy
+from sim.distributions import Distribution
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class Enforcement(_Strict):
+    """How the site learns who is in a bay, beyond what the chargers report."""
+
+    mode: Literal["none", "anpr", "patrol"] = "anpr"
+    patrol_interval_min: float = Field(60.0, gt=0)
+    patrol_offset_min: float = Field(0.0, ge=0)
+
+
+class ConditionRates(_Strict):
+    misread_rate: float = Field(0.0, ge=0, le=1)
+    noread_rate: float = Field(0.0, ge=0, le=1)
+
+
+class Identification(_Strict):
+    """How well vehicles are identified: exactly (``truth``) or with declared error rates."""
+
+    fidelity: Literal["truth", "error_model"] = "truth"
+    misread_rate: float = Field(0.01, ge=0, le=1)
+    noread_rate: float = Field(0.02, ge=0, le=1)
+    conditions: dict[Literal["night", "rain", "snow", "fog"], ConditionRates] = Field(default_factory=dict)
+    confidence_gate: float = Field(0.90, ge=0, le=1)
+    patrol_misread_rate: float = Field(0.002, ge=0, le=1)
+
+
+class Chargers(_Strict):
+    power_kw: float = Field(7.4, gt=0)
+    fault_rate: float = Field(0.005, ge=0, le=1)  # probability that a session faults
+    zero_current_share: float = Field(0.2, ge=0, le=1)  # EVs that report 0 A instead of SuspendedEV when full
+    plug_in_delay_min: Distribution = {"dist": "uniform", "min": 0.5, "max": 3.0}  # type: ignore[assignment]
+    voltage_v: float = Field(230.0, gt=0)
+
+
+class Site(_Strict):
+    id: str = Field(min_length=1)
+    timezone: str = "UTC"
+    ev_bays: int = Field(ge=1)
+    general_bays: int = Field(0, ge=0)
+    signage: Literal["good", "poor", "none"] = "good"
+    enforcement: Enforcement = Enforcement()
+    identification: Identification = Identification()
+    chargers: Chargers = Chargers()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{zone}'") from None
+        return zone
+
+
+class Weather(_Strict):
+    """Share of days with each condition; drawn once per day."""
+
+    clear: float = Field(1.0, ge=0)
+    rain: float = Field(0.0, ge=0)
+    snow: float = Field(0.0, ge=0)
+    fog: float = Field(0.0, ge=0)
+    night_hours: tuple[int, int] = (19, 7)  # dark from the first hour until the second (local)
+
+
+class DayCounts(_Strict):
+    weekday: float = Field(ge=0)
+    weekend: float = Field(ge=0)
+
+
+def _flat_profile() -> tuple[float, ...]:
+    return (1.0,) * 24
+
+
+class HourlyProfile(_Strict):
+    """Relative arrival intensity per local hour (24 weights each)."""
+
+    weekday: tuple[float, ...] = Field(default_factory=_flat_profile)
+    weekend: tuple[float, ...] = Field(default_factory=_flat_profile)
+
+    @field_validator("weekday", "weekend")
+    @classmethod
+    def _24_hours(cls, weights: tuple[float, ...]) -> tuple[float, ...]:
+        if len(weights) != 24:
+            raise ValueError(f"needs 24 hourly weights, got {len(weights)}")
+        if any(w < 0 for w in weights) or sum(weights) <= 0:
+            raise ValueError("weights must be >= 0 and not all zero")
+        return weights
+
+
+class Group(_Strict):
+    """A user group: who they are, when they come, how they charge and how they behave."""
+
+    drivers: int | None = Field(None, ge=1)  # None: every arrival is a new, unknown driver
+    registered: bool = True
+    permit: bool = False
+    accessible_share: float = Field(0.0, ge=0, le=1)
+    plate_format: str = "uk"
+    ev_share: float = Field(1.0, ge=0, le=1)
+    arrivals_per_day: DayCounts
+    hourly_profile: HourlyProfile = HourlyProfile()
+    stay_h: Distribution
+    energy_need_kwh: Distribution = {"dist": "lognormal", "median": 10.0, "sigma": 0.7, "low": 0.5}  # type: ignore[assignment]
+    battery_kwh: Distribution = {"dist": "choice", "values": [40, 60, 77, 82]}  # type: ignore[assignment]
+    vehicle_max_kw: Distribution = {"dist": "choice", "values": [7.4, 11.0]}  # type: ignore[assignment]
+    target_soc: float = Field(0.9, gt=0, le=1)
+    compliance: float = Field(0.7, ge=0, le=1)
+    fee_response: float = Field(0.8, ge=0, le=1)
+    notification_response: float = Field(0.6, ge=0, le=1)
+    ice_in_ev_bay: float = Field(0.3, ge=0, le=1)
+    return_delay_min: Distribution = {"dist": "lognormal", "median": 12.0, "sigma": 0.6}  # type: ignore[assignment]
+
+
+class Behaviour(_Strict):
+    """How the population as a whole responds to signs and penalties."""
+
+    signage_awareness: dict[Literal["good", "poor", "none"], float] = Field(
+        default_factory=lambda: {"good": 0.95, "poor": 0.6, "none": 0.3}
+    )
+    deterrence_per_penalty: float = Field(0.15, ge=0, le=1)
+
+
+class Outputs(_Strict):
+    collect_every_min: float = Field(60.0, gt=0)
+
+
+class Scenario(_Strict):
+    name: str = Field(min_length=1)
+    description: str = ""
+    start: date = date(2024, 1, 1)
+    days: float = Field(28.0, gt=0)
+    seed: int = 1
+    site: Site
+    weather: Weather = Weather()
+    behaviour: Behaviour = Behaviour()
+    population: dict[str, Group] = Field(min_length=1)
+    policy: Policy = Policy()
+    outputs: Outputs = Outputs()
+
+    @model_validator(mode="after")
+    def _known_formats(self) -> "Scenario":
+        from core.plates import load_formats
+
+        formats = load_formats()
+        for name, group in self.population.items():
+            if group.plate_format not in formats:
+                raise ValueError(
+                    f"@population.{name}.plate_format@ unknown plate format '{group.plate_format}'"
+                    f" (known: {', '.join(sorted(formats))})"
+                )
+        return self
+
+
+# --- loading ----------------------------------------------------------------------------
+
+
+def resolve_scenario_path(name_or_path: str | Path) -> Path:
+    """A path as given, or the name of a bundled scenario (``workplace-garage/baseline``)."""
+    path = Path(name_or_path)
+    if path.exists():
+        return path
+    for candidate in (SCENARIO_DIR / f"{name_or_path}.yaml", SCENARIO_DIR / str(name_or_path)):
+        if candidate.is_file():
+            return candidate
+    baseline = SCENARIO_DIR / str(name_or_path) / "baseline.yaml"
+    if baseline.is_file():
+        return baseline
+    raise ConfigError(path, "", "file not found (neither a path nor a bundled scenario name)")
+
+
+def load_raw(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The scenario document with ``extends`` followed, ``policy`` inlined and ``overrides`` applied."""
+    path = path.resolve()
+    if path in _seen:
+        raise ConfigError(path, "extends", "circular extends")
+    data = load_yaml(path)
+    base: dict[str, Any] = {}
+    if "extends" in data:
+        parent = data.pop("extends")
+        if not isinstance(parent, str):
+            raise ConfigError(path, "extends", "must be a file path")
+        base = load_raw(path.parent / parent, _seen + (path,))
+    overrides = data.pop("overrides", {}) or {}
+    if not isinstance(overrides, dict):
+        raise ConfigError(path, "overrides", "must be a mapping of dotted.path: value")
+    policy = data.get("policy")
+    if isinstance(policy, str):
+        policy_path = path.parent / policy
+        data["policy"] = load_yaml(policy_path)
+        data["policy_file"] = display_path(policy_path)
+    if "policy" in data:
+        base.pop("policy", None)  # a variant naming its own policy replaces the parent's whole
+        base.pop("policy_file", None)
+    merged = deep_merge(base, data)
+    for dotted, value in overrides.items():
+        set_path(merged, str(dotted), value, path)
+    return merged
+
+
+def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Load, merge and validate a scenario; every problem is a ConfigError naming the file."""
+    path = resolve_scenario_path(name_or_path)
+    raw = load_raw(path)
+    for dotted, value in (overrides or {}).items():
+        set_path(raw, dotted, value, path)
+    policy_file = raw.pop("policy_file", None)
+    if isinstance(raw.get("policy"), dict) and policy_file:
+        try:
+            validate(Policy, raw["policy"], policy_file)
+        except ConfigError as err:
+            raise ConfigError(err.source, err.field, err.problem + f" (policy of {display_path(path)})") from None
+    return validate(Scenario, raw, display_path(path))
+
+
+def display_path(path: Path) -> str:
+    """A path as a user would type it: relative to the working directory where possible."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
