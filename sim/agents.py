@@ -8,6 +8,8 @@ makes it worth moving the car.
 
 from __future__ import annotations
 
+import random
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import mesa
@@ -21,9 +23,45 @@ from sim.scenario import Group
 from sim.world import Bay, VisitRecord
 
 if TYPE_CHECKING:
+    from sim.distributions import Distribution
     from sim.model import BayTwinModel
 
 _DENIED_LEAVE_S = 5 * 60.0  # a driver refused at the charger leaves after a few minutes
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """One visit's intentions, drawn up front in a fixed number of draws.
+
+    Drawing them all at once from the visit stream keeps runs of one seed
+    aligned across policies: the same driver wants the same stay, the same
+    energy and has the same temper, whatever the policy then makes of it.
+    """
+
+    stay_s: float
+    energy_need_kwh: float
+    plug_delay_s: float
+    return_delay_s: float
+    notified_return_delay_s: float
+    limit_margin_s: float
+    u_comply: float
+    u_fee: float
+    u_notify: float
+    u_tempted: float
+    u_ice: float
+
+    @classmethod
+    def draw(cls, group: Group, plug_delay: "Distribution", rng: random.Random) -> "Intent":
+        return cls(
+            stay_s=group.stay_h.sample(rng) * 3600.0,
+            energy_need_kwh=group.energy_need_kwh.sample(rng),
+            plug_delay_s=plug_delay.sample(rng) * 60.0,
+            return_delay_s=group.return_delay_min.sample(rng) * 60.0,
+            notified_return_delay_s=group.return_delay_min.sample(rng) * 60.0,
+            limit_margin_s=rng.uniform(2.0, 15.0) * 60.0,
+            u_comply=rng.random(), u_fee=rng.random(), u_notify=rng.random(),
+            u_tempted=rng.random(), u_ice=rng.random(),
+        )
 
 
 class Driver(mesa.Agent):
@@ -32,7 +70,7 @@ class Driver(mesa.Agent):
     def __init__(self, model: "BayTwinModel", group_name: str, group: Group, plate: str,
                  is_ev: bool, accessible: bool, id_token: str | None) -> None:
         super().__init__(model)
-        rng = model.random
+        rng = model.streams.population
         self.group_name, self.group, self.plate = group_name, group, plate
         self.is_ev, self.accessible, self.id_token = is_ev, accessible, id_token
         self.battery_kwh = group.battery_kwh.sample(rng)
@@ -40,6 +78,7 @@ class Driver(mesa.Agent):
         self.penalties = 0
         self.visits = 0
         self.current: VisitRecord | None = None
+        self.intent: Intent | None = None
         self._depart_at = float("inf")
         self._process: simpy.Process | None = None
 
@@ -59,8 +98,8 @@ class Driver(mesa.Agent):
         if visit is None or visit.bay != action.bay or action.action == "idle_fee":
             return
         visit.notified = True
-        if self.model.random.random() < self.group.notification_response:
-            self.leave_at(self.model.env.now + self._return_delay_s())
+        if self.intent is not None and self.intent.u_notify < self.group.notification_response:
+            self.leave_at(self.model.env.now + self.intent.notified_return_delay_s)
 
     def leave_at(self, sim_time: float) -> None:
         """Bring the departure forward (never later than planned)."""
@@ -71,14 +110,12 @@ class Driver(mesa.Agent):
         if process is not None and process.is_alive and process is not self.model.env.active_process:
             process.interrupt("plan changed")
 
-    def _return_delay_s(self) -> float:
-        return self.group.return_delay_min.sample(self.model.random) * 60.0
-
     # --- the visit ------------------------------------------------------------------------
 
     def visit(self):  # type: ignore[no-untyped-def]
-        model, env, rng = self.model, self.model.env, self.model.random
+        model, env = self.model, self.model.env
         self._process = env.active_process
+        intent = self.intent = Intent.draw(self.group, model.scenario.site.chargers.plug_in_delay_min, model.streams.intent)
         record = model.new_visit(self)
         self.current, self.visits = record, self.visits + 1
         bay = self._choose_bay()
@@ -88,16 +125,15 @@ class Driver(mesa.Agent):
             return
         model.occupy(bay, record)
         policy = model.policy
-        self._depart_at = env.now + self.group.stay_h.sample(rng) * 3600.0
-        complies = rng.random() < self.compliance()
+        self._depart_at = env.now + intent.stay_s
+        complies = intent.u_comply < self.compliance()
         limit = policy.rules.max_stay.limit_for(self.group_name) if policy.rules.max_stay.enabled else None
         if bay.ev and complies and limit is not None and not self.accessible:
-            margin = rng.uniform(2.0, 15.0) * 60.0
-            self.leave_at(env.now + max(60.0, limit * 60.0 - margin))
+            self.leave_at(env.now + max(60.0, limit * 60.0 - intent.limit_margin_s))
 
         plugged = False
         if bay.ev and self.is_ev and bay.charger is not None:
-            yield env.timeout(model.scenario.site.chargers.plug_in_delay_min.sample(rng) * 60.0)
+            yield env.timeout(intent.plug_delay_s)
             if env.now < self._depart_at:
                 plugged = self._plug_in(bay, record, complies)
 
@@ -109,22 +145,23 @@ class Driver(mesa.Agent):
         self._finish()
 
     def _choose_bay(self) -> Bay | None:
-        world, rng = self.model.world, self.model.random
+        world, rng, intent = self.model.world, self.model.streams.world, self.intent
+        assert intent is not None
         if self.is_ev:
             return world.take(True, rng) or world.take(False, rng)
         # An ICE driver uses a general bay unless tempted into a free EV bay.
-        tempted = rng.random() < self.group.ice_in_ev_bay * (1.0 - self.compliance())
+        tempted = intent.u_tempted < self.group.ice_in_ev_bay * (1.0 - self.compliance())
         if tempted or world.free_general == 0:
-            if tempted or rng.random() < self.group.ice_in_ev_bay:
+            if tempted or intent.u_ice < self.group.ice_in_ev_bay:
                 bay = world.take(True, rng)
                 if bay is not None:
                     return bay
         return world.take(False, rng)
 
     def _plug_in(self, bay: Bay, record: VisitRecord, complies: bool) -> bool:
-        model, rng = self.model, self.model.random
-        assert bay.charger is not None
-        need = self.group.energy_need_kwh.sample(rng)
+        model, intent = self.model, self.intent
+        assert bay.charger is not None and intent is not None
+        need = intent.energy_need_kwh
         target = self.group.target_soc
         soc = max(0.05, target - need / self.battery_kwh)
         vehicle = PluggedVehicle(self.id_token, self.plate, ChargeCurve(self.battery_kwh, self.max_kw), soc, target)
@@ -137,8 +174,8 @@ class Driver(mesa.Agent):
         record.session = outcome
         policy = model.policy
         moves_for_rule = complies and policy.rules.overstay.enabled
-        moves_for_fee = policy.idle_fee.enabled and policy.idle_fee.per_min > 0 and rng.random() < self.group.fee_response
-        delay = self._return_delay_s()
+        moves_for_fee = policy.idle_fee.enabled and policy.idle_fee.per_min > 0 and intent.u_fee < self.group.fee_response
+        delay = intent.return_delay_s
         if moves_for_rule and not moves_for_fee:
             # Someone who means to respect the grace period comes back within it.
             delay = min(delay, 0.8 * policy.rules.overstay.grace_min * 60.0)
@@ -162,6 +199,7 @@ class Driver(mesa.Agent):
 
     def _finish(self) -> None:
         self.current = None
+        self.intent = None
         self._depart_at = float("inf")
         self._process = None
         self.model.driver_left(self)

@@ -35,6 +35,7 @@ from sim.engine_driver import EngineDriver
 from sim.identification import Identifier
 from sim.observation import make_observer
 from sim.recorder import RunRecorder
+from sim.streams import RandomStreams
 from sim.scenario import Group, Scenario
 from sim.world import Bay, VisitRecord, World
 
@@ -45,6 +46,7 @@ class BayTwinModel(mesa.Model):
     def __init__(self, scenario: Scenario, seed: int | None = None, days: float | None = None) -> None:
         self.seed = scenario.seed if seed is None else seed
         super().__init__(rng=self.seed)
+        self.streams = RandomStreams(self.seed)
         self.scenario = scenario
         self.policy = scenario.policy.for_site(scenario.site.id)
         self.days = scenario.days if days is None else days
@@ -72,7 +74,7 @@ class BayTwinModel(mesa.Model):
                                       self._on_detected)
         self.truth = EngineDriver(self.env, self.clock, RulesEngine(self.policy, self.site_info, self.registry),
                                   self._on_truth)
-        self.identifier = Identifier(scenario.site.identification, self.random)
+        self.identifier = Identifier(scenario.site.identification, self.streams.identification)
         self.observer = make_observer(self, self.identifier, self.observe)
 
         self.datacollector = mesa.DataCollector(model_reporters={
@@ -95,7 +97,7 @@ class BayTwinModel(mesa.Model):
         ev_bays = []
         for i in range(site.ev_bays):
             bay = Bay(id=f"EV{i + 1:03d}", ev=True)
-            bay.charger = EmulatedCharger(self.env, self.clock, site.id, bay.id, site.chargers, self.random,
+            bay.charger = EmulatedCharger(self.env, self.clock, site.id, bay.id, site.chargers, self.streams.chargers,
                                           self.feed_both, self._authorize)
             ev_bays.append(bay)
         general = [Bay(id=f"G{i + 1:03d}", ev=False) for i in range(site.general_bays)]
@@ -107,11 +109,12 @@ class BayTwinModel(mesa.Model):
 
     def _new_driver(self, name: str, group: Group) -> Driver:
         fmt = load_formats()[group.plate_format]
-        plate = generate_plate(fmt, self.random)
+        rng = self.streams.population
+        plate = generate_plate(fmt, rng)
         while plate in self._drivers_by_plate:
-            plate = generate_plate(fmt, self.random)
-        is_ev = self.random.random() < group.ev_share
-        accessible = self.random.random() < group.accessible_share
+            plate = generate_plate(fmt, rng)
+        is_ev = rng.random() < group.ev_share
+        accessible = rng.random() < group.accessible_share
         token = f"{name}-{len(self._drivers_by_plate) + 1}" if is_ev else None
         driver = Driver(self, name, group, plate, is_ev, accessible, token)
         self._drivers_by_plate[plate] = driver
@@ -124,7 +127,7 @@ class BayTwinModel(mesa.Model):
     def _draw_weather(self) -> list[str]:
         w = self.scenario.weather
         weights = [w.clear, w.rain, w.snow, w.fog]
-        return [self.random.choices(CONDITIONS, weights)[0] for _ in range(int(self.days) + 2)]
+        return [self.streams.weather.choices(CONDITIONS, weights)[0] for _ in range(int(self.days) + 2)]
 
     def conditions(self, ts: float) -> tuple[str, ...]:
         """Conditions a camera faces at ``ts``: the day's weather, and night by the local hour."""
@@ -139,7 +142,7 @@ class BayTwinModel(mesa.Model):
 
     def _arrivals(self, name: str, group: Group):  # type: ignore[no-untyped-def]
         """Poisson arrivals with a piecewise-constant rate per local hour (exact by memorylessness)."""
-        env, rng = self.env, self.random
+        env, rng = self.env, self.streams.arrivals
         weekday_total = sum(group.hourly_profile.weekday)
         weekend_total = sum(group.hourly_profile.weekend)
         hour_start = 0.0
@@ -167,7 +170,7 @@ class BayTwinModel(mesa.Model):
         if group.drivers is None:
             driver = self._new_driver(name, group)
         elif idle:
-            i = int(self.random.random() * len(idle))
+            i = int(self.streams.arrivals.random() * len(idle))
             idle[i], idle[-1] = idle[-1], idle[i]
             driver = idle.pop()
         else:

@@ -1,0 +1,3 @@
+from baytwin.cli import main
+
+main()
