@@ -134,7 +134,6 @@ def violations_table(model: "BayTwinModel") -> tuple[pd.DataFrame, dict[str, tup
 
 def actions_table(model: "BayTwinModel", by_violation: dict[str, tuple[int | None, bool]]) -> pd.DataFrame:
     visits = {v.visit_id: v for v in model.recorder.visits}
-    tokens = {d.unique_id: d.id_token for d in model.agents}
     rows = []
     for event, _ in model.recorder.outputs:
         if not isinstance(event, ActionTaken):
@@ -143,7 +142,7 @@ def actions_table(model: "BayTwinModel", by_violation: dict[str, tuple[int | Non
         visit = visits.get(visit_id) if visit_id is not None else None
         right_person = visit is not None and (
             event.plate == visit.plate_true
-            or (event.id_token is not None and event.id_token == tokens.get(visit.driver_id))
+            or (event.id_token is not None and event.id_token == visit.id_token)
         )
         rows.append({
             "ts": event.ts, "site": event.site, "bay": event.bay, "violation_id": event.violation_id,

@@ -63,6 +63,7 @@ class BayTwinModel(mesa.Model):
         self._drivers_by_token: dict[str, Driver] = {}
         self._idle_drivers: dict[str, list[Driver]] = {}
         self._visit_seq = 0
+        self._driver_seq = 0
         self._blocked = 0
         self._weather = self._draw_weather()
 
@@ -115,7 +116,8 @@ class BayTwinModel(mesa.Model):
             plate = generate_plate(fmt, rng)
         is_ev = rng.random() < group.ev_share
         accessible = rng.random() < group.accessible_share
-        token = f"{name}-{len(self._drivers_by_plate) + 1}" if is_ev else None
+        self._driver_seq += 1
+        token = f"{name}-{self._driver_seq}" if is_ev else None
         driver = Driver(self, name, group, plate, is_ev, accessible, token)
         self._drivers_by_plate[plate] = driver
         if token:
@@ -205,7 +207,7 @@ class BayTwinModel(mesa.Model):
     def new_visit(self, driver: Driver) -> VisitRecord:
         self._visit_seq += 1
         record = VisitRecord(self._visit_seq, driver.unique_id, driver.group_name, driver.is_ev, driver.plate,
-                             self.clock.now())
+                             self.clock.now(), id_token=driver.id_token)
         self.recorder.visits.append(record)
         return record
 

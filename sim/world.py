@@ -23,6 +23,7 @@ class VisitRecord:
     is_ev: bool
     plate_true: str
     arrival: float
+    id_token: str | None = None
     bay: str | None = None
     bay_kind: str | None = None  # ev | general | None (blocked)
     plate_seen: str | None = None
