@@ -1,0 +1,1 @@
+"""Benchmarks: run with `make bench` (pytest --benchmark-only); skipped by the default test run."""
