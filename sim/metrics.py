@@ -21,11 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from core.events import ActionTaken, Event, ViolationClosed, ViolationOpened
+from core.events import EVENT_TYPES, ActionTaken, Event, ViolationClosed, ViolationOpened
 from core.rules.engine import is_penalty
 
 if TYPE_CHECKING:
     from sim.model import BayTwinModel
+
+# The events table has one fixed schema: the union of every event type's fields.
+EVENT_COLUMNS = ["kind"] + list(dict.fromkeys(
+    f for cls in EVENT_TYPES.values() for f in cls.__dataclass_fields__ if f != "kind"))
 
 _TS_COLUMNS = ("arrival", "plug_in", "charging_complete", "charging_stopped", "unplug", "departure")
 
@@ -165,7 +169,7 @@ def events_table(model: "BayTwinModel") -> pd.DataFrame:
     for row in rows:
         if "evidence" in row:
             row["evidence"] = json.dumps(row["evidence"])
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(rows, columns=EVENT_COLUMNS)
     if not frame.empty:
         frame["ts"] = _to_datetime(frame["ts"].astype("float64"))
         for col in ("since", "until"):
