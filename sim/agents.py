@@ -48,7 +48,6 @@ class Intent:
     u_fee: float
     u_notify: float
     u_tempted: float
-    u_ice: float
 
     @classmethod
     def draw(cls, group: Group, plug_delay: "Distribution", rng: random.Random) -> "Intent":
@@ -60,7 +59,7 @@ class Intent:
             notified_return_delay_s=group.return_delay_min.sample(rng) * 60.0,
             limit_margin_s=rng.uniform(2.0, 15.0) * 60.0,
             u_comply=rng.random(), u_fee=rng.random(), u_notify=rng.random(),
-            u_tempted=rng.random(), u_ice=rng.random(),
+            u_tempted=rng.random(),
         )
 
 
@@ -149,13 +148,15 @@ class Driver(mesa.Agent):
         assert intent is not None
         if self.is_ev:
             return world.take(True, rng) or world.take(False, rng)
-        # An ICE driver uses a general bay unless tempted into a free EV bay.
-        tempted = intent.u_tempted < self.group.ice_in_ev_bay * (1.0 - self.compliance())
-        if tempted or world.free_general == 0:
-            if tempted or intent.u_ice < self.group.ice_in_ev_bay:
-                bay = world.take(True, rng)
-                if bay is not None:
-                    return bay
+        # An ICE driver uses a general bay unless tempted into a free EV bay; a full car park
+        # (no general bay free) doubles the temptation.
+        temptation = self.group.ice_in_ev_bay * (1.0 - self.compliance())
+        if world.free_general == 0:
+            temptation *= 2.0
+        if intent.u_tempted < temptation:
+            bay = world.take(True, rng)
+            if bay is not None:
+                return bay
         return world.take(False, rng)
 
     def _plug_in(self, bay: Bay, record: VisitRecord, complies: bool) -> bool:
