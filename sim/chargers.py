@@ -130,8 +130,16 @@ class EmulatedCharger:
         self._start_flow()
         hours = vehicle.curve.hours(vehicle.soc, vehicle.target_soc)
         fault_after = self._fault_after(hours)
+        stop_after = min(hours, fault_after)
+        interval = self.spec.meter_interval_min / 60.0 if self.spec.meter_interval_min else float("inf")
+        elapsed = 0.0
         try:
-            yield self.env.timeout(min(hours, fault_after) * 3600.0)
+            while elapsed < stop_after:
+                step = min(interval, stop_after - elapsed)
+                yield self.env.timeout(step * 3600.0)
+                elapsed += step
+                if elapsed < stop_after:
+                    self._report_meter(elapsed)
         except simpy.Interrupt:
             return
         now = self.clock.now()
@@ -142,6 +150,17 @@ class EmulatedCharger:
             self._done.succeed()
             return
         self._report_full(now)
+
+    def _report_meter(self, hours_charging: float) -> None:
+        """A periodic meter value: energy so far and the current at today's state of charge (tapering)."""
+        vehicle, outcome = self._vehicle, self._outcome
+        assert vehicle is not None and outcome is not None
+        curve = ChargeCurve(vehicle.curve.battery_kwh, self._power_kw)
+        soc = curve.soc_after(self._soc_at_start, hours_charging, vehicle.target_soc)
+        energy = outcome.energy_kwh + (soc - self._soc_at_start) * vehicle.curve.battery_kwh
+        current = curve.power_kw(soc) * 1000.0 / self.spec.voltage_v
+        self.emit(SessionActive(self.clock.now(), self.site_id, self.bay_id, outcome.session_id,
+                                round(energy, 4), round(current, 2)))
 
     def _fault_after(self, hours: float) -> float:
         if self.rng.random() < self.spec.fault_rate:

@@ -62,6 +62,7 @@ class Chargers(_Strict):
     zero_current_share: float = Field(0.2, ge=0, le=1)  # EVs that report 0 A instead of SuspendedEV when full
     plug_in_delay_min: Distribution = {"dist": "uniform", "min": 0.5, "max": 3.0}  # type: ignore[assignment]
     voltage_v: float = Field(230.0, gt=0)
+    meter_interval_min: float = Field(15.0, ge=0)  # meter values while charging; 0 = none
 
 
 class Site(_Strict):

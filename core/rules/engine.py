@@ -141,8 +141,10 @@ class RulesEngine:
             if isinstance(event, SessionEnded):
                 return  # a session end for a bay already known empty
             visit = self._start_visit(event.bay, event.ts)
-        visit.evidence.append(event)
         visit.last_seen = max(visit.last_seen, event.ts)
+        if type(event) is SessionActive and event.current_a > 0 and visit.charging:
+            return  # a meter value while charging changes nothing the rules look at
+        visit.evidence.append(event)
         visit.session_id = event.session_id or visit.session_id
         rules = self.policy.rules
 
