@@ -29,7 +29,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 sim_app = typer.Typer(no_args_is_help=True, help="Simulate sites, populations and policies.")
 app.add_typer(sim_app, name="sim")
 
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 110)
 err_console = Console(stderr=True)
 
 DEMO_SCENARIOS = ("workplace-garage/baseline", "workplace-garage/enforced")
@@ -81,7 +81,7 @@ def run_one(scenario_name: str, out: Path, seed: int | None, days: float | None,
 
 def summary_table(summaries: dict[str, dict[str, Any]]) -> Table:
     table = Table(show_header=True, header_style="bold")
-    table.add_column("metric")
+    table.add_column("metric", no_wrap=True)
     for name in summaries:
         table.add_column(name, justify="right")
     for key in SUMMARY_ROWS:
@@ -174,7 +174,7 @@ def demo(
     summaries = {}
     for name in DEMO_SCENARIOS:
         run_dir = out / name.replace("/", "-")
-        summaries[name] = run_one(name, run_dir, None, days, {})
+        summaries[name.split("/")[-1]] = run_one(name, run_dir, None, days, {})
     console.print(summary_table(summaries))
     frame_path = out / "compare.csv"
     import pandas as pd
