@@ -1,0 +1,1 @@
+"""Tests of the bundled scenario and policy files."""
