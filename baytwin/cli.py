@@ -147,7 +147,8 @@ def sim_list() -> None:
     from sim.scenario import SCENARIO_DIR
 
     for path in sorted(SCENARIO_DIR.glob("*/*.yaml")):
-        console.print(f"{path.parent.name}/{path.stem}")
+        if path.parent.name != "policies":
+            console.print(f"{path.parent.name}/{path.stem}")
 
 
 @sim_app.command("validate")

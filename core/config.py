@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import re
 from pathlib import Path
-from typing import Any, Mapping, TypeVar
+from typing import Any, Callable, Mapping, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -30,6 +30,16 @@ class ConfigError(ValueError):
         super().__init__(where + problem)
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML that leaves dates as text, so the models parse them and name the field on error."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def load_yaml(path: Path) -> dict[str, Any]:
     """Read a YAML mapping, turning every I/O or syntax problem into a ConfigError."""
     try:
@@ -39,7 +49,7 @@ def load_yaml(path: Path) -> dict[str, Any]:
     except OSError as err:
         raise ConfigError(path, "", f"cannot read file ({err.strerror})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "YAML"
@@ -72,12 +82,16 @@ def validate(model: type[M], data: Mapping[str, Any], source: str | Path) -> M:
         raise ConfigError(source, field, problem) from None
 
 
-def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Return ``base`` with ``override`` merged in, recursively for nested mappings."""
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any],
+               whole: Callable[[Any], bool] = lambda value: False) -> dict[str, Any]:
+    """Return ``base`` with ``override`` merged in, recursively for nested mappings.
+
+    A mapping for which ``whole(value)`` is true replaces its counterpart instead of merging.
+    """
     merged = copy.deepcopy(dict(base))
     for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
-            merged[key] = deep_merge(merged[key], value)
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping) and not whole(value):
+            merged[key] = deep_merge(merged[key], value, whole)
         else:
             merged[key] = copy.deepcopy(value)
     return merged

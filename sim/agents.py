@@ -126,9 +126,11 @@ class Driver(mesa.Agent):
         policy = model.policy
         self._depart_at = env.now + intent.stay_s
         complies = intent.u_comply < self.compliance()
-        limit = policy.rules.max_stay.limit_for(self.group_name) if policy.rules.max_stay.enabled else None
-        if bay.ev and complies and limit is not None and not self.accessible:
-            self.leave_at(env.now + max(60.0, limit * 60.0 - intent.limit_margin_s))
+        who = model.standing_of(self)  # the rules as they apply to this driver, as the engine sees them
+        max_stay = policy.rules.max_stay
+        limit = max_stay.limit_for(who.group) if max_stay.enabled and "max_stay" not in who.exempt else None
+        if bay.ev and complies and limit is not None:
+            self.leave_at(env.now + max(60.0, limit * 60.0 + who.extra_s - intent.limit_margin_s))
 
         plugged = False
         if bay.ev and self.is_ev and bay.charger is not None:
@@ -174,18 +176,22 @@ class Driver(mesa.Agent):
         record.plug_in = outcome.plugged_at
         record.session = outcome
         policy = model.policy
-        moves_for_rule = complies and policy.rules.overstay.enabled
-        moves_for_fee = policy.idle_fee.enabled and policy.idle_fee.per_min > 0 and intent.u_fee < self.group.fee_response
+        who = model.standing_of(self)
+        overstay_applies = policy.rules.overstay.enabled and "overstay" not in who.exempt
+        moves_for_rule = complies and overstay_applies
+        fee = policy.idle_fee
+        moves_for_fee = overstay_applies and fee.enabled and fee.per_min > 0 and intent.u_fee < self.group.fee_response
         delay = intent.return_delay_s
         if moves_for_rule and not moves_for_fee:
             # Someone who means to respect the grace period comes back within it.
-            delay = min(delay, 0.8 * policy.rules.overstay.grace_min * 60.0)
+            delay = min(delay, 0.8 * (policy.rules.overstay.grace_min * 60.0 + who.extra_s))
 
         def charging_done(_: simpy.Event) -> None:
             record.charging_complete = model.clock.now()
             if moves_for_rule or moves_for_fee:
                 record.moved_for_rule = True
-                self.leave_at(model.env.now + delay)
+                # Outside the rules' active hours there is nothing to move for until they start.
+                self.leave_at(model.sim_time_rules_apply() + delay)
 
         bay.charger.charging_done.callbacks.append(charging_done)
         return True

@@ -211,6 +211,7 @@ def summarize(model: "BayTwinModel", sessions: pd.DataFrame, violations: pd.Data
         "served": arrivals - blocked,
         "ev_bay_visits": sum(1 for v in visits if v.bay_kind == "ev"),
         "ice_in_ev_bay_visits": sum(1 for v in visits if v.bay_kind == "ev" and not v.is_ev),
+        "ev_in_general_bay_visits": sum(1 for v in visits if v.bay_kind == "general" and v.is_ev),
         "denied_authorizations": sum(1 for v in visits if v.denied),
         "mean_occupied_bays": occupied / horizon,
         "mean_dwell_min": statistics.fmean(dwell) if dwell else None,

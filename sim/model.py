@@ -26,7 +26,9 @@ from core.events import (
 )
 from core.plates import generate_plate, load_formats
 from core.registry import RegisteredVehicle, Registry
+from core.rules.deadlines import Standing, standing
 from core.rules.engine import RulesEngine
+from core.rules.hours import next_active, rules_active
 from core.site import Bay as CoreBay
 from core.site import SiteInfo
 from sim.agents import Driver
@@ -240,6 +242,19 @@ class BayTwinModel(mesa.Model):
             self.truth.feed(VehicleLeft(record.departure, self.site_id, bay.id, TRUTH))
         self.world.release(bay)
 
+    # --- the rules as drivers know them -------------------------------------------------------
+
+    def standing_of(self, driver: Driver) -> Standing:
+        """Group, exemptions and extra time the rules give this driver (with a correct read)."""
+        return standing(self.policy, self.registry, driver.plate, driver.id_token)
+
+    def sim_time_rules_apply(self) -> float:
+        """Now, or the start of the rules' next active hours, in sim seconds."""
+        now = self.clock.now()
+        if rules_active(self.policy, self.site_info, now):
+            return self.env.now
+        return next_active(self.policy, self.site_info, now) - self.clock.epoch
+
     # --- event feeds ---------------------------------------------------------------------------
 
     def observe(self, event: Event) -> None:
@@ -258,8 +273,10 @@ class BayTwinModel(mesa.Model):
     def _on_detected(self, event: Event) -> None:
         self.recorder.detected(event, self._bay_visit(event.bay))
         if isinstance(event, ActionTaken):
-            driver = self._drivers_by_token.get(event.id_token or "") if event.action == "idle_fee" else None
-            driver = driver or self._drivers_by_plate.get(event.plate or "")
+            # Fees go to the charging account; other actions to the plate's keeper, else the account.
+            by_token = self._drivers_by_token.get(event.id_token or "")
+            by_plate = self._drivers_by_plate.get(event.plate or "")
+            driver = (by_token or by_plate) if event.action == "idle_fee" else (by_plate or by_token)
             if driver is not None:
                 driver.notify(event)
 

@@ -96,6 +96,15 @@ class Weather(_Strict):
     fog: float = Field(0.0, ge=0)
     night_hours: tuple[int, int] = (19, 7)  # dark from the first hour until the second (local)
 
+    @model_validator(mode="after")
+    def _sensible(self) -> "Weather":
+        if self.clear + self.rain + self.snow + self.fog <= 0:
+            raise ValueError("the shares of clear, rain, snow and fog must not all be zero")
+        start, end = self.night_hours
+        if not (0 <= start <= 23 and 0 <= end <= 23) or start == end:
+            raise ValueError("night_hours must be two different hours of the day, 0-23 (e.g. [19, 7])")
+        return self
+
 
 class DayCounts(_Strict):
     weekday: float = Field(ge=0)
@@ -152,6 +161,16 @@ class Behaviour(_Strict):
         default_factory=lambda: {"good": 0.95, "poor": 0.6, "none": 0.3}
     )
     deterrence_per_penalty: float = Field(0.15, ge=0, le=1)
+
+    @field_validator("signage_awareness")
+    @classmethod
+    def _complete_and_bounded(cls, awareness: dict[str, float]) -> dict[str, float]:
+        missing = {"good", "poor", "none"} - set(awareness)
+        if missing:
+            raise ValueError(f"needs a value for every signage level (missing: {', '.join(sorted(missing))})")
+        if any(not 0 <= v <= 1 for v in awareness.values()):
+            raise ValueError("values must be between 0 and 1")
+        return awareness
 
 
 class Outputs(_Strict):
@@ -225,10 +244,15 @@ def load_raw(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     if "policy" in data:
         base.pop("policy", None)  # a variant naming its own policy replaces the parent's whole
         base.pop("policy_file", None)
-    merged = deep_merge(base, data)
+    merged = deep_merge(base, data, whole=_is_distribution)
     for dotted, value in overrides.items():
         set_path(merged, str(dotted), value, path)
     return merged
+
+
+def _is_distribution(value: Any) -> bool:
+    """A distribution is replaced whole by a variant, never merged field by field."""
+    return isinstance(value, dict) and "dist" in value
 
 
 def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:

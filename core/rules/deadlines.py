@@ -31,8 +31,9 @@ class Standing:
     extra_s: float
 
 
-def standing(policy: Policy, registry: Registry, visit: Visit) -> Standing:
-    plate = visit.plate or registry.plate_for_token(visit.id_token)
+def standing(policy: Policy, registry: Registry, plate: str | None, id_token: str | None) -> Standing:
+    """Group, exempt rules and extra time of whoever holds this plate or charging token."""
+    plate = plate or registry.plate_for_token(id_token)
     vehicle = registry.vehicle(plate)
     group = vehicle.group if vehicle else policy.default_group
     exemptions = policy.exemptions

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import heapq
 from collections import OrderedDict
-from datetime import datetime, timedelta
 
 from core.events import (
     CONTINUOUS_SOURCES,
@@ -37,6 +36,7 @@ from core.events import (
     ViolationOpened,
 )
 from core.registry import Registry
+from core.rules.hours import next_active, rules_active
 from core.rules.deadlines import OVERSTAY, RULES, Standing, breach_start, overstay_since, standing
 from core.rules.ledger import OffenderLedger
 from core.rules.policy import PENALTIES, Policy
@@ -137,6 +137,12 @@ class RulesEngine:
 
     def _on_session(self, event: SessionEvent, out: list[Event]) -> None:
         visit = self._visits.get(event.bay)
+        if (visit is not None and isinstance(event, SessionStarted) and visit.had_session
+                and not visit.plugged and not visit.continuous):
+            # A new session after the last one ended, with no camera to say the car stayed:
+            # treat it as the next car, so its breaches are not billed to the previous driver.
+            self._end_visit(visit, event.ts, "replaced", out)
+            visit = None
         if visit is None:
             if isinstance(event, SessionEnded):
                 return  # a session end for a bay already known empty
@@ -224,7 +230,7 @@ class RulesEngine:
     # --- timers -------------------------------------------------------------------------
 
     def _standing(self, visit: Visit) -> Standing:
-        return standing(self.policy, self.registry, visit)
+        return standing(self.policy, self.registry, visit.plate, visit.id_token)
 
     def _reschedule(self, visit: Visit, out: list[Event]) -> None:
         """Re-ask every rule for its deadline and keep one timer per rule."""
@@ -285,6 +291,8 @@ class RulesEngine:
         self._violation_seq += 1
         violation_id = f"{self.site.id}/{visit.bay}/{self._violation_seq}"
         since = overstay_since(self.policy, visit, who) if rule == OVERSTAY else due
+        if not self._rules_active(since):
+            since = at  # deferred to the start of active hours: the breach counts from there
         visit.open[rule] = OpenViolation(violation_id, rule, at, since, visit.plate, visit.id_token)
         visit.done.add(rule)
         out.append(
@@ -335,27 +343,10 @@ class RulesEngine:
     # --- active hours ---------------------------------------------------------------------
 
     def _rules_active(self, ts: float) -> bool:
-        if not self.policy.active_hours:
-            return True
-        local = self.site.local(ts)
-        return self.policy.is_active(local.weekday(), local.hour * 60 + local.minute)
+        return rules_active(self.policy, self.site, ts)
 
     def _next_active(self, ts: float) -> float:
-        """The first moment after ``ts`` at which the rules apply (window starts within 8 days)."""
-        local = self.site.local(ts)
-        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        best: float | None = None
-        for day in range(0, 9):
-            date = midnight + timedelta(days=day)
-            for window in self.policy.active_hours:
-                start, _ = window.minutes()
-                candidate = datetime(date.year, date.month, date.day, tzinfo=self.site.tz) + timedelta(minutes=start)
-                cts = candidate.timestamp()
-                if cts > ts and self._rules_active(cts) and (best is None or cts < best):
-                    best = cts
-            if best is not None:
-                return best
-        return ts + 7 * 86400.0
+        return next_active(self.policy, self.site, ts)
 
 
 def is_penalty(action: ActionTaken) -> bool:

@@ -25,6 +25,17 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+RULE_NAMES = ("not_charging", "overstay", "max_stay")
+
+
+def _known_rules(rules: tuple[str, ...], allow_all: bool) -> tuple[str, ...]:
+    known = RULE_NAMES + (("*", "all") if allow_all else ())
+    unknown = [r for r in rules if r not in known]
+    if unknown:
+        raise ValueError(f"unknown rule {unknown[0]!r} (rules: {', '.join(known)})")
+    return rules
+
+
 class NotChargingRule(_Strict):
     """EV bays are for charging: a vehicle with no charging after the allowance is in breach (ICEing)."""
 
@@ -128,11 +139,23 @@ class Accessibility(_Strict):
     extra_min: float = Field(60.0, ge=0)
     exempt_rules: tuple[str, ...] = ("max_stay",)
 
+    @field_validator("exempt_rules")
+    @classmethod
+    def _rules_exist(cls, rules: tuple[str, ...]) -> tuple[str, ...]:
+        return _known_rules(rules, allow_all=False)
+
 
 class Exemptions(_Strict):
     whitelist: frozenset[str] = frozenset()
     exempt_groups: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     accessibility: Accessibility = Accessibility()
+
+    @field_validator("exempt_groups")
+    @classmethod
+    def _rules_exist(cls, groups: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for rules in groups.values():
+            _known_rules(rules, allow_all=True)
+        return groups
 
     @field_validator("whitelist", mode="before")
     @classmethod
@@ -142,7 +165,7 @@ class Exemptions(_Strict):
         return plates
 
 
-_HHMM = re.compile(r"^([01]?\d|2[0-4]):([0-5]\d)$")
+_HHMM = re.compile(r"^(([01]?\d|2[0-3]):[0-5]\d|24:00)$")
 
 
 class ActiveWindow(_Strict):

@@ -237,3 +237,12 @@ def test_next_due_tells_the_driver_when_to_wake_the_engine() -> None:
     assert engine.next_due == at(10)
     assert engine.advance(at(9)) == []
     assert [o.kind for o in engine.advance(at(10))][:1] == ["violation_opened"]
+
+
+def test_a_new_session_after_a_patrol_sighting_is_the_next_car_not_the_previous_one() -> None:
+    p = policy(**{"rules.overstay.grace_min": 10})
+    events = (arrive(0, source=PATROL) + charge(1, 30, 35, sid="a")  # car A, sighted by the patrol, leaves at 35
+              + charge(60, 90, 300, sid="b", token="tok-2"))         # car B plugs in; no patrol has passed since
+    out = run(p, events, until_min=400)
+    overstays = [o for o in kinds(out, "violation_opened") if o.rule == "overstay"]
+    assert [(round((o.ts - at(0)) / 60), o.plate, o.id_token) for o in overstays][-1] == (100, None, "tok-2")
