@@ -138,7 +138,10 @@ class BayTwinModel(mesa.Model):
         local = self.site_info.local(ts)
         day = min(int((ts - self.clock.epoch) // 86400), len(self._weather) - 1)
         dark_from, dark_until = self.scenario.weather.night_hours
-        night = local.hour >= dark_from or local.hour < dark_until
+        if dark_from > dark_until:  # across midnight, the usual case
+            night = local.hour >= dark_from or local.hour < dark_until
+        else:
+            night = dark_from <= local.hour < dark_until
         weather = self._weather[day]
         return tuple(c for c in (weather if weather != "clear" else "", "night" if night else "") if c)
 
