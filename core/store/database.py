@@ -1,0 +1,81 @@
+"""Connecting to the store: SQLite (WAL) embedded by default, PostgreSQL by URL.
+
+    --db URL  or  BAYTWIN_DB_URL=postgresql+psycopg://user:pass@host/db
+
+The schema is created and kept current by the Alembic migrations beside this
+module; opening a store runs them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_URL = "sqlite:///baytwin.db"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class StoreProblem(Exception):
+    """The database could not be opened or used; the message says why."""
+
+
+def resolve_url(url: str | None) -> str:
+    return url or os.environ.get("BAYTWIN_DB_URL") or DEFAULT_URL
+
+
+def connect(url: str | None = None, migrate: bool = True) -> Engine:
+    url = resolve_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreProblem(f"{url}: not a database URL (e.g. sqlite:///baytwin.db or postgresql+psycopg://host/db)") from None
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(parsed, connect_args={"timeout": 60})
+        _sqlite_durable_and_serialized(engine)
+    elif parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        engine = create_engine(parsed, pool_pre_ping=True)
+    else:
+        raise StoreProblem(f"{url}: only SQLite and PostgreSQL are supported")
+    if migrate:
+        upgrade(engine)
+    return engine
+
+
+def _sqlite_durable_and_serialized(engine: Engine) -> None:
+    """WAL for concurrent readers; every transaction takes the write lock at BEGIN.
+
+    ``BEGIN IMMEDIATE`` makes concurrent writers queue up (up to the busy
+    timeout) instead of failing half-way, which the hash chain needs: reading
+    the chain head and appending after it must be one atomic step.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None  # let us issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest migration."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

@@ -1,0 +1,225 @@
+"""The append-only event log, and the projections written with it.
+
+``EventLog.append(events)`` stores a batch in one transaction: it takes the
+site's chain head under a lock, links each row to the one before, updates the
+projections (sessions, plate reads, violations, actions) and moves the head.
+When ``append`` returns, the batch is committed; a process killed before that
+leaves no trace of it, and one killed after loses nothing.
+
+Personal fields (plates, id tokens, wherever they occur, evidence included)
+never reach the public part of a row: they are sealed with the site's key into
+the row's personal part, and the projections carry only keyed hashes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from core.events import Event, event_as_dict
+from core.privacy import Keys
+from core.store import schema
+from core.store.chain import GENESIS, canonical, personal_digest, row_hash
+
+PERSONAL_FIELDS = ("plate", "id_token")
+
+DATA_CLASS = {
+    "plate_read": "read", "vehicle_identified": "read", "vehicle_arrived": "presence", "vehicle_left": "presence",
+    "session_started": "session", "session_active": "session", "session_suspended": "session",
+    "session_ended": "session", "session_faulted": "session",
+    "violation_opened": "violation", "violation_closed": "violation", "action_taken": "violation",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    site: str
+    seq: int
+    hash: str
+
+
+def split_personal(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Move every personal field (at any depth, e.g. inside evidence) out of ``data``.
+
+    Returns (public, personal) where personal maps a dotted path to the raw value.
+    """
+    personal: dict[str, Any] = {}
+
+    def walk(node: Any, path: str) -> Any:
+        if isinstance(node, dict):
+            out = {}
+            for key, value in node.items():
+                here = f"{path}{key}"
+                if key in PERSONAL_FIELDS and value is not None:
+                    personal[here] = value
+                    out[key] = "<personal>"
+                else:
+                    out[key] = walk(value, here + ".")
+            return out
+        if isinstance(node, list):
+            return [walk(item, f"{path}{i}.") for i, item in enumerate(node)]
+        return node
+
+    return walk(data, ""), personal
+
+
+class EventLog:
+    def __init__(self, engine: Engine, keys: Keys, policy_name: str | None = None,
+                 policy_version: str | None = None) -> None:
+        self.engine = engine
+        self.keys = keys
+        self.policy_name = policy_name
+        self.policy_version = policy_version
+
+    def append(self, events: Sequence[Event]) -> list[Appended]:
+        """Store ``events`` (any sites) in one transaction; returns their chain positions."""
+        if not events:
+            return []
+        by_site: dict[str, list[Event]] = defaultdict(list)
+        for event in events:
+            by_site[event.site].append(event)
+        appended: list[Appended] = []
+        with self.engine.begin() as conn:
+            for site in sorted(by_site):
+                appended += self._append_site(conn, site, by_site[site])
+        return appended
+
+    # --- one site's part of a batch ---------------------------------------------------------
+
+    def _append_site(self, conn: Connection, site: str, events: list[Event]) -> list[Appended]:
+        seq, prev = self._lock_head(conn, site)
+        rows, appended = [], []
+        projections = _Projections(self, site)
+        for event in events:
+            seq += 1
+            data = event_as_dict(event)
+            public_data, personal_fields = split_personal(data)
+            subject = self._subject(site, personal_fields)
+            personal = None
+            if personal_fields:
+                personal = canonical({"subject": subject, "sealed": self.keys.seal(personal_fields)})
+            public = canonical(public_data)
+            digest = personal_digest(personal)
+            link = row_hash(prev, site, seq, event.ts, event.kind, event.bay, public, digest)
+            rows.append({
+                "site": site, "seq": seq, "ts": float(event.ts), "kind": event.kind, "bay": event.bay,
+                "public": public, "personal": personal, "personal_digest": digest,
+                "data_class": DATA_CLASS.get(event.kind, "other"), "prev_hash": prev, "hash": link,
+            })
+            projections.add(event, seq, subject)
+            appended.append(Appended(site, seq, link))
+            prev = link
+        conn.execute(insert(schema.event_log), rows)
+        projections.write(conn)
+        conn.execute(update(schema.chain_heads).where(schema.chain_heads.c.site == site).values(seq=seq, hash=prev))
+        return appended
+
+    def _lock_head(self, conn: Connection, site: str) -> tuple[int, str]:
+        """The site's chain head, locked until commit (created at genesis if new)."""
+        dialect = conn.dialect.name
+        maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        conn.execute(maker(schema.chain_heads).values(site=site, seq=0, hash=GENESIS).on_conflict_do_nothing())
+        query = select(schema.chain_heads.c.seq, schema.chain_heads.c.hash).where(schema.chain_heads.c.site == site)
+        if dialect == "postgresql":
+            query = query.with_for_update()
+        seq, head = conn.execute(query).one()
+        return int(seq), str(head)
+
+    def _subject(self, site: str, personal_fields: dict[str, Any]) -> str | None:
+        identifier = personal_fields.get("plate") or personal_fields.get("id_token")
+        return self.keys.subject(site, identifier)
+
+
+class _Projections:
+    """The queryable tables, updated from a batch of events before it commits."""
+
+    def __init__(self, log: EventLog, site: str) -> None:
+        self.log, self.site = log, site
+        self.reads: list[dict[str, Any]] = []
+        self.actions: list[dict[str, Any]] = []
+        self.violations_opened: list[dict[str, Any]] = []
+        self.violations_closed: list[dict[str, Any]] = []
+        self.session_changes: list[tuple[Event, str | None]] = []
+
+    def add(self, event: Event, seq: int, subject: str | None) -> None:
+        kind, d = event.kind, event
+        if kind in ("plate_read", "vehicle_identified"):
+            self.reads.append({
+                "site": self.site, "bay": d.bay, "ts": d.ts, "subject": subject,
+                "confidence": getattr(d, "confidence", 0.0), "status": getattr(d, "status", "accepted"),
+                "source": getattr(d, "source", "camera"), "log_seq": seq, "led_to_violation": False,
+            })
+        elif kind.startswith("session_"):
+            self.session_changes.append((event, subject))
+        elif kind == "violation_opened":
+            self.violations_opened.append({
+                "violation_id": d.violation_id, "site": self.site, "bay": d.bay, "rule": d.rule,  # type: ignore[attr-defined]
+                "subject": subject, "plate_confidence": d.plate_confidence, "opened_at": d.ts,  # type: ignore[attr-defined]
+                "since": d.since, "opened_seq": seq,  # type: ignore[attr-defined]
+                "policy_name": self.log.policy_name, "policy_version": self.log.policy_version,
+            })
+        elif kind == "violation_closed":
+            self.violations_closed.append({"violation_id": d.violation_id, "closed_at": d.ts,  # type: ignore[attr-defined]
+                                           "close_reason": d.reason, "minutes": d.minutes})  # type: ignore[attr-defined]
+        elif kind == "action_taken":
+            self.actions.append({
+                "site": self.site, "violation_id": d.violation_id, "ts": d.ts, "action": d.action,  # type: ignore[attr-defined]
+                "subject": subject, "amount": d.amount, "until": d.until, "log_seq": seq,  # type: ignore[attr-defined]
+            })
+
+    def write(self, conn: Connection) -> None:
+        if self.reads:
+            conn.execute(insert(schema.plate_reads), self.reads)
+        if self.violations_opened:
+            conn.execute(insert(schema.violations), self.violations_opened)
+        for closed in self.violations_closed:
+            conn.execute(update(schema.violations)
+                         .where(schema.violations.c.violation_id == closed["violation_id"])
+                         .values(closed_at=closed["closed_at"], close_reason=closed["close_reason"],
+                                 minutes=closed["minutes"]))
+        if self.actions:
+            conn.execute(insert(schema.actions), self.actions)
+        if self.session_changes:
+            _write_sessions(conn, self.site, self.session_changes)
+
+
+_STATE = {"session_started": "started", "session_active": "charging", "session_ended": "ended",
+          "session_faulted": "faulted"}
+
+
+def _write_sessions(conn: Connection, site: str, changes: Iterable[tuple[Event, str | None]]) -> None:
+    table = schema.sessions
+    latest: dict[str, dict[str, Any]] = {}
+    for event, subject in changes:
+        sid = event.session_id  # type: ignore[attr-defined]
+        row = latest.get(sid)
+        if row is None:
+            found = conn.execute(select(table).where(table.c.site == site, table.c.session_id == sid)).mappings().first()
+            row = dict(found) if found else {"site": site, "session_id": sid, "bay": event.bay, "subject": None,
+                                             "started_at": None, "ended_at": None, "state": "started",
+                                             "energy_kwh": 0.0, "current_a": 0.0, "updated_at": event.ts, "_new": True}
+            latest[sid] = row
+        state = _STATE.get(event.kind)
+        if event.kind == "session_suspended":
+            state = f"suspended_{event.by}"  # type: ignore[attr-defined]
+        if event.kind == "session_active" and event.current_a == 0:  # type: ignore[attr-defined]
+            state = "zero_current"
+        row["state"] = state or row["state"]
+        if event.kind == "session_started":
+            row["started_at"] = event.ts
+            row["subject"] = subject or row["subject"]
+        if event.kind == "session_ended":
+            row["ended_at"] = event.ts
+        row["energy_kwh"] = max(row["energy_kwh"], event.energy_kwh)  # type: ignore[attr-defined]
+        row["current_a"] = event.current_a  # type: ignore[attr-defined]
+        row["updated_at"] = event.ts
+    for row in latest.values():
+        if row.pop("_new", False):
+            conn.execute(insert(table), [row])
+        else:
+            conn.execute(update(table).where(table.c.site == site, table.c.session_id == row["session_id"])
+                         .values(**{k: v for k, v in row.items() if k not in ("site", "session_id")}))
