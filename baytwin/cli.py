@@ -28,6 +28,13 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Digital twin and testbed for EV-charging-bay parking enforcement.")
 sim_app = typer.Typer(no_args_is_help=True, help="Simulate sites, populations and policies.")
 app.add_typer(sim_app, name="sim")
+audit_app = typer.Typer(no_args_is_help=True, help="Check the tamper-evident event log.")
+app.add_typer(audit_app, name="audit")
+keys_app = typer.Typer(no_args_is_help=True, help="Keys that protect personal data.")
+app.add_typer(keys_app, name="keys")
+
+DB_OPTION = typer.Option(None, "--db", help="Database URL (default: BAYTWIN_DB_URL, else sqlite:///baytwin.db).")
+KEY_OPTION = typer.Option(None, "--key-file", help="Key file (default: BAYTWIN_KEY or BAYTWIN_KEY_FILE).")
 
 console = Console(width=None if sys.stdout.isatty() else 110)
 err_console = Console(stderr=True)
@@ -60,9 +67,24 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
     return overrides
 
 
+def open_store(db: str | None, key_file: Path | None):  # type: ignore[no-untyped-def]
+    """The event log at ``db`` with the configured key; a clear error when either is unusable."""
+    from core.privacy import KeyProblem, Keys
+    from core.store.database import StoreProblem, connect
+    from core.store.log import EventLog
+
+    try:
+        keys = Keys.from_environment(key_file)
+        return EventLog(connect(db), keys)
+    except (KeyProblem, StoreProblem) as err:
+        raise fail(str(err)) from None
+    except Exception as err:  # a driver's connection error: say what and where, not how
+        raise fail(f"cannot open the database: {str(err).splitlines()[0]}") from None
+
+
 def run_one(scenario_name: str, out: Path, seed: int | None, days: float | None,
-            overrides: dict[str, Any]) -> dict[str, Any]:
-    from sim.runner import run, write
+            overrides: dict[str, Any], store=None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    from sim.runner import persist, run, write
     from sim.scenario import load_scenario
 
     try:
@@ -73,9 +95,12 @@ def run_one(scenario_name: str, out: Path, seed: int | None, days: float | None,
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("days"), TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task(scenario.name, total=total)
-        _, result = run(scenario, seed=seed, days=days,
-                        progress=lambda done, _total: bar.update(task, completed=done))
+        model, result = run(scenario, seed=seed, days=days,
+                            progress=lambda done, _total: bar.update(task, completed=done))
     write(result, out, scenario)
+    if store is not None:
+        stored = persist(model, store)
+        err_console.print(f"{stored:,} events appended to the event log")
     return result.summary
 
 
@@ -109,9 +134,13 @@ def sim_run(
     seed: Optional[int] = typer.Option(None, help="Random seed (default: the scenario's)."),
     days: Optional[float] = typer.Option(None, help="Days to simulate (default: the scenario's)."),
     set_: list[str] = typer.Option([], "--set", help="Override a field: policy.rules.overstay.grace_min=5 (repeatable)."),
+    store: bool = typer.Option(False, "--store", help="Also keep the run's full event log in the database."),
+    db: Optional[str] = DB_OPTION,
+    key_file: Optional[Path] = KEY_OPTION,
 ) -> None:
     """Simulate one scenario and write its results."""
-    summary = run_one(scenario, out, seed, days, parse_overrides(set_))
+    sink = open_store(db, key_file) if store else None
+    summary = run_one(scenario, out, seed, days, parse_overrides(set_), sink)
     console.print(summary_table({summary["scenario"]: summary}))
     console.print(f"Results in [bold]{out}[/]: summary.json, sessions/violations/actions/events/timeseries.parquet")
 
@@ -161,6 +190,43 @@ def sim_validate(scenario: str = typer.Argument(..., help="Scenario file or bund
     except ConfigError as err:
         raise fail(str(err)) from None
     console.print(f"ok: {loaded.name} ({loaded.site.ev_bays} EV bays, policy {loaded.policy.name})")
+
+
+# --- audit and keys ----------------------------------------------------------------------
+
+
+@audit_app.command("verify")
+def audit_verify(db: Optional[str] = DB_OPTION) -> None:
+    """Walk the hash chain; exit 1 and name the first broken row if anything was edited, inserted or deleted."""
+    from core.store.database import StoreProblem, connect
+    from core.store.verify import verify
+
+    try:
+        engine = connect(db)
+    except StoreProblem as err:
+        raise fail(str(err)) from None
+    result = verify(engine)
+    if result.intact:
+        console.print(f"intact: {result.rows:,} rows in {result.sites} site chain(s)")
+        return
+    for problem in result.breaks:
+        err_console.print(f"broken: {problem}", highlight=False)
+    raise typer.Exit(1)
+
+
+@keys_app.command("generate")
+def keys_generate(out: Path = typer.Option(..., "--out", "-o", help="Key file to create (mode 600).")) -> None:
+    """Create a new key file. Keep it out of the database and its backups."""
+    import os
+
+    from core.privacy import generate_key
+
+    if out.exists():
+        raise fail(f"{out}: already exists; refusing to overwrite a key (data sealed with it would be lost)")
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(generate_key() + "\n")
+    console.print(f"key written to {out}")
 
 
 # --- demo --------------------------------------------------------------------------------

@@ -32,6 +32,16 @@ def run(scenario: Scenario, seed: int | None = None, days: float | None = None,
     return model, collect(model, time.perf_counter() - started)
 
 
+def persist(model: BayTwinModel, log, batch: int = 2000) -> int:  # type: ignore[no-untyped-def]
+    """Append what the site observed and decided, in time order, to an event log."""
+    events = list(model.recorder.observed)
+    events.extend(event for event, _ in model.recorder.outputs)
+    events.sort(key=lambda e: e.ts)
+    for start in range(0, len(events), batch):
+        log.append(events[start:start + batch])
+    return len(events)
+
+
 def write(result: RunResult, out: Path, scenario: Scenario) -> list[Path]:
     """Write ``summary.json``, the scenario as run, and one Parquet file per table.
 

@@ -174,8 +174,9 @@ class _Projections:
     def write(self, conn: Connection) -> None:
         if self.reads:
             conn.execute(insert(schema.plate_reads), self.reads)
-        if self.violations_opened:
-            conn.execute(insert(schema.violations), self.violations_opened)
+        if self.violations_opened:  # a violation reported twice keeps its first record
+            maker = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+            conn.execute(maker(schema.violations).on_conflict_do_nothing(), self.violations_opened)
         for closed in self.violations_closed:
             conn.execute(update(schema.violations)
                          .where(schema.violations.c.violation_id == closed["violation_id"])

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, select
+from contextlib import nullcontext
+
+from sqlalchemy import Connection, Engine, select
 
 from core.store import schema
 from core.store.chain import GENESIS, personal_digest, row_hash
@@ -37,11 +39,11 @@ class Verification:
         return not self.breaks
 
 
-def verify(engine: Engine, batch: int = 5000) -> Verification:
+def verify(bind: Engine | Connection, batch: int = 5000) -> Verification:
     """Check every site's chain; one break (the first) is reported per site."""
     result = Verification()
     log, heads = schema.event_log.c, schema.chain_heads
-    with engine.connect() as conn:
+    with (bind.connect() if isinstance(bind, Engine) else nullcontext(bind)) as conn:
         head_by_site = {row.site: (int(row.seq), row.hash) for row in conn.execute(select(heads))}
         sites = sorted(set(head_by_site) | {r[0] for r in conn.execute(select(log.site).distinct())})
         for site in sites:
