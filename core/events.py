@@ -192,6 +192,19 @@ class ActionTaken(Event):
     until: float | None = None
 
 
+# --- the store's own record -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionPurged(Event):
+    """Personal data of one class, older than ``before``, was erased at the end of its retention."""
+
+    kind: ClassVar[str] = "retention_purged"
+    data_class: str = ""
+    before: float = 0.0
+    rows: int = 0
+
+
 INPUT_EVENTS: tuple[type[Event], ...] = (
     VehicleArrived,
     VehicleIdentified,
@@ -204,7 +217,8 @@ INPUT_EVENTS: tuple[type[Event], ...] = (
     SessionFaulted,
 )
 OUTPUT_EVENTS: tuple[type[Event], ...] = (ViolationOpened, ViolationClosed, ActionTaken)
-EVENT_TYPES: dict[str, type[Event]] = {cls.kind: cls for cls in INPUT_EVENTS + OUTPUT_EVENTS}
+RECORD_EVENTS: tuple[type[Event], ...] = (RetentionPurged,)
+EVENT_TYPES: dict[str, type[Event]] = {cls.kind: cls for cls in INPUT_EVENTS + OUTPUT_EVENTS + RECORD_EVENTS}
 
 # Canonical order of different kinds that carry the same timestamp: arrivals
 # before identifications before session changes before departures, so a batch

@@ -80,6 +80,11 @@ class Keys:
             return cls.from_file(Path(os.environ["BAYTWIN_KEY_FILE"]))
         raise KeyProblem("no key: pass --key-file, or set BAYTWIN_KEY_FILE or BAYTWIN_KEY (make one with 'baytwin keys generate')")
 
+    @property
+    def fingerprint(self) -> str:
+        """Names the key without revealing it, so a store can tell it is opened with the right one."""
+        return _derive(self.master, "baytwin/fingerprint").hex()[:16]
+
     def site_secret(self, site: str) -> bytes:
         return _derive(self.master, f"baytwin/site/{site}")
 

@@ -165,6 +165,16 @@ class Exemptions(_Strict):
         return plates
 
 
+class Retention(_Strict):
+    """How long personal data is kept, per class, before it is erased (days)."""
+
+    unmatched_reads_days: float = Field(1.0, gt=0)  # plate reads that led to no violation
+    presence_days: float = Field(30.0, gt=0)  # arrivals and departures
+    sessions_days: float = Field(90.0, gt=0)
+    violations_days: float = Field(400.0, gt=0)  # violations, actions, and the reads that decided them
+    evidence_days: float = Field(400.0, gt=0)  # plate crops kept as evidence
+
+
 _HHMM = re.compile(r"^(([01]?\d|2[0-3]):[0-5]\d|24:00)$")
 
 
@@ -198,6 +208,7 @@ class Policy(_Strict):
     exemptions: Exemptions = Exemptions()
     active_hours: tuple[ActiveWindow, ...] = ()  # empty: always active
     default_group: str = "visitor"
+    retention: Retention = Retention()
     site_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @model_validator(mode="after")

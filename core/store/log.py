@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.events import Event, event_as_dict
-from core.privacy import Keys
+from core.privacy import KeyProblem, Keys
 from core.store import schema
 from core.store.chain import GENESIS, canonical, personal_digest, row_hash
 
@@ -32,6 +32,7 @@ DATA_CLASS = {
     "session_started": "session", "session_active": "session", "session_suspended": "session",
     "session_ended": "session", "session_faulted": "session",
     "violation_opened": "violation", "violation_closed": "violation", "action_taken": "violation",
+    "retention_purged": "audit",
 }
 
 
@@ -74,6 +75,19 @@ class EventLog:
         self.keys = keys
         self.policy_name = policy_name
         self.policy_version = policy_version
+        self._check_key()
+
+    def _check_key(self) -> None:
+        """The first key used with a store is the only one that opens it: refuse any other."""
+        meta = schema.store_meta
+        with self.engine.begin() as conn:
+            found = conn.execute(select(meta.c.value).where(meta.c.name == "key_fingerprint")).scalar()
+            if found is None:
+                maker = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+                conn.execute(maker(meta).values(name="key_fingerprint", value=self.keys.fingerprint)
+                             .on_conflict_do_nothing())
+            elif found != self.keys.fingerprint:
+                raise KeyProblem(f"this database was sealed with another key (key {found}, given {self.keys.fingerprint})")
 
     def append(self, events: Sequence[Event]) -> list[Appended]:
         """Store ``events`` (any sites) in one transaction; returns their chain positions."""
@@ -82,10 +96,14 @@ class EventLog:
         by_site: dict[str, list[Event]] = defaultdict(list)
         for event in events:
             by_site[event.site].append(event)
-        appended: list[Appended] = []
         with self.engine.begin() as conn:
-            for site in sorted(by_site):
-                appended += self._append_site(conn, site, by_site[site])
+            return self.append_in(conn, by_site)
+
+    def append_in(self, conn: Connection, by_site: dict[str, list[Event]]) -> list[Appended]:
+        """Append within the caller's transaction (so a change and its record commit together)."""
+        appended: list[Appended] = []
+        for site in sorted(by_site):
+            appended += self._append_site(conn, site, by_site[site])
         return appended
 
     # --- one site's part of a batch ---------------------------------------------------------
@@ -107,7 +125,7 @@ class EventLog:
             link = row_hash(prev, site, seq, event.ts, event.kind, event.bay, public, digest)
             rows.append({
                 "site": site, "seq": seq, "ts": float(event.ts), "kind": event.kind, "bay": event.bay,
-                "public": public, "personal": personal, "personal_digest": digest,
+                "public": public, "personal": personal, "personal_digest": digest, "subject": subject,
                 "data_class": DATA_CLASS.get(event.kind, "other"), "prev_hash": prev, "hash": link,
             })
             projections.add(event, seq, subject)
@@ -160,6 +178,7 @@ class _Projections:
                 "violation_id": d.violation_id, "site": self.site, "bay": d.bay, "rule": d.rule,  # type: ignore[attr-defined]
                 "subject": subject, "plate_confidence": d.plate_confidence, "opened_at": d.ts,  # type: ignore[attr-defined]
                 "since": d.since, "opened_seq": seq,  # type: ignore[attr-defined]
+                "_evidence_from": min([e.ts for e in d.evidence] + [d.ts]),  # type: ignore[attr-defined]
                 "policy_name": self.log.policy_name, "policy_version": self.log.policy_version,
             })
         elif kind == "violation_closed":
@@ -176,7 +195,13 @@ class _Projections:
             conn.execute(insert(schema.plate_reads), self.reads)
         if self.violations_opened:  # a violation reported twice keeps its first record
             maker = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-            conn.execute(maker(schema.violations).on_conflict_do_nothing(), self.violations_opened)
+            reads = schema.plate_reads
+            for opened in self.violations_opened:  # the reads that decided it are kept as long as it is
+                conn.execute(update(reads).where(reads.c.site == self.site, reads.c.bay == opened["bay"],
+                                                 reads.c.ts >= opened["_evidence_from"], reads.c.ts <= opened["opened_at"])
+                             .values(led_to_violation=True))
+            rows = [{k: v for k, v in opened.items() if not k.startswith("_")} for opened in self.violations_opened]
+            conn.execute(maker(schema.violations).on_conflict_do_nothing(), rows)
         for closed in self.violations_closed:
             conn.execute(update(schema.violations)
                          .where(schema.violations.c.violation_id == closed["violation_id"])

@@ -26,6 +26,12 @@ metadata = MetaData()
 
 BigId = BigInteger().with_variant(Integer, "sqlite")  # SQLite only auto-increments INTEGER PRIMARY KEY
 
+store_meta = Table(
+    "store_meta", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
 chain_heads = Table(
     "chain_heads", metadata,
     Column("site", String(64), primary_key=True),
@@ -44,11 +50,14 @@ event_log = Table(
     Column("public", Text, nullable=False),
     Column("personal", Text, nullable=True),  # encrypted/keyed personal fields; erased at end of retention
     Column("personal_digest", String(64), nullable=False),
+    Column("subject", String(32)),  # keyed hash of the plate/token: an index for access requests, erased with personal
     Column("data_class", String(16), nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     UniqueConstraint("site", "seq", name="uq_event_log_site_seq"),
     Index("ix_event_log_kind_ts", "kind", "ts"),
+    Index("ix_event_log_subject", "subject"),
+    Index("ix_event_log_class_ts", "data_class", "ts"),
 )
 
 sessions = Table(

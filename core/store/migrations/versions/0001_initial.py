@@ -13,7 +13,7 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-TABLES = ("chain_heads", "event_log", "sessions", "plate_reads", "violations", "actions")
+TABLES = ("store_meta", "chain_heads", "event_log", "sessions", "plate_reads", "violations", "actions")
 
 
 def upgrade() -> None:

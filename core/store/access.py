@@ -1,0 +1,44 @@
+"""Data-subject access: everything held on one plate, in the clear, for the person it belongs to."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from core.store import schema
+from core.store.log import EventLog
+
+
+def subject_access(log: EventLog, plate: str) -> dict[str, Any]:
+    """Every stored event and record about ``plate`` at every site, personal fields unsealed."""
+    t = schema.event_log
+    out: dict[str, Any] = {"plate": plate, "sites": {}}
+    with log.engine.connect() as conn:
+        sites = list(conn.execute(select(schema.chain_heads.c.site).order_by(schema.chain_heads.c.site)).scalars())
+        for site in sites:
+            subject = log.keys.subject(site, plate)
+            rows = conn.execute(select(t.c.seq, t.c.ts, t.c.kind, t.c.bay, t.c.public, t.c.personal)
+                                .where(t.c.site == site, t.c.subject == subject).order_by(t.c.seq)).all()
+            events = []
+            for row in rows:
+                event = json.loads(row.public)
+                for path, value in log.keys.unseal(json.loads(row.personal)["sealed"]).items():
+                    _put(event, path, value)
+                events.append({"seq": row.seq, **event})
+            records = {}
+            for name, table in (("sessions", schema.sessions), ("plate_reads", schema.plate_reads),
+                                ("violations", schema.violations), ("actions", schema.actions)):
+                found = conn.execute(select(table).where(table.c.site == site, table.c.subject == subject)).mappings().all()
+                records[name] = [{k: v for k, v in row.items() if k != "subject"} for row in found]
+            if events or any(records.values()):
+                out["sites"][site] = {"events": events, **records}
+    return out
+
+
+def _put(node: Any, path: str, value: Any) -> None:
+    parts = path.split(".")
+    for part in parts[:-1]:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    node[parts[-1]] = value
