@@ -32,6 +32,10 @@ audit_app = typer.Typer(no_args_is_help=True, help="Check the tamper-evident eve
 app.add_typer(audit_app, name="audit")
 keys_app = typer.Typer(no_args_is_help=True, help="Keys that protect personal data.")
 app.add_typer(keys_app, name="keys")
+retention_app = typer.Typer(no_args_is_help=True, help="Erase personal data whose retention has ended.")
+app.add_typer(retention_app, name="retention")
+privacy_app = typer.Typer(no_args_is_help=True, help="Data-subject requests.")
+app.add_typer(privacy_app, name="privacy")
 
 DB_OPTION = typer.Option(None, "--db", help="Database URL (default: BAYTWIN_DB_URL, else sqlite:///baytwin.db).")
 KEY_OPTION = typer.Option(None, "--key-file", help="Key file (default: BAYTWIN_KEY or BAYTWIN_KEY_FILE).")
@@ -212,6 +216,69 @@ def audit_verify(db: Optional[str] = DB_OPTION) -> None:
     for problem in result.breaks:
         err_console.print(f"broken: {problem}", highlight=False)
     raise typer.Exit(1)
+
+
+def parse_as_of(as_of: str | None) -> float:
+    """An ISO date-time (UTC if no zone) as epoch seconds; now when not given."""
+    import time
+    from datetime import datetime, timezone
+
+    if as_of is None:
+        return time.time()
+    try:
+        moment = datetime.fromisoformat(as_of)
+    except ValueError:
+        raise fail(f"--as-of {as_of!r}: not an ISO date-time (e.g. 2026-01-31T12:00)") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+
+
+@retention_app.command("purge")
+def retention_purge(
+    db: Optional[str] = DB_OPTION,
+    key_file: Optional[Path] = KEY_OPTION,
+    policy: Optional[Path] = typer.Option(None, "--policy", help="Policy file whose retention applies (default: built-in periods)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Purge as if it were this ISO date-time (default: now)."),
+) -> None:
+    """Erase what has expired; each erasure is recorded in the audit log."""
+    from core.rules.policy import Retention, load_policy
+    from core.store.retention import purge
+
+    log = open_store(db, key_file)
+    retention = Retention()
+    if policy is not None:
+        try:
+            loaded = load_policy(policy)
+        except ConfigError as err:
+            raise fail(str(err)) from None
+        retention_for = lambda site: loaded.for_site(site).retention  # noqa: E731
+    else:
+        retention_for = lambda site: retention  # noqa: E731
+    report = purge(log, parse_as_of(as_of), retention_for)
+    if not report:
+        console.print("nothing has expired")
+    for site, counts in report.items():
+        console.print(f"{site}: " + ", ".join(f"{n:,} {cls} rows erased" for cls, n in counts.items()))
+
+
+@privacy_app.command("export")
+def privacy_export(
+    plate: str = typer.Option(..., "--plate", help="The plate whose data is requested."),
+    out: Path = typer.Option(..., "--out", "-o", help="JSON file to write."),
+    db: Optional[str] = DB_OPTION,
+    key_file: Optional[Path] = KEY_OPTION,
+) -> None:
+    """Everything held on one plate, in the clear, as a data-subject access export."""
+    from core.privacy import KeyProblem
+    from core.store.access import subject_access
+
+    log = open_store(db, key_file)
+    try:
+        export = subject_access(log, plate)
+    except KeyProblem as err:
+        raise fail(str(err)) from None
+    out.write_text(json.dumps(export, indent=2, default=str) + "\n", encoding="utf-8")
+    found = sum(len(site["events"]) for site in export["sites"].values())
+    console.print(f"{found} events at {len(export['sites'])} site(s) written to {out}")
 
 
 @keys_app.command("generate")
