@@ -36,6 +36,8 @@ retention_app = typer.Typer(no_args_is_help=True, help="Erase personal data whos
 app.add_typer(retention_app, name="retention")
 privacy_app = typer.Typer(no_args_is_help=True, help="Data-subject requests.")
 app.add_typer(privacy_app, name="privacy")
+evidence_app = typer.Typer(no_args_is_help=True, help="Evidence packs for disputed violations.")
+app.add_typer(evidence_app, name="evidence")
 
 DB_OPTION = typer.Option(None, "--db", help="Database URL (default: BAYTWIN_DB_URL, else sqlite:///baytwin.db).")
 KEY_OPTION = typer.Option(None, "--key-file", help="Key file (default: BAYTWIN_KEY or BAYTWIN_KEY_FILE).")
@@ -71,7 +73,7 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
     return overrides
 
 
-def open_store(db: str | None, key_file: Path | None):  # type: ignore[no-untyped-def]
+def open_store(db: str | None, key_file: Path | None, policy=None):  # type: ignore[no-untyped-def]
     """The event log at ``db`` with the configured key; a clear error when either is unusable."""
     from core.privacy import KeyProblem, Keys
     from core.store.database import StoreProblem, connect
@@ -79,7 +81,7 @@ def open_store(db: str | None, key_file: Path | None):  # type: ignore[no-untype
 
     try:
         keys = Keys.from_environment(key_file)
-        return EventLog(connect(db), keys)
+        return EventLog(connect(db), keys, policy)
     except (KeyProblem, StoreProblem) as err:
         raise fail(str(err)) from None
     except Exception as err:  # a driver's connection error: say what and where, not how
@@ -103,7 +105,7 @@ def run_one(scenario_name: str, out: Path, seed: int | None, days: float | None,
                             progress=lambda done, _total: bar.update(task, completed=done))
     write(result, out, scenario)
     if store is not None:
-        stored = persist(model, store)
+        stored = persist(model, open_store(*store, policy=model.policy))
         err_console.print(f"{stored:,} events appended to the event log")
     return result.summary
 
@@ -143,8 +145,9 @@ def sim_run(
     key_file: Optional[Path] = KEY_OPTION,
 ) -> None:
     """Simulate one scenario and write its results."""
-    sink = open_store(db, key_file) if store else None
-    summary = run_one(scenario, out, seed, days, parse_overrides(set_), sink)
+    if store:
+        open_store(db, key_file)  # a missing key or unreachable database fails now, not after the run
+    summary = run_one(scenario, out, seed, days, parse_overrides(set_), (db, key_file) if store else None)
     console.print(summary_table({summary["scenario"]: summary}))
     console.print(f"Results in [bold]{out}[/]: summary.json, sessions/violations/actions/events/timeseries.parquet")
 
@@ -279,6 +282,40 @@ def privacy_export(
     out.write_text(json.dumps(export, indent=2, default=str) + "\n", encoding="utf-8")
     found = sum(len(site["events"]) for site in export["sites"].values())
     console.print(f"{found} events at {len(export['sites'])} site(s) written to {out}")
+
+
+@evidence_app.command("export")
+def evidence_export(
+    violation_id: str = typer.Argument(..., help="The violation, e.g. workplace-garage/EV012/3."),
+    out: Path = typer.Option(..., "--out", "-o", help="Zip file to write."),
+    db: Optional[str] = DB_OPTION,
+    key_file: Optional[Path] = KEY_OPTION,
+) -> None:
+    """Write a violation's evidence pack: timeline, sessions, policy, chain proof, printable summary."""
+    import time
+
+    from core.privacy import KeyProblem
+    from core.store.evidence import EvidenceProblem, export_pack
+
+    log = open_store(db, key_file)
+    try:
+        manifest = export_pack(log, violation_id, out, time.time())
+    except (EvidenceProblem, KeyProblem) as err:
+        raise fail(str(err)) from None
+    console.print(f"evidence for {manifest['violation_id']} ({manifest['rule']}) written to {out}")
+
+
+@evidence_app.command("verify")
+def evidence_verify(pack: Path = typer.Argument(..., help="An evidence pack (zip).")) -> None:
+    """Check a pack on its own, without the database: digests, chain, timeline."""
+    from core.store.evidence import EvidenceProblem, verify_pack
+
+    try:
+        manifest = verify_pack(pack)
+    except EvidenceProblem as err:
+        err_console.print(f"[bold red]invalid:[/] {err}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    console.print(f"valid: evidence for {manifest['violation_id']}, chain rows checked up to head {manifest['chain_head']['seq']}")
 
 
 @keys_app.command("generate")

@@ -23,7 +23,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from core.events import Event, event_as_dict
 from core.privacy import KeyProblem, Keys
 from core.store import schema
-from core.store.chain import GENESIS, canonical, personal_digest, row_hash
+from core.rules.policy import Policy
+from core.store.chain import GENESIS, canonical, personal_digest, row_hash, sha256_hex
 
 PERSONAL_FIELDS = ("plate", "id_token")
 
@@ -69,13 +70,24 @@ def split_personal(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
 
 
 class EventLog:
-    def __init__(self, engine: Engine, keys: Keys, policy_name: str | None = None,
-                 policy_version: str | None = None) -> None:
+    def __init__(self, engine: Engine, keys: Keys, policy: Policy | None = None) -> None:
         self.engine = engine
         self.keys = keys
-        self.policy_name = policy_name
-        self.policy_version = policy_version
+        self.policy_name = policy.name if policy else None
+        self.policy_version = policy.version if policy else None
+        self.policy_digest: str | None = None
         self._check_key()
+        if policy is not None:
+            self.policy_digest = self._keep_policy(policy)
+
+    def _keep_policy(self, policy: Policy) -> str:
+        """Store the policy document once, so every violation can name exactly what decided it."""
+        document = canonical(policy.model_dump(mode="json"))
+        digest = sha256_hex(document)
+        maker = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        with self.engine.begin() as conn:
+            conn.execute(maker(schema.store_meta).values(name=f"policy:{digest}", value=document).on_conflict_do_nothing())
+        return digest
 
     def _check_key(self) -> None:
         """The first key used with a store is the only one that opens it: refuse any other."""
@@ -180,6 +192,7 @@ class _Projections:
                 "since": d.since, "opened_seq": seq,  # type: ignore[attr-defined]
                 "_evidence_from": min([e.ts for e in d.evidence] + [d.ts]),  # type: ignore[attr-defined]
                 "policy_name": self.log.policy_name, "policy_version": self.log.policy_version,
+                "policy_digest": self.log.policy_digest,
             })
         elif kind == "violation_closed":
             self.violations_closed.append({"violation_id": d.violation_id, "closed_at": d.ts,  # type: ignore[attr-defined]

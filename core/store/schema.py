@@ -28,7 +28,7 @@ BigId = BigInteger().with_variant(Integer, "sqlite")  # SQLite only auto-increme
 
 store_meta = Table(
     "store_meta", metadata,
-    Column("name", String(64), primary_key=True),
+    Column("name", String(128), primary_key=True),
     Column("value", Text, nullable=False),
 )
 
@@ -107,6 +107,7 @@ violations = Table(
     Column("opened_seq", BigInteger, nullable=False),
     Column("policy_name", String(128)),
     Column("policy_version", String(32)),
+    Column("policy_digest", String(64)),  # store_meta["policy:<digest>"] holds the policy document
     Index("ix_violations_open_per_site", "site", "closed_at"),
     Index("ix_violations_subject", "subject", "opened_at"),
 )

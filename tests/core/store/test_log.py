@@ -23,16 +23,16 @@ from core.store.verify import verify
 PLATE = "AB12CDE"
 
 
-def day(site: str = "s1", bay: str = "EV001") -> list:
+def day(site: str = "s1", bay: str = "EV001", sid: str = "x1") -> list:
     arrived = VehicleArrived(100.0, site, bay, "camera")
     seen = VehicleIdentified(100.0, site, bay, PLATE, 0.97, "camera")
     return [
         arrived, PlateRead(100.0, site, bay, PLATE, 0.97, "accepted"), seen,
-        SessionStarted(160.0, site, bay, "x1", 0.0, 0.0, "tok-1"),
-        SessionActive(161.0, site, bay, "x1", 0.0, 16.0),
+        SessionStarted(160.0, site, bay, sid, 0.0, 0.0, "tok-1"),
+        SessionActive(161.0, site, bay, sid, 0.0, 16.0),
         ViolationOpened(900.0, site, bay, f"{site}/{bay}/1", "overstay", PLATE, 0.97, "tok-1", 900.0, (arrived, seen)),
         ActionTaken(900.0, site, bay, f"{site}/{bay}/1", "warning", PLATE, "tok-1"),
-        SessionEnded(1000.0, site, bay, "x1", 7.5, 0.0),
+        SessionEnded(1000.0, site, bay, sid, 7.5, 0.0),
         ViolationClosed(1100.0, site, bay, f"{site}/{bay}/1", "overstay", "vehicle_left", 3.3),
     ]
 
