@@ -13,7 +13,7 @@ comparable by value (so two runs with one seed can be compared event by event).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 
@@ -233,9 +233,22 @@ def sort_key(event: Event) -> tuple[float, int, str]:
 
 
 def event_as_dict(event: Event) -> dict[str, Any]:
-    """JSON-ready dict (evidence expanded in full), for evidence files and logs."""
-    data = asdict(event)
-    data["kind"] = event.kind
-    if "evidence" in data:
-        data["evidence"] = [event_as_dict(e) for e in getattr(event, "evidence")]
+    """JSON-ready dict (evidence expanded in full), for the store, evidence files and logs.
+
+    Written out rather than ``dataclasses.asdict``: that deep-copies every value and is the
+    slowest step of appending to the event log.
+    """
+    data: dict[str, Any] = {"kind": event.kind}
+    for name in _FIELD_NAMES.get(type(event)) or _field_names(type(event)):
+        value = getattr(event, name)
+        data[name] = [event_as_dict(e) for e in value] if name == "evidence" else value
     return data
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = tuple(f.name for f in fields(cls))
+    _FIELD_NAMES[cls] = names
+    return names
