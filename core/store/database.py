@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 DEFAULT_URL = "sqlite:///baytwin.db"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -43,7 +43,12 @@ def connect(url: str | None = None, migrate: bool = True) -> Engine:
     else:
         raise StoreProblem(f"{url}: only SQLite and PostgreSQL are supported")
     if migrate:
-        upgrade(engine)
+        try:
+            upgrade(engine)
+        except OperationalError as err:
+            where = parsed.render_as_string(hide_password=True)
+            reason = str(err.orig).strip().splitlines()[0] if err.orig else str(err).splitlines()[0]
+            raise StoreProblem(f"{where}: cannot open the database ({reason})") from None
     return engine
 
 

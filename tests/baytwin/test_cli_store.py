@@ -1,0 +1,107 @@
+"""The store's commands as an operator uses them: real processes, a real database file."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from .test_cli import SMALL_SITE, baytwin
+
+
+@pytest.fixture(scope="module")
+def stored_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("store")
+    key = root / "site.key"
+    assert baytwin("keys", "generate", "--out", str(key)).returncode == 0
+    scenario = root / "tiny.yaml"
+    scenario.write_text(SMALL_SITE.replace("days: 2", "days: 3"))
+    db = f"sqlite:///{root / 'store.db'}"
+    result = baytwin("sim", "run", str(scenario), "--out", str(root / "run"), "--store", "--db", db, "--key-file", str(key))
+    assert result.returncode == 0, result.stderr
+    return {"root": root, "key": key, "db": Path(db.removeprefix("sqlite:///")), "run": root / "run"}
+
+
+def db_arg(paths: dict[str, Path]) -> list[str]:
+    return ["--db", f"sqlite:///{paths['db']}"]
+
+
+def test_audit_verify_passes_on_an_untouched_log(stored_run: dict[str, Path]) -> None:
+    result = baytwin("audit", "verify", *db_arg(stored_run))
+    assert result.returncode == 0 and "intact" in result.stdout
+
+
+def test_audit_verify_fails_with_exit_1_naming_the_edited_row(stored_run: dict[str, Path], tmp_path: Path) -> None:
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(stored_run["db"].read_bytes())
+    with sqlite3.connect(copy) as conn:
+        conn.execute("UPDATE event_log SET bay = 'EV999' WHERE seq = 10")
+    result = baytwin("audit", "verify", "--db", f"sqlite:///{copy}")
+    assert result.returncode == 1
+    assert "row 10" in result.stderr and "edited" in result.stderr
+
+
+def test_evidence_export_and_verify(stored_run: dict[str, Path], tmp_path: Path) -> None:
+    violations = pd.read_parquet(stored_run["run"] / "violations.parquet")
+    violation_id = violations.violation_id.dropna().iloc[0]
+    pack = tmp_path / "pack.zip"
+    result = baytwin("evidence", "export", violation_id, "--out", str(pack), *db_arg(stored_run),
+                     "--key-file", str(stored_run["key"]))
+    assert result.returncode == 0, result.stderr
+    assert baytwin("evidence", "verify", str(pack)).returncode == 0
+    pack.write_bytes(pack.read_bytes()[:-200])
+    result = baytwin("evidence", "verify", str(pack))
+    assert result.returncode == 1 and "corrupt or truncated" in result.stderr
+
+
+def test_privacy_export_finds_a_drivers_records(stored_run: dict[str, Path], tmp_path: Path) -> None:
+    sessions = pd.read_parquet(stored_run["run"] / "sessions.parquet")
+    plate = sessions[sessions.plate_seen.notna()].plate_seen.iloc[0]
+    out = tmp_path / "dsar.json"
+    result = baytwin("privacy", "export", "--plate", plate, "--out", str(out), *db_arg(stored_run),
+                     "--key-file", str(stored_run["key"]))
+    assert result.returncode == 0, result.stderr
+    export = json.loads(out.read_text())
+    events = export["sites"]["tiny"]["events"]
+    assert events and all(plate in json.dumps(e) for e in events)
+
+
+def test_retention_purge_reports_and_keeps_the_chain(stored_run: dict[str, Path], tmp_path: Path) -> None:
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(stored_run["db"].read_bytes())
+    db = ["--db", f"sqlite:///{copy}", "--key-file", str(stored_run["key"])]
+    result = baytwin("retention", "purge", *db, "--as-of", "2030-01-01")
+    assert result.returncode == 0 and "erased" in result.stdout
+    assert baytwin("audit", "verify", "--db", f"sqlite:///{copy}").returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["privacy", "export", "--plate", "AB12CDE", "--out", "x.json"], "no key"),
+        (["privacy", "export", "--plate", "AB12CDE", "--out", "x.json", "--key-file", "missing.key"], "key file not found"),
+        (["audit", "verify", "--db", "not a url"], "not a database URL"),
+        (["audit", "verify", "--db", "mysql://host/db"], "only SQLite and PostgreSQL"),
+        (["audit", "verify", "--db", "postgresql://nobody:secret@127.0.0.1:1/none"], "cannot open the database"),
+        (["retention", "purge", "--as-of", "yesterday"], "not an ISO date-time"),
+    ],
+)
+def test_store_commands_fail_clearly(args: list[str], message: str, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch, stored_run: dict[str, Path]) -> None:
+    monkeypatch.delenv("BAYTWIN_KEY", raising=False)
+    monkeypatch.delenv("BAYTWIN_KEY_FILE", raising=False)
+    if "--db" not in args:
+        args = args + ["--db", f"sqlite:///{tmp_path / 'x.db'}"]
+    if args[0] == "retention":
+        args = args + ["--key-file", str(stored_run["key"])]
+    result = baytwin(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_keys_generate_refuses_to_overwrite(stored_run: dict[str, Path]) -> None:
+    result = baytwin("keys", "generate", "--out", str(stored_run["key"]))
+    assert result.returncode == 2 and "already exists" in result.stderr
