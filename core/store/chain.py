@@ -6,7 +6,10 @@ the public part directly and the personal part through a salted digest, so
 personal data can be erased when its retention ends without breaking the
 chain, while any edit, insertion or deletion of a row still breaks it::
 
-    hash = sha256(prev_hash | site | seq | ts | kind | bay | sha256(public) | personal_digest)
+    hash = sha256(prev_hash | site | seq | ts | kind | bay | sha256(public) | personal_digest | evidence_digest)
+
+Plate crops kept as evidence are a third part with their own digest, so they can be erased at
+the end of their own retention.
 """
 
 from __future__ import annotations
@@ -32,7 +35,9 @@ def personal_digest(personal: str | None) -> str:
     return sha256_hex(personal) if personal else ""
 
 
-def row_hash(prev_hash: str, site: str, seq: int, ts: float, kind: str, bay: str, public: str,
-             personal_digest_hex: str) -> str:
-    material = "|".join((prev_hash, site, str(seq), repr(float(ts)), kind, bay, sha256_hex(public), personal_digest_hex))
+def row_hash(prev_hash: str, site: str, seq: int, ts: float, kind: str, bay: str, public_sha256: str,
+             personal_digest_hex: str, evidence_digest_hex: str) -> str:
+    """The chain link of one row (``public_sha256`` is ``sha256_hex(public)``)."""
+    material = "|".join((prev_hash, site, str(seq), repr(float(ts)), kind, bay, public_sha256,
+                         personal_digest_hex, evidence_digest_hex))
     return sha256_hex(material)

@@ -18,6 +18,7 @@ every timeline row is the row the chain covers.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import html
 import json
@@ -57,7 +58,7 @@ def export_pack(log: EventLog, violation_id: str, out: Path, exported_at: float)
         rows = conn.execute(select(t).where(*window).order_by(t.c.seq)).mappings().all()
         first, last = rows[0]["seq"], rows[-1]["seq"]
         segment = conn.execute(select(t.c.seq, t.c.ts, t.c.kind, t.c.bay, t.c.public, t.c.personal_digest,
-                                      t.c.prev_hash, t.c.hash)
+                                      t.c.evidence_digest, t.c.prev_hash, t.c.hash)
                                .where(t.c.site == site, t.c.seq >= first, t.c.seq <= last).order_by(t.c.seq)).all()
         head = conn.execute(select(schema.chain_heads).where(schema.chain_heads.c.site == site)).mappings().one()
         s = schema.sessions
@@ -71,7 +72,8 @@ def export_pack(log: EventLog, violation_id: str, out: Path, exported_at: float)
     timeline = [_timeline_row(log, row) for row in rows]
     proof = {"site": site, "rows": [{
         "seq": r.seq, "ts": r.ts, "kind": r.kind, "bay": r.bay, "public_sha256": sha256_hex(r.public),
-        "personal_digest": r.personal_digest, "prev_hash": r.prev_hash, "hash": r.hash} for r in segment]}
+        "personal_digest": r.personal_digest, "evidence_digest": r.evidence_digest,
+        "prev_hash": r.prev_hash, "hash": r.hash} for r in segment]}
     policy = {"name": violation["policy_name"], "version": violation["policy_version"],
               "digest": violation["policy_digest"], "document": json.loads(policy_doc) if policy_doc else None}
     files: dict[str, bytes] = {
@@ -80,6 +82,10 @@ def export_pack(log: EventLog, violation_id: str, out: Path, exported_at: float)
         "policy.json": _json(policy),
         "proof.json": _json(proof),
     }
+    for row in rows:
+        if row["evidence"] is not None:
+            crop = log.keys.unseal(row["evidence"])["png"]
+            files[f"crops/{row['seq']}.png"] = base64.b64decode(crop)
     files["summary.html"] = _summary_html(dict(violation), timeline, policy).encode("utf-8")
     manifest = {
         "violation_id": violation_id, "site": site, "bay": bay, "rule": violation["rule"],
@@ -128,6 +134,8 @@ def verify_pack(path: Path) -> dict[str, Any]:
             raise EvidenceProblem(f"{path}: timeline row {entry['seq']} is not the row the chain covers")
         if entry["personal"] is not None and personal_digest(entry["personal"]) != row["personal_digest"]:
             raise EvidenceProblem(f"{path}: personal data of timeline row {entry['seq']} does not match the chain")
+        if entry.get("evidence") is not None and personal_digest(entry["evidence"]) != row["evidence_digest"]:
+            raise EvidenceProblem(f"{path}: the crop of timeline row {entry['seq']} does not match the chain")
     opened = [e for e in timeline if e["kind"] == "violation_opened" and e["event"].get("violation_id") == manifest["violation_id"]]
     if not opened:
         raise EvidenceProblem(f"{path}: the timeline does not contain the opening of {manifest['violation_id']}")
@@ -140,9 +148,8 @@ def _check_chain(path: Path, proof: dict[str, Any]) -> None:
         if row["seq"] != before["seq"] + 1 or row["prev_hash"] != before["hash"]:
             raise EvidenceProblem(f"{path}: chain broken between rows {before['seq']} and {row['seq']}")
     for row in rows:
-        material = "|".join((row["prev_hash"], proof["site"], str(row["seq"]), repr(float(row["ts"])), row["kind"],
-                             row["bay"], row["public_sha256"], row["personal_digest"]))
-        if sha256_hex(material) != row["hash"]:
+        if row_hash(row["prev_hash"], proof["site"], row["seq"], row["ts"], row["kind"], row["bay"],
+                    row["public_sha256"], row["personal_digest"], row["evidence_digest"]) != row["hash"]:
             raise EvidenceProblem(f"{path}: chain row {row['seq']} does not match its hash")
 
 
@@ -151,7 +158,8 @@ def _timeline_row(log: EventLog, row: Any) -> dict[str, Any]:
     if row["personal"] is not None:
         for dotted, value in log.keys.unseal(json.loads(row["personal"])["sealed"]).items():
             _put(event, dotted, value)
-    return {"seq": row["seq"], "kind": row["kind"], "public": row["public"], "personal": row["personal"], "event": event}
+    return {"seq": row["seq"], "kind": row["kind"], "public": row["public"], "personal": row["personal"],
+            "evidence": row["evidence"], "event": event}
 
 
 def _put(node: Any, dotted: str, value: Any) -> None:

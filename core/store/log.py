@@ -13,9 +13,10 @@ the row's personal part, and the projections carry only keyed hashes.
 
 from __future__ import annotations
 
+import base64
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -101,30 +102,35 @@ class EventLog:
             elif found != self.keys.fingerprint:
                 raise KeyProblem(f"this database was sealed with another key (key {found}, given {self.keys.fingerprint})")
 
-    def append(self, events: Sequence[Event]) -> list[Appended]:
-        """Store ``events`` (any sites) in one transaction; returns their chain positions."""
+    def append(self, events: Sequence[Event], crops: Mapping[int, bytes] | None = None) -> list[Appended]:
+        """Store ``events`` (any sites) in one transaction; returns their chain positions.
+
+        ``crops`` maps the index of an event (a plate read) to the image of the plate crop that
+        an enforcement decision may need; it is sealed into that row's evidence part.
+        """
         if not events:
             return []
-        by_site: dict[str, list[Event]] = defaultdict(list)
-        for event in events:
-            by_site[event.site].append(event)
+        by_site: dict[str, list[tuple[Event, bytes | None]]] = defaultdict(list)
+        for i, event in enumerate(events):
+            by_site[event.site].append((event, crops.get(i) if crops else None))
         with self.engine.begin() as conn:
             return self.append_in(conn, by_site)
 
-    def append_in(self, conn: Connection, by_site: dict[str, list[Event]]) -> list[Appended]:
+    def append_in(self, conn: Connection, by_site: Mapping[str, Sequence[Event | tuple[Event, bytes | None]]]) -> list[Appended]:
         """Append within the caller's transaction (so a change and its record commit together)."""
         appended: list[Appended] = []
         for site in sorted(by_site):
-            appended += self._append_site(conn, site, by_site[site])
+            items = [item if isinstance(item, tuple) else (item, None) for item in by_site[site]]
+            appended += self._append_site(conn, site, items)
         return appended
 
     # --- one site's part of a batch ---------------------------------------------------------
 
-    def _append_site(self, conn: Connection, site: str, events: list[Event]) -> list[Appended]:
+    def _append_site(self, conn: Connection, site: str, events: list[tuple[Event, bytes | None]]) -> list[Appended]:
         seq, prev = self._lock_head(conn, site)
         rows, appended = [], []
         projections = _Projections(self, site)
-        for event in events:
+        for event, crop in events:
             seq += 1
             data = event_as_dict(event)
             public_data, personal_fields = split_personal(data)
@@ -134,10 +140,13 @@ class EventLog:
                 personal = canonical({"subject": subject, "sealed": self.keys.seal(personal_fields)})
             public = canonical(public_data)
             digest = personal_digest(personal)
-            link = row_hash(prev, site, seq, event.ts, event.kind, event.bay, public, digest)
+            evidence = self.keys.seal({"png": base64.b64encode(crop).decode("ascii")}) if crop else None
+            evidence_digest = personal_digest(evidence)
+            link = row_hash(prev, site, seq, event.ts, event.kind, event.bay, sha256_hex(public), digest, evidence_digest)
             rows.append({
                 "site": site, "seq": seq, "ts": float(event.ts), "kind": event.kind, "bay": event.bay,
                 "public": public, "personal": personal, "personal_digest": digest, "subject": subject,
+                "evidence": evidence, "evidence_digest": evidence_digest,
                 "data_class": DATA_CLASS.get(event.kind, "other"), "prev_hash": prev, "hash": link,
             })
             projections.add(event, seq, subject)

@@ -56,6 +56,14 @@ def purge(log: EventLog, now: float, retention_for: Callable[[str], Retention] =
                                                          schema.violations.c.opened_at < cutoff["violation"]).values(subject=None))
             conn.execute(update(schema.actions).where(schema.actions.c.site == site,
                                                       schema.actions.c.ts < cutoff["violation"]).values(subject=None))
+            evidence_before = now - r.evidence_days * DAY
+            unmatched_reads = and_(t.c.data_class == "read", t.c.ts < cutoff["read"], t.c.seq.not_in(kept_reads))
+            crops = conn.execute(update(t).where(t.c.site == site, t.c.evidence.is_not(None),
+                                                 (t.c.ts < evidence_before) | unmatched_reads)
+                                 .values(evidence=None)).rowcount
+            if crops:
+                counts["evidence"] = crops
+                cutoff["evidence"] = evidence_before
             if counts:
                 records[site] = [RetentionPurged(now, site, "*", data_class, cutoff[data_class], rows)
                                  for data_class, rows in sorted(counts.items())]

@@ -50,6 +50,8 @@ event_log = Table(
     Column("public", Text, nullable=False),
     Column("personal", Text, nullable=True),  # encrypted/keyed personal fields; erased at end of retention
     Column("personal_digest", String(64), nullable=False),
+    Column("evidence", Text, nullable=True),  # sealed plate crop (never a full frame); erased at end of evidence retention
+    Column("evidence_digest", String(64), nullable=False),
     Column("subject", String(32)),  # keyed hash of the plate/token: an index for access requests, erased with personal
     Column("data_class", String(16), nullable=False),
     Column("prev_hash", String(64), nullable=False),

@@ -15,7 +15,7 @@ from contextlib import nullcontext
 from sqlalchemy import Connection, Engine, select
 
 from core.store import schema
-from core.store.chain import GENESIS, personal_digest, row_hash
+from core.store.chain import GENESIS, personal_digest, row_hash, sha256_hex
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,7 @@ def verify(bind: Engine | Connection, batch: int = 5000) -> Verification:
             expected_seq, prev = 1, GENESIS
             broken: Break | None = None
             query = (select(log.seq, log.ts, log.kind, log.bay, log.public, log.personal, log.personal_digest,
-                            log.prev_hash, log.hash)
+                            log.evidence, log.evidence_digest, log.prev_hash, log.hash)
                      .where(log.site == site).order_by(log.seq).execution_options(yield_per=batch))
             for row in conn.execute(query):
                 result.rows += 1
@@ -78,6 +78,9 @@ def _check_row(site: str, row, expected_seq: int, prev: str) -> Break | None:  #
         return Break(site, seq, "does not link to the row before (a row was inserted or removed)")
     if row.personal is not None and personal_digest(row.personal) != row.personal_digest:
         return Break(site, seq, "personal data does not match its digest (edited)")
-    if row_hash(prev, site, seq, row.ts, row.kind, row.bay, row.public, row.personal_digest) != row.hash:
+    if row.evidence is not None and personal_digest(row.evidence) != row.evidence_digest:
+        return Break(site, seq, "evidence crop does not match its digest (edited)")
+    if row_hash(prev, site, seq, row.ts, row.kind, row.bay, sha256_hex(row.public), row.personal_digest,
+                row.evidence_digest) != row.hash:
         return Break(site, seq, "content does not match its hash (edited)")
     return None

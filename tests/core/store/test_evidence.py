@@ -101,3 +101,39 @@ def test_unknown_violation_is_a_clear_error(engine: Engine, keys: Keys, tmp_path
     log = EventLog(engine, keys)
     with pytest.raises(EvidenceProblem, match="no violation 'nope'"):
         export_pack(log, "nope", tmp_path / "x.zip", 0.0)
+
+
+def test_plate_crops_travel_sealed_and_come_out_in_the_pack(engine: Engine, keys: Keys, tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from core.store import schema
+
+    log = EventLog(engine, keys)
+    events = day()
+    crop = b"\x89PNG\r\n\x1a\n" + b"crop-pixels" * 10
+    log.append(events, crops={1: crop})  # the plate read
+    with engine.connect() as conn:
+        stored = conn.execute(select(schema.event_log.c.evidence).where(schema.event_log.c.seq == 2)).scalar_one()
+    assert stored is not None and b"crop-pixels" not in stored.encode()
+    out = tmp_path / "pack.zip"
+    manifest = export_pack(log, "s1/EV001/1", out, exported_at=0.0)
+    assert "crops/2.png" in manifest["files"]
+    with zipfile.ZipFile(out) as z:
+        assert z.read("crops/2.png") == crop
+    verify_pack(out)
+    altered = rewrite(out, "crops/2.png", b"another image", fix_manifest=False)
+    with pytest.raises(EvidenceProblem, match="crops/2.png was altered"):
+        verify_pack(altered)
+
+
+def test_an_edited_crop_breaks_the_chain(engine: Engine, keys: Keys) -> None:
+    from sqlalchemy import update
+
+    from core.store import schema
+    from core.store.verify import verify
+
+    log = EventLog(engine, keys)
+    log.append(day(), crops={1: b"png"})
+    with engine.begin() as conn:
+        conn.execute(update(schema.event_log).where(schema.event_log.c.seq == 2).values(evidence=keys.seal({"png": "eA=="})))
+    assert str(verify(engine).breaks[0]) == "site s1, row 2: evidence crop does not match its digest (edited)"

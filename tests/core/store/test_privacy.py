@@ -102,3 +102,15 @@ def test_missing_key_names_the_ways_to_provide_one(monkeypatch: pytest.MonkeyPat
         Keys.from_environment()
     with pytest.raises(KeyProblem, match="key file not found"):
         Keys.from_environment(tmp_path / "missing.key")
+
+
+def test_crops_are_erased_at_the_end_of_evidence_retention(engine: Engine, keys: Keys) -> None:
+    log = EventLog(engine, keys)
+    log.append(day(), crops={1: b"png"})
+    retention = Retention(evidence_days=10, violations_days=400)
+    assert "evidence" not in purge(log, now=5 * DAY, retention_for=lambda s: retention).get("s1", {})
+    assert purge(log, now=11 * DAY, retention_for=lambda s: retention)["s1"]["evidence"] == 1
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(schema.event_log)
+                            .where(schema.event_log.c.evidence.is_not(None))).scalar_one() == 0
+    assert verify(engine).intact

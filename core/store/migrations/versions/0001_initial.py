@@ -41,6 +41,8 @@ def upgrade() -> None:
         sa.Column("public", sa.Text(), nullable=False),
         sa.Column("personal", sa.Text(), nullable=True),
         sa.Column("personal_digest", sa.String(64), nullable=False),
+        sa.Column("evidence", sa.Text(), nullable=True),
+        sa.Column("evidence_digest", sa.String(64), nullable=False),
         sa.Column("subject", sa.String(32), nullable=True),
         sa.Column("data_class", sa.String(16), nullable=False),
         sa.Column("prev_hash", sa.String(64), nullable=False),
