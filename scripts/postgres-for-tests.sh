@@ -2,6 +2,7 @@
 # Install (Debian package) and start a local PostgreSQL for the store's tests, then print the
 # URL to export as BAYTWIN_TEST_PG_URL. Listens on loopback only. Safe to run twice.
 set -euo pipefail
+exec 3>&1 1>&2  # only the URL goes to standard output
 if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
@@ -20,4 +21,4 @@ su postgres -c "psql -q -tAc \"SELECT 1 FROM pg_roles WHERE rolname='baytwin'\""
   || su postgres -c "psql -q -c \"CREATE ROLE baytwin LOGIN PASSWORD 'baytwin' CREATEDB\""
 su postgres -c "psql -q -tAc \"SELECT 1 FROM pg_database WHERE datname='baytwin_test'\"" | grep -q 1 \
   || su postgres -c "createdb -O baytwin baytwin_test"
-echo "postgresql+psycopg://baytwin:baytwin@127.0.0.1:5432/baytwin_test"
+echo "postgresql+psycopg://baytwin:baytwin@127.0.0.1:5432/baytwin_test" >&3
