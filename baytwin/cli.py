@@ -319,7 +319,7 @@ def evidence_verify(pack: Path = typer.Argument(..., help="An evidence pack (zip
 
 
 @keys_app.command("generate")
-def keys_generate(out: Path = typer.Option(..., "--out", "-o", help="Key file to create (mode 600).")) -> None:
+def keys_generate(out: Path = typer.Option(..., "--out", "-o", help="Key file to create (mode 600).")) -> None:  # noqa: B008
     """Create a new key file. Keep it out of the database and its backups."""
     import os
 
@@ -341,20 +341,47 @@ def demo(
     out: Path = typer.Option(Path("runs/demo"), "--out", "-o", help="Folder for the demo's runs."),
     days: Optional[float] = typer.Option(None, help="Days to simulate (default: each scenario's)."),
 ) -> None:
-    """Run the demo: the workplace garage without and with enforcement, then compare them."""
+    """Run the demo: the workplace garage without and with enforcement, compared; the enforced run's
+    log kept in a demo store, its chain verified and one violation's evidence pack exported."""
+    import time
+
+    import pandas as pd
+
+    from core.store.evidence import export_pack
+    from core.store.verify import verify
+
+    out.mkdir(parents=True, exist_ok=True)
+    key_file, db_file = out / "demo.key", out / "store.db"
+    for stale in (db_file, db_file.with_name("store.db-wal"), db_file.with_name("store.db-shm")):
+        stale.unlink(missing_ok=True)  # the demo's own store starts afresh each time
+    if not key_file.exists():
+        keys_generate(key_file)
+    store = (f"sqlite:///{db_file}", key_file)
     summaries = {}
     for name in DEMO_SCENARIOS:
         run_dir = out / name.replace("/", "-")
-        summaries[name.split("/")[-1]] = run_one(name, run_dir, None, days, {})
+        summaries[name.split("/")[-1]] = run_one(name, run_dir, None, days, {}, store if name.endswith("enforced") else None)
     console.print(summary_table(summaries))
-    frame_path = out / "compare.csv"
-    import pandas as pd
-
     frame = pd.DataFrame({n: {k: s.get(k) for k in SUMMARY_ROWS} for n, s in summaries.items()})
     frame.index.name = "metric"
-    frame.to_csv(frame_path)
-    console.print(f"\nResults in [bold]{out}[/] (one folder per scenario: summary.json and Parquet tables;"
-                  f" compare.csv side by side).")
+    frame.to_csv(out / "compare.csv")
+
+    log = open_store(*store)
+    audit = verify(log.engine)
+    violations = pd.read_parquet(out / "workplace-garage-enforced" / "violations.parquet")
+    detected = violations.violation_id.dropna()
+    lines = [
+        f"\nResults in [bold]{out}[/]: one folder per scenario (summary.json, scenario.json, Parquet tables),"
+        " compare.csv side by side.",
+        f"Event log of the enforced run: {db_file} ({audit.rows:,} rows, chain {'intact' if audit.intact else 'BROKEN'});"
+        f" personal data sealed with {key_file}.",
+    ]
+    if len(detected):
+        pack = out / "evidence-example.zip"
+        export_pack(log, str(detected.iloc[0]), pack, time.time())
+        lines.append(f"Evidence pack for violation {detected.iloc[0]}: {pack} (check it: baytwin evidence verify {pack})")
+    for line in lines:
+        console.print(line)
 
 
 def main() -> None:
