@@ -247,6 +247,8 @@ def load_raw(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     merged = deep_merge(base, data, whole=_is_distribution)
     for dotted, value in overrides.items():
         set_path(merged, str(dotted), value, path)
+    if any(str(d).startswith("policy.") for d in overrides):
+        merged["policy_overridden_by"] = display_path(path)
     return merged
 
 
@@ -262,11 +264,17 @@ def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = N
     for dotted, value in (overrides or {}).items():
         set_path(raw, dotted, value, path)
     policy_file = raw.pop("policy_file", None)
+    overridden_by = raw.pop("policy_overridden_by", None)
+    if any(d.startswith("policy.") for d in overrides or {}):
+        overridden_by = "--set"
     if isinstance(raw.get("policy"), dict) and policy_file:
         try:
             validate(Policy, raw["policy"], policy_file)
         except ConfigError as err:
-            raise ConfigError(err.source, err.field, err.problem + f" (policy of {display_path(path)})") from None
+            where = f"policy of {display_path(path)}"
+            if overridden_by:
+                where += f", as overridden by {overridden_by}"
+            raise ConfigError(err.source, err.field, f"{err.problem} ({where})") from None
     return validate(Scenario, raw, display_path(path))
 
 
