@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import select
 
 from core.store import schema
-from core.store.log import EventLog
+from core.store.log import EventLog, reveal
 
 
 def subject_access(log: EventLog, plate: str) -> dict[str, Any]:
@@ -23,10 +22,7 @@ def subject_access(log: EventLog, plate: str) -> dict[str, Any]:
                                 .where(t.c.site == site, t.c.subject == subject).order_by(t.c.seq)).all()
             events = []
             for row in rows:
-                event = json.loads(row.public)
-                for path, value in log.keys.unseal(json.loads(row.personal)["sealed"]).items():
-                    _put(event, path, value)
-                events.append({"seq": row.seq, **event})
+                events.append({"seq": row.seq, **reveal(log.keys, row.public, row.personal)})
             records = {}
             for name, table in (("sessions", schema.sessions), ("plate_reads", schema.plate_reads),
                                 ("violations", schema.violations), ("actions", schema.actions)):
@@ -35,10 +31,3 @@ def subject_access(log: EventLog, plate: str) -> dict[str, Any]:
             if events or any(records.values()):
                 out["sites"][site] = {"events": events, **records}
     return out
-
-
-def _put(node: Any, path: str, value: Any) -> None:
-    parts = path.split(".")
-    for part in parts[:-1]:
-        node = node[int(part)] if isinstance(node, list) else node[part]
-    node[parts[-1]] = value

@@ -31,7 +31,7 @@ from sqlalchemy import or_, select
 
 from core.store import schema
 from core.store.chain import personal_digest, row_hash, sha256_hex
-from core.store.log import EventLog
+from core.store.log import EventLog, reveal
 
 FILES = ("timeline.json", "sessions.json", "policy.json", "proof.json", "summary.html")
 
@@ -154,19 +154,9 @@ def _check_chain(path: Path, proof: dict[str, Any]) -> None:
 
 
 def _timeline_row(log: EventLog, row: Any) -> dict[str, Any]:
-    event = json.loads(row["public"])
-    if row["personal"] is not None:
-        for dotted, value in log.keys.unseal(json.loads(row["personal"])["sealed"]).items():
-            _put(event, dotted, value)
+    event = reveal(log.keys, row["public"], row["personal"])
     return {"seq": row["seq"], "kind": row["kind"], "public": row["public"], "personal": row["personal"],
             "evidence": row["evidence"], "event": event}
-
-
-def _put(node: Any, dotted: str, value: Any) -> None:
-    parts = dotted.split(".")
-    for part in parts[:-1]:
-        node = node[int(part)] if isinstance(node, list) else node[part]
-    node[parts[-1]] = value
 
 
 def _json(data: Any) -> bytes:

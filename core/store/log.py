@@ -14,6 +14,7 @@ the row's personal part, and the projections carry only keyed hashes.
 from __future__ import annotations
 
 import base64
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
@@ -68,6 +69,19 @@ def split_personal(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]
         return node
 
     return walk(data, ""), personal
+
+
+def reveal(keys: Keys, public: str, personal: str | None) -> dict[str, Any]:
+    """A stored row's event as it happened: the public part with its personal fields unsealed."""
+    event = json.loads(public)
+    if personal is not None:
+        for dotted, value in keys.unseal(json.loads(personal)["sealed"]).items():
+            node: Any = event
+            parts = dotted.split(".")
+            for part in parts[:-1]:
+                node = node[int(part)] if isinstance(node, list) else node[part]
+            node[parts[-1]] = value
+    return event
 
 
 class EventLog:
