@@ -34,11 +34,6 @@ class _Dist(BaseModel):
     def _draw(self, rng: random.Random) -> float:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def mean_hint(self) -> float:
-        """A rough mean, used only for documentation and sanity checks."""
-        total = sum(self._draw(random.Random(i)) for i in range(2000))
-        return total / 2000
-
 
 class Fixed(_Dist):
     dist: Literal["fixed"]

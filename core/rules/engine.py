@@ -96,9 +96,6 @@ class RulesEngine:
         plate = plate or self.registry.plate_for_token(id_token)
         return not (self.ledger.is_denied(plate, now) or self.ledger.is_denied(id_token, now))
 
-    def visit_in(self, bay: str) -> Visit | None:
-        return self._visits.get(bay)
-
     # --- input handlers -----------------------------------------------------------------
 
     def _on_arrived(self, event: VehicleArrived, out: list[Event]) -> None:

@@ -9,13 +9,12 @@ a short one. docs/scenarios.md lists every field.
 from __future__ import annotations
 
 import re
-from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from core.config import ConfigError, deep_merge, load_yaml, validate
+from core.config import deep_merge, load_yaml, validate
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PENALTIES = frozenset({"idle_fee", "ticket", "restrict", "ban"})
@@ -257,14 +256,4 @@ def load_policy(path: Path, overrides: dict[str, Any] | None = None) -> Policy:
     data = load_yaml(path)
     if overrides:
         data = deep_merge(data, overrides)
-    try:
-        return validate(Policy, data, path)
-    except ConfigError:
-        raise
-    except ValueError as err:  # pragma: no cover - pydantic wraps validator errors
-        raise ConfigError(path, "", str(err)) from None
-
-
-def parse_clock_time(value: str) -> time:
-    hours, minutes = map(int, value.split(":"))
-    return time(hour=hours % 24, minute=minutes)
+    return validate(Policy, data, path)

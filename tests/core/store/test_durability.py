@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
-from core.privacy import Keys, generate_key
+from core.privacy import generate_key
 from core.store import schema
 from core.store.database import connect
 from core.store.verify import verify

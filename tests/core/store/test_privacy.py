@@ -14,7 +14,7 @@ from core.store.access import subject_access
 from core.store.log import EventLog
 from core.store.retention import purge
 from core.store.verify import verify
-from core.events import PlateRead, VehicleIdentified
+from core.events import PlateRead
 
 from .test_log import PLATE, day
 

@@ -11,7 +11,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
-from core.events import SessionActive, VehicleArrived
 from core.privacy import Keys
 from core.store import schema
 from core.store.log import EventLog
