@@ -1,0 +1,56 @@
+"""What a plate-recognition model expects and returns, as a small config file.
+
+The keys are those of the fast-plate-ocr project's plate configs, so a site can
+bring a published recognizer as a local ONNX file plus its YAML:
+
+    max_plate_slots: 9          # characters the model outputs (padded)
+    alphabet: "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_"
+    pad_char: "_"               # the padding character, one of the alphabet
+    img_height: 64
+    img_width: 128
+    keep_aspect_ratio: false    # letterbox instead of stretching
+    interpolation: linear       # nearest | linear | cubic | area | lanczos4
+    image_color_mode: grayscale # grayscale | rgb
+    padding_color: [114, 114, 114]
+
+The model takes uint8 NHWC input and returns one class distribution per slot.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from core.config import load_yaml, validate
+
+
+class PlateModelConfig(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)  # published configs carry extra keys
+
+    max_plate_slots: int = Field(gt=0)
+    alphabet: str = Field(min_length=2)
+    pad_char: str = Field(min_length=1, max_length=1)
+    img_height: int = Field(gt=0)
+    img_width: int = Field(gt=0)
+    keep_aspect_ratio: bool = False
+    interpolation: Literal["nearest", "linear", "cubic", "area", "lanczos4"] = "linear"
+    image_color_mode: Literal["grayscale", "rgb"] = "grayscale"
+    padding_color: int | tuple[int, int, int] = (114, 114, 114)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "PlateModelConfig":
+        if self.pad_char not in self.alphabet:
+            raise ValueError(f"pad_char {self.pad_char!r} is not in the alphabet")
+        if len(set(self.alphabet)) != len(self.alphabet):
+            raise ValueError("alphabet has repeated characters")
+        return self
+
+    @property
+    def channels(self) -> int:
+        return 1 if self.image_color_mode == "grayscale" else 3
+
+
+def load_model_config(path: Path) -> PlateModelConfig:
+    return validate(PlateModelConfig, load_yaml(path), path)

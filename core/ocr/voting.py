@@ -1,0 +1,53 @@
+"""Combining several frames of one vehicle into one read.
+
+A camera captures a few frames as a car enters the bay. Each frame's read is a
+string with a confidence per character; the vote is taken slot by slot,
+weighting each candidate character by its confidence, so one blurred frame
+cannot outvote two sharp ones. Reads of a different length than the majority
+are left out (they are usually a missed or extra character).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Sequence
+
+
+@dataclass(frozen=True, slots=True)
+class FrameRead:
+    text: str
+    char_confidences: tuple[float, ...]
+
+    @property
+    def confidence(self) -> float:
+        """A read is as trustworthy as its least certain character."""
+        return min(self.char_confidences) if self.char_confidences else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class VotedRead:
+    text: str
+    confidence: float
+    char_confidences: tuple[float, ...]
+    frames_used: int
+
+
+def vote(reads: Sequence[FrameRead]) -> VotedRead | None:
+    """The confidence-weighted, slot-by-slot majority of ``reads``; None when there is nothing to vote on."""
+    usable = [r for r in reads if r.text and len(r.char_confidences) == len(r.text)]
+    if not usable:
+        return None
+    length = Counter(len(r.text) for r in usable).most_common(1)[0][0]
+    usable = [r for r in usable if len(r.text) == length]
+    chars, confidences = [], []
+    total_weight = len(usable)
+    for slot in range(length):
+        weights: dict[str, float] = defaultdict(float)
+        for read in usable:
+            weights[read.text[slot]] += read.char_confidences[slot]
+        best = max(sorted(weights), key=lambda c: weights[c])
+        chars.append(best)
+        # Agreement-weighted confidence: the winner's share of all weight, times its mean confidence.
+        confidences.append(weights[best] / total_weight)
+    return VotedRead("".join(chars), min(confidences), tuple(confidences), len(usable))
