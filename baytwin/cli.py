@@ -38,6 +38,8 @@ privacy_app = typer.Typer(no_args_is_help=True, help="Data-subject requests.")
 app.add_typer(privacy_app, name="privacy")
 evidence_app = typer.Typer(no_args_is_help=True, help="Evidence packs for disputed violations.")
 app.add_typer(evidence_app, name="evidence")
+ocr_app = typer.Typer(no_args_is_help=True, help="Synthetic plate images and the plate reader.")
+app.add_typer(ocr_app, name="ocr")
 
 DB_OPTION = typer.Option(None, "--db", help="Database URL (default: BAYTWIN_DB_URL, else sqlite:///baytwin.db).")
 KEY_OPTION = typer.Option(None, "--key-file", help="Key file (default: BAYTWIN_KEY or BAYTWIN_KEY_FILE).")
@@ -197,6 +199,82 @@ def sim_validate(scenario: str = typer.Argument(..., help="Scenario file or bund
     except ConfigError as err:
         raise fail(str(err)) from None
     console.print(f"ok: {loaded.name} ({loaded.site.ev_bays} EV bays, policy {loaded.policy.name})")
+
+
+# --- ocr ------------------------------------------------------------------------------------
+
+
+def parse_degradations(items: list[str]) -> dict[str, int]:
+    """``rain=2,mud=1`` (repeatable) -> {"rain": 2, "mud": 1}."""
+    from sim.imagery.degrade import REGISTRY
+
+    aliases = {"mud": "dirt", "blur": "motion_blur", "night": "night_ir", "haze": "fog"}
+    out: dict[str, int] = {}
+    for item in items:
+        for part in filter(None, (p.strip() for p in item.split(","))):
+            name, _, level = part.partition("=")
+            name = aliases.get(name, name)
+            if name not in REGISTRY:
+                raise fail(f"--degrade {part!r}: unknown degradation (known: {', '.join(REGISTRY)})")
+            if level not in {"0", "1", "2", "3", "4"}:
+                raise fail(f"--degrade {part!r}: severity must be 0-4")
+            out[name] = int(level)
+    return out
+
+
+@ocr_app.command("generate")
+def ocr_generate(
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for images/ and labels.csv."),
+    n: int = typer.Option(100, "--n", min=1, help="How many images."),
+    format_: list[str] = typer.Option([], "--format", help="Plate format(s) (default: all declared)."),
+    degrade: list[str] = typer.Option([], "--degrade", help="Degradations for every image: rain=2,mud=1 (0-4)."),
+    random_mix: bool = typer.Option(False, "--random-degradations", help="Also a random mix per image."),
+    scenes: bool = typer.Option(False, "--scene/--crops", help="Bay-camera frames, or plate crops (default)."),
+    seed: int = typer.Option(0, help="Random seed."),
+    workers: int = typer.Option(1, help="Processes to render with."),
+) -> None:
+    """Render labelled synthetic plates (crops or bay-camera frames), degraded as asked."""
+    from core.plates import load_formats
+    from sim.imagery.dataset import generate
+
+    known = load_formats()
+    for name in format_:
+        if name not in known:
+            raise fail(f"--format {name!r}: unknown plate format (known: {', '.join(known)})")
+    severities = parse_degradations(degrade)
+    with Progress(TextColumn("[bold]render"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err_console, transient=True) as bar:
+        task = bar.add_task("render", total=n)
+        labels = generate(out, n, format_ or None, severities, scenes, seed,
+                          lambda done, _n: bar.update(task, completed=done), random_mix, workers=workers)
+    console.print(f"{n} images and {labels}")
+
+
+@ocr_app.command("train")
+def ocr_train(
+    samples: int = typer.Option(60_000, help="Synthetic training crops to render."),
+    epochs: int = typer.Option(8, help="Passes over them."),
+    out: Path = typer.Option(Path("core/ocr/models/plate_recognizer.onnx"), "--out", help="ONNX model to write (its .yaml beside it)."),
+    seed: int = typer.Option(0, help="Training seed (evaluation seeds are never used)."),
+) -> None:
+    """Train the plate recognizer on synthetic plates and export it to ONNX (needs the train extra: torch)."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise fail("training needs PyTorch: pip install torch==2.13.0 (the 'train' extra)") from None
+    from sim.ocr_training import TrainSettings, train
+
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err_console, transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(stage: str, done: float, total: float) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done)
+
+        train(out, out.with_suffix(".yaml"), TrainSettings(samples=samples, epochs=epochs, seed=seed), progress)
+    console.print(f"model written to {out} and {out.with_suffix('.yaml')}")
 
 
 # --- audit and keys ----------------------------------------------------------------------
