@@ -250,6 +250,63 @@ def ocr_generate(
     console.print(f"{n} images and {labels}")
 
 
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+def _image_paths(paths: list[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        else:
+            found.append(path)
+    return found
+
+
+@ocr_app.command("read")
+def ocr_read(
+    paths: list[Path] = typer.Argument(..., help="Image files or folders (plate crops or camera frames)."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per image."),
+    kind: str = typer.Option("auto", help="auto | crop | scene: whether images are plate crops or whole frames."),
+    gate: float = typer.Option(0.90, help="Confidence at or above which a read is accepted."),
+) -> None:
+    """Read plates; a file that cannot be read gets its own error and the batch goes on (exit 1 if any did)."""
+    import cv2
+
+    from core.ocr.gate import ConfidenceGate
+    from core.ocr.pipeline import PlateReader
+    from core.ocr.recognizer import ModelProblem
+
+    if kind not in ("auto", "crop", "scene"):
+        raise fail(f"--kind {kind!r}: use auto, crop or scene")
+    try:
+        reader = PlateReader(gate=ConfidenceGate(accept_at=gate, review_from=min(0.5, gate)))
+    except (ModelProblem, ValueError) as err:
+        raise fail(str(err)) from None
+    failures = 0
+    for path in _image_paths(paths):
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR) if path.is_file() else None
+        if image is None:
+            failures += 1
+            problem = "no such file" if not path.exists() else "not a readable image"
+            record: dict[str, Any] = {"file": str(path), "error": problem}
+        else:
+            rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+            h, w = rgb.shape[:2]
+            is_crop = kind == "crop" or (kind == "auto" and w / h >= 1.3 and w <= 800 and h <= 400)
+            result = reader.read_crops([rgb])[0] if is_crop else reader.read_frame(rgb)
+            record = {"file": str(path), **result.as_json()}
+        if as_json:
+            print(json.dumps(record))
+        elif "error" in record:
+            err_console.print(f"{record['file']}: error: {record['error']}", highlight=False)
+        else:
+            console.print(f"{record['file']}: {record['plate'] or '-'} ({record['status']}, {record['confidence']:.3f})",
+                          highlight=False)
+    if failures:
+        raise typer.Exit(1)
+
+
 @ocr_app.command("train")
 def ocr_train(
     samples: int = typer.Option(60_000, help="Synthetic training crops to render."),

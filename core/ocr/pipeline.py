@@ -1,0 +1,88 @@
+"""The plate reader: frame in, one gated, normalized plate read out.
+
+detect (in the bay's ROI) -> crop -> recognize -> vote across a vehicle's frames
+-> normalize (format-aware 0/O, 1/I, 8/B, 5/S corrections) -> confidence gate.
+
+Frames stay in memory; only the crop of the chosen plate leaves, and only in
+the result, for the caller to keep when an event needs it as evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from core.ocr.detector import ClassicalDetector, Detector
+from core.ocr.gate import ConfidenceGate, Status
+from core.ocr.recognizer import Recognizer
+from core.ocr.roi import Roi
+from core.ocr.voting import FrameRead, vote
+from core.plates import normalize
+
+
+@dataclass(frozen=True)
+class PlateResult:
+    plate: str | None
+    confidence: float
+    status: Status
+    bbox: tuple[int, int, int, int] | None
+    raw: str | None = None  # the recognizer's text before normalization
+    crop: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def as_json(self) -> dict[str, object]:
+        return {"plate": self.plate, "confidence": round(self.confidence, 4), "bbox": list(self.bbox) if self.bbox else None,
+                "status": self.status}
+
+
+UNREADABLE = PlateResult(None, 0.0, "unreadable", None)
+
+
+class PlateReader:
+    def __init__(self, recognizer: Recognizer | None = None, detector: Detector | None = None,
+                 gate: ConfidenceGate | None = None, formats: Sequence[str] | None = None) -> None:
+        self.recognizer = recognizer or Recognizer()
+        self.detector = detector or ClassicalDetector()
+        self.gate = gate or ConfidenceGate()
+        self.formats = formats
+
+    def read_crops(self, crops: Sequence[np.ndarray]) -> list[PlateResult]:
+        """Plate crops (already cut out), one result each."""
+        results = []
+        for crop, read in zip(crops, self.recognizer.read(list(crops))):
+            h, w = crop.shape[:2]
+            results.append(self._finish(read, (0, 0, w, h), crop))
+        return results
+
+    def read_frame(self, frame: np.ndarray, roi: Roi | None = None) -> PlateResult:
+        """The most confident plate in the frame (within the bay's ROI, if given)."""
+        return self.read_vehicle([frame], roi)
+
+    def read_vehicle(self, frames: Sequence[np.ndarray], roi: Roi | None = None) -> PlateResult:
+        """One vehicle seen in several frames: the best candidate of each frame, voted into one read."""
+        best: list[tuple[FrameRead, tuple[int, int, int, int], np.ndarray]] = []
+        for frame in frames:
+            candidates = [c for c in self.detector.detect(frame) if roi is None or roi.keeps(c.box)]
+            if not candidates:
+                continue
+            crops = [frame[y1:y2, x1:x2] for x1, y1, x2, y2 in (c.box for c in candidates)]
+            reads = self.recognizer.read(crops)
+            i = max(range(len(reads)), key=lambda k: (len(reads[k].text) >= 4, reads[k].confidence))
+            best.append((reads[i], candidates[i].box, crops[i]))
+        if not best:
+            return UNREADABLE
+        voted = vote([read for read, _, _ in best])
+        if voted is None:
+            return UNREADABLE
+        _, box, crop = max(best, key=lambda item: item[0].confidence)
+        return self._finish(FrameRead(voted.text, voted.char_confidences), box, crop)
+
+    def _finish(self, read: FrameRead, box: tuple[int, int, int, int], crop: np.ndarray) -> PlateResult:
+        if not read.text:
+            return PlateResult(None, 0.0, "unreadable", box, read.text, crop)
+        normalized = normalize(read.text, self.formats)
+        confidence = read.confidence
+        status = self.gate.decide(normalized.text, confidence)
+        plate = normalized.text if status != "unreadable" else None
+        return PlateResult(plate, confidence, status, box, read.text, crop)

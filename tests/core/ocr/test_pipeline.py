@@ -1,0 +1,77 @@
+"""The whole reader on bay-camera frames from the renderer: detect in the ROI, read, vote, gate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.ocr.detector import ClassicalDetector
+from core.ocr.pipeline import PlateReader
+from core.ocr.roi import Roi
+from sim.imagery.degrade import degrade
+from sim.imagery.scenes import render_scene
+
+
+@pytest.fixture(scope="module")
+def reader() -> PlateReader:
+    return PlateReader()
+
+
+def scenes(seeds: range, neighbour: bool | None = None):  # type: ignore[no-untyped-def]
+    for seed in seeds:
+        yield render_scene(np.random.default_rng(seed), neighbour=neighbour)
+
+
+def _overlaps(box: tuple[int, int, int, int], corners: np.ndarray) -> bool:
+    x1, y1, x2, y2 = box
+    cx, cy = corners[:, 0].mean(), corners[:, 1].mean()
+    return x1 <= cx <= x2 and y1 <= cy <= y2
+
+
+def test_classical_detector_finds_the_plate_in_the_bay() -> None:
+    detector = ClassicalDetector()
+    found = 0
+    for scene in scenes(range(30)):
+        roi = Roi(tuple(map(tuple, scene.roi)))
+        found += any(_overlaps(c.box, scene.plate.corners) for c in detector.detect(scene.image) if roi.keeps(c.box))
+    assert found >= 27
+
+
+def test_the_neighbours_plate_is_rejected_by_the_roi() -> None:
+    detector = ClassicalDetector()
+    for scene in scenes(range(100, 110), neighbour=True):
+        assert scene.neighbour is not None
+        roi = Roi(tuple(map(tuple, scene.roi)))
+        kept = [c for c in detector.detect(scene.image) if roi.keeps(c.box)]
+        assert not any(_overlaps(c.box, scene.neighbour.corners) for c in kept)
+
+
+def test_reads_plates_in_frames_and_what_it_accepts_is_right(reader: PlateReader) -> None:
+    correct = accepted = accepted_wrong = 0
+    batch = list(scenes(range(200, 240), neighbour=True))
+    for scene in batch:
+        result = reader.read_frame(scene.image, Roi(tuple(map(tuple, scene.roi))))
+        correct += result.plate == scene.plate.text
+        if result.status == "accepted":
+            accepted += 1
+            accepted_wrong += result.plate != scene.plate.text
+    assert correct / len(batch) >= 0.25  # small, tilted plates in whole frames: far from the target yet
+    assert accepted_wrong <= max(1, accepted // 20)
+
+
+def test_voting_over_frames_is_at_least_as_good_as_one_frame(reader: PlateReader) -> None:
+    single = voted = 0
+    for seed in range(300, 320):
+        scene = render_scene(np.random.default_rng(seed))
+        roi = Roi(tuple(map(tuple, scene.roi)))
+        frames = [degrade(scene.image, {"noise": 2, "motion_blur": 1}, np.random.default_rng(seed * 10 + k))
+                  for k in range(3)]
+        single += reader.read_frame(frames[0], roi).plate == scene.plate.text
+        voted += reader.read_vehicle(frames, roi).plate == scene.plate.text
+    assert voted >= single
+
+
+def test_an_empty_bay_is_unreadable(reader: PlateReader) -> None:
+    blank = np.full((720, 1280, 3), 90, dtype=np.uint8)
+    result = reader.read_frame(blank)
+    assert result.status == "unreadable" and result.plate is None

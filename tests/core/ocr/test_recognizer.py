@@ -1,0 +1,53 @@
+"""The committed recognizer on crops it has never seen (seeds below the training range)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.ocr.recognizer import ModelProblem, Recognizer
+from sim.ocr_training import TRAIN_SEED_BASE, synthetic_sample
+
+
+@pytest.fixture(scope="module")
+def recognizer() -> Recognizer:
+    return Recognizer(threads=2)
+
+
+def crops(seeds: range, degrade_share: float) -> tuple[list[np.ndarray], list[str]]:
+    images, texts = [], []
+    for seed in seeds:
+        assert seed < TRAIN_SEED_BASE
+        gray, text = synthetic_sample(seed, degrade_share)
+        images.append(np.repeat(gray[..., None], 3, axis=2))
+        texts.append(text)
+    return images, texts
+
+
+def test_reads_clean_held_out_plates(recognizer: Recognizer) -> None:
+    images, texts = crops(range(300), degrade_share=0.0)
+    reads = recognizer.read(images)
+    accuracy = np.mean([r.text == t for r, t in zip(reads, texts)])
+    assert accuracy >= 0.95  # the target is 99.5 %: see the OCR issue
+
+
+def test_wrong_reads_rarely_pass_the_gate(recognizer: Recognizer) -> None:
+    images, texts = crops(range(300, 900), degrade_share=1.0)
+    reads = recognizer.read(images)
+    dangerous = sum(r.text != t and r.confidence >= 0.90 for r, t in zip(reads, texts))
+    assert dangerous / len(reads) <= 0.01
+
+
+def test_batched_and_single_reads_agree(recognizer: Recognizer) -> None:
+    images, _ = crops(range(900, 916), degrade_share=0.5)
+    batched = recognizer.read(images)
+    single = [recognizer.read([image])[0] for image in images]
+    assert [r.text for r in batched] == [r.text for r in single]
+    assert np.allclose([r.confidence for r in batched], [r.confidence for r in single], atol=1e-4)
+
+
+def test_a_missing_model_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ModelProblem, match="cannot load the model"):
+        Recognizer(tmp_path / "missing.onnx")
