@@ -100,8 +100,7 @@ def run_one(scenario_name: str, out: Path, seed: int | None, days: float | None,
     except ConfigError as err:
         raise fail(str(err)) from None
     total = days if days is not None else scenario.days
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("days"), TimeElapsedColumn(), console=err_console, transient=True) as bar:
+    with progress_bar("days") as bar:
         task = bar.add_task(scenario.name, total=total)
         model, result = run(scenario, seed=seed, days=days,
                             progress=lambda done, _total: bar.update(task, completed=done))
@@ -110,6 +109,23 @@ def run_one(scenario_name: str, out: Path, seed: int | None, days: float | None,
         stored = persist(model, open_store(*store, policy=model.policy))
         err_console.print(f"{stored:,} events appended to the event log")
     return result.summary
+
+
+def progress_bar(unit: str = "") -> Progress:
+    """The one progress bar every long job shows (on standard error, gone when done)."""
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn()]
+    if unit:
+        columns.append(TextColumn(unit))
+    return Progress(*columns, TimeElapsedColumn(), console=err_console, transient=True)
+
+
+def write_comparison(summaries: dict[str, dict[str, Any]], target: Path) -> None:
+    """The side-by-side summary table as CSV: one row per figure, one column per run."""
+    import pandas as pd
+
+    frame = pd.DataFrame({name: {k: s.get(k) for k in SUMMARY_ROWS} for name, s in summaries.items()})
+    frame.index.name = "metric"
+    frame.to_csv(target)
 
 
 def summary_table(summaries: dict[str, dict[str, Any]]) -> Table:
@@ -160,7 +176,6 @@ def sim_compare(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="CSV file for the table (default: compare.csv beside the first run)."),
 ) -> None:
     """Side-by-side table of finished runs' summaries, also written as CSV."""
-    import pandas as pd
 
     summaries: dict[str, dict[str, Any]] = {}
     for run_dir in runs:
@@ -173,9 +188,7 @@ def sim_compare(
             raise fail(f"{path}: not valid JSON ({err.msg} at line {err.lineno})") from None
     console.print(summary_table(summaries))
     target = out or (runs[0].parent / "compare.csv")
-    frame = pd.DataFrame({name: {k: s.get(k) for k in SUMMARY_ROWS} for name, s in summaries.items()})
-    frame.index.name = "metric"
-    frame.to_csv(target)
+    write_comparison(summaries, target)
     console.print(f"Written to [bold]{target}[/]")
 
 
@@ -242,8 +255,7 @@ def ocr_generate(
         if name not in known:
             raise fail(f"--format {name!r}: unknown plate format (known: {', '.join(known)})")
     severities = parse_degradations(degrade)
-    with Progress(TextColumn("[bold]render"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err_console, transient=True) as bar:
+    with progress_bar() as bar:
         task = bar.add_task("render", total=n)
         labels = generate(out, n, format_ or None, severities, scenes, seed,
                           lambda done, _n: bar.update(task, completed=done), random_mix, workers=workers)
@@ -311,7 +323,7 @@ def ocr_read(
 def ocr_train(
     samples: int = typer.Option(60_000, help="Synthetic training crops to render."),
     epochs: int = typer.Option(8, help="Passes over them."),
-    out: Path = typer.Option(Path("core/ocr/models/plate_recognizer.onnx"), "--out", help="ONNX model to write (its .yaml beside it)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="ONNX model to write, its .yaml beside it (default: the bundled model)."),
     seed: int = typer.Option(0, help="Training seed (evaluation seeds are never used)."),
 ) -> None:
     """Train the plate recognizer on synthetic plates and export it to ONNX (needs the train extra: torch)."""
@@ -319,10 +331,11 @@ def ocr_train(
         import torch  # noqa: F401
     except ImportError:
         raise fail("training needs PyTorch: pip install torch==2.13.0 (the 'train' extra)") from None
+    from core.ocr.recognizer import DEFAULT_MODEL
     from sim.ocr_training import TrainSettings, train
 
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err_console, transient=True) as bar:
+    out = out or DEFAULT_MODEL
+    with progress_bar() as bar:
         tasks: dict[str, Any] = {}
 
         def progress(stage: str, done: float, total: float) -> None:
@@ -497,9 +510,7 @@ def demo(
         run_dir = out / name.replace("/", "-")
         summaries[name.split("/")[-1]] = run_one(name, run_dir, None, days, {}, store if name.endswith("enforced") else None)
     console.print(summary_table(summaries))
-    frame = pd.DataFrame({n: {k: s.get(k) for k in SUMMARY_ROWS} for n, s in summaries.items()})
-    frame.index.name = "metric"
-    frame.to_csv(out / "compare.csv")
+    write_comparison(summaries, out / "compare.csv")
 
     log = open_store(*store)
     audit = verify(log.engine)
