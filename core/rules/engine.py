@@ -241,7 +241,7 @@ class RulesEngine:
                 visit.awaiting.discard(rule)
                 continue
             if due <= self.now:
-                self._try_open(visit, rule, self.now, out)
+                self._try_open(visit, rule, self.now, out, who)
             elif visit.scheduled.get(rule) != due:
                 self._schedule(visit, rule, due)
 
@@ -271,9 +271,9 @@ class RulesEngine:
 
     # --- violations and actions -----------------------------------------------------------
 
-    def _try_open(self, visit: Visit, rule: str, at: float, out: list[Event]) -> None:
+    def _try_open(self, visit: Visit, rule: str, at: float, out: list[Event], who: Standing | None = None) -> None:
         """Open the breach at ``at`` if it still applies, rules are active and presence is proven."""
-        who = self._standing(visit)
+        who = who or self._standing(visit)  # the caller may already know it (hot path)
         due = breach_start(self.policy, visit, who, rule)
         if due is None or due > at or rule in visit.open or rule in visit.done:
             visit.awaiting.discard(rule)
