@@ -49,31 +49,127 @@ class TrainSettings:
 
 
 def synthetic_sample(seed: int, degrade_share: float = 0.7) -> tuple[np.ndarray, str]:
-    """One training crop (grayscale, model-sized) and its text, fully determined by ``seed``."""
-    import cv2
-
-    from core.plates import load_formats
-    from sim.imagery.plates import random_plate_text, render_plate
+    """One plate crop as the renderer frames it (grayscale, model-sized) and its text, fully determined by ``seed``."""
+    from sim.imagery.plates import render_plate
 
     rng = np.random.default_rng(seed)
-    formats = list(load_formats())
-    fmt = formats[int(rng.integers(len(formats)))]
-    text = random_plate_text(fmt, rng)
+    fmt, text = _random_plate(rng)
     plate = render_plate(text, fmt, rng)
     image = plate.image
     if rng.random() < degrade_share:
-        from sim.imagery.degrade import REGISTRY, degrade
+        image = _degrade(image, plate.corners, rng)
+    return _model_input(image), text
 
-        names = sorted(REGISTRY)
-        chosen = rng.choice(names, size=int(rng.integers(1, 3)), replace=False)
-        mix = {str(name): int(rng.choice([1, 2, 2, 3, 3, 4])) for name in chosen}
-        image = degrade(image, mix, rng, plate_corners=plate.corners)
-    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    return cv2.resize(gray, (CONFIG.img_width, CONFIG.img_height), interpolation=cv2.INTER_LINEAR), text
+
+def framed_sample(seed: int, degrade_share: float = 0.6) -> tuple[np.ndarray, str]:
+    """A small plate cut out the way the reader cuts plates out of frames, imprecise corners and all.
+
+    Bay cameras give plates 15-50 px high; the detector's corners are off by
+    a few pixels, a grown character band or a too-loose box. The plate is
+    rendered small with a wide border of car, its true corners are disturbed
+    like that, and the crop is :func:`core.ocr.rectify.rectified_crop`.
+    """
+    from core.ocr.rectify import rectified_crop
+    from sim.imagery.plates import render_plate
+
+    rng = np.random.default_rng(seed)
+    fmt, text = _random_plate(rng)
+    plate = render_plate(text, fmt, rng, char_height_px=float(rng.uniform(9, 32)), margin=0.8)
+    image, corners = plate.image, plate.corners
+    if rng.random() < degrade_share:
+        image = _degrade(image, corners, rng)
+    return _model_input(rectified_crop(image, disturb_corners(corners, rng))), text
+
+
+def scene_sample(seed: int, degrade_share: float = 0.5) -> tuple[np.ndarray, str]:
+    """The plate of a rendered bay-camera frame as the real detector and rectifier cut it out.
+
+    When the detector misses the plate, the frame's true corners, disturbed,
+    stand in for it, so every seed gives a sample.
+    """
+    from core.ocr.detector import ClassicalDetector
+    from core.ocr.pipeline import cut_out
+    from core.ocr.rectify import rectified_crop
+    from sim.imagery.dataset import random_mix
+    from sim.imagery.degrade import apply_degradations
+    from sim.imagery.scenes import render_scene
+
+    rng = np.random.default_rng(seed)
+    size = ((1280, 720), (1920, 1080))[int(rng.integers(2))]
+    scene = render_scene(rng, size=size)
+    image, corners = scene.image, scene.plate.corners
+    if rng.random() < degrade_share:
+        degraded = apply_degradations(image, random_mix(rng), rng, corners)
+        image, corners = degraded.image, degraded.plate_corners
+    centre = corners.mean(axis=0)
+    hits = [c for c in ClassicalDetector().detect(image)
+            if c.box[0] <= centre[0] <= c.box[2] and c.box[1] <= centre[1] <= c.box[3]]
+    crop = cut_out(image, hits[0]) if hits else rectified_crop(image, disturb_corners(corners, rng))
+    return _model_input(crop), scene.plate.text
+
+
+def disturb_corners(corners: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """True plate corners moved the way a detector gets them wrong: grown, shifted, turned, noisy."""
+    quad = np.asarray(corners, np.float32)
+    centre = quad.mean(axis=0)
+    along = (quad[1] - quad[0] + quad[2] - quad[3]) / 2
+    across = (quad[3] - quad[0] + quad[2] - quad[1]) / 2
+    height = float(np.linalg.norm(across))
+    along = along * rng.uniform(0.97, 1.12)
+    across = across * rng.uniform(0.92, 1.5)
+    angle = np.deg2rad(rng.normal(0, 1.5))
+    turn = np.float32([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    along, across = turn @ along, turn @ across
+    centre = centre + rng.normal(0, 0.06, 2).astype(np.float32) * height
+    out = np.array([centre - along / 2 - across / 2, centre + along / 2 - across / 2,
+                    centre + along / 2 + across / 2, centre - along / 2 + across / 2], np.float32)
+    return out + rng.normal(0, 0.04, (4, 2)).astype(np.float32) * height
+
+
+#: What the training set is made of, by share: renderer crops, detector-framed small crops, real scene cuts.
+SAMPLE_KINDS: tuple[tuple[Callable[[int], tuple[np.ndarray, str]], int], ...] = (
+    (synthetic_sample, 5), (framed_sample, 4), (scene_sample, 1),
+)
+
+
+def training_sample(seed: int) -> tuple[np.ndarray, str]:
+    """The training set's sample ``seed``: its kind follows from the seed, in the shares of SAMPLE_KINDS."""
+    total = sum(weight for _, weight in SAMPLE_KINDS)
+    slot = seed % total
+    for make, weight in SAMPLE_KINDS:
+        if slot < weight:
+            return make(seed)
+        slot -= weight
+    raise AssertionError("unreachable")
+
+
+def _random_plate(rng: np.random.Generator):  # type: ignore[no-untyped-def]
+    from core.plates import load_formats
+    from sim.imagery.plates import random_plate_text
+
+    formats = list(load_formats())
+    fmt = formats[int(rng.integers(len(formats)))]
+    return fmt, random_plate_text(fmt, rng)
+
+
+def _degrade(image: np.ndarray, corners: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    from sim.imagery.degrade import REGISTRY, degrade
+
+    names = sorted(REGISTRY)
+    chosen = rng.choice(names, size=int(rng.integers(1, 3)), replace=False)
+    mix = {str(name): int(rng.choice([1, 2, 2, 3, 3, 4])) for name in chosen}
+    return degrade(image, mix, rng, plate_corners=corners)
+
+
+def _model_input(image: np.ndarray) -> np.ndarray:
+    import cv2
+
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+    return cv2.resize(gray, (CONFIG.img_width, CONFIG.img_height), interpolation=cv2.INTER_LINEAR)
 
 
 def _render_batch(seeds: list[int]) -> tuple[np.ndarray, list[str]]:
-    images, texts = zip(*(synthetic_sample(s) for s in seeds))
+    images, texts = zip(*(training_sample(s) for s in seeds))
     return np.stack(images), list(texts)
 
 
@@ -220,8 +316,9 @@ def calibrate_temperature(model: Path, config: Path, max_wrong_accepted: float =
 
     recognizer = Recognizer(model, config)
     images, texts = [], []
-    for seed in CALIBRATION_SEEDS:
-        gray, text = synthetic_sample(seed, 0.0 if seed % 3 == 0 else 1.0)
+    for seed in CALIBRATION_SEEDS:  # a third clean, a third degraded, a third cut as from frames
+        kind = seed % 3
+        gray, text = framed_sample(seed) if kind == 2 else synthetic_sample(seed, float(kind))
         images.append(np.repeat(gray[..., None], 3, axis=2))
         texts.append(text)
     logits = np.log(np.clip(recognizer.probabilities(images), 1e-12, 1.0))

@@ -19,11 +19,14 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from core.ocr.rectify import refine_quad
+
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
     box: tuple[int, int, int, int]  # x1, y1, x2, y2 in the frame
     score: float
+    corners: np.ndarray | None = None  # the plate's quadrilateral (TL TR BR BL), when the detector knows it
 
 
 class Detector(Protocol):
@@ -64,7 +67,9 @@ class ClassicalDetector:
             pad_x, pad_y = int(bw * 0.12), int(bh * 0.45)  # the recognizer was trained on loosely framed crops
             box = (max(0, x - pad_x), max(0, y - pad_y), min(small.shape[1], x + bw + pad_x), min(small.shape[0], y + bh + pad_y))
             box = tuple(int(round(v / scale)) for v in box)
-            found.append(Candidate(box, fill))  # type: ignore[arg-type]
+            strokes = cv2.boxPoints(((cx, cy), (rw, rh), _angle)) / scale
+            corners = refine_quad(gray, box, strokes)  # type: ignore[arg-type]
+            found.append(Candidate(box, fill, corners))  # type: ignore[arg-type]
         found.sort(key=lambda c: c.score, reverse=True)
         return found[: self.max_candidates]
 

@@ -14,9 +14,10 @@ from typing import Sequence
 
 import numpy as np
 
-from core.ocr.detector import ClassicalDetector, Detector
+from core.ocr.detector import Candidate, ClassicalDetector, Detector
 from core.ocr.gate import ConfidenceGate, Status
 from core.ocr.recognizer import Recognizer
+from core.ocr.rectify import rectified_crop
 from core.ocr.roi import Roi
 from core.ocr.voting import FrameRead, vote
 from core.plates import normalize
@@ -66,7 +67,7 @@ class PlateReader:
             candidates = [c for c in self.detector.detect(frame) if roi is None or roi.keeps(c.box)]
             if not candidates:
                 continue
-            crops = [frame[y1:y2, x1:x2] for x1, y1, x2, y2 in (c.box for c in candidates)]
+            crops = [cut_out(frame, c) for c in candidates]
             reads = self.recognizer.read(crops)
             i = max(range(len(reads)), key=lambda k: (len(reads[k].text) >= 4, reads[k].confidence))
             best.append((reads[i], candidates[i].box, crops[i]))
@@ -86,3 +87,11 @@ class PlateReader:
         status = self.gate.decide(normalized.text, confidence)
         plate = normalized.text if status != "unreadable" else None
         return PlateResult(plate, confidence, status, box, read.text, crop)
+
+
+def cut_out(frame: np.ndarray, candidate: Candidate) -> np.ndarray:
+    """The candidate's plate, upright when the detector found its corners, else its box as it is."""
+    if candidate.corners is not None:
+        return rectified_crop(frame, candidate.corners)
+    x1, y1, x2, y2 = candidate.box
+    return frame[y1:y2, x1:x2]

@@ -1,0 +1,120 @@
+"""From a rough plate box to an upright plate crop.
+
+A bay camera sees plates tilted and foreshortened. Cutting the axis-aligned
+box out of the frame hands the recognizer a slanted plate drowned in car
+body; the recognizer was trained on plates that fill the crop with a small
+margin. So a candidate box is refined to the plate's own quadrilateral (the
+light plate background against the darker car, or the band of character
+strokes when the car is as light as the plate), and the crop is the plate
+warped upright with a small margin of its surroundings.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+#: Border kept around the plate in a rectified crop, as a fraction of the plate height.
+CROP_MARGIN = 0.2
+_MIN_ASPECT, _MAX_ASPECT = 1.8, 7.5
+
+
+def order_corners(points: np.ndarray) -> np.ndarray:
+    """Four points as top-left, top-right, bottom-right, bottom-left (float32 4x2)."""
+    pts = np.asarray(points, dtype=np.float32).reshape(4, 2)
+    by_x = pts[np.argsort(pts[:, 0])]
+    left, right = by_x[:2], by_x[2:]
+    tl, bl = left[np.argsort(left[:, 1])]
+    tr, br = right[np.argsort(right[:, 1])]
+    return np.array([tl, tr, br, bl], dtype=np.float32)
+
+
+def refine_quad(gray: np.ndarray, box: tuple[int, int, int, int], strokes: np.ndarray | None = None) -> np.ndarray | None:
+    """The plate's corners (frame pixels, TL TR BR BL) near ``box``, or None if nothing plate-shaped is there.
+
+    ``strokes`` is the rotated rectangle of the character-stroke blob that
+    produced the box (``cv2.boxPoints`` order), used when the plate does not
+    stand out from the car by brightness.
+    """
+    x1, y1, x2, y2 = box
+    h, w = gray.shape[:2]
+    bw, bh = x2 - x1, y2 - y1
+    ex1, ey1 = max(0, x1 - bw // 4), max(0, y1 - bh // 2)
+    ex2, ey2 = min(w, x2 + bw // 4), min(h, y2 + bh // 2)
+    region = gray[ey1:ey2, ex1:ex2]
+    if region.size == 0:
+        return None
+    centre = np.array([(x1 + x2) / 2 - ex1, (y1 + y2) / 2 - ey1], dtype=np.float32)
+    quad = _bright_plate(region, centre, bw)
+    if quad is None and strokes is not None:
+        quad = _grow_strokes(np.asarray(strokes, np.float32) - [ex1, ey1])
+    if quad is None:
+        return None
+    return order_corners(quad + np.array([ex1, ey1], dtype=np.float32))
+
+
+def _bright_plate(region: np.ndarray, centre: np.ndarray, box_width: int) -> np.ndarray | None:
+    """The light, plate-shaped component that holds the box's centre.
+
+    Thresholds from Otsu's upwards are tried, so a plate on a light car
+    separates from the body at some level; a component that touches the
+    region's edge is the car, not the plate.
+    """
+    blurred = cv2.GaussianBlur(region, (3, 3), 0)
+    otsu, _ = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    # close the dark character strokes inside the plate so the background is one component
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, box_width // 12) | 1, 3))
+    rows, cols = region.shape[:2]
+    best, best_score = None, 0.0
+    for level in (otsu, otsu + 20, otsu + 40, otsu + 60):
+        if level >= 250:
+            break
+        mask = cv2.morphologyEx((blurred > level).astype(np.uint8) * 255, cv2.MORPH_CLOSE, kernel)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        for label in range(1, count):
+            x, y, cw, ch, area = stats[label]
+            if not (x <= centre[0] <= x + cw and y <= centre[1] <= y + ch):
+                continue
+            if x == 0 or y == 0 or x + cw >= cols or y + ch >= rows:
+                continue
+            if cw < 0.5 * box_width or cw > 1.6 * box_width:
+                continue
+            points = np.column_stack(np.nonzero(labels == label)[::-1]).astype(np.float32)
+            (cx, cy), (rw, rh), angle = cv2.minAreaRect(points)
+            long, short = max(rw, rh), min(rw, rh)
+            if short < 5 or not _MIN_ASPECT <= long / short <= _MAX_ASPECT:
+                continue
+            fill = area / max(1.0, rw * rh)
+            if fill < 0.6:  # not a filled rectangle
+                continue
+            score = fill * area
+            if score > best_score:
+                best, best_score = cv2.boxPoints(((cx, cy), (rw, rh), angle)), float(score)
+        if best is not None:
+            return best
+    return None
+
+
+def _grow_strokes(strokes: np.ndarray) -> np.ndarray:
+    """The characters' band grown to a plate: a little wider, about 1.6 times as tall."""
+    quad = order_corners(strokes)
+    centre = quad.mean(axis=0)
+    along = (quad[1] - quad[0] + quad[2] - quad[3]) / 2
+    across = (quad[3] - quad[0] + quad[2] - quad[1]) / 2
+    along *= 1.08
+    across *= 1.6
+    return np.array([centre - along / 2 - across / 2, centre + along / 2 - across / 2,
+                     centre + along / 2 + across / 2, centre - along / 2 + across / 2], dtype=np.float32)
+
+
+def rectified_crop(frame: np.ndarray, corners: np.ndarray, margin: float = CROP_MARGIN) -> np.ndarray:
+    """The plate warped upright at its own resolution, with ``margin`` (of its height) around it."""
+    quad = order_corners(corners)
+    width = float(max(np.linalg.norm(quad[1] - quad[0]), np.linalg.norm(quad[2] - quad[3])))
+    height = float(max(np.linalg.norm(quad[3] - quad[0]), np.linalg.norm(quad[2] - quad[1])))
+    width, height = max(width, 8.0), max(height, 4.0)
+    pad = margin * height
+    out_w, out_h = int(round(width + 2 * pad)), int(round(height + 2 * pad))
+    target = np.array([[pad, pad], [pad + width, pad], [pad + width, pad + height], [pad, pad + height]], np.float32)
+    matrix = cv2.getPerspectiveTransform(quad, target)
+    return cv2.warpPerspective(frame, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
