@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test bench venv clean
+.PHONY: demo test bench venv system clean
 
 $(BIN)/baytwin: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,13 +14,16 @@ $(BIN)/baytwin: pyproject.toml
 
 venv: $(BIN)/baytwin
 
+system:
+	@./scripts/system-packages.sh
+
 demo: venv
 	$(BIN)/baytwin demo --out runs/demo
 
-test: venv
+test: venv system
 	$(BIN)/python -m pytest
 
-bench: venv
+bench: venv system
 	$(BIN)/python -m pytest --benchmark-only --benchmark-columns=min,mean,median,rounds tests/benchmarks
 
 clean:

@@ -245,6 +245,7 @@ def ocr_generate(
     scenes: bool = typer.Option(False, "--scene/--crops", help="Bay-camera frames, or plate crops (default)."),
     seed: int = typer.Option(0, help="Random seed."),
     workers: int = typer.Option(1, help="Processes to render with."),
+    frames: int = typer.Option(1, min=1, help="Images per vehicle (same plate and conditions), for measuring voting."),
 ) -> None:
     """Render labelled synthetic plates (crops or bay-camera frames), degraded as asked."""
     from core.plates import load_formats
@@ -258,7 +259,8 @@ def ocr_generate(
     with progress_bar() as bar:
         task = bar.add_task("render", total=n)
         labels = generate(out, n, format_ or None, severities, scenes, seed,
-                          lambda done, _n: bar.update(task, completed=done), random_mix, workers=workers)
+                          lambda done, _n: bar.update(task, completed=done), random_mix, workers=workers,
+                          frames=frames)
     console.print(f"{n} images and {labels}")
 
 
@@ -317,6 +319,64 @@ def ocr_read(
                           highlight=False)
     if failures:
         raise typer.Exit(1)
+
+
+@ocr_app.command("eval")
+def ocr_eval(
+    images: Path = typer.Option(..., "--images", help="Folder of labelled images (as `ocr generate` writes)."),
+    labels: Optional[Path] = typer.Option(None, "--labels", help="labels.csv (default: the one in --images)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for report.json, CSV tables, chart and misreads."),
+    baseline: Optional[str] = typer.Option(None, "--baseline", help="Also run this reader on the same crops: tesseract."),
+    gate: float = typer.Option(0.90, help="Confidence at or above which a read is accepted."),
+) -> None:
+    """Measure the reader on labelled images: accuracy per degradation and severity, confusions, voting gain,
+    dangerous reads (wrong yet accepted), crops/s and frame latency."""
+    from core.ocr.eval_report import write_report
+    from core.ocr.evaluation import LabelsProblem, evaluate, load_labels
+    from core.ocr.gate import ConfidenceGate
+    from core.ocr.pipeline import PlateReader
+    from core.ocr.recognizer import ModelProblem
+    from core.ocr.tesseract import TesseractBaseline, TesseractMissing
+
+    if baseline not in (None, "tesseract"):
+        raise fail(f"--baseline {baseline!r}: the available baseline is tesseract")
+    try:
+        labelled = load_labels(labels or images / "labels.csv")
+        reader = PlateReader(gate=ConfidenceGate(accept_at=gate, review_from=min(0.5, gate)))
+        other = TesseractBaseline() if baseline else None
+    except (LabelsProblem, ModelProblem, TesseractMissing, ValueError) as err:
+        raise fail(str(err)) from None
+    with progress_bar() as bar:
+        task = bar.add_task("read", total=len(labelled))
+        evaluation = evaluate(images, labelled, reader, other, lambda done, _n: bar.update(task, completed=done))
+    report = write_report(evaluation, out)
+    _print_eval(report)
+    console.print(f"report written to {out / 'report.json'} (tables: by_condition.csv, reads.csv, confusions.csv; "
+                  f"chart: accuracy_by_condition.png; misread crops: misreads/)")
+
+
+def _print_eval(report: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    def pct(value: Any) -> str:
+        return "-" if value is None else f"{100 * value:.1f} %"
+
+    speed, voting = report["speed"], report["voting"]
+    console.print(f"{report['images']} images, {len(report['errors'])} unreadable files; exact plate {pct(report['exact_plate_accuracy'])}, "
+                  f"characters {pct(report['char_accuracy'])}; dangerous (wrong but accepted) {pct(report['dangerous_read_rate'])}")
+    if voting["vehicles"]:
+        console.print(f"voting over {voting['vehicles']} vehicles: single frame {pct(voting['single_frame_accuracy'])} "
+                      f"-> voted {pct(voting['voted_accuracy'])}")
+    if speed["crops_per_second"]:
+        console.print(f"recognition {speed['crops_per_second']:.0f} crops/s")
+    if speed["frames"]:
+        console.print(f"frame latency p50 {speed['frame_latency_ms_p50']} ms, p95 {speed['frame_latency_ms_p95']} ms")
+    table = Table("condition", "severity", "images", "exact", "dangerous", *(["baseline"] if "baseline" in report else []))
+    for row in report["by_condition"]:
+        extra = [pct(row.get("baseline_exact_plate_accuracy"))] if "baseline" in report else []
+        table.add_row(row["condition"], str(row["severity"]), str(row["images"]), pct(row["exact_plate_accuracy"]),
+                      pct(row["dangerous_read_rate"]), *extra)
+    console.print(table)
 
 
 @ocr_app.command("train")

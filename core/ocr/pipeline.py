@@ -53,7 +53,7 @@ class PlateReader:
         results = []
         for crop, read in zip(crops, self.recognizer.read(list(crops))):
             h, w = crop.shape[:2]
-            results.append(self._finish(read, (0, 0, w, h), crop))
+            results.append(self.finish(read, (0, 0, w, h), crop))
         return results
 
     def read_frame(self, frame: np.ndarray, roi: Roi | None = None) -> PlateResult:
@@ -77,9 +77,10 @@ class PlateReader:
         if voted is None:
             return UNREADABLE
         _, box, crop = max(best, key=lambda item: item[0].confidence)
-        return self._finish(FrameRead(voted.text, voted.char_confidences), box, crop)
+        return self.finish(FrameRead(voted.text, voted.char_confidences), box, crop)
 
-    def _finish(self, read: FrameRead, box: tuple[int, int, int, int], crop: np.ndarray) -> PlateResult:
+    def finish(self, read: FrameRead, box: tuple[int, int, int, int], crop: np.ndarray | None) -> PlateResult:
+        """A recognizer read made a result: normalized, gated, with where it came from."""
         if not read.text:
             return PlateResult(None, 0.0, "unreadable", box, read.text, crop)
         normalized = normalize(read.text, self.formats)

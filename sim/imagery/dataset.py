@@ -30,7 +30,7 @@ import numpy as np
 
 from core.plates import load_formats
 from sim.imagery.degrade import REGISTRY, apply_degradations, jpeg_quality, validate_severities
-from sim.imagery.plates import as_format, random_plate_text, render_plate
+from sim.imagery.plates import as_format, random_plate_text, render_plate, styles_for
 from sim.imagery.scenes import DEFAULT_SIZE, render_scene
 
 LABELS = "labels.csv"
@@ -51,7 +51,7 @@ RANDOM_SEVERITY_WEIGHTS = (0.4, 0.3, 0.2, 0.1)
 
 def label_columns(scenes: bool) -> list[str]:
     """The columns of labels.csv, in order."""
-    columns = ["file", "plate", "format", "style", *REGISTRY, *CORNER_COLUMNS]
+    columns = ["file", "vehicle", "plate", "format", "style", *REGISTRY, *CORNER_COLUMNS]
     return columns + list(SCENE_COLUMNS) if scenes else columns
 
 
@@ -67,6 +67,7 @@ def generate(
     *,
     workers: int = 1,
     size: tuple[int, int] = DEFAULT_SIZE,
+    frames: int = 1,
 ) -> Path:
     """Write ``n`` labelled images under ``out`` and return the path of its labels.csv.
 
@@ -76,8 +77,13 @@ def generate(
     RANDOM_WEATHER / RANDOM_CHANCE), the fixed ones overriding it. ``scenes``
     writes bay-camera frames of ``size`` instead of plate crops. ``progress``
     is called as ``progress(done, n)`` after each image. ``workers`` > 1 spreads
-    the work over processes; the files are the same either way.
+    the work over processes; the files are the same either way. ``frames`` > 1
+    shows each vehicle (same plate, same conditions) in that many consecutive
+    images, drawn afresh, as a camera captures several frames of one arrival;
+    the ``vehicle`` column groups them, so multi-frame voting can be measured.
     """
+    if frames < 1:
+        raise ValueError(f"frames must be >= 1, got {frames}")
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
     names = list(formats) if formats else list(load_formats())
@@ -87,7 +93,7 @@ def generate(
     validate_severities(fixed)
     out = Path(out)
     (out / IMAGES).mkdir(parents=True, exist_ok=True)
-    job = _Job(out, tuple(names), tuple(fixed.items()), scenes, seed, random_degradations, tuple(size))
+    job = _Job(out, tuple(names), tuple(fixed.items()), scenes, seed, random_degradations, tuple(size), frames)
     labels = out / LABELS
     with labels.open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=label_columns(scenes))
@@ -132,6 +138,7 @@ class _Job:
     seed: int
     random_degradations: bool
     size: tuple[int, int]
+    frames: int = 1
 
 
 def _rows(job: _Job, n: int, workers: int) -> Iterator[dict[str, str]]:
@@ -154,14 +161,19 @@ def _make_sample_star(args: tuple[_Job, int]) -> dict[str, str]:
 
 def _make_sample(job: _Job, index: int) -> dict[str, str]:
     """Render, degrade and write sample ``index``; return its labels.csv row."""
-    rng = np.random.default_rng([job.seed, index])
-    fmt = job.formats[int(rng.integers(len(job.formats)))]
-    severities = random_mix(rng) if job.random_degradations else {}
+    vehicle = index // job.frames
+    # what a vehicle is (plate, conditions) comes from its own stream; how each frame looks from the frame's
+    vehicle_rng = np.random.default_rng([job.seed, vehicle])
+    fmt = job.formats[int(vehicle_rng.integers(len(job.formats)))]
+    severities = random_mix(vehicle_rng) if job.random_degradations else {}
     severities.update(job.fixed)
+    styles = styles_for(fmt)
+    text, style = random_plate_text(as_format(fmt), vehicle_rng), styles[int(vehicle_rng.integers(len(styles)))]
+    rng = np.random.default_rng([job.seed, vehicle, index % job.frames])
     before_encoding = {k: v for k, v in severities.items() if k != "jpeg"}
-    row: dict[str, str] = {}
+    row: dict[str, str] = {"vehicle": str(vehicle)}
     if job.scenes:
-        scene = render_scene(rng, size=job.size, fmt=fmt, formats=job.formats)
+        scene = render_scene(rng, size=job.size, fmt=fmt, text=text, style=style, formats=job.formats)
         plates = [scene.plate.corners] + ([scene.neighbour.corners] if scene.neighbour is not None else [])
         result = apply_degradations(scene.image, before_encoding, rng, np.stack(plates), scene.roi)
         corners = result.plate_corners[0]
@@ -171,11 +183,10 @@ def _make_sample(job: _Job, index: int) -> dict[str, str]:
             row["neighbour_corners"] = json.dumps(_rounded(result.plate_corners[1]))
         else:
             row["neighbour_plate"] = row["neighbour_corners"] = ""
-        text, style = scene.plate.text, scene.plate.style
     else:
-        crop = render_plate(random_plate_text(fmt, rng), fmt, rng)
+        crop = render_plate(text, fmt, rng, style)
         result = apply_degradations(crop.image, before_encoding, rng, crop.corners)
-        corners, text, style = result.plate_corners, crop.text, crop.style
+        corners = result.plate_corners
     name = _write(job.out, index, result.image, severities.get("jpeg", 0))
     row.update({"file": name, "plate": text, "format": fmt, "style": style})
     row.update({degradation: str(severities.get(degradation, 0)) for degradation in REGISTRY})

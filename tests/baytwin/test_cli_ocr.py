@@ -1,8 +1,11 @@
-"""``baytwin ocr generate`` as QA uses it."""
+"""``baytwin ocr generate``, ``read`` and ``eval`` as QA uses them."""
 
 from __future__ import annotations
 
 import csv
+import json
+import os
+import shutil
 from pathlib import Path
 
 from .test_cli import baytwin
@@ -35,3 +38,45 @@ def test_unknown_degradation_or_severity_is_a_clear_error(tmp_path: Path) -> Non
 def test_unknown_format_is_a_clear_error(tmp_path: Path) -> None:
     result = baytwin("ocr", "generate", "--out", str(tmp_path / "x"), "--format", "mars")
     assert result.returncode == 2 and "unknown plate format" in result.stderr
+
+
+def test_read_prints_one_json_object_per_image_and_goes_on_past_a_bad_file(tmp_path: Path) -> None:
+    out = tmp_path / "set"
+    assert baytwin("ocr", "generate", "--out", str(out), "--n", "3", "--format", "uk").returncode == 0
+    (out / "images" / "broken.png").write_bytes(b"\x89PNG not really")
+    result = baytwin("ocr", "read", str(out / "images"), "--json")
+    assert result.returncode == 1  # one file failed
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 4
+    broken = [r for r in records if r["file"].endswith("broken.png")]
+    assert broken == [{"file": str(out / "images" / "broken.png"), "error": "not a readable image"}]
+    with (out / "labels.csv").open() as f:
+        truth = {row["file"].split("/")[-1]: row["plate"] for row in csv.DictReader(f)}
+    for record in records:
+        if "error" not in record:
+            assert set(record) == {"file", "plate", "confidence", "bbox", "status"}
+            assert record["status"] in ("accepted", "review", "unreadable")
+            if record["status"] == "accepted":
+                assert record["plate"] == truth[Path(record["file"]).name]
+
+
+def test_eval_writes_a_report_qa_can_open(tmp_path: Path) -> None:
+    data = tmp_path / "set"
+    assert baytwin("ocr", "generate", "--out", str(data), "--n", "6", "--frames", "2", "--degrade", "fog=2").returncode == 0
+    args = ["ocr", "eval", "--images", str(data), "--out", str(tmp_path / "report")]
+    if shutil.which("tesseract") or os.environ.get("CI"):
+        args += ["--baseline", "tesseract"]
+    result = baytwin(*args)
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert report["images"] == 6 and report["voting"]["vehicles"] == 3
+    assert [(r["condition"], r["severity"]) for r in report["by_condition"]] == [("fog", 2)]
+    if "--baseline" in args:
+        assert report["baseline"]["name"] == "tesseract"
+        assert "baseline_exact_plate_accuracy" in report["by_condition"][0]
+    assert "report written to" in result.stdout
+
+
+def test_eval_without_labels_is_a_clear_error(tmp_path: Path) -> None:
+    result = baytwin("ocr", "eval", "--images", str(tmp_path), "--out", str(tmp_path / "r"))
+    assert result.returncode == 2 and "labels.csv: no such labels file" in result.stderr

@@ -236,11 +236,23 @@ def test_same_seed_gives_byte_identical_files(tmp_path: Path) -> None:
     assert _files(tmp_path / "s1") == _files(tmp_path / "s2")
 
 
+def test_frames_of_one_vehicle_share_plate_and_conditions_but_not_pixels(tmp_path: Path) -> None:
+    labels = generate(tmp_path, 6, seed=4, random_degradations=True, frames=3)
+    with labels.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["vehicle"] for r in rows] == ["0", "0", "0", "1", "1", "1"]
+    for group in (rows[:3], rows[3:]):
+        conditions = {tuple(r[k] for k in ("plate", "format", "style", *REGISTRY)) for r in group}
+        assert len(conditions) == 1
+        assert len({(tmp_path / r["file"]).read_bytes() for r in group}) == 3
+    assert rows[0]["plate"] != rows[3]["plate"]
+
+
 def test_labels_have_one_row_per_image_with_the_declared_columns(tmp_path: Path) -> None:
     done: list[tuple[int, int]] = []
     labels = generate(tmp_path, 6, formats=["uk", "us_ca"], degradations={"rain": 2, "jpeg": 1}, seed=3,
                       progress=lambda i, n: done.append((i, n)))
-    expected = ["file", "plate", "format", "style", "dirt", "bent", "steep_angle", "occlusion", "night_ir", "snow",
+    expected = ["file", "vehicle", "plate", "format", "style", "dirt", "bent", "steep_angle", "occlusion", "night_ir", "snow",
                 "rain", "fog", "glare", "motion_blur", "defocus", "low_res", "noise", "jpeg",
                 "x1", "y1", "x2", "y2", "x3", "y3", "x4", "y4"]
     assert label_columns(scenes=False) == expected

@@ -1,0 +1,357 @@
+"""Measuring the plate reader on labelled images: how often it is right, where and how it fails, how fast.
+
+QA points this at a folder written by ``baytwin ocr generate`` (or any folder
+with a ``labels.csv`` in the same columns: at least ``file`` and ``plate``;
+``vehicle``, ``format``, the degradation severities and ``roi`` when known)
+and gets one figure per degradation and severity, so a site knows before it
+relies on the cameras what rain, night or mud will cost.
+
+Crops are read in batches (that is how a busy site reads them), frames one
+at a time through detection, as a camera delivers them. Images labelled with
+the same ``vehicle`` are also voted into one read per vehicle, and the
+difference from single frames is the voting gain. A read is *dangerous* when
+it is wrong and still passed the confidence gate: those are the reads that
+would bill the wrong driver.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import json
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from core.ocr.pipeline import PlateReader, PlateResult
+from core.ocr.roi import Roi
+from core.ocr.voting import FrameRead, vote
+from core.plates import normalize
+
+CLEAN = "clean"
+#: labels.csv columns that describe the image; every other column is a condition with a severity 0-4.
+DESCRIPTIVE_COLUMNS = frozenset({"file", "vehicle", "plate", "format", "style", "x1", "y1", "x2", "y2", "x3", "y3",
+                                 "x4", "y4", "roi", "neighbour_plate", "neighbour_corners"})
+BATCH = 256
+Progress = Callable[[int, int], None]
+
+
+class LabelsProblem(Exception):
+    """labels.csv cannot be used; the message names the file, row and column."""
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledImage:
+    file: str  # relative to the labels file's folder
+    plate: str
+    vehicle: str
+    format: str | None
+    severities: dict[str, int]  # only degradations actually applied (severity > 0)
+    roi: tuple[tuple[float, float], ...] | None  # a frame's bay ROI; None for a plate crop
+
+    @property
+    def is_frame(self) -> bool:
+        return self.roi is not None
+
+    @property
+    def conditions(self) -> list[tuple[str, int]]:
+        """The (degradation, severity) cells this image counts in; ("clean", 0) when none."""
+        return sorted(self.severities.items()) or [(CLEAN, 0)]
+
+
+@dataclass(slots=True)
+class ImageRead:
+    image: LabelledImage
+    read: str | None
+    raw: str | None
+    confidence: float
+    status: str
+    baseline: str | None = None
+    error: str | None = None
+    crop: np.ndarray | None = field(default=None, repr=False)
+    frame_read: FrameRead | None = field(default=None, repr=False)
+
+    @property
+    def correct(self) -> bool:
+        return self.read == self.image.plate
+
+    @property
+    def dangerous(self) -> bool:
+        return self.status == "accepted" and not self.correct
+
+
+def load_labels(labels: Path) -> list[LabelledImage]:
+    """The rows of a labels.csv, checked; a clear error names the file, row and column of a bad one.
+
+    Columns other than the descriptive ones (DESCRIPTIVE_COLUMNS) are
+    conditions: a degradation of the renderer, or any condition a site labels
+    its own images with (``rain``, ``night``...), each a severity 0-4.
+    """
+    try:
+        with labels.open(newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            columns = reader.fieldnames or []
+            rows = list(reader)
+    except FileNotFoundError:
+        raise LabelsProblem(f"{labels}: no such labels file") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise LabelsProblem(f"{labels}: cannot read ({err})") from None
+    for needed in ("file", "plate"):
+        if needed not in columns:
+            raise LabelsProblem(f"{labels}: column {needed!r} is missing (columns: {', '.join(columns) or 'none'})")
+    conditions = [c for c in columns if c not in DESCRIPTIVE_COLUMNS]
+    images = []
+    for number, row in enumerate(rows, start=2):  # row 1 is the header
+        severities: dict[str, int] = {}
+        for name in conditions:
+            value = (row.get(name) or "0").strip()
+            try:
+                severity = int(value)
+            except ValueError:
+                raise LabelsProblem(f"{labels}: row {number}, column {name!r}: {value!r} is not a severity 0-4") from None
+            if not 0 <= severity <= 4:
+                raise LabelsProblem(f"{labels}: row {number}, column {name!r}: {severity} is not a severity 0-4")
+            if severity:
+                severities[name] = severity
+        roi = None
+        if row.get("roi"):
+            try:
+                roi = tuple((float(x), float(y)) for x, y in json.loads(row["roi"]))
+            except (ValueError, TypeError):
+                raise LabelsProblem(f"{labels}: row {number}, column 'roi': not a JSON list of [x, y] points") from None
+        plate = (row.get("plate") or "").strip()
+        if not row.get("file") or not plate:
+            raise LabelsProblem(f"{labels}: row {number}: 'file' and 'plate' must not be empty")
+        images.append(LabelledImage(row["file"], plate, row.get("vehicle") or str(number), row.get("format") or None,
+                                    severities, roi))
+    return images
+
+
+# --- reading ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Timing:
+    crops: int = 0
+    crop_seconds: float = 0.0
+    frame_latencies: list[float] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Evaluation:
+    reads: list[ImageRead]
+    voted: dict[str, tuple[str | None, str]]  # vehicle -> (voted read, truth), for vehicles seen in 2+ images
+    timing: Timing
+    baseline: str | None
+
+
+class Baseline:
+    """Another reader run on the same crops for comparison (e.g. Tesseract)."""
+
+    name: str
+
+    def read(self, crop: np.ndarray) -> str | None: ...
+
+
+def evaluate(folder: Path, images: Sequence[LabelledImage], reader: PlateReader | None = None,
+             baseline: Baseline | None = None, progress: Progress | None = None) -> Evaluation:
+    """Read every labelled image under ``folder``; unreadable files are recorded as errors, not raised."""
+    reader = reader or PlateReader()
+    timing = Timing()
+    reads: list[ImageRead] = []
+    crops = [im for im in images if not im.is_frame]
+    frames = [im for im in images if im.is_frame]
+    done = 0
+    for start in range(0, len(crops), BATCH):
+        batch = crops[start:start + BATCH]
+        loaded = [(im, _load(folder / im.file)) for im in batch]
+        good = [(im, pixels) for im, pixels in loaded if isinstance(pixels, np.ndarray)]
+        reads += [_failed(im, pixels) for im, pixels in loaded if isinstance(pixels, str)]
+        began = time.perf_counter()
+        frame_reads = reader.recognizer.read([pixels for _, pixels in good])
+        timing.crop_seconds += time.perf_counter() - began
+        timing.crops += len(good)
+        for (im, pixels), frame_read in zip(good, frame_reads):
+            h, w = pixels.shape[:2]
+            result = reader.finish(frame_read, (0, 0, w, h), pixels)
+            reads.append(_image_read(im, result, frame_read))
+        done += len(batch)
+        if progress:
+            progress(done, len(images))
+    for im in frames:
+        pixels = _load(folder / im.file)
+        if isinstance(pixels, str):
+            reads.append(_failed(im, pixels))
+        else:
+            began = time.perf_counter()
+            result = reader.read_frame(pixels, Roi(im.roi))  # type: ignore[arg-type]
+            timing.frame_latencies.append(time.perf_counter() - began)
+            reads.append(_image_read(im, result, None, pixels))
+        done += 1
+        if progress:
+            progress(done, len(images))
+    if baseline is not None:
+        for item in reads:
+            if item.crop is not None:
+                item.baseline = _normalized(baseline.read(item.crop), reader)
+    order = {im.file: i for i, im in enumerate(images)}
+    reads.sort(key=lambda r: order[r.image.file])
+    return Evaluation(reads, _vote_vehicles(folder, reads, reader), timing, baseline.name if baseline else None)
+
+
+def _load(path: Path) -> np.ndarray | str:
+    """RGB pixels, or why there are none."""
+    if not path.is_file():
+        return "no such file"
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        return "not a readable image"
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def _failed(image: LabelledImage, problem: str) -> ImageRead:
+    return ImageRead(image, None, None, 0.0, "error", error=problem)
+
+
+def _image_read(image: LabelledImage, result: PlateResult, frame_read: FrameRead | None,
+                frame: np.ndarray | None = None) -> ImageRead:
+    return ImageRead(image, result.plate, result.raw, result.confidence, result.status, crop=result.crop,
+                     frame_read=frame_read)
+
+
+def _normalized(text: str | None, reader: PlateReader) -> str | None:
+    return normalize(text, reader.formats).text if text else None
+
+
+def _vote_vehicles(folder: Path, reads: list[ImageRead], reader: PlateReader) -> dict[str, tuple[str | None, str]]:
+    """One voted read per vehicle seen in several images: crops vote their frame reads, frames go through
+    the reader's own multi-frame path."""
+    groups: dict[str, list[ImageRead]] = defaultdict(list)
+    for item in reads:
+        if item.error is None:
+            groups[item.image.vehicle].append(item)
+    voted: dict[str, tuple[str | None, str]] = {}
+    for vehicle, items in groups.items():
+        if len(items) < 2:
+            continue
+        truth = items[0].image.plate
+        if items[0].image.is_frame:
+            frames = [_load(folder / it.image.file) for it in items]
+            result = reader.read_vehicle([f for f in frames if isinstance(f, np.ndarray)], Roi(items[0].image.roi))  # type: ignore[arg-type]
+            voted[vehicle] = (result.plate, truth)
+        else:
+            combined = vote([it.frame_read for it in items if it.frame_read is not None])
+            if combined is None:
+                voted[vehicle] = (None, truth)
+            else:
+                result = reader.finish(FrameRead(combined.text, combined.char_confidences), (0, 0, 0, 0), None)
+                voted[vehicle] = (result.plate, truth)
+    return voted
+
+
+# --- measures ----------------------------------------------------------------------------------------------------
+
+
+def char_accuracy(truth: str, read: str | None) -> float:
+    """1 - edit distance / length of the truth (0 when nothing was read), floored at 0."""
+    if not read:
+        return 0.0
+    previous = list(range(len(read) + 1))
+    for i, a in enumerate(truth, start=1):
+        current = [i]
+        for j, b in enumerate(read, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b)))
+        previous = current
+    return max(0.0, 1.0 - previous[-1] / max(1, len(truth)))
+
+
+def confusions(reads: Sequence[ImageRead]) -> Counter[tuple[str, str]]:
+    """(true characters, read characters) pairs over all wrong reads; '' stands for a missed or extra character."""
+    pairs: Counter[tuple[str, str]] = Counter()
+    for item in reads:
+        if item.error is not None or item.correct or not item.read:
+            continue
+        matcher = difflib.SequenceMatcher(None, item.image.plate, item.read, autojunk=False)
+        for op, a1, a2, b1, b2 in matcher.get_opcodes():
+            if op == "equal":
+                continue
+            truth, read = item.image.plate[a1:a2], item.read[b1:b2]
+            if len(truth) == len(read):
+                pairs.update(zip(truth, read))
+            else:
+                pairs[(truth, read)] += 1
+    return pairs
+
+
+def summarize(evaluation: Evaluation, top_confusions: int = 20) -> dict[str, object]:
+    """The figures of report.json."""
+    reads = [r for r in evaluation.reads if r.error is None]
+    table = condition_table(evaluation)
+    timing = evaluation.timing
+    latencies = np.array(timing.frame_latencies) * 1000.0
+    single = [r for r in reads if r.image.vehicle in evaluation.voted]
+    report: dict[str, object] = {
+        "images": len(evaluation.reads),
+        "errors": [{"file": r.image.file, "error": r.error} for r in evaluation.reads if r.error is not None],
+        "exact_plate_accuracy": _mean(r.correct for r in reads),
+        "char_accuracy": _mean(char_accuracy(r.image.plate, r.read) for r in reads),
+        "status_share": {s: _mean(r.status == s for r in reads) for s in ("accepted", "review", "unreadable")},
+        "accepted_accuracy": _mean(r.correct for r in reads if r.status == "accepted"),
+        "dangerous_read_rate": _mean(r.dangerous for r in reads),
+        "dangerous_reads": sum(r.dangerous for r in reads),
+        "voting": {
+            "vehicles": len(evaluation.voted),
+            "single_frame_accuracy": _mean(r.correct for r in single),
+            "voted_accuracy": _mean(read == truth for read, truth in evaluation.voted.values()),
+        },
+        "by_condition": table,
+        "confusions": [{"truth": t, "read": r, "count": n} for (t, r), n in confusions(reads).most_common(top_confusions)],
+        "speed": {
+            "crops": timing.crops,
+            "crops_per_second": round(timing.crops / timing.crop_seconds, 1) if timing.crop_seconds else None,
+            "frames": len(latencies),
+            "frame_latency_ms_p50": round(float(np.percentile(latencies, 50)), 2) if len(latencies) else None,
+            "frame_latency_ms_p95": round(float(np.percentile(latencies, 95)), 2) if len(latencies) else None,
+        },
+    }
+    voting = report["voting"]
+    assert isinstance(voting, dict)
+    if voting["single_frame_accuracy"] is not None and voting["voted_accuracy"] is not None:
+        voting["gain"] = round(voting["voted_accuracy"] - voting["single_frame_accuracy"], 4)
+    if evaluation.baseline:
+        report["baseline"] = {"name": evaluation.baseline,
+                              "exact_plate_accuracy": _mean(r.baseline == r.image.plate for r in reads),
+                              "char_accuracy": _mean(char_accuracy(r.image.plate, r.baseline) for r in reads)}
+    return report
+
+
+def condition_table(evaluation: Evaluation) -> list[dict[str, object]]:
+    """One row per (degradation, severity): images, exact and character accuracy, dangerous reads, baseline."""
+    cells: dict[tuple[str, int], list[ImageRead]] = defaultdict(list)
+    for item in evaluation.reads:
+        if item.error is None:
+            for cell in item.image.conditions:
+                cells[cell].append(item)
+    rows = []
+    for (condition, severity), items in sorted(cells.items(), key=lambda kv: (kv[0][0] != CLEAN, kv[0])):
+        row: dict[str, object] = {
+            "condition": condition, "severity": severity, "images": len(items),
+            "exact_plate_accuracy": _mean(i.correct for i in items),
+            "char_accuracy": _mean(char_accuracy(i.image.plate, i.read) for i in items),
+            "accepted_share": _mean(i.status == "accepted" for i in items),
+            "dangerous_read_rate": _mean(i.dangerous for i in items),
+        }
+        if evaluation.baseline:
+            row["baseline_exact_plate_accuracy"] = _mean(i.baseline == i.image.plate for i in items)
+        rows.append(row)
+    return rows
+
+
+def _mean(values) -> float | None:  # type: ignore[no-untyped-def]
+    values = [float(v) for v in values]
+    return round(sum(values) / len(values), 4) if values else None

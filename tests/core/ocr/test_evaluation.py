@@ -1,0 +1,109 @@
+"""Measuring the reader on labelled images: the figures QA decides from, and bad input that loses nothing."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from core.ocr.eval_report import write_report
+from core.ocr.evaluation import LabelsProblem, char_accuracy, confusions, evaluate, load_labels
+from core.ocr.gate import ConfidenceGate
+from core.ocr.pipeline import PlateReader
+from sim.imagery.dataset import generate
+
+
+@pytest.fixture(scope="module")
+def crop_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("crops")
+    generate(out, 24, seed=11, random_degradations=True, frames=3)
+    return out
+
+
+def test_character_accuracy_counts_edits_against_the_truth() -> None:
+    assert char_accuracy("AB12CDE", "AB12CDE") == 1.0
+    assert char_accuracy("AB12CDE", "AB12CD") == pytest.approx(6 / 7)  # one missed
+    assert char_accuracy("AB12CDE", "A812CDE") == pytest.approx(6 / 7)  # one swapped
+    assert char_accuracy("AB12CDE", None) == 0.0
+    assert char_accuracy("AB", "XYZWV") == 0.0
+
+
+def test_confusions_pair_the_true_and_read_characters(crop_set: Path) -> None:
+    images = load_labels(crop_set / "labels.csv")
+    evaluation = evaluate(crop_set, images)
+    for item in evaluation.reads:  # make two known mistakes
+        if item.image.plate == evaluation.reads[0].image.plate:
+            item.read = "0" + item.image.plate[1:] if item.image.plate[0] != "0" else "O" + item.image.plate[1:]
+    pairs = confusions(evaluation.reads)
+    first = evaluation.reads[0].image.plate[0]
+    assert pairs[(first, "0" if first != "0" else "O")] >= 3  # the vehicle's three frames
+
+
+def test_report_has_every_figure_and_file(crop_set: Path, tmp_path: Path) -> None:
+    evaluation = evaluate(crop_set, load_labels(crop_set / "labels.csv"))
+    report = write_report(evaluation, tmp_path)
+    for name in ("report.json", "by_condition.csv", "reads.csv", "confusions.csv", "accuracy_by_condition.png"):
+        assert (tmp_path / name).stat().st_size > 0
+    assert json.loads((tmp_path / "report.json").read_text()) == report
+    assert report["images"] == 24 and report["errors"] == []
+    reads = list(csv.DictReader((tmp_path / "reads.csv").open()))
+    truth_right = sum(r["read"] == r["truth"] for r in reads) / len(reads)
+    assert report["exact_plate_accuracy"] == pytest.approx(truth_right, abs=1e-4)
+    assert report["voting"]["vehicles"] == 8
+    assert report["speed"]["crops"] == 24 and report["speed"]["crops_per_second"] > 0
+    cells = {(r["condition"], r["severity"]) for r in report["by_condition"]}
+    with (crop_set / "labels.csv").open() as f:
+        applied = {(k, int(v)) for row in csv.DictReader(f) for k, v in row.items()
+                   if k in ("rain", "fog", "noise", "jpeg") and v != "0"}
+    assert applied <= cells
+    wrong = sum(r["read"] != r["truth"] for r in reads)
+    assert len(list((tmp_path / "misreads").glob("*.png"))) == wrong
+
+
+def test_wrong_reads_that_pass_the_gate_are_counted_as_dangerous(crop_set: Path) -> None:
+    images = load_labels(crop_set / "labels.csv")
+    lax = PlateReader(gate=ConfidenceGate(accept_at=0.0, review_from=0.0))
+    evaluation = evaluate(crop_set, images, lax)
+    wrong = [r for r in evaluation.reads if not r.correct and r.read]
+    from core.ocr.evaluation import summarize
+
+    assert summarize(evaluation)["dangerous_reads"] == len(wrong)
+    strict = evaluate(crop_set, images, PlateReader(gate=ConfidenceGate(accept_at=1.0, review_from=0.5)))
+    assert summarize(strict)["dangerous_reads"] == 0
+
+
+def test_a_corrupt_or_missing_image_is_an_error_row_and_the_rest_is_read(crop_set: Path, tmp_path: Path) -> None:
+    rows = list(csv.DictReader((crop_set / "labels.csv").open()))
+    (tmp_path / "images").mkdir()
+    for row in rows[:3]:
+        (tmp_path / row["file"]).write_bytes((crop_set / row["file"]).read_bytes())
+    (tmp_path / rows[1]["file"]).write_bytes(b"not an image")
+    with (tmp_path / "labels.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows[:4])  # the fourth file is missing
+    evaluation = evaluate(tmp_path, load_labels(tmp_path / "labels.csv"))
+    errors = {r.image.file: r.error for r in evaluation.reads if r.error}
+    assert errors == {rows[1]["file"]: "not a readable image", rows[3]["file"]: "no such file"}
+    assert sum(r.error is None for r in evaluation.reads) == 2
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("file,format\na.png,uk\n", "column 'plate' is missing"),
+    ("file,plate,rain\na.png,AB12CDE,7\n", "row 2, column 'rain': 7 is not a severity 0-4"),
+    ("file,plate,rain\na.png,AB12CDE,heavy\n", "row 2, column 'rain': 'heavy' is not a severity 0-4"),
+    ("file,plate,roi\na.png,AB12CDE,[[1\n", "row 2, column 'roi'"),
+    ("file,plate\na.png,\n", "row 2: 'file' and 'plate' must not be empty"),
+])
+def test_bad_labels_name_the_file_row_and_column(tmp_path: Path, content: str, message: str) -> None:
+    labels = tmp_path / "labels.csv"
+    labels.write_text(content)
+    with pytest.raises(LabelsProblem, match=r"labels\.csv: .*" + message.replace("[", r"\[").replace("(", r"\(")):
+        load_labels(labels)
+
+
+def test_missing_labels_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(LabelsProblem, match="no such labels file"):
+        load_labels(tmp_path / "labels.csv")
