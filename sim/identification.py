@@ -5,15 +5,19 @@ rates that depend on conditions (night, rain, snow, fog): a *no-read* gives no
 plate, a *misread* gives a wrong plate, usually one character swapped for a
 look-alike, the kind of mistake a real OCR makes. Reads carry a confidence;
 below the identification's confidence gate the read is not acted on (it goes
-to review), as the live pipeline does.
+to review), as the live pipeline does. The rates, and how often right and
+wrong reads pass the gate, can be calibrated from an ``ocr eval`` report
+(sim.ocr_calibration). ``images``: the plate is rendered under the conditions and
+read by the real OCR pipeline (sim.camera_imagery); slow, but nothing is assumed.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sim.scenario import Identification
+from sim.scenario import ConditionRates, Identification
 
 LOOKALIKES = {
     "0": "OD", "O": "0DQ", "D": "0O", "Q": "O0", "1": "IL7", "I": "1L", "L": "1I", "8": "B3", "B": "83",
@@ -34,26 +38,50 @@ class Identifier:
     def __init__(self, spec: Identification, rng: random.Random) -> None:
         self.spec = spec
         self.rng = rng
+        self._images = None
+        if spec.fidelity == "images":
+            from sim.camera_imagery import ImageReader
 
-    def rates(self, conditions: tuple[str, ...]) -> tuple[float, float]:
-        """(misread, noread) under the given conditions: the worst declared condition wins."""
-        misread, noread = self.spec.misread_rate, self.spec.noread_rate
+            self._images = ImageReader(spec, rng.getrandbits(63))
+
+    def rates(self, conditions: Mapping[str, int] | tuple[str, ...]) -> ConditionRates:
+        """The rates under the given conditions: for each, the worst of the base and the declared condition."""
+        spec = self.spec
+        worst = ConditionRates(misread_rate=spec.misread_rate, noread_rate=spec.noread_rate,
+                               correct_accepted=spec.correct_accepted, misread_accepted=spec.misread_accepted)
         for name in conditions:
             rates = self.spec.conditions.get(name)  # type: ignore[call-overload]
             if rates is not None:
-                misread, noread = max(misread, rates.misread_rate), max(noread, rates.noread_rate)
-        return misread, noread
+                worst = ConditionRates(
+                    misread_rate=max(worst.misread_rate, rates.misread_rate),
+                    noread_rate=max(worst.noread_rate, rates.noread_rate),
+                    correct_accepted=_worst(worst.correct_accepted, rates.correct_accepted, min),
+                    misread_accepted=_worst(worst.misread_accepted, rates.misread_accepted, max),
+                )
+        return worst
 
-    def camera_read(self, plate: str, conditions: tuple[str, ...]) -> Read:
+    def camera_read(self, plate: str, conditions: Mapping[str, int] | tuple[str, ...], plate_format: str = "uk") -> Read:
         if self.spec.fidelity == "truth":
             return Read(plate, 0.99, True)
-        misread, noread = self.rates(conditions)
+        if self._images is not None:
+            severities = conditions if isinstance(conditions, Mapping) else {c: 2 for c in conditions}
+            return self._images.read(plate, plate_format, severities)
+        rates = self.rates(conditions)
         roll = self.rng.random()
-        if roll < noread:
+        if roll < rates.noread_rate:
             return Read(None, 0.0, False)
-        if roll < noread + misread:
-            return Read(self.garble(plate), self.rng.uniform(0.55, 0.97), False)
-        return Read(plate, self.rng.uniform(0.86, 0.999), True)
+        if roll < rates.noread_rate + rates.misread_rate:
+            return Read(self.garble(plate), self._confidence(rates.misread_accepted, 0.55, 0.97), False)
+        return Read(plate, self._confidence(rates.correct_accepted, 0.86, 0.999), True)
+
+    def _confidence(self, accepted_share: float | None, low: float, high: float) -> float:
+        """A read's confidence: from a fixed range, or on the side of the gate a calibrated share says."""
+        if accepted_share is None:
+            return self.rng.uniform(low, high)
+        gate = self.spec.confidence_gate
+        if self.rng.random() < accepted_share:
+            return self.rng.uniform(gate, 1.0)
+        return self.rng.uniform(min(0.5, gate), gate) if gate > 0 else 0.0
 
     def patrol_read(self, plate: str) -> Read:
         if self.spec.fidelity == "truth" or self.rng.random() >= self.spec.patrol_misread_rate:
@@ -70,3 +98,9 @@ class Identifier:
 
     def accepted(self, read: Read) -> bool:
         return read.plate is not None and read.confidence >= self.spec.confidence_gate
+
+
+def _worst(a: float | None, b: float | None, pick) -> float | None:  # type: ignore[no-untyped-def]
+    if a is None or b is None:
+        return b if a is None else a
+    return pick(a, b)

@@ -198,6 +198,9 @@ def summarize(model: "BayTwinModel", sessions: pd.DataFrame, violations: pd.Data
     ttd = violations["time_to_detection_min"].dropna() if not violations.empty else pd.Series(dtype=float)
     fees = actions.loc[actions["action"] == "idle_fee", "amount"].sum() if not actions.empty else 0.0
     days = horizon / 86400.0
+    reads = [v for v in visits if v.bay_kind == "ev" and v.read_confidence is not None]  # camera reads at arrival
+    identified = [v for v in reads if v.plate_seen is not None]
+    right = sum(1 for v in identified if v.plate_seen == v.plate_true)
     summary: dict[str, Any] = {
         "scenario": model.scenario.name,
         "site": model.site_id,
@@ -227,6 +230,10 @@ def summarize(model: "BayTwinModel", sessions: pd.DataFrame, violations: pd.Data
         "penalties": int(actions["penalty"].sum()) if not actions.empty else 0,
         "time_to_detection_min_mean": float(ttd.mean()) if len(ttd) else None,
         "time_to_detection_min_p95": float(ttd.quantile(0.95)) if len(ttd) else None,
+        "plate_reads": len(reads),
+        "plates_identified_share": _ratio(len(identified), len(reads)),
+        "identity_precision": _ratio(right, len(identified)),
+        "wrong_identifications": len(identified) - right,
         "idle_fee_revenue": round(float(fees), 2),
         "violations_by_rule": _by_rule(violations),
         "actions_by_kind": {str(k): int(n) for k, n in actions["action"].value_counts().items()} if not actions.empty else {},

@@ -134,16 +134,32 @@ class BayTwinModel(mesa.Model):
         return [self.streams.weather.choices(CONDITIONS, weights)[0] for _ in range(int(self.days) + 2)]
 
     def conditions(self, ts: float) -> tuple[str, ...]:
-        """Conditions a camera faces at ``ts``: the day's weather, and night by the local hour."""
+        """Conditions a camera faces at ``ts``: the weather, and night by the local hour."""
+        return tuple(self.condition_severities(ts))
+
+    def condition_severities(self, ts: float) -> dict[str, int]:
+        """Each condition at ``ts`` with its severity (1-4): the timeline's span if one covers ``ts``,
+        else the day's drawn weather; night by the local hour."""
+        weather = self.scenario.weather
+        hours = (ts - self.clock.epoch) / 3600.0
+        span = next((s for s in weather.timeline if s.start_h <= hours < s.end_h), None)
+        if span is not None:
+            condition, severity = span.condition, span.severity
+        else:
+            day = min(int((ts - self.clock.epoch) // 86400), len(self._weather) - 1)
+            condition, severity = self._weather[day], None
+        found: dict[str, int] = {}
+        if condition != "clear":
+            found[condition] = severity or weather.severity[condition]
         local = self.site_info.local(ts)
-        day = min(int((ts - self.clock.epoch) // 86400), len(self._weather) - 1)
-        dark_from, dark_until = self.scenario.weather.night_hours
+        dark_from, dark_until = weather.night_hours
         if dark_from > dark_until:  # across midnight, the usual case
             night = local.hour >= dark_from or local.hour < dark_until
         else:
             night = dark_from <= local.hour < dark_until
-        weather = self._weather[day]
-        return tuple(c for c in (weather if weather != "clear" else "", "night" if night else "") if c)
+        if night:
+            found["night"] = weather.severity["night"]
+        return found
 
     # --- processes --------------------------------------------------------------------------
 

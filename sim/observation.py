@@ -40,7 +40,8 @@ class AnprCamera(Observer):
         ts = self.model.clock.now()
         site = self.model.site_id
         self.emit(VehicleArrived(ts, site, bay.id, CAMERA))
-        read = self.identifier.camera_read(visit.plate_true, self.model.conditions(ts))
+        plate_format = self.model.scenario.population[visit.group].plate_format
+        read = self.identifier.camera_read(visit.plate_true, self.model.condition_severities(ts), plate_format)
         status = "accepted" if self.identifier.accepted(read) else ("unreadable" if read.plate is None else "review")
         self.emit(PlateRead(ts, site, bay.id, read.plate, round(read.confidence, 4), status))
         plate = read.plate if status == "accepted" else None

@@ -43,17 +43,47 @@ class Enforcement(_Strict):
 class ConditionRates(_Strict):
     misread_rate: float = Field(0.0, ge=0, le=1)
     noread_rate: float = Field(0.0, ge=0, le=1)
+    # Shares of right and of wrong reads whose confidence passes the gate. Unset, confidences are drawn
+    # from fixed ranges (right 0.86-1.0, wrong 0.55-0.97); a calibration sets them from measured reads.
+    correct_accepted: float | None = Field(None, ge=0, le=1)
+    misread_accepted: float | None = Field(None, ge=0, le=1)
+
+
+class ImageFidelity(_Strict):
+    """The ``images`` fidelity: each arrival's plate is rendered and read by the real OCR pipeline."""
+
+    render: Literal["crop", "scene"] = "crop"  # plate crops (fast) or whole bay-camera frames (detector too)
+    frames: int = Field(3, ge=1, le=10)  # frames captured per arrival, voted into one read
+    degradations: dict[str, int] = Field(default_factory=dict)  # always present, e.g. {jpeg: 1, noise: 1}
+    scene_size: tuple[int, int] = (1280, 720)
+
+    @field_validator("degradations")
+    @classmethod
+    def _known(cls, value: dict[str, int]) -> dict[str, int]:
+        from sim.imagery.degrade import REGISTRY
+
+        for name, severity in value.items():
+            if name not in REGISTRY:
+                raise ValueError(f"unknown degradation '{name}' (known: {', '.join(REGISTRY)})")
+            if not 0 <= severity <= 4:
+                raise ValueError(f"severity of '{name}' must be 0-4, got {severity}")
+        return value
 
 
 class Identification(_Strict):
-    """How well vehicles are identified: exactly (``truth``) or with declared error rates."""
+    """How well vehicles are identified: exactly (``truth``), with declared error rates (``error_model``),
+    or by rendering and reading plate images (``images``)."""
 
-    fidelity: Literal["truth", "error_model"] = "truth"
+    fidelity: Literal["truth", "error_model", "images"] = "truth"
     misread_rate: float = Field(0.01, ge=0, le=1)
     noread_rate: float = Field(0.02, ge=0, le=1)
+    correct_accepted: float | None = Field(None, ge=0, le=1)
+    misread_accepted: float | None = Field(None, ge=0, le=1)
     conditions: dict[Literal["night", "rain", "snow", "fog"], ConditionRates] = Field(default_factory=dict)
+    calibration: str | None = None  # an `ocr eval` report.json; sets the rates above from measured reads
     confidence_gate: float = Field(0.90, ge=0, le=1)
     patrol_misread_rate: float = Field(0.002, ge=0, le=1)
+    images: ImageFidelity = ImageFidelity()
 
 
 class Chargers(_Strict):
@@ -87,14 +117,41 @@ class Site(_Strict):
         return zone
 
 
+class WeatherSpan(_Strict):
+    """A stretch of declared weather, in hours from the run's start, overriding the day's draw."""
+
+    start_h: float = Field(ge=0)
+    end_h: float = Field(gt=0)
+    condition: Literal["clear", "rain", "snow", "fog"]
+    severity: int | None = Field(None, ge=1, le=4)  # default: the weather's severity for that condition
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "WeatherSpan":
+        if self.end_h <= self.start_h:
+            raise ValueError("end_h must be after start_h")
+        return self
+
+
 class Weather(_Strict):
-    """Share of days with each condition; drawn once per day."""
+    """Share of days with each condition, drawn once per day; a timeline may fix some stretches."""
 
     clear: float = Field(1.0, ge=0)
     rain: float = Field(0.0, ge=0)
     snow: float = Field(0.0, ge=0)
     fog: float = Field(0.0, ge=0)
     night_hours: tuple[int, int] = (19, 7)  # dark from the first hour until the second (local)
+    # How bad each condition is when it happens (0-4, the imagery's severity scale); night is 850 nm IR.
+    severity: dict[Literal["rain", "snow", "fog", "night"], int] = Field(
+        default_factory=lambda: {"rain": 2, "snow": 2, "fog": 2, "night": 2})
+    timeline: list[WeatherSpan] = Field(default_factory=list)
+
+    @field_validator("severity")
+    @classmethod
+    def _severities(cls, value: dict[str, int]) -> dict[str, int]:
+        for name, level in value.items():
+            if not 1 <= level <= 4:
+                raise ValueError(f"severity of '{name}' must be 1-4, got {level}")
+        return {"rain": 2, "snow": 2, "fog": 2, "night": 2, **value}
 
     @model_validator(mode="after")
     def _sensible(self) -> "Weather":
@@ -191,6 +248,21 @@ class Scenario(_Strict):
     outputs: Outputs = Outputs()
 
     @model_validator(mode="after")
+    def _calibrated(self) -> "Scenario":
+        """An identification with a ``calibration`` report takes its rates from it, at the weather's severities."""
+        identification = self.site.identification
+        if identification.calibration is None:
+            return self
+        from sim.ocr_calibration import CalibrationProblem, calibrate
+
+        try:
+            calibrated = calibrate(identification, Path(identification.calibration), self.weather.severity)
+        except CalibrationProblem as err:
+            raise ValueError(f"@site.identification.calibration@ {err}") from None
+        site = self.site.model_copy(update={"identification": calibrated})
+        return self.model_copy(update={"site": site})
+
+    @model_validator(mode="after")
     def _known_formats(self) -> "Scenario":
         from core.plates import load_formats
 
@@ -236,6 +308,10 @@ def load_raw(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     overrides = data.pop("overrides", {}) or {}
     if not isinstance(overrides, dict):
         raise ConfigError(path, "overrides", "must be a mapping of dotted.path: value")
+    identification = (data.get("site") or {}).get("identification") if isinstance(data.get("site"), dict) else None
+    if isinstance(identification, dict) and isinstance(identification.get("calibration"), str):
+        if not Path(identification["calibration"]).is_absolute():  # relative to the file that names it
+            identification["calibration"] = str(path.parent / identification["calibration"])
     policy = data.get("policy")
     if isinstance(policy, str):
         policy_path = path.parent / policy

@@ -345,6 +345,11 @@ def condition_table(evaluation: Evaluation) -> list[dict[str, object]]:
             "char_accuracy": _mean(char_accuracy(i.image.plate, i.read) for i in items),
             "accepted_share": _mean(i.status == "accepted" for i in items),
             "dangerous_read_rate": _mean(i.dangerous for i in items),
+            "misread_rate": _mean(bool(i.read) and not i.correct for i in items),
+            "noread_rate": _mean(not i.read for i in items),
+            # what the twin's error model needs: how often right and wrong reads pass the gate
+            "correct_accepted_share": _mean(i.status == "accepted" for i in items if i.correct),
+            "misread_accepted_share": _mean(i.status == "accepted" for i in items if i.read and not i.correct),
         }
         if evaluation.baseline:
             row["baseline_exact_plate_accuracy"] = _mean(i.baseline == i.image.plate for i in items)

@@ -56,6 +56,18 @@ class PlateReader:
             results.append(self.finish(read, (0, 0, w, h), crop))
         return results
 
+    def read_vehicle_crops(self, crops: Sequence[np.ndarray]) -> PlateResult:
+        """Several crops of one vehicle's plate, voted into one read."""
+        if not crops:
+            return UNREADABLE
+        reads = self.recognizer.read(list(crops))
+        voted = vote(reads)
+        if voted is None:
+            return PlateResult(None, 0.0, "unreadable", None, None, crops[0])
+        best = max(range(len(reads)), key=lambda i: reads[i].confidence)
+        h, w = crops[best].shape[:2]
+        return self.finish(FrameRead(voted.text, voted.char_confidences), (0, 0, w, h), crops[best])
+
     def read_frame(self, frame: np.ndarray, roi: Roi | None = None) -> PlateResult:
         """The most confident plate in the frame (within the bay's ROI, if given)."""
         return self.read_vehicle([frame], roi)
