@@ -1,0 +1,74 @@
+"""Plate-reading speed: batched recognition (crops/s) and whole 1080p frames (detect + read), with baselines
+measured in the same run: the bare ONNX model on ready-made input, and the detector alone."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from core.ocr.detector import ClassicalDetector
+from core.ocr.pipeline import PlateReader
+from core.ocr.recognizer import Recognizer
+from core.ocr.roi import Roi
+from sim.imagery.plates import render_plate
+from sim.imagery.scenes import render_scene
+
+CROPS = 2048
+
+
+@pytest.fixture(scope="module")
+def crops() -> list[np.ndarray]:
+    rng = np.random.default_rng(42)
+    return [render_plate(text, fmt, rng).image
+            for text, fmt in (("AB12CDE", "uk"), ("AB123CD", "fr"), ("7ABC123", "us_ca"), ("12ABC3", "nl")) * (CROPS // 4)]
+
+
+@pytest.mark.parametrize("batch", [64, 256])
+def test_recognition_crops_per_second(benchmark, crops: list[np.ndarray], batch: int) -> None:
+    recognizer = Recognizer()
+    prepared = [recognizer.preprocess(crops[i:i + batch]) for i in range(0, len(crops), batch)]
+    started = time.perf_counter()
+    for ready in prepared:  # baseline: the model alone on input already sized and coloured
+        recognizer.session.run(None, {recognizer.session.get_inputs()[0].name: ready})
+    bare = time.perf_counter() - started
+
+    def read_all() -> None:
+        for i in range(0, len(crops), batch):
+            recognizer.read(crops[i:i + batch])
+
+    benchmark.pedantic(read_all, rounds=3, iterations=1)
+    seconds = benchmark.stats.stats.mean
+    rate = len(crops) / seconds
+    benchmark.extra_info.update({"crops": len(crops), "batch": batch, "crops_per_second": round(rate),
+                                 "bare_model_crops_per_second": round(len(crops) / bare),
+                                 "ratio_to_bare_model": round(seconds / bare, 2)})
+    print(f"\nrecognition, batch {batch}: {rate:,.0f} crops/s (bare model {len(crops) / bare:,.0f}/s, "
+          f"{seconds / bare:.2f}x its time)")
+
+
+def test_full_hd_frame_latency(benchmark) -> None:
+    scenes = [render_scene(np.random.default_rng(900 + i), size=(1920, 1080)) for i in range(30)]
+    reader, detector = PlateReader(), ClassicalDetector()
+    rois = [Roi(tuple(map(tuple, s.roi))) for s in scenes]
+    detect_only = []
+    for scene in scenes:
+        began = time.perf_counter()
+        detector.detect(scene.image)
+        detect_only.append(time.perf_counter() - began)
+    latencies: list[float] = []
+
+    def read_frames() -> None:
+        for scene, roi in zip(scenes, rois):
+            began = time.perf_counter()
+            reader.read_frame(scene.image, roi)
+            latencies.append(time.perf_counter() - began)
+
+    benchmark.pedantic(read_frames, rounds=2, iterations=1)
+    ms = np.array(latencies) * 1000
+    p50, p95 = float(np.percentile(ms, 50)), float(np.percentile(ms, 95))
+    detect_p50 = float(np.percentile(np.array(detect_only) * 1000, 50))
+    benchmark.extra_info.update({"frames": len(latencies), "latency_ms_p50": round(p50, 2),
+                                 "latency_ms_p95": round(p95, 2), "detector_only_ms_p50": round(detect_p50, 2)})
+    print(f"\n1920x1080 frame, detect + read: p50 {p50:.1f} ms, p95 {p95:.1f} ms (detector alone p50 {detect_p50:.1f} ms)")
