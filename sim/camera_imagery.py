@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import cv2
 import numpy as np
 
 from core.ocr.gate import ConfidenceGate
-from core.ocr.pipeline import PlateReader, PlateResult
+from core.ocr.pipeline import PlateReader
 from core.ocr.roi import Roi
 from sim.ocr_calibration import CONDITION_DEGRADATION
 from sim.identification import Read
@@ -34,7 +35,6 @@ class ImageReader:
         gate = spec.confidence_gate
         self.reader = reader or PlateReader(gate=ConfidenceGate(accept_at=gate, review_from=min(0.5, gate)))
         self.rng = np.random.default_rng(seed)
-        self.last: PlateResult | None = None  # the latest result, with its crop, for evidence
 
     def severities(self, conditions: Mapping[str, int]) -> dict[str, int]:
         """The degradations a frame gets: the always-present ones, raised by the conditions of the moment."""
@@ -60,5 +60,8 @@ class ImageReader:
                 frames.append(degraded.image)
                 roi = roi or Roi(tuple((float(x), float(y)) for x, y in degraded.points))  # type: ignore[union-attr]
             result = self.reader.read_vehicle(frames, roi)
-        self.last = result
-        return Read(result.plate, result.confidence, result.plate == plate)
+        png = None
+        if result.crop is not None and result.crop.size:
+            ok, encoded = cv2.imencode(".png", cv2.cvtColor(result.crop, cv2.COLOR_RGB2BGR))
+            png = encoded.tobytes() if ok else None
+        return Read(result.plate, result.confidence, result.plate == plate, png)

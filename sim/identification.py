@@ -32,6 +32,7 @@ class Read:
     plate: str | None
     confidence: float
     correct: bool
+    crop_png: bytes | None = None  # the plate crop the read came from, when there was an image
 
 
 class Identifier:

@@ -43,7 +43,10 @@ class AnprCamera(Observer):
         plate_format = self.model.scenario.population[visit.group].plate_format
         read = self.identifier.camera_read(visit.plate_true, self.model.condition_severities(ts), plate_format)
         status = "accepted" if self.identifier.accepted(read) else ("unreadable" if read.plate is None else "review")
-        self.emit(PlateRead(ts, site, bay.id, read.plate, round(read.confidence, 4), status))
+        plate_read = PlateRead(ts, site, bay.id, read.plate, round(read.confidence, 4), status)
+        self.emit(plate_read)
+        if read.crop_png is not None:
+            self.model.recorder.crop(plate_read, read.crop_png)
         plate = read.plate if status == "accepted" else None
         visit.plate_seen, visit.read_confidence = plate, round(read.confidence, 4)
         self.emit(VehicleIdentified(ts, site, bay.id, plate, round(read.confidence, 4) if plate else 0.0, CAMERA))

@@ -21,6 +21,11 @@ class RunRecorder:
     truth_closed: dict[str, ViolationClosed] = field(default_factory=dict)
     open_detected: int = 0
     no_driver_available: int = 0
+    crops: dict[int, bytes] = field(default_factory=dict)  # id(plate read event) -> PNG of its plate crop
+
+    def crop(self, event: Event, png: bytes) -> None:
+        """Keep the plate crop a read was made from (``images`` fidelity), as evidence for the store."""
+        self.crops[id(event)] = png
 
     def detected(self, event: Event, visit: VisitRecord | None) -> None:
         self.outputs.append((event, visit.visit_id if visit else None))

@@ -33,12 +33,15 @@ def run(scenario: Scenario, seed: int | None = None, days: float | None = None,
 
 
 def persist(model: BayTwinModel, log, batch: int = 2000) -> int:  # type: ignore[no-untyped-def]
-    """Append what the site observed and decided, in time order, to an event log."""
+    """Append what the site observed and decided, in time order, to an event log, with the plate
+    crops reads were made from (``images`` fidelity) sealed beside their reads."""
     events = list(model.recorder.observed)
     events.extend(event for event, _ in model.recorder.outputs)
     events.sort(key=lambda e: e.ts)
+    crops = model.recorder.crops
     for start in range(0, len(events), batch):
-        log.append(events[start:start + batch])
+        chunk = events[start:start + batch]
+        log.append(chunk, {i: crops[id(e)] for i, e in enumerate(chunk) if id(e) in crops} or None)
     return len(events)
 
 

@@ -105,3 +105,31 @@ def test_unknown_image_degradation_is_named() -> None:
     with pytest.raises(ConfigError, match="unknown degradation 'smoke'"):
         validate_scenario({**scenario().model_dump(mode="json"),
                            **_anpr(fidelity="images", images={"degradations": {"smoke": 2}})})
+
+
+def test_images_fidelity_keeps_the_plate_crop_as_evidence_in_the_store(tmp_path: Path) -> None:
+    import zipfile
+
+    from core.events import ViolationOpened
+    from core.privacy import Keys, generate_key
+    from core.store.database import connect
+    from core.store.evidence import export_pack, verify_pack
+    from core.store.log import EventLog
+    from sim.runner import persist
+
+    spec = scenario(days=1, **_anpr(fidelity="images", images={"frames": 1}),
+                    policy={"rules": {"not_charging": {"enabled": False},
+                                      "overstay": {"enabled": True, "grace_min": 0}}})
+    model, _ = run(spec)
+    log = EventLog(connect(f"sqlite:///{tmp_path / 'store.db'}"), Keys.from_text(generate_key(), "test"),
+                   spec.policy)
+    persist(model, log)
+    opened = [e for e, _ in model.recorder.outputs if isinstance(e, ViolationOpened)]
+    assert opened, "the scenario should produce an overstay"
+    pack = tmp_path / "pack.zip"
+    export_pack(log, opened[0].violation_id, pack, exported_at=model.env.now)
+    verify_pack(pack)
+    with zipfile.ZipFile(pack) as z:
+        crops = [n for n in z.namelist() if n.startswith("crops/")]
+        assert crops
+        assert z.read(crops[0])[:8] == b"\x89PNG\r\n\x1a\n"
