@@ -1,0 +1,151 @@
+"""The central system on websockets: OCPP 1.6J and 2.0.1 side by side, chosen per connection.
+
+A charger connects to ``ws://host:port/<id>`` or ``ws://host:port/ocpp/<id>``
+offering ``ocpp1.6`` and/or ``ocpp2.0.1`` as websocket subprotocol; the server
+takes the charger's first offer it speaks and hands the connection to the
+matching station class. Before the upgrade, the HTTP request is checked: an
+unknown charge point is refused (404) unless the site allows
+auto-registration, and a station with a password (or any station, when the
+site requires auth) must present HTTP Basic credentials whose user is its
+own id (security profile 1; with ``ssl`` given, profile 2: TLS + Basic).
+Frames larger than ``max_frame_bytes`` close that one connection with
+1009 (message too big); every other charger keeps being served.
+
+Commands for chargers (remote start/stop, availability …) go through
+:meth:`CsmsServer.send`, from a task of their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http
+import logging
+import ssl as ssl_module
+from collections.abc import Callable
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed, InvalidHeader
+from websockets.headers import build_www_authenticate_basic, parse_authorization_basic
+from websockets.http11 import Request, Response
+
+from core.clock import Clock, WallClock
+from core.csms.central import CentralSystem, Command
+from core.csms.station import spawn
+from core.csms.v16 import Station16
+from core.csms.v201 import Station201
+
+LOG = logging.getLogger("baytwin.csms")
+SUBPROTOCOLS = ("ocpp2.0.1", "ocpp1.6")
+STATIONS = {"ocpp1.6": Station16, "ocpp2.0.1": Station201}
+
+
+def station_id(path: str) -> str | None:
+    """The charge point id from ``/<id>`` or ``/ocpp/<id>`` (query string ignored); None if neither."""
+    parts = [p for p in path.split("?", 1)[0].split("/") if p]
+    if len(parts) == 2 and parts[0].lower() == "ocpp":
+        parts = parts[1:]
+    if len(parts) != 1 or len(parts[0]) > 48:
+        return None
+    return parts[0]
+
+
+class CsmsServer:
+    def __init__(self, central: CentralSystem, clock: Clock | None = None, response_timeout: float = 30.0) -> None:
+        self.central = central
+        self.clock = clock or WallClock()
+        self.response_timeout = response_timeout
+        self.connected: dict[str, Station16 | Station201] = {}
+        self._server: Server | None = None
+        self.on_command: Callable[[Command, str], None] | None = None  # (command, result) for logs and tests
+
+    # --- lifecycle -----------------------------------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 9000, ssl: ssl_module.SSLContext | None = None) -> int:
+        """Listen; returns the port (useful with port 0)."""
+        self._server = await serve(self._serve, host, port, subprotocols=list(SUBPROTOCOLS),  # type: ignore[arg-type]
+                                   process_request=self._check_request, select_subprotocol=self._select,
+                                   max_size=self.central.config.max_frame_bytes, ssl=ssl,
+                                   ping_interval=60, ping_timeout=60)
+        return int(self._server.sockets[0].getsockname()[1])  # type: ignore[index]
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    # --- commands --------------------------------------------------------------------------------------------
+
+    async def send(self, command: Command) -> str:
+        """Send a command to its charger and return the charger's answer (status)."""
+        station = self.connected.get(command.station)
+        if station is None:
+            raise LookupError(f"charge point {command.station!r} is not connected")
+        result = await station.execute(command)
+        if self.on_command is not None:
+            self.on_command(command, result)
+        return result
+
+    def dispatch(self, command: Command) -> None:
+        """Queue a command from inside a handler: it is sent from its own task, never from the receive loop."""
+        spawn(self.send(command))
+
+    # --- connection handling ---------------------------------------------------------------------------------
+
+    def _select(self, connection: ServerConnection, offered: list[str]) -> str | None:  # type: ignore[override]
+        return next((p for p in offered if p in SUBPROTOCOLS), None)
+
+    def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        config = self.central.config
+        cp_id = station_id(request.path)
+        if cp_id is None:
+            return connection.respond(http.HTTPStatus.NOT_FOUND, "use ws://host:port/<charge point id>\n")
+        if not config.knows(cp_id):
+            LOG.warning("refused unknown charge point %s", cp_id)
+            return connection.respond(http.HTTPStatus.NOT_FOUND, f"unknown charge point {cp_id}\n")
+        needs_password = config.require_auth or (cp_id in config.stations and config.stations[cp_id].password_hash)
+        if not needs_password:
+            return None
+        try:
+            user, password = parse_authorization_basic(request.headers.get("Authorization", ""))
+        except InvalidHeader:
+            user, password = None, None
+        if user != cp_id or not config.check_password(cp_id, password):
+            LOG.warning("refused %s: missing or wrong Basic-auth credentials", cp_id)
+            response = connection.respond(http.HTTPStatus.UNAUTHORIZED, "credentials required\n")
+            response.headers["WWW-Authenticate"] = build_www_authenticate_basic(f"baytwin {config.site_id}")
+            return response
+        return None
+
+    async def _serve(self, connection: ServerConnection) -> None:
+        cp_id = station_id(connection.request.path)  # type: ignore[union-attr]
+        protocol = connection.subprotocol
+        if cp_id is None or protocol not in STATIONS:
+            await connection.close(1002, "offer an OCPP subprotocol: ocpp1.6 or ocpp2.0.1")
+            return
+        station = STATIONS[protocol](cp_id, connection, response_timeout=self.response_timeout)
+        station.setup(self.central, self.clock, self.dispatch)
+        previous = self.connected.get(cp_id)
+        if previous is not None:  # a charger that reconnects replaces its stale connection
+            spawn(previous._connection.close(1000, "replaced by a new connection"))
+        self.connected[cp_id] = station
+        self.central.connected(cp_id, protocol, self.clock.now())
+        LOG.info("%s connected (%s)", cp_id, protocol)
+        try:
+            await station.start()
+        except ConnectionClosed as closed:
+            LOG.info("%s disconnected (%s)", cp_id, closed.rcvd.reason if closed.rcvd else "no close frame")
+        finally:
+            if self.connected.get(cp_id) is station:
+                del self.connected[cp_id]
+                self.central.disconnected(cp_id, self.clock.now())
+
+
+async def run_forever(server: CsmsServer, host: str, port: int, ssl: ssl_module.SSLContext | None = None,
+                      stop: asyncio.Event | None = None) -> None:
+    """Serve until ``stop`` is set (or forever)."""
+    await server.start(host, port, ssl)
+    try:
+        await (stop or asyncio.Event()).wait()
+    finally:
+        await server.stop()
+
