@@ -48,6 +48,7 @@ class StationMixin:
     """Mixed into an ``ocpp`` ChargePoint subclass (it must come first in the bases)."""
 
     subprotocol: str = ""
+    actions: frozenset[str] = frozenset()  # every action name of the protocol version
     id: str
     route_map: dict[str, dict[str, Any]]
     _ocpp_version: str
@@ -71,6 +72,15 @@ class StationMixin:
                 await self._send(problem.reply())  # type: ignore[attr-defined]
             return
         unique_id = call_id(raw_msg)
+        if unique_id is not None:
+            action = json.loads(raw_msg)[2]
+            if action not in self.route_map:
+                # OCPP-J: NotImplemented for an action the receiver does not know, NotSupported for one of its
+                # version it recognizes but does not handle (the package answers the other way round)
+                code = "NotSupported" if action in self.actions else "NotImplemented"
+                LOG.warning("%s: %s for action %r", self.id, code, action)
+                await self._send(json.dumps([4, unique_id, code, f"action {action!r} is not handled here", {}]))  # type: ignore[attr-defined]
+                return
         if unique_id is not None and unique_id in self._replies:
             LOG.info("%s: repeated message %s answered again, not handled twice", self.id, unique_id)
             await self._send(self._replies[unique_id])  # type: ignore[attr-defined]

@@ -23,6 +23,7 @@ _TRIGGERS = {"BootNotification", "Heartbeat", "MeterValues", "StatusNotification
 
 class Station16(StationMixin, ChargePoint):
     subprotocol = "ocpp1.6"
+    actions = frozenset(a.value for a in Action)
 
     @on(Action.boot_notification)
     def on_boot(self, charge_point_vendor: str, charge_point_model: str, **_: Any) -> call_result.BootNotification:

@@ -28,6 +28,7 @@ _TRIGGERS = {"BootNotification", "Heartbeat", "MeterValues", "StatusNotification
 
 class Station201(StationMixin, ChargePoint):
     subprotocol = "ocpp2.0.1"
+    actions = frozenset(a.value for a in Action)
 
     @on(Action.boot_notification)
     def on_boot(self, charging_station: dict[str, Any], reason: str, **_: Any) -> call_result.BootNotification:
