@@ -1,0 +1,91 @@
+"""``baytwin csms serve`` as an operator runs it: a real process, real chargers, a real store; restart keeps sessions."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ocpp.v16 import call as call16
+from sqlalchemy import create_engine, text
+
+from tests.core.csms.conftest import charger
+
+from .test_cli import baytwin
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve(tmp_path: Path, port: int) -> subprocess.Popen[str]:
+    exe = Path(sys.executable).parent / "baytwin"
+    process = subprocess.Popen([str(exe), "csms", "serve", "--port", str(port), "--db", f"sqlite:///{tmp_path / 'store.db'}",
+                                "--key-file", str(tmp_path / "site.key")], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return process
+        if process.poll() is not None:
+            raise AssertionError(process.stdout.read() if process.stdout else "server exited")
+        time.sleep(0.1)
+    process.kill()
+    raise AssertionError("the central system did not start listening")
+
+
+def _stop(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    return output
+
+
+def test_serve_keeps_sessions_in_the_store_across_a_restart(tmp_path: Path) -> None:
+    assert baytwin("keys", "generate", "--out", str(tmp_path / "site.key")).returncode == 0
+    port = _free_port()
+    url = f"ws://127.0.0.1:{port}/CP7"
+
+    async def start_session() -> int:
+        async with charger(url) as cp:
+            await cp.call(call16.BootNotification(charge_point_model="M", charge_point_vendor="V"))
+            started = await cp.call(call16.StartTransaction(connector_id=1, id_tag="TAG", meter_start=0,
+                                                            timestamp="2024-05-29T08:00:00Z"))
+            return int(started.transaction_id)
+
+    async def finish_session(tx: int) -> None:
+        async with charger(url) as cp:
+            await cp.call(call16.StopTransaction(meter_stop=7000, timestamp="2024-05-29T11:00:00Z", transaction_id=tx))
+            again = await cp.call(call16.StartTransaction(connector_id=1, id_tag="TAG2", meter_start=7000,
+                                                          timestamp="2024-05-29T12:00:00Z"))
+            assert again.transaction_id != tx  # numbering continues after the restart
+
+    server = _serve(tmp_path, port)
+    tx = asyncio.run(start_session())
+    output = _stop(server)
+    assert "stopped; 1 transaction(s) still open" in output
+    server = _serve(tmp_path, port)  # a new process: the open transaction comes back from the store
+    asyncio.run(finish_session(tx))
+    output = _stop(server)
+    assert "resumed 1 open transaction(s)" in output
+    engine = create_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT session_id, bay, energy_kwh, ended_at FROM sessions ORDER BY started_at")).all()
+    assert [(r[0], r[1], r[2], r[3] is not None) for r in rows] == [
+        (f"CP7/{tx}", "CP7-1", 7.0, True), (f"CP7/{rows[1][0].split('/')[1]}", "CP7-1", 0.0, False)]
+    assert baytwin("audit", "verify", "--db", f"sqlite:///{tmp_path / 'store.db'}").returncode == 0
+
+
+def test_a_broken_site_file_is_a_clear_error(tmp_path: Path) -> None:
+    site = tmp_path / "site.yaml"
+    site.write_text("csms:\n  site_id: s\n  stations:\n    CP1: {evses: {1: B1}}\n    CP2: {evses: {1: B1}}\n")
+    result = baytwin("csms", "serve", "--site", str(site), "--no-store")
+    assert result.returncode == 2
+    assert "site.yaml" in result.stderr and "bay 'B1' is already served by CP1 EVSE 1" in result.stderr
