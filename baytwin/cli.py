@@ -93,7 +93,7 @@ def open_store(db: str | None, key_file: Path | None, policy=None):  # type: ign
 
 
 def run_one(scenario_name: str, out: Path, seed: int | None, days: float | None,
-            overrides: dict[str, Any], store=None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+            overrides: dict[str, Any], store=None, ocpp_url: str | None = None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     from sim.runner import persist, run, write
     from sim.scenario import load_scenario
 
@@ -104,8 +104,11 @@ def run_one(scenario_name: str, out: Path, seed: int | None, days: float | None,
     total = days if days is not None else scenario.days
     with progress_bar("days") as bar:
         task = bar.add_task(scenario.name, total=total)
-        model, result = run(scenario, seed=seed, days=days,
-                            progress=lambda done, _total: bar.update(task, completed=done))
+        try:
+            model, result = run(scenario, seed=seed, days=days,
+                                progress=lambda done, _total: bar.update(task, completed=done), ocpp_url=ocpp_url)
+        except (ConnectionError, TimeoutError, RuntimeError) as err:
+            raise fail(str(err)) from None
     write(result, out, scenario)
     if store is not None:
         stored = persist(model, open_store(*store, policy=model.policy))
@@ -163,11 +166,13 @@ def sim_run(
     store: bool = typer.Option(False, "--store", help="Also keep the run's full event log in the database."),
     db: Optional[str] = DB_OPTION,
     key_file: Optional[Path] = KEY_OPTION,
+    ocpp: Optional[str] = typer.Option(None, "--ocpp", help="Chargers speak OCPP over websockets to the central "
+                                       "system at this URL, e.g. ws://127.0.0.1:9000"),
 ) -> None:
     """Simulate one scenario and write its results."""
     if store:
         open_store(db, key_file)  # a missing key or unreachable database fails now, not after the run
-    summary = run_one(scenario, out, seed, days, parse_overrides(set_), (db, key_file) if store else None)
+    summary = run_one(scenario, out, seed, days, parse_overrides(set_), (db, key_file) if store else None, ocpp)
     console.print(summary_table({summary["scenario"]: summary}))
     console.print(f"Results in [bold]{out}[/]: summary.json, sessions/violations/actions/events/timeseries.parquet")
 
@@ -434,6 +439,8 @@ def csms_serve(
     from core.csms.service import persistent_central_system
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("ocpp").setLevel(logging.WARNING)  # every frame at INFO is too much for a busy site
+    logging.getLogger("websockets").setLevel(logging.WARNING)
     try:
         config = load_csms_config(site) if site else CsmsConfig(site_id="site", auto_register=True,
                                                                 accept_unknown_tokens=True)

@@ -9,6 +9,7 @@ difference between their verdicts is the enforcement's precision and recall.
 
 from __future__ import annotations
 
+from functools import partial
 from datetime import datetime
 
 import mesa
@@ -32,7 +33,11 @@ from core.rules.hours import next_active, rules_active
 from core.site import Bay as CoreBay
 from core.site import SiteInfo
 from sim.agents import Driver
+from core.csms.central import CentralSystem
+from core.csms.config import CsmsConfig
 from sim.chargers import EmulatedCharger
+from sim.ocpp_charger import OcppCharger
+from sim.ocpp_link import InProcessLink, OcppLink, WebSocketLink
 from sim.engine_driver import EngineDriver
 from sim.identification import Identifier
 from sim.observation import make_observer
@@ -45,7 +50,8 @@ CONDITIONS = ("clear", "rain", "snow", "fog")
 
 
 class BayTwinModel(mesa.Model):
-    def __init__(self, scenario: Scenario, seed: int | None = None, days: float | None = None) -> None:
+    def __init__(self, scenario: Scenario, seed: int | None = None, days: float | None = None,
+                 ocpp_url: str | None = None) -> None:
         self.seed = scenario.seed if seed is None else seed
         super().__init__(rng=self.seed)
         self.streams = RandomStreams(self.seed)
@@ -69,6 +75,8 @@ class BayTwinModel(mesa.Model):
         self._blocked = 0
         self._weather = self._draw_weather()
 
+        self.ocpp_url = ocpp_url
+        self.ocpp_link: OcppLink | None = None
         self.world = self._build_world()
         self.site_info = SiteInfo(scenario.site.id, scenario.site.timezone,
                                   tuple(CoreBay(b.id, b.ev) for b in self.world.ev_bays + self.world.general_bays))
@@ -97,14 +105,33 @@ class BayTwinModel(mesa.Model):
 
     def _build_world(self) -> World:
         site = self.scenario.site
-        ev_bays = []
-        for i in range(site.ev_bays):
-            bay = Bay(id=f"EV{i + 1:03d}", ev=True)
-            bay.charger = EmulatedCharger(self.env, self.clock, site.id, bay.id, site.chargers, self.streams.chargers,
-                                          self.feed_both, self._authorize)
-            ev_bays.append(bay)
+        protocol = site.chargers.protocol
+        if self.ocpp_url and protocol == "direct":
+            protocol = "ocpp1.6"
+        bays = [Bay(id=f"EV{i + 1:03d}", ev=True) for i in range(site.ev_bays)]
+        stations = {f"{site.id}-CP{i + 1:03d}": bay for i, bay in enumerate(bays)}
+        if protocol != "direct":
+            self.ocpp_link = self._open_ocpp_link(stations)
+        for i, (station, bay) in enumerate(stations.items()):
+            make = partial(EmulatedCharger, self.env, self.clock, site.id, bay.id, site.chargers, self.streams.chargers)
+            if self.ocpp_link is None:
+                bay.charger = make(emit=self.feed_both, authorize=self._authorize)
+            else:
+                version = protocol if protocol != "mixed" else ("ocpp1.6", "ocpp2.0.1")[i % 2]
+                bay.charger = OcppCharger(make, self.ocpp_link, station, version, truth=lambda e: self.truth.feed(e),
+                                          observed=self.observe if self.ocpp_url else None)
         general = [Bay(id=f"G{i + 1:03d}", ev=False) for i in range(site.general_bays)]
-        return World(ev_bays, general)
+        return World(bays, general)
+
+    def _open_ocpp_link(self, stations: dict[str, Bay]) -> OcppLink:
+        """The chargers' way to a central system: a running one at ``ocpp_url``, else the same code in process,
+        whose session events are what the site observes."""
+        if self.ocpp_url:
+            return WebSocketLink(self.ocpp_url)
+        config = CsmsConfig(site_id=self.site_id, stations={s: {"evses": {1: b.id}} for s, b in stations.items()},
+                            accept_unknown_tokens=True)
+        central = CentralSystem(config, lambda events: [self.observe(e) for e in events], _ModelAuthorizer(self))
+        return InProcessLink(central, self.clock)
 
     def _create_population(self) -> None:
         for name, group in self.scenario.population.items():
@@ -306,3 +333,13 @@ class BayTwinModel(mesa.Model):
     def _bay_visit(self, bay_id: str) -> VisitRecord | None:
         bay = self.world.by_id.get(bay_id)
         return bay.occupant if bay is not None else None
+
+
+class _ModelAuthorizer:
+    """The in-process central system asks the site's rules engine, as the live one does."""
+
+    def __init__(self, model: BayTwinModel) -> None:
+        self.model = model
+
+    def authorize(self, id_token: str | None, plate: str | None, now: float) -> bool:
+        return self.model._authorize(id_token, plate, now)

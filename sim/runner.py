@@ -18,10 +18,11 @@ Progress = Callable[[float, float], None]  # (days done, days total)
 
 
 def run(scenario: Scenario, seed: int | None = None, days: float | None = None,
-        progress: Progress | None = None) -> tuple[BayTwinModel, RunResult]:
-    """Simulate; ``progress`` is called once per simulated day."""
+        progress: Progress | None = None, ocpp_url: str | None = None) -> tuple[BayTwinModel, RunResult]:
+    """Simulate; ``progress`` is called once per simulated day. With ``ocpp_url`` the chargers speak
+    OCPP over websockets to the central system running there."""
     started = time.perf_counter()
-    model = BayTwinModel(scenario, seed=seed, days=days)
+    model = BayTwinModel(scenario, seed=seed, days=days, ocpp_url=ocpp_url)
     total = model.days
     day = 0.0
     while day < total:
@@ -29,6 +30,8 @@ def run(scenario: Scenario, seed: int | None = None, days: float | None = None,
         model.run(until_s=day * 86400.0)
         if progress is not None:
             progress(day, total)
+    if model.ocpp_link is not None:
+        model.ocpp_link.close()
     return model, collect(model, time.perf_counter() - started)
 
 

@@ -93,6 +93,8 @@ class Chargers(_Strict):
     plug_in_delay_min: Distribution = {"dist": "uniform", "min": 0.5, "max": 3.0}  # type: ignore[assignment]
     voltage_v: float = Field(230.0, gt=0)
     meter_interval_min: float = Field(15.0, ge=0)  # meter values while charging; 0 = none
+    # how chargers report: straight to the site (direct), or as OCPP through the central system's code
+    protocol: Literal["direct", "ocpp1.6", "ocpp2.0.1", "mixed"] = "direct"
 
 
 class Site(_Strict):

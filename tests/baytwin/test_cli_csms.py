@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 from ocpp.v16 import call as call16
 from sqlalchemy import create_engine, text
 
@@ -26,24 +27,29 @@ def _free_port() -> int:
 
 def _serve(tmp_path: Path, port: int) -> subprocess.Popen[str]:
     exe = Path(sys.executable).parent / "baytwin"
+    log = (tmp_path / "csms.log").open("a")  # a file, not a pipe: a busy server must never block on its own log
     process = subprocess.Popen([str(exe), "csms", "serve", "--port", str(port), "--db", f"sqlite:///{tmp_path / 'store.db'}",
-                                "--key-file", str(tmp_path / "site.key")], stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+                                "--key-file", str(tmp_path / "site.key")], stdout=log, stderr=subprocess.STDOUT,
+                               text=True, cwd=tmp_path)
+    process.log_path = tmp_path / "csms.log"  # type: ignore[attr-defined]
     deadline = time.time() + 30
     while time.time() < deadline:
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return process
         if process.poll() is not None:
-            raise AssertionError(process.stdout.read() if process.stdout else "server exited")
+            raise AssertionError((tmp_path / "csms.log").read_text())
         time.sleep(0.1)
     process.kill()
     raise AssertionError("the central system did not start listening")
 
 
 def _stop(process: subprocess.Popen[str]) -> str:
+    """Stop the server; returns what it printed in this run."""
     process.send_signal(signal.SIGTERM)
-    output, _ = process.communicate(timeout=30)
+    process.wait(timeout=30)
+    output = process.log_path.read_text()  # type: ignore[attr-defined]
+    process.log_path.write_text("")  # type: ignore[attr-defined]
     assert process.returncode == 0, output
     return output
 
@@ -89,3 +95,29 @@ def test_a_broken_site_file_is_a_clear_error(tmp_path: Path) -> None:
     result = baytwin("csms", "serve", "--site", str(site), "--no-store")
     assert result.returncode == 2
     assert "site.yaml" in result.stderr and "bay 'B1' is already served by CP1 EVSE 1" in result.stderr
+
+
+def test_the_twins_chargers_speak_ocpp_to_a_running_central_system(tmp_path: Path) -> None:
+    assert baytwin("keys", "generate", "--out", str(tmp_path / "site.key")).returncode == 0
+    port = _free_port()
+    server = _serve(tmp_path, port)
+    try:
+        result = baytwin("sim", "run", "workplace-garage/enforced", "--days", "1", "--out", str(tmp_path / "run"),
+                         "--ocpp", f"ws://127.0.0.1:{port}", "--set", "site.chargers.protocol=mixed")
+    finally:
+        output = _stop(server)
+    assert result.returncode == 0, result.stderr
+    assert "malformed" not in output and "deviates" not in output
+    engine = create_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    with engine.connect() as conn:
+        sessions = conn.execute(text("SELECT count(*), count(ended_at) FROM sessions")).one()
+    visits = pd.read_parquet(tmp_path / "run" / "sessions.parquet")
+    plugged = visits[visits["plug_in"].notna()]
+    assert sessions[0] == len(plugged) > 10  # every charge the twin made is a session in the central system's store
+    assert sessions[1] == plugged["unplug"].notna().sum()
+
+
+def test_sim_run_with_no_central_system_listening_is_a_clear_error(tmp_path: Path) -> None:
+    result = baytwin("sim", "run", "workplace-garage/enforced", "--days", "1", "--out", str(tmp_path / "run"),
+                     "--ocpp", f"ws://127.0.0.1:{_free_port()}")
+    assert result.returncode == 2 and "cannot reach the central system" in result.stderr

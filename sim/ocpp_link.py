@@ -1,0 +1,132 @@
+"""How the twin's chargers reach a central system: in process, or over real websockets.
+
+Both links carry real OCPP-J frames (serialized JSON, message ids, CALLRESULT
+or CALLERROR back):
+
+* ``InProcessLink`` hands each frame to the same station classes and
+  central-system code ``baytwin csms serve`` runs, through a pipe instead of
+  a socket, on an event loop of its own. It is synchronous from the
+  simulation's point of view and fast enough for site-months.
+* ``WebSocketLink`` connects every emulated charger to a running central
+  system (``baytwin sim run SCENARIO --ocpp ws://127.0.0.1:9000``) with a
+  blocking websocket client; a CALL the central system sends meanwhile
+  (a remote start, say) is answered as a charger would.
+
+Message ids are a counter, so the same seed sends the same frames.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from typing import Any, Protocol
+
+from core.clock import Clock
+from core.csms.central import CentralSystem, Command
+from core.csms.station import StationMixin
+from core.csms.v16 import Station16
+from core.csms.v201 import Station201
+
+STATIONS: dict[str, type[StationMixin]] = {"ocpp1.6": Station16, "ocpp2.0.1": Station201}
+
+
+class OcppRefused(Exception):
+    """The central system answered with a CALLERROR."""
+
+    def __init__(self, action: str, code: str, description: str) -> None:
+        super().__init__(f"{action}: {code} ({description})")
+        self.code = code
+
+
+class OcppLink(Protocol):
+    def connect(self, station: str, protocol: str) -> None: ...
+
+    def call(self, station: str, action: str, payload: dict[str, Any]) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...
+
+
+def _result(action: str, reply: str) -> dict[str, Any]:
+    message = json.loads(reply)
+    if message[0] == 4:
+        raise OcppRefused(action, message[2], message[3])
+    return message[2]
+
+
+class _Pipe:
+    """The server side's 'socket': what the station sends is kept for the caller to read."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send(self, message: str) -> None:
+        self.sent.append(message)
+
+    async def recv(self) -> str:  # never used: frames are routed directly
+        raise ConnectionError("in-process link")
+
+    async def close(self, *_: Any) -> None:
+        pass
+
+
+class InProcessLink:
+    def __init__(self, central: CentralSystem, clock: Clock) -> None:
+        self.central, self.clock = central, clock
+        self.loop = asyncio.new_event_loop()
+        self.stations: dict[str, tuple[StationMixin, _Pipe]] = {}
+        self.commands: list[Command] = []  # what the central system wanted sent to chargers
+        self._ids = itertools.count(1)
+        self.frames = 0
+
+    def connect(self, station: str, protocol: str) -> None:
+        pipe = _Pipe()
+        handler = STATIONS[protocol](station, pipe)  # type: ignore[call-arg]
+        handler.setup(self.central, self.clock, self.commands.append)
+        self.stations[station] = (handler, pipe)
+        self.central.connected(station, protocol, self.clock.now())
+
+    def call(self, station: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        handler, pipe = self.stations[station]
+        frame = json.dumps([2, str(next(self._ids)), action, payload], separators=(",", ":"))
+        self.loop.run_until_complete(handler.route_message(frame))
+        self.frames += 2
+        return _result(action, pipe.sent.pop())
+
+    def close(self) -> None:
+        self.loop.close()
+
+
+class WebSocketLink:
+    def __init__(self, url: str, timeout_s: float = 30.0) -> None:
+        self.url = url.rstrip("/")
+        self.timeout_s = timeout_s
+        self.sockets: dict[str, Any] = {}
+        self._ids = itertools.count(1)
+        self.frames = 0
+
+    def connect(self, station: str, protocol: str) -> None:
+        from websockets.sync.client import connect
+
+        try:
+            self.sockets[station] = connect(f"{self.url}/{station}", subprotocols=[protocol],  # type: ignore[list-item]
+                                            open_timeout=self.timeout_s)
+        except OSError as err:
+            raise ConnectionError(f"cannot reach the central system at {self.url}: {err}") from None
+
+    def call(self, station: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        ws = self.sockets[station]
+        unique_id = f"sim-{next(self._ids)}"
+        ws.send(json.dumps([2, unique_id, action, payload], separators=(",", ":")))
+        self.frames += 2
+        while True:
+            message = json.loads(ws.recv(timeout=self.timeout_s))
+            if message[0] == 2:  # the central system calls the charger meanwhile: accept, as a charger would
+                ws.send(json.dumps([3, message[1], {"status": "Accepted"}]))
+                continue
+            if message[1] == unique_id:
+                return _result(action, json.dumps(message))
+
+    def close(self) -> None:
+        for ws in self.sockets.values():
+            ws.close()
