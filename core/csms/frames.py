@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
 UNKNOWN_ID = "-1"
@@ -31,21 +32,32 @@ class FrameProblem:
         return json.dumps([CALLERROR, self.unique_id, self.code, self.description, {}], separators=(",", ":"))
 
 
+_CODES_16 = {"unreadable": "FormationViolation", "format": "FormationViolation", "type": "ProtocolError",
+             "elements": "ProtocolError"}
+_CODES_201 = {"unreadable": "RpcFrameworkError", "format": "FormatViolation", "type": "MessageTypeNotSupported",
+              "elements": "RpcFrameworkError"}
+
+
 def _codes(version: str) -> dict[str, str]:
-    if version.startswith("ocpp1.6"):
-        return {"unreadable": "FormationViolation", "format": "FormationViolation", "type": "ProtocolError",
-                "elements": "ProtocolError"}
-    return {"unreadable": "RpcFrameworkError", "format": "FormatViolation", "type": "MessageTypeNotSupported",
-            "elements": "RpcFrameworkError"}
+    return _CODES_16 if version.startswith("ocpp1.6") else _CODES_201
 
 
 def problem_with(raw: str | bytes, version: str) -> FrameProblem | None:
     """What is wrong with a frame, or None when it is well formed enough to route."""
-    codes = _codes(version)
+    return inspect(raw, version)[0]
+
+
+def inspect(raw: str | bytes, version: str) -> tuple[FrameProblem | None, list[Any] | None]:
+    """The frame's problem (or None) and the parsed frame (when it is JSON): one parse per frame."""
     try:
         message = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        return FrameProblem(UNKNOWN_ID, codes["unreadable"], "frame is not valid JSON")
+        return FrameProblem(UNKNOWN_ID, _codes(version)["unreadable"], "frame is not valid JSON"), None
+    return _check(message, version), message if isinstance(message, list) else None
+
+
+def _check(message: Any, version: str) -> FrameProblem | None:
+    codes = _codes(version)
     if not isinstance(message, list) or len(message) < 2 or not isinstance(message[1], str) or not message[1]:
         return FrameProblem(UNKNOWN_ID, codes["unreadable"], "frame is not a JSON array with a message id")
     unique_id, type_id = message[1], message[0]
@@ -68,10 +80,3 @@ def problem_with(raw: str | bytes, version: str) -> FrameProblem | None:
     return None
 
 
-def call_id(raw: str | bytes) -> str | None:
-    """The unique id of a well-formed CALL frame, else None."""
-    try:
-        message = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return message[1] if isinstance(message, list) and len(message) == 4 and message[0] == CALL else None

@@ -33,7 +33,7 @@ from ocpp.messages import unpack, validate_payload
 
 from core.clock import Clock
 from core.csms.central import CentralSystem, Command
-from core.csms.frames import call_id, problem_with
+from core.csms.frames import CALL, inspect
 
 if TYPE_CHECKING:
     pass
@@ -59,35 +59,42 @@ class StationMixin:
         self._relaxed = central.config.relaxed(self.id)
         self.deviations = 0
         self.frame_errors = 0
+        self._answering: str | None = None
         if self._relaxed:
             for handlers in self.route_map.values():
                 handlers["_skip_schema_validation"] = True
 
     async def route_message(self, raw_msg: str | bytes) -> None:  # type: ignore[override]
-        problem = problem_with(raw_msg, self.subprotocol)
+        problem, message = inspect(raw_msg, self.subprotocol)
         if problem is not None:
             self.frame_errors += 1
             LOG.warning("%s: malformed frame (%s: %s): %.200r", self.id, problem.code, problem.description, raw_msg)
             if problem.answer:
                 await self._send(problem.reply())  # type: ignore[attr-defined]
             return
-        unique_id = call_id(raw_msg)
-        if unique_id is not None:
-            action = json.loads(raw_msg)[2]
-            if action not in self.route_map:
-                # OCPP-J: NotImplemented for an action the receiver does not know, NotSupported for one of its
-                # version it recognizes but does not handle (the package answers the other way round)
-                code = "NotSupported" if action in self.actions else "NotImplemented"
-                LOG.warning("%s: %s for action %r", self.id, code, action)
-                await self._send(json.dumps([4, unique_id, code, f"action {action!r} is not handled here", {}]))  # type: ignore[attr-defined]
-                return
-        if unique_id is not None and unique_id in self._replies:
+        assert message is not None
+        if message[0] != CALL:
+            await super().route_message(raw_msg)  # type: ignore[misc]
+            return
+        unique_id, action = message[1], message[2]
+        if action not in self.route_map:
+            # OCPP-J: NotImplemented for an action the receiver does not know, NotSupported for one of its
+            # version it recognizes but does not handle (the package answers the other way round)
+            code = "NotSupported" if action in self.actions else "NotImplemented"
+            LOG.warning("%s: %s for action %r", self.id, code, action)
+            await self._send(json.dumps([4, unique_id, code, f"action {action!r} is not handled here", {}]))  # type: ignore[attr-defined]
+            return
+        if unique_id in self._replies:
             LOG.info("%s: repeated message %s answered again, not handled twice", self.id, unique_id)
             await self._send(self._replies[unique_id])  # type: ignore[attr-defined]
             return
-        if unique_id is not None and self._relaxed:
+        if self._relaxed:
             await self._note_deviation(raw_msg)
-        await super().route_message(raw_msg)  # type: ignore[misc]
+        self._answering = unique_id
+        try:
+            await super().route_message(raw_msg)  # type: ignore[misc]
+        finally:
+            self._answering = None
 
     async def _note_deviation(self, raw_msg: str | bytes) -> None:
         message = unpack(raw_msg)
@@ -101,18 +108,13 @@ class StationMixin:
                         self.id, message.action, err.description)
 
     async def _send(self, message: str) -> None:
-        if message.startswith(("[3,", "[4,")):
-            if self.subprotocol.startswith("ocpp1.6") and message.startswith("[4,"):
-                for name, old in _V16_NAMES.items():
-                    message = message.replace(name, old, 1)
-            try:
-                unique_id = json.loads(message)[1]
-            except (ValueError, IndexError):
-                unique_id = None
-            if isinstance(unique_id, str) and unique_id != "-1":
-                self._replies[unique_id] = message
-                while len(self._replies) > _REPLY_CACHE:
-                    self._replies.popitem(last=False)
+        if message.startswith("[4,") and self.subprotocol.startswith("ocpp1.6"):
+            for name, old in _V16_NAMES.items():
+                message = message.replace(name, old, 1)
+        if self._answering is not None and message.startswith(("[3,", "[4,")):
+            self._replies[self._answering] = message  # routing is sequential: this answers the call in hand
+            if len(self._replies) > _REPLY_CACHE:
+                self._replies.popitem(last=False)
         await super()._send(message)  # type: ignore[misc]
 
     # --- shared helpers for the handlers --------------------------------------------------------------
