@@ -15,6 +15,7 @@ from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
 
 from core.csms.central import Command
+from core.csms.meter import energy_and_current
 from core.csms.station import StationMixin
 
 _TRIGGERS = {"BootNotification", "Heartbeat", "MeterValues", "StatusNotification", "DiagnosticsStatusNotification",
@@ -78,7 +79,7 @@ class Station16(StationMixin, ChargePoint):
         return call_result.DataTransfer(status="UnknownVendorId")
 
     def _meter(self, connector_id: int, transaction_id: str | None, reading: dict[str, Any]) -> None:
-        energy_wh, current_a = _sampled(reading.get("sampled_value", []))
+        energy_wh, current_a = energy_and_current(reading.get("sampled_value", []))
         if energy_wh is None and current_a is None:
             return
         self.central.meter(self.id, connector_id, transaction_id, energy_wh, current_a, self.when(reading.get("timestamp")))
@@ -113,19 +114,3 @@ class Station16(StationMixin, ChargePoint):
     async def change_configuration(self, key: str, value: str) -> str:
         result = await self.call(call.ChangeConfiguration(key=key, value=value))
         return str(result.status) if result else "CallError"
-
-
-def _sampled(values: list[dict[str, Any]]) -> tuple[float | None, float | None]:
-    """(energy imported in Wh, current imported in A) from 1.6 sampled values; None where absent."""
-    energy = current = None
-    for value in values:
-        measurand = value.get("measurand", "Energy.Active.Import.Register")
-        try:
-            number = float(value["value"])
-        except (KeyError, TypeError, ValueError):
-            continue
-        if measurand == "Energy.Active.Import.Register":
-            energy = number * 1000.0 if value.get("unit") == "kWh" else number
-        elif measurand == "Current.Import":
-            current = number if current is None else max(current, number)  # one value per phase: the largest
-    return energy, current

@@ -20,6 +20,7 @@ from ocpp.v201 import ChargePoint, call, call_result
 from ocpp.v201.enums import Action
 
 from core.csms.central import Command
+from core.csms.meter import energy_and_current
 from core.csms.station import StationMixin
 
 _TRIGGERS = {"BootNotification", "Heartbeat", "MeterValues", "StatusNotification", "TransactionEvent",
@@ -74,7 +75,7 @@ class Station201(StationMixin, ChargePoint):
             self.central.start_transaction(self.id, evse_id, token, _energy_wh(meter_value) or 0.0, now, tx_id)
             self.central.seen_sequence(self.id, tx_id, seq_no)
         for reading in meter_value or []:
-            energy, current = _sampled(reading.get("sampled_value", []))
+            energy, current = energy_and_current(reading.get("sampled_value", []))
             self.central.meter(self.id, evse_id, tx_id, energy, current, self.when(reading.get("timestamp")))
         state = transaction_info.get("charging_state")
         if state and event_type != "Ended":
@@ -91,7 +92,7 @@ class Station201(StationMixin, ChargePoint):
     @on(Action.meter_values)
     def on_meter_values(self, evse_id: int, meter_value: list[dict[str, Any]], **_: Any) -> call_result.MeterValues:
         for reading in meter_value:
-            energy, current = _sampled(reading.get("sampled_value", []))
+            energy, current = energy_and_current(reading.get("sampled_value", []))
             self.central.meter(self.id, evse_id, None, energy, current, self.when(reading.get("timestamp")))
         return call_result.MeterValues()
 
@@ -151,26 +152,9 @@ class Station201(StationMixin, ChargePoint):
         return str(result.set_variable_result[0]["attribute_status"]) if result else "CallError"
 
 
-def _sampled(values: list[dict[str, Any]]) -> tuple[float | None, float | None]:
-    """(energy imported in Wh, current imported in A) from 2.0.1 sampled values; None where absent."""
-    energy = current = None
-    for value in values:
-        measurand = value.get("measurand", "Energy.Active.Import.Register")
-        try:
-            number = float(value["value"])
-        except (KeyError, TypeError, ValueError):
-            continue
-        unit = (value.get("unit_of_measure") or {}).get("unit")
-        if measurand == "Energy.Active.Import.Register":
-            energy = number * 1000.0 if unit == "kWh" else number
-        elif measurand == "Current.Import":
-            current = number if current is None else max(current, number)
-    return energy, current
-
-
 def _energy_wh(meter_value: list[dict[str, Any]] | None) -> float | None:
     energy = None
     for reading in meter_value or []:
-        value, _ = _sampled(reading.get("sampled_value", []))
+        value, _ = energy_and_current(reading.get("sampled_value", []))
         energy = value if value is not None else energy
     return energy
