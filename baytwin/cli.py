@@ -388,10 +388,11 @@ def _print_eval(report: dict[str, Any]) -> None:
 
 @ocr_app.command("train")
 def ocr_train(
-    samples: int = typer.Option(60_000, help="Synthetic training crops to render."),
-    epochs: int = typer.Option(8, help="Passes over them."),
+    samples: int = typer.Option(100_000, help="Synthetic training crops to render."),
+    epochs: int = typer.Option(10, help="Passes over them."),
     out: Optional[Path] = typer.Option(None, "--out", help="ONNX model to write, its .yaml beside it (default: the bundled model)."),
     seed: int = typer.Option(0, help="Training seed (evaluation seeds are never used)."),
+    init: Optional[Path] = typer.Option(None, "--init", help="Fine-tune from these weights (the .pt an earlier run wrote)."),
 ) -> None:
     """Train the plate recognizer on synthetic plates and export it to ONNX (needs the train extra: torch)."""
     try:
@@ -410,7 +411,7 @@ def ocr_train(
                 tasks[stage] = bar.add_task(stage, total=total)
             bar.update(tasks[stage], completed=done)
 
-        train(out, out.with_suffix(".yaml"), TrainSettings(samples=samples, epochs=epochs, seed=seed), progress)
+        train(out, out.with_suffix(".yaml"), TrainSettings(samples=samples, epochs=epochs, seed=seed, init=init), progress)
     console.print(f"model written to {out} and {out.with_suffix('.yaml')}")
 
 

@@ -43,17 +43,18 @@ class TrainSettings:
     learning_rate: float = 3e-3
     seed: int = 0
     workers: int = 2
+    init: Path | None = None  # start from these weights (a .pt written beside an earlier model) to fine-tune
 
 
 # --- data ------------------------------------------------------------------------------------
 
 
-def synthetic_sample(seed: int, degrade_share: float = 0.7) -> tuple[np.ndarray, str]:
+def synthetic_sample(seed: int, degrade_share: float = 0.7, weights: dict[str, float] | None = None) -> tuple[np.ndarray, str]:
     """One plate crop as the renderer frames it (grayscale, model-sized) and its text, fully determined by ``seed``."""
     from sim.imagery.plates import render_plate
 
     rng = np.random.default_rng(seed)
-    fmt, text = _random_plate(rng)
+    fmt, text = _random_plate(rng, weights)
     plate = render_plate(text, fmt, rng)
     image = plate.image
     if rng.random() < degrade_share:
@@ -61,7 +62,7 @@ def synthetic_sample(seed: int, degrade_share: float = 0.7) -> tuple[np.ndarray,
     return _model_input(image), text
 
 
-def framed_sample(seed: int, degrade_share: float = 0.6) -> tuple[np.ndarray, str]:
+def framed_sample(seed: int, degrade_share: float = 0.6, weights: dict[str, float] | None = None) -> tuple[np.ndarray, str]:
     """A small plate cut out the way the reader cuts plates out of frames, imprecise corners and all.
 
     Bay cameras give plates 15-50 px high; the detector's corners are off by
@@ -73,7 +74,7 @@ def framed_sample(seed: int, degrade_share: float = 0.6) -> tuple[np.ndarray, st
     from sim.imagery.plates import render_plate
 
     rng = np.random.default_rng(seed)
-    fmt, text = _random_plate(rng)
+    fmt, text = _random_plate(rng, weights)
     plate = render_plate(text, fmt, rng, char_height_px=float(rng.uniform(9, 32)), margin=0.8)
     image, corners = plate.image, plate.corners
     if rng.random() < degrade_share:
@@ -126,8 +127,12 @@ def disturb_corners(corners: np.ndarray, rng: np.random.Generator) -> np.ndarray
     return out + rng.normal(0, 0.04, (4, 2)).astype(np.float32) * height
 
 
+#: US plates (state name, slogan, stickers, dealer frame around small characters) are the hardest style
+#: to read, so they are drawn twice as often as the others.
+FORMAT_WEIGHT = {"us_ca": 2.0}
+
 #: What the training set is made of, by share: renderer crops, detector-framed small crops, real scene cuts.
-SAMPLE_KINDS: tuple[tuple[Callable[[int], tuple[np.ndarray, str]], int], ...] = (
+SAMPLE_KINDS: tuple[tuple[Callable[..., tuple[np.ndarray, str]], int], ...] = (
     (synthetic_sample, 5), (framed_sample, 4), (scene_sample, 1),
 )
 
@@ -138,17 +143,22 @@ def training_sample(seed: int) -> tuple[np.ndarray, str]:
     slot = seed % total
     for make, weight in SAMPLE_KINDS:
         if slot < weight:
-            return make(seed)
+            return make(seed, weights=FORMAT_WEIGHT) if make is not scene_sample else make(seed)
         slot -= weight
     raise AssertionError("unreachable")
 
 
-def _random_plate(rng: np.random.Generator):  # type: ignore[no-untyped-def]
+def _random_plate(rng: np.random.Generator, weights: dict[str, float] | None = None):  # type: ignore[no-untyped-def]
+    """A format (uniform, or by ``weights``) and a random plate of it."""
     from core.plates import load_formats
     from sim.imagery.plates import random_plate_text
 
     formats = list(load_formats())
-    fmt = formats[int(rng.integers(len(formats)))]
+    if weights:
+        shares = np.array([weights.get(f, 1.0) for f in formats])
+        fmt = formats[int(rng.choice(len(formats), p=shares / shares.sum()))]
+    else:
+        fmt = formats[int(rng.integers(len(formats)))]
     return fmt, random_plate_text(fmt, rng)
 
 
@@ -247,6 +257,8 @@ def train(out_model: Path = DEFAULT_MODEL, out_config: Path = DEFAULT_CONFIG, se
     images, targets = make_dataset(TRAIN_SEED_BASE + settings.seed * 10_000_000, settings.samples, settings.workers, progress)
     x, y = torch.from_numpy(images), torch.from_numpy(targets)
     net = build_network()
+    if settings.init is not None:
+        net.load_state_dict(torch.load(settings.init, map_location="cpu"))
     steps = settings.epochs * math.ceil(len(x) / settings.batch)
     optimizer = torch.optim.AdamW(net.parameters(), lr=settings.learning_rate, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, settings.learning_rate, total_steps=steps)
@@ -268,6 +280,7 @@ def train(out_model: Path = DEFAULT_MODEL, out_config: Path = DEFAULT_CONFIG, se
             step += 1
             if progress and step % 20 == 0:
                 progress("train", step, steps)
+    torch.save(net.state_dict(), out_model.with_suffix(".pt"))  # for fine-tuning later; not needed at run time
     export(net, out_model, out_config)
     temperature = calibrate_temperature(out_model, out_config)
     return {"train_samples": float(len(x)), "epochs": float(settings.epochs), "temperature": temperature}

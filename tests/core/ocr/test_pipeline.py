@@ -55,7 +55,7 @@ def test_reads_plates_in_frames_and_what_it_accepts_is_right(reader: PlateReader
         if result.status == "accepted":
             accepted += 1
             accepted_wrong += result.plate != scene.plate.text
-    assert correct / len(batch) >= 0.25  # small, tilted plates in whole frames: far from the target yet
+    assert correct / len(batch) >= 0.75  # measured 80 % here (87.5 % on 80 clean frames), up from 40 % before rectification
     assert accepted_wrong <= max(1, accepted // 20)
 
 
