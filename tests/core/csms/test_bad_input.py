@@ -165,3 +165,60 @@ def test_frame_checks_never_raise(frame: str) -> None:
         problem = problem_with(frame, version)
         if problem is not None:
             assert json.loads(problem.reply())[0] == 4
+
+
+def _self_signed(tmp_path):  # type: ignore[no-untyped-def]
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "server.pem", tmp_path / "server.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def test_security_profile_2_tls_with_basic_auth(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import ssl
+
+    from core.csms.central import CentralSystem
+    from core.csms.server import CsmsServer
+
+    cert, key = _self_signed(tmp_path)
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    client_context = ssl.create_default_context(cafile=str(cert))
+    config = CsmsConfig(site_id="site", require_auth=True,
+                        stations={"CP1": {"evses": {1: "B1"}, "password_hash": hash_password("tls-pass")}})
+
+    async def scenario() -> None:
+        server = CsmsServer(CentralSystem(config))
+        port = await server.start("127.0.0.1", 0, server_context)
+        try:
+            async with charger(f"wss://CP1:tls-pass@127.0.0.1:{port}/CP1", ssl=client_context) as cp:
+                assert (await cp.call(call16.Heartbeat())).current_time
+            with pytest.raises(websockets.InvalidStatus):
+                async with websockets.connect(f"wss://127.0.0.1:{port}/CP1", ssl=client_context,
+                                              subprotocols=["ocpp1.6"]):
+                    pass
+            with pytest.raises((OSError, websockets.InvalidMessage)):  # plain ws:// to a TLS port fails
+                async with websockets.connect(f"ws://CP1:tls-pass@127.0.0.1:{port}/CP1", subprotocols=["ocpp1.6"],
+                                              open_timeout=5):
+                    pass
+        finally:
+            await server.stop()
+
+    run(scenario())
