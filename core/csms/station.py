@@ -26,7 +26,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ocpp.exceptions import OCPPError
 from ocpp.messages import unpack, validate_payload
@@ -34,9 +34,6 @@ from ocpp.messages import unpack, validate_payload
 from core.clock import Clock
 from core.csms.central import CentralSystem, Command
 from core.csms.frames import CALL, inspect
-
-if TYPE_CHECKING:
-    pass
 
 LOG = logging.getLogger("baytwin.csms")
 _REPLY_CACHE = 512
