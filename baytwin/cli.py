@@ -437,7 +437,7 @@ def csms_serve(
 
     from core.csms.config import CsmsConfig, load_csms_config
     from core.csms.server import CsmsServer
-    from core.csms.service import persistent_central_system
+    from core.csms.service import persistent_central_system, purge_periodically
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("ocpp").setLevel(logging.WARNING)  # every frame at INFO is too much for a busy site
@@ -466,11 +466,14 @@ def csms_serve(
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         bound = await server.start(host, port, context)
+        purging = asyncio.create_task(purge_periodically(log, server.clock.now, stop=stop)) if log else None
         scheme = "wss" if context else "ws"
         console.print(f"central system for site {config.site_id} on {scheme}://{host}:{bound}/<charge point id> "
                       "(subprotocols ocpp2.0.1, ocpp1.6); Ctrl-C stops", highlight=False)
         await stop.wait()
         await server.stop()
+        if purging is not None:
+            await purging
 
     try:
         asyncio.run(serve())

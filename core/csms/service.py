@@ -1,8 +1,9 @@
 """The central system wired to the store: every session event is in the log before the charger gets its answer,
-and open transactions come back from the log after a restart."""
+open transactions come back from the log after a restart, and expired personal data is purged on a timer."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from sqlalchemy import select
@@ -39,3 +40,27 @@ def persistent_central_system(config: CsmsConfig, log: EventLog | None,
         if restored:
             LOG.info("resumed %d open transaction(s) from the store", restored)
     return central
+
+
+async def purge_periodically(log: EventLog, clock_now, every_s: float = 6 * 3600.0,  # type: ignore[no-untyped-def]
+                             stop: asyncio.Event | None = None) -> None:
+    """Run the retention purge now and then every ``every_s`` seconds until ``stop`` is set.
+
+    A long-running mode keeps no personal data past its retention even if nobody runs
+    ``baytwin retention purge``; each purge is recorded in the audit chain by ``purge`` itself.
+    """
+    from core.store.retention import purge
+
+    stop = stop or asyncio.Event()
+    while not stop.is_set():
+        try:
+            report = await asyncio.to_thread(purge, log, clock_now())
+            erased = sum(n for per_site in report.values() for n in per_site.values())
+            if erased:
+                LOG.info("retention purge erased %d row(s) of personal data", erased)
+        except Exception as err:  # a failed purge must not stop the central system; it is retried
+            LOG.warning("retention purge failed, will retry: %s", err)
+        try:
+            await asyncio.wait_for(stop.wait(), every_s)
+        except TimeoutError:
+            pass
