@@ -1,0 +1,160 @@
+"""A real site, described once: bays and their camera ROIs, chargers, policy, registered vehicles, store.
+
+Switching a site from the twin to live is this file, not another program:
+the ``policy`` is the same policy file the twin ran, the ``csms`` section is
+the central system's (docs/csms.md), and the cameras say where each bay is in
+which picture. Paths are relative to the site file. Every problem is one
+``file: field: problem`` line.
+
+Registered vehicles (fleet, residents, permit holders) come from a CSV with
+the columns ``plate, group, permit, accessible, id_tokens`` (tokens separated
+by ``;``); only ``plate`` and ``group`` are required.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from core.config import ConfigError, load_yaml, validate
+from core.csms.config import CsmsConfig
+from core.plates import sanitize
+from core.registry import RegisteredVehicle, Registry
+from core.rules.policy import Policy, load_policy
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SiteIdentity(_Strict):
+    id: str = Field(min_length=1)
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{zone}'") from None
+        return zone
+
+
+class CameraSpec(_Strict):
+    source: str | int  # rtsp://…, http://… (MJPEG), a USB index, or a video file (relative to the site file)
+    sample_fps: float = Field(5.0, gt=0, le=60)  # frames a second looked at for motion
+    frames_per_vehicle: int = Field(3, ge=1, le=10)  # frames read and voted per arrival
+    bays: dict[str, list[tuple[float, float]]] = Field(min_length=1)  # bay -> ROI polygon in this camera's pixels
+
+    @field_validator("bays")
+    @classmethod
+    def _polygons(cls, bays: dict[str, list[tuple[float, float]]]) -> dict[str, list[tuple[float, float]]]:
+        for bay, polygon in bays.items():
+            if len(polygon) < 3:
+                raise ValueError(f"the ROI of bay '{bay}' needs at least 3 points, got {len(polygon)}")
+        return bays
+
+
+class StoreSpec(_Strict):
+    url: str | None = None  # default: BAYTWIN_DB_URL, else sqlite:///baytwin.db
+    key_file: str | None = None  # default: BAYTWIN_KEY / BAYTWIN_KEY_FILE
+
+
+class GateSpec(_Strict):
+    accept_at: float = Field(0.90, ge=0, le=1)
+    review_from: float = Field(0.50, ge=0, le=1)
+
+
+class LiveSite(_Strict):
+    site: SiteIdentity
+    policy: str  # the policy file, the same the twin runs
+    cameras: dict[str, CameraSpec] = Field(default_factory=dict)
+    csms: dict[str, Any] = Field(default_factory=dict)
+    vehicles: str | None = None  # registered vehicles CSV
+    store: StoreSpec = StoreSpec()
+    gate: GateSpec = GateSpec()
+
+    @model_validator(mode="after")
+    def _one_camera_per_bay(self) -> LiveSite:
+        seen: dict[str, str] = {}
+        for camera, spec in self.cameras.items():
+            for bay in spec.bays:
+                if bay in seen:
+                    raise ValueError(f"@cameras.{camera}.bays.{bay}@ bay '{bay}' is already watched by camera '{seen[bay]}'")
+                seen[bay] = camera
+        return self
+
+
+class Site:
+    """A loaded, checked site: the parsed file plus what it points to (policy, CSMS config, registry)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.spec = validate(LiveSite, load_yaml(path), str(path))
+        self.policy: Policy = load_policy(self.resolve(self.spec.policy))
+        self.csms = validate(CsmsConfig, {"site_id": self.spec.site.id, **self.spec.csms}, f"{path} (csms)")
+        self.registry = load_vehicles(self.resolve(self.spec.vehicles)) if self.spec.vehicles else Registry()
+
+    @property
+    def id(self) -> str:
+        return self.spec.site.id
+
+    def resolve(self, relative: str) -> Path:
+        candidate = Path(relative)
+        return candidate if candidate.is_absolute() else self.path.parent / candidate
+
+    def camera_source(self, name: str) -> str | int:
+        """A camera's source as OpenCV should open it: files resolved against the site file."""
+        source = self.spec.cameras[name].source
+        if isinstance(source, int) or source.isdigit() or "://" in source:
+            return source
+        return str(self.resolve(source))
+
+    def bays(self) -> list[str]:
+        """Every bay the site knows, from its cameras and its chargers."""
+        found = {bay for spec in self.spec.cameras.values() for bay in spec.bays}
+        found |= {bay for station in self.csms.stations.values() for bay in station.evses.values()}
+        return sorted(found)
+
+
+def load_vehicles(path: Path) -> Registry:
+    """The registered vehicles CSV as a registry; a bad row is a ConfigError naming the row and column."""
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            columns = reader.fieldnames or []
+            rows = list(reader)
+    except FileNotFoundError:
+        raise ConfigError(path, "", "file not found") from None
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise ConfigError(path, "", f"cannot read ({err})") from None
+    for needed in ("plate", "group"):
+        if needed not in columns:
+            raise ConfigError(path, needed, "column is missing")
+    registry = Registry()
+    for number, row in enumerate(rows, start=2):
+        plate = sanitize(row.get("plate") or "")
+        if not plate:
+            raise ConfigError(path, f"row {number}.plate", "empty plate")
+        group = (row.get("group") or "").strip()
+        if not group:
+            raise ConfigError(path, f"row {number}.group", "empty group")
+        flags = {}
+        for column in ("permit", "accessible"):
+            value = (row.get(column) or "").strip().lower()
+            if value not in ("", "true", "false", "yes", "no", "1", "0"):
+                raise ConfigError(path, f"row {number}.{column}", f"{value!r} is not true or false")
+            flags[column] = value in ("true", "yes", "1")
+        tokens = tuple(t.strip() for t in (row.get("id_tokens") or "").split(";") if t.strip())
+        registry.add(RegisteredVehicle(plate, group, flags["permit"], flags["accessible"], tokens))
+    return registry
+
+
+def load_site(path: Path) -> Site:
+    return Site(path)
