@@ -1,0 +1,60 @@
+"""Bay occupancy from camera samples, charger sessions and sensors; the charging lock of seed 004."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.events import PlateRead, SessionActive, SessionEnded, SessionStarted, VehicleArrived, VehicleIdentified, VehicleLeft
+from core.ocr.pipeline import PlateResult
+from live.occupancy import Observation, Occupancy
+
+CROP = np.full((20, 60, 3), 200, np.uint8)
+
+
+def _seen(occupancy: Occupancy, ts: float, read: PlateResult | None = None):  # type: ignore[no-untyped-def]
+    return occupancy.camera("B1", Observation(ts, True, read))
+
+
+def _empty(occupancy: Occupancy, ts: float):  # type: ignore[no-untyped-def]
+    return occupancy.camera("B1", Observation(ts, False))
+
+
+def test_a_car_arrives_is_identified_and_leaves() -> None:
+    occupancy = Occupancy("s")
+    assert _seen(occupancy, 0.0) == []  # one glimpse is not an arrival
+    (arrived,) = _seen(occupancy, 1.0)
+    assert isinstance(arrived, VehicleArrived) and arrived.ts == 1.0
+    review = _seen(occupancy, 2.0, PlateResult("AB12CDE", 0.7, "review", (0, 0, 60, 20), crop=CROP))
+    assert [type(e) for e in review] == [PlateRead]  # marginal: stored for a person, not acted on
+    read, identified = _seen(occupancy, 3.0, PlateResult("AB12CDE", 0.97, "accepted", (0, 0, 60, 20), crop=CROP))
+    assert isinstance(identified, VehicleIdentified) and identified.plate == "AB12CDE"
+    assert occupancy.crops[id(read)][:4] == b"\x89PNG" and id(review[0]) in occupancy.crops
+    unreadable = _seen(occupancy, 4.0, PlateResult(None, 0.1, "unreadable", None, crop=CROP))
+    assert id(unreadable[0]) not in occupancy.crops  # nothing to keep from a read that says nothing
+    assert _empty(occupancy, 20.0) == []  # not gone yet
+    (left,) = _empty(occupancy, 34.0)
+    assert isinstance(left, VehicleLeft) and left.source == "camera"
+
+
+def test_while_current_flows_passing_traffic_cannot_end_the_visit() -> None:
+    occupancy = Occupancy("s")
+    _seen(occupancy, 0.0)
+    _seen(occupancy, 1.0)
+    occupancy.session(SessionStarted(2.0, "s", "B1", "CP1/1"))
+    occupancy.session(SessionActive(3.0, "s", "B1", "CP1/1", 0.5, 16.0))
+    for ts in (40.0, 100.0, 600.0):  # the plate is hidden (a van in front, a person), the car still charges
+        assert _empty(occupancy, ts) == []
+    occupancy.session(SessionActive(700.0, "s", "B1", "CP1/1", 9.0, 0.0))  # full: no current, lock released
+    (left,) = _empty(occupancy, 710.0)
+    assert isinstance(left, VehicleLeft)
+    occupancy.session(SessionEnded(720.0, "s", "B1", "CP1/1", 9.0, 0.0))
+    assert occupancy.state("B1").session is None
+
+
+def test_an_occupancy_sensor_is_believed_as_it_reports() -> None:
+    occupancy = Occupancy("s")
+    (arrived,) = occupancy.sensor("B2", True, 5.0)
+    assert arrived.source == "sensor"
+    assert occupancy.sensor("B2", True, 6.0) == []
+    (left,) = occupancy.sensor("B2", False, 9.0)
+    assert isinstance(left, VehicleLeft) and left.source == "sensor"
