@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
-
 # Where a fact about a vehicle came from. Presence sources differ in what they
 # prove: a camera or bay sensor watches continuously (it will also see the car
 # leave), a charger proves presence while its cable is plugged in, a patrol
@@ -192,6 +191,26 @@ class ActionTaken(Event):
     until: float | None = None
 
 
+# --- people's decisions -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewResolved(Event):
+    """An operator settled a marginal plate read (the review queue).
+
+    ``read_seq`` is the chain position of the ``plate_read`` it settles; ``plate``
+    is the plate the operator confirmed or typed, None when the read was rejected
+    (no plate can be read from the crop). ``reviewer`` names who decided, for the
+    audit trail.
+    """
+
+    kind: ClassVar[str] = "review_resolved"
+    read_seq: int = 0
+    decision: str = "confirmed"  # confirmed | corrected | rejected
+    plate: str | None = None
+    reviewer: str = ""
+
+
 # --- the store's own record -----------------------------------------------------------
 
 
@@ -217,7 +236,7 @@ INPUT_EVENTS: tuple[type[Event], ...] = (
     SessionFaulted,
 )
 OUTPUT_EVENTS: tuple[type[Event], ...] = (ViolationOpened, ViolationClosed, ActionTaken)
-RECORD_EVENTS: tuple[type[Event], ...] = (RetentionPurged,)
+RECORD_EVENTS: tuple[type[Event], ...] = (ReviewResolved, RetentionPurged)
 EVENT_TYPES: dict[str, type[Event]] = {cls.kind: cls for cls in INPUT_EVENTS + OUTPUT_EVENTS + RECORD_EVENTS}
 
 # Canonical order of different kinds that carry the same timestamp: arrivals
@@ -243,6 +262,26 @@ def event_as_dict(event: Event) -> dict[str, Any]:
         value = getattr(event, name)
         data[name] = [event_as_dict(e) for e in value] if name == "evidence" else value
     return data
+
+
+def event_from_dict(data: dict[str, Any]) -> Event:
+    """The inverse of :func:`event_as_dict`, for replaying a stored log.
+
+    A personal field whose value was erased at the end of its retention
+    (stored as ``"<personal>"``) comes back as None.
+    """
+    cls = EVENT_TYPES[data["kind"]]
+    values: dict[str, Any] = {}
+    for name in _FIELD_NAMES.get(cls) or _field_names(cls):
+        if name not in data:
+            continue
+        value = data[name]
+        if name == "evidence":
+            value = tuple(event_from_dict(e) for e in value)
+        elif value == "<personal>":
+            value = None
+        values[name] = value
+    return cls(**values)
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}

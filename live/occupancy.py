@@ -20,7 +20,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.events import CAMERA, SENSOR, Event, PlateRead, SessionEnded, SessionEvent, VehicleArrived, VehicleIdentified, VehicleLeft
+from core.events import (
+    CAMERA,
+    SENSOR,
+    Event,
+    PlateRead,
+    SessionEnded,
+    SessionEvent,
+    VehicleArrived,
+    VehicleIdentified,
+    VehicleLeft,
+)
 from core.ocr.pipeline import PlateResult
 
 

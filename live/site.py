@@ -71,6 +71,16 @@ class GateSpec(_Strict):
     review_from: float = Field(0.50, ge=0, le=1)
 
 
+class OccupancySpec(_Strict):
+    arrive_samples: int = Field(2, ge=1, le=50)  # consecutive samples with a plate before a car has arrived
+    leave_after_s: float = Field(30.0, gt=0)  # unseen this long (and no current flowing): the car has left
+
+
+class ListenSpec(_Strict):
+    host: str = "127.0.0.1"  # where chargers connect; 0.0.0.0 to accept them from the site network
+    port: int = Field(9000, ge=0, le=65535)
+
+
 class LiveSite(_Strict):
     site: SiteIdentity
     policy: str  # the policy file, the same the twin runs
@@ -79,6 +89,8 @@ class LiveSite(_Strict):
     vehicles: str | None = None  # registered vehicles CSV
     store: StoreSpec = StoreSpec()
     gate: GateSpec = GateSpec()
+    occupancy: OccupancySpec = OccupancySpec()
+    listen: ListenSpec = ListenSpec()
 
     @model_validator(mode="after")
     def _one_camera_per_bay(self) -> LiveSite:

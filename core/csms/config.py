@@ -40,6 +40,7 @@ class CsmsConfig(_Strict):
     known_tokens: frozenset[str] = frozenset()  # RFID / QR / app tokens of registered drivers
     stop_when_bay_empty: bool = False  # 2.0.1: stop the transaction when the bay sensor says the car left
     remote_stop_on_overstay: bool = False
+    unavailable_for_denied: bool = False  # a restricted or banned vehicle in a bay makes its EVSE inoperative until it leaves
     heartbeat_interval_s: int = Field(300, ge=10)
     max_frame_bytes: int = Field(1 << 20, ge=1024)
     require_auth: bool = False  # every station must present Basic-auth credentials (security profile 1/2)

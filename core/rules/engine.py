@@ -36,8 +36,15 @@ from core.events import (
     ViolationOpened,
 )
 from core.registry import Registry
+from core.rules.deadlines import (
+    OVERSTAY,
+    RULES,
+    Standing,
+    breach_start,
+    overstay_since,
+    standing,
+)
 from core.rules.hours import next_active, rules_active
-from core.rules.deadlines import OVERSTAY, RULES, Standing, breach_start, overstay_since, standing
 from core.rules.ledger import OffenderLedger
 from core.rules.policy import PENALTIES, Policy
 from core.rules.visit import OpenViolation, Visit
@@ -90,6 +97,10 @@ class RulesEngine:
         while self._timers and not self._timer_is_live(self._timers[0]):
             heapq.heappop(self._timers)
         return self._timers[0][0] if self._timers else None
+
+    def visit(self, bay: str) -> Visit | None:
+        """The open visit at ``bay`` (read it, don't change it), or None when the engine believes it empty."""
+        return self._visits.get(bay)
 
     def authorize(self, id_token: str | None, plate: str | None, now: float) -> bool:
         """Whether a driver may start charging: false while restricted or banned."""

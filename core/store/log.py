@@ -35,7 +35,7 @@ DATA_CLASS = {
     "session_started": "session", "session_active": "session", "session_suspended": "session",
     "session_ended": "session", "session_faulted": "session",
     "violation_opened": "violation", "violation_closed": "violation", "action_taken": "violation",
-    "retention_purged": "audit",
+    "review_resolved": "read", "retention_purged": "audit",
 }
 
 

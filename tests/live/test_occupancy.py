@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.events import PlateRead, SessionActive, SessionEnded, SessionStarted, VehicleArrived, VehicleIdentified, VehicleLeft
+from core.events import (
+    PlateRead,
+    SessionActive,
+    SessionEnded,
+    SessionStarted,
+    VehicleArrived,
+    VehicleIdentified,
+    VehicleLeft,
+)
 from core.ocr.pipeline import PlateResult
 from live.occupancy import Observation, Occupancy
 

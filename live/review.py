@@ -1,0 +1,121 @@
+"""The review queue: marginal plate reads that wait for a person.
+
+A read between the review floor and the accept threshold is stored with its
+crop and acts on nothing. An operator (``baytwin live review``, or the
+dashboard's live page) looks at the crop and confirms the read, types the
+right plate, or rejects it. The decision is itself an event in the
+tamper-evident log (``review_resolved``, naming the reviewer), so a
+confirmed identity can always be traced to the person who vouched for it.
+A running site picks decisions up from the store (:func:`resolutions_after`)
+and identifies the vehicle if it is still in the bay.
+
+The queue is the log itself: pending reads are ``plate_read`` rows with
+status ``review`` and no ``review_resolved`` naming them. No second table can
+drift from the record.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import and_, select
+
+from core.events import ReviewResolved
+from core.plates import sanitize
+from core.store import schema
+from core.store.log import EventLog, reveal
+
+DECISIONS = ("confirmed", "corrected", "rejected")
+
+
+class ReviewProblem(ValueError):
+    """A decision that cannot be recorded (unknown read, already settled, no plate given ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRead:
+    seq: int  # the read's position in the site's chain: what a decision names
+    site: str
+    bay: str
+    ts: float
+    plate: str | None  # what the reader made of it (None once retention erased it)
+    confidence: float
+    crop_png: bytes | None  # the plate crop the reader saw (None once retention erased it)
+
+
+def pending(log: EventLog, site: str, limit: int = 200) -> list[PendingRead]:
+    """Reads waiting for a decision, oldest first."""
+    t = schema.event_log
+    settled = _settled(log, site)
+    with log.engine.connect() as conn:
+        rows = conn.execute(
+            select(t.c.seq, t.c.ts, t.c.bay, t.c.public, t.c.personal, t.c.evidence)
+            .where(and_(t.c.site == site, t.c.kind == "plate_read"))
+            .order_by(t.c.seq)
+        ).mappings().all()
+    out: list[PendingRead] = []
+    for row in rows:
+        if row["seq"] in settled or json.loads(row["public"]).get("status") != "review":
+            continue
+        event = reveal(log.keys, row["public"], row["personal"])
+        crop = base64.b64decode(log.keys.unseal(row["evidence"])["png"]) if row["evidence"] else None
+        plate = event.get("plate")
+        out.append(PendingRead(row["seq"], site, row["bay"], row["ts"], plate if plate != "<personal>" else None,
+                               float(event.get("confidence", 0.0)), crop))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def resolve(log: EventLog, site: str, read_seq: int, decision: str, plate: str | None, reviewer: str,
+            now: float) -> ReviewResolved:
+    """Record an operator's decision on one pending read; returns the recorded event."""
+    if decision not in DECISIONS:
+        raise ReviewProblem(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
+    if not reviewer.strip():
+        raise ReviewProblem("a decision must name its reviewer")
+    read = next((r for r in pending(log, site, limit=10**9) if r.seq == read_seq), None)
+    if read is None:
+        raise ReviewProblem(f"no pending review read #{read_seq} at site {site!r} (unknown, not marginal, or settled)")
+    if decision == "rejected":
+        final = None
+    elif decision == "confirmed":
+        if read.plate is None:
+            raise ReviewProblem(f"read #{read_seq} no longer holds a plate to confirm; give the plate (corrected)")
+        final = read.plate
+    else:
+        final = sanitize(plate or "")
+        if not final:
+            raise ReviewProblem("a correction needs the plate as read from the crop")
+    event = ReviewResolved(now, site, read.bay, read_seq, decision, final, reviewer.strip())
+    log.append([event])
+    return event
+
+
+def resolutions_after(log: EventLog, site: str, after_seq: int) -> list[tuple[int, ReviewResolved, float]]:
+    """Decisions recorded after chain position ``after_seq``: (their seq, the decision, the read's time)."""
+    t = schema.event_log
+    with log.engine.connect() as conn:
+        rows = conn.execute(
+            select(t.c.seq, t.c.public, t.c.personal)
+            .where(and_(t.c.site == site, t.c.kind == "review_resolved", t.c.seq > after_seq))
+            .order_by(t.c.seq)
+        ).mappings().all()
+        out = []
+        for row in rows:
+            data = reveal(log.keys, row["public"], row["personal"])
+            read_ts = conn.execute(select(t.c.ts).where(t.c.site == site, t.c.seq == data["read_seq"])).scalar()
+            plate = data.get("plate")
+            event = ReviewResolved(data["ts"], site, data["bay"], int(data["read_seq"]), data["decision"],
+                                   plate if plate != "<personal>" else None, data.get("reviewer", ""))
+            out.append((int(row["seq"]), event, float(read_ts or data["ts"])))
+    return out
+
+
+def _settled(log: EventLog, site: str) -> set[int]:
+    t = schema.event_log
+    with log.engine.connect() as conn:
+        publics = conn.execute(select(t.c.public).where(t.c.site == site, t.c.kind == "review_resolved")).scalars()
+        return {int(json.loads(p)["read_seq"]) for p in publics}

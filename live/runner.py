@@ -1,0 +1,327 @@
+"""A real site running on the shared core: cameras, chargers, rules and store in one process.
+
+Everything the twin's world does through SimPy, this does through asyncio
+and threads, and then hands the same events to the same rules engine:
+
+* the central system (core/csms) serves the site's chargers over websockets;
+  its session events reach the rules engine and the bay's charging lock;
+* each camera grabs on its own thread; a task per camera samples frames,
+  reads plates only in bays whose ROI moved (off the event loop), and turns
+  what it saw into arrivals, reads and departures (live/occupancy.py);
+* accepted plates of registered vehicles start their bay's charger (the
+  ANPR authentication proxy); an overstay stops it where the site asks;
+  a restricted or banned vehicle in a bay can make its EVSE unavailable;
+* decisions on marginal reads arrive from the review queue in the store;
+* every event is in the store before anything acts on it, and a restart
+  replays the store, so a killed process loses nothing and repeats nothing.
+
+The core never learns it is live: only this file and the adapters do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from core.clock import Clock, WallClock
+from core.csms.central import CentralSystem, Command
+from core.csms.server import CsmsServer
+from core.csms.service import open_sessions
+from core.events import (
+    ActionTaken,
+    Event,
+    PlateRead,
+    SessionEvent,
+    VehicleIdentified,
+    VehicleLeft,
+    ViolationOpened,
+)
+from core.ocr.gate import ConfidenceGate
+from core.ocr.pipeline import PlateReader
+from core.rules.engine import RulesEngine
+from core.site import Bay, SiteInfo
+from core.store import schema
+from core.store.log import EventLog
+from live.bay_watch import BayWatch
+from live.camera import Camera, Frame
+from live.occupancy import Observation, Occupancy
+from live.recovery import recover
+from live.review import resolutions_after
+from live.site import Site
+
+LOG = logging.getLogger("baytwin.live")
+REVIEW = "review"  # source of an identification an operator vouched for
+
+
+class LiveRunner:
+    def __init__(self, site: Site, log: EventLog | None, clock: Clock | None = None,
+                 reader: PlateReader | None = None, poll_s: float = 0.2, status_every_s: float = 2.0) -> None:
+        self.site, self.log = site, log
+        self.clock = clock or WallClock()
+        gate = ConfidenceGate(site.spec.gate.accept_at, site.spec.gate.review_from)
+        self.reader = reader or PlateReader(gate=gate)
+        self.poll_s, self.status_every_s = poll_s, status_every_s
+        bays = tuple(Bay(b) for b in site.bays())
+        self.engine = RulesEngine(site.policy, SiteInfo(site.id, site.spec.site.timezone, bays), site.registry)
+        self.occupancy = Occupancy(site.id, site.spec.occupancy.arrive_samples, site.spec.occupancy.leave_after_s)
+        self.central = CentralSystem(site.csms, self._from_central, authorizer=self.engine)
+        self.server = CsmsServer(self.central, self.clock)
+        self.cameras: dict[str, Camera] = {}
+        self.watches: dict[str, dict[str, BayWatch]] = {}
+        self.unavailable: set[str] = set()  # bays whose EVSE was made inoperative for a denied vehicle
+        self.port: int | None = None
+        self.counts = {"events": 0, "violations": 0, "actions": 0, "commands": 0}
+        self._review_seq = 0
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    # --- lifecycle --------------------------------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int | None = None, ssl=None) -> int:  # type: ignore[no-untyped-def]
+        """Recover from the store, then listen for chargers and open the cameras; returns the CSMS port."""
+        self._recover()
+        csms_port = port if port is not None else self.site.spec.listen.port
+        self.port = await self.server.start(host, csms_port, ssl)
+        LOG.info("site %s: central system on %s:%d", self.site.id, host, self.port)
+        for name in self.site.spec.cameras:
+            self.cameras[name] = Camera(name, self.site.camera_source(name), clock=self.clock.now).start()
+            self._tasks.append(asyncio.create_task(self._watch(name), name=f"watch-{name}"))
+        self._tasks.append(asyncio.create_task(self._tick(), name="rules-timers"))
+        if self.log is not None:
+            self._tasks.append(asyncio.create_task(self._poll_reviews(), name="review-queue"))
+        self._tasks.append(asyncio.create_task(self._report_status(), name="status"))
+        return self.port
+
+    async def stop(self) -> None:
+        """Stop taking input, let what is in flight finish, write the last status. Nothing is lost:
+        every event was stored when it happened."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for camera in self.cameras.values():
+            await asyncio.to_thread(camera.stop)
+        await self.server.stop()
+        self._advance()
+        self._write_status(running=False)
+        LOG.info("site %s stopped: %s", self.site.id, self.counts)
+
+    async def run(self, stop: asyncio.Event, host: str = "127.0.0.1", port: int | None = None, ssl=None) -> None:  # type: ignore[no-untyped-def]
+        await self.start(host, port, ssl)
+        try:
+            await stop.wait()
+        finally:
+            await self.stop()
+
+    # --- the one way in: events to store, rules and actions ------------------------------------------------
+
+    def ingest(self, events: list[Event], crops: dict[int, bytes] | None = None) -> list[Event]:
+        """Apply input events: the rules engine decides, everything is stored, then actions go out."""
+        outputs: list[Event] = []
+        for event in events:
+            if isinstance(event, SessionEvent):
+                self.occupancy.session(event)
+            outputs += self.engine.handle(event)
+        self._record(events + outputs, crops)
+        for event in events:
+            self._follow_input(event)
+        self._follow_outputs(outputs)
+        return outputs
+
+    def _from_central(self, events: list[Event]) -> None:
+        self.ingest(events)
+
+    def _record(self, events: list[Event], crops: dict[int, bytes] | None = None) -> None:
+        if not events:
+            return
+        self.counts["events"] += len(events)
+        if self.log is not None:
+            indexed = {i: crops[id(e)] for i, e in enumerate(events) if crops and id(e) in crops}
+            self.log.append(events, indexed or None)
+        for event in events:
+            LOG.info("%s bay=%s %s", event.kind, event.bay, _brief(event))
+
+    def _follow_input(self, event: Event) -> None:
+        now = self.clock.now()
+        if isinstance(event, VehicleIdentified) and event.plate:
+            vehicle = self.site.registry.vehicle(event.plate)
+            token = vehicle.id_tokens[0] if vehicle and vehicle.id_tokens else None
+            self._send(self.central.plate_accepted(event.bay, event.plate, token, now))
+            if self.site.csms.unavailable_for_denied and not self.engine.authorize(None, event.plate, now):
+                self._set_available(event.bay, False)
+        elif isinstance(event, VehicleLeft) and event.bay in self.unavailable:
+            self._set_available(event.bay, True)
+
+    def _follow_outputs(self, outputs: list[Event]) -> None:
+        for output in outputs:
+            if isinstance(output, ViolationOpened):
+                self.counts["violations"] += 1
+                if output.rule == "overstay":
+                    self._send(self.central.overstay(output.bay))
+            elif isinstance(output, ActionTaken):
+                self.counts["actions"] += 1
+                denied = output.action in ("restrict", "ban")
+                if denied and self.site.csms.unavailable_for_denied and self.engine.visit(output.bay) is not None:
+                    self._set_available(output.bay, False)
+
+    def _set_available(self, bay: str, operative: bool) -> None:
+        where = self.site.csms.evse_for_bay(bay)
+        if where is None:
+            return
+        (self.unavailable.discard if operative else self.unavailable.add)(bay)
+        self._send([Command(where[0], "availability", evse=where[1], operative=operative)])
+
+    def _send(self, commands: list[Command]) -> None:
+        for command in commands:
+            if command.station not in self.server.connected:
+                LOG.warning("cannot %s at %s: charger not connected", command.action, command.station)
+                continue
+            self.counts["commands"] += 1
+            self.server.dispatch(command)  # its own task: never inside a charger's handler
+
+    # --- recovery ------------------------------------------------------------------------------------------
+
+    def _recover(self) -> None:
+        if self.log is None:
+            return
+        recovered = recover(self.engine, self.log, self.site.id)
+        if recovered.missing:
+            LOG.warning("storing %d decision(s) the last run made but did not write", len(recovered.missing))
+            self._record(recovered.missing)
+        restored = self.central.restore(open_sessions(self.log, self.site.id))
+        for bay in self.site.bays():
+            visit = self.engine.visit(bay)
+            if visit is not None:  # the camera will find the same car; it must not be a new arrival
+                state = self.occupancy.state(bay)
+                state.occupied, state.since, state.last_seen = True, visit.arrived_at, self.clock.now()
+                state.plate, state.identified = visit.plate, visit.plate is not None
+                state.session = visit.session_id if visit.plugged else None
+        self._review_seq = recovered.head_seq
+        if recovered.inputs:
+            LOG.info("resumed from the store: %d events replayed, %d open transaction(s)", recovered.inputs, restored)
+
+    # --- tasks ---------------------------------------------------------------------------------------------
+
+    async def _watch(self, name: str) -> None:
+        """Sample one camera at its ``sample_fps``; read where something moved; turn it into events."""
+        camera, spec = self.cameras[name], self.site.spec.cameras[name]
+        period = 1.0 / spec.sample_fps
+        seq, next_sample = 0, 0.0
+        while True:
+            frame = await asyncio.to_thread(camera.wait_for, seq, 1.0)
+            if frame is None:
+                if camera.health().ended:
+                    LOG.info("camera %s: end of file", name)
+                    return
+                continue
+            seq = frame.seq
+            if time.monotonic() < next_sample:
+                continue
+            next_sample = time.monotonic() + period
+            if name not in self.watches:
+                height, width = frame.image.shape[:2]
+                self.watches[name] = {bay: BayWatch(bay, roi, (width, height), spec.frames_per_vehicle)
+                                      for bay, roi in spec.bays.items()}
+            identified = {bay: self.occupancy.state(bay).identified for bay in spec.bays}
+            observations = await asyncio.to_thread(self._look, name, frame, identified)
+            for bay, observation in observations:
+                events = self.occupancy.camera(bay, observation)
+                if events:
+                    crops = {id(e): self.occupancy.crops.pop(id(e)) for e in events if id(e) in self.occupancy.crops}
+                    self.ingest(events, crops)
+
+    def _look(self, name: str, frame: Frame, identified: dict[str, bool]) -> list[tuple[str, Observation]]:
+        """Every bay of one camera in one frame (runs on a worker thread: OCR must not hold up chargers)."""
+        return [(bay, watch.sample(frame.image, frame.ts, self.reader, identified[bay]))
+                for bay, watch in self.watches[name].items()]
+
+    async def _tick(self) -> None:
+        while True:
+            self._advance()
+            await asyncio.sleep(self.poll_s)
+
+    def _advance(self) -> None:
+        due = self.engine.next_due
+        now = self.clock.now()
+        if due is not None and due <= now:
+            outputs = self.engine.advance(now)
+            self._record(outputs)
+            self._follow_outputs(outputs)
+
+    async def _poll_reviews(self) -> None:
+        """Operators decide in another process (CLI, dashboard): pick their decisions up from the store."""
+        assert self.log is not None
+        while True:
+            try:
+                for seq, decision, read_ts in await asyncio.to_thread(resolutions_after, self.log, self.site.id, self._review_seq):
+                    self._review_seq = max(self._review_seq, seq)
+                    self._apply_review(decision.bay, decision.plate, read_ts)
+            except Exception as err:  # noqa: BLE001 - the store may be briefly unreachable; decisions wait in it
+                LOG.warning("review queue: %s", err)
+            await asyncio.sleep(max(self.poll_s, 1.0))
+
+    def _apply_review(self, bay: str, plate: str | None, read_ts: float) -> None:
+        visit = self.engine.visit(bay)
+        if plate is None or visit is None or visit.plate is not None or visit.arrived_at > read_ts:
+            return  # rejected, or that vehicle has gone (or is already known): the decision stays on record
+        state = self.occupancy.state(bay)
+        state.plate, state.confidence, state.identified = plate, 1.0, True
+        self.ingest([VehicleIdentified(self.clock.now(), self.site.id, bay, plate, 1.0, REVIEW)])
+
+    async def _report_status(self) -> None:
+        while True:
+            self._write_status(running=True)
+            await asyncio.sleep(self.status_every_s)
+
+    # --- status ------------------------------------------------------------------------------------------
+
+    def status(self, running: bool = True) -> dict[str, Any]:
+        """What ``baytwin live status`` and the dashboard show that the store alone cannot know."""
+        bays = {}
+        for bay in self.site.bays():
+            s = self.occupancy.state(bay)
+            bays[bay] = {"occupied": s.occupied, "since": s.since, "identified": s.identified,
+                         "locked": s.locked, "current_a": s.current_a, "session": s.session,
+                         "source": s.source if s.occupied else None, "unavailable": bay in self.unavailable}
+        cameras = {name: asdict(camera.health()) for name, camera in self.cameras.items()}
+        for name, watches in self.watches.items():
+            cameras[name]["frames_read"] = sum(w.looks for w in watches.values())
+        return {"site": self.site.id, "running": running, "updated_at": self.clock.now(), "csms_port": self.port,
+                "chargers": sorted(self.server.connected), "bays": bays, "cameras": cameras, "counts": dict(self.counts)}
+
+    def _write_status(self, running: bool) -> None:
+        if self.log is None:
+            return
+        write_status(self.log, self.site.id, self.status(running))
+
+
+def write_status(log: EventLog, site: str, status: dict[str, Any]) -> None:
+    """Keep the latest status of a running site in the store (no personal data: plates are not in it)."""
+    meta = schema.store_meta
+    maker = postgresql.insert if log.engine.dialect.name == "postgresql" else sqlite.insert
+    value = json.dumps(status, default=str)
+    statement = maker(meta).values(name=f"live_status:{site}", value=value)
+    with log.engine.begin() as conn:
+        conn.execute(statement.on_conflict_do_update(index_elements=[meta.c.name], set_={"value": value}))
+
+
+def read_status(log: EventLog, site: str) -> dict[str, Any] | None:
+    meta = schema.store_meta
+    with log.engine.connect() as conn:
+        found = conn.execute(select(meta.c.value).where(meta.c.name == f"live_status:{site}")).scalar()
+    return json.loads(found) if found else None
+
+
+def _brief(event: Event) -> str:
+    if isinstance(event, PlateRead):
+        return f"status={event.status} confidence={event.confidence:.2f}"
+    for name in ("session_id", "rule", "action", "source"):
+        value = getattr(event, name, None)
+        if value:
+            return f"{name}={value}"
+    return ""
