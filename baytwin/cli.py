@@ -674,6 +674,13 @@ def demo(
         console.print(line)
 
 
+# --- live (its own module: it is the biggest group) ------------------------------------------
+
+from baytwin.live_cli import live_app  # noqa: E402 - needs the helpers above
+
+app.add_typer(live_app, name="live")
+
+
 def main() -> None:
     try:
         app()

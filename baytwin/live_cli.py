@@ -1,0 +1,250 @@
+"""``baytwin live``: run a real site, see its state, settle marginal reads, replay its history."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.table import Table
+
+from baytwin.cli import console, err_console, fail
+from core.config import ConfigError
+
+live_app = typer.Typer(no_args_is_help=True, help="Run a real site on the shared core: cameras, chargers, rules, store.")
+review_app = typer.Typer(no_args_is_help=True, help="Marginal plate reads waiting for a person.")
+live_app.add_typer(review_app, name="review")
+
+SITE_OPTION = typer.Option(..., "--site", help="The site file (YAML).")
+
+
+def load(site_file: Path):  # type: ignore[no-untyped-def]
+    """The site and its store, or exit 2 with one line naming the file, field and problem."""
+    from core.privacy import KeyProblem, Keys
+    from core.store.database import StoreProblem, connect
+    from core.store.log import EventLog
+    from live.site import load_site
+
+    try:
+        site = load_site(site_file)
+    except ConfigError as err:
+        raise fail(str(err)) from None
+    key_file = site.resolve(site.spec.store.key_file) if site.spec.store.key_file else None
+    if key_file is not None and not key_file.exists():
+        raise fail(f"{site_file}: store.key_file: {key_file} does not exist (make one: baytwin keys generate --out FILE)")
+    try:
+        log = EventLog(connect(site.spec.store.url), Keys.from_environment(key_file), site.policy)
+    except (KeyProblem, StoreProblem) as err:
+        raise fail(f"{site_file}: store: {err}") from None
+    except Exception as err:  # noqa: BLE001 - a driver's connection error: say what and where
+        raise fail(f"{site_file}: store.url: cannot open the database: {str(err).splitlines()[0]}") from None
+    return site, log
+
+
+def check_cameras(site, timeout_s: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    """Every camera must open once at start: a wrong URL or path is a set-up error, not a dropout."""
+    import cv2
+
+    for name in site.spec.cameras:
+        source = site.camera_source(name)
+        if isinstance(source, str) and "://" not in source and not source.isdigit() and not Path(source).exists():
+            raise fail(f"{site.path}: cameras.{name}.source: file {source} does not exist")
+        params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(timeout_s * 1000), cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(timeout_s * 1000)]
+        capture = cv2.VideoCapture(int(source) if str(source).isdigit() else str(source), cv2.CAP_ANY, params)
+        try:
+            ok = capture.isOpened() and capture.read()[0]
+        finally:
+            capture.release()
+        if not ok:
+            from live.camera import Camera
+
+            raise fail(f"{site.path}: cameras.{name}.source: cannot open {Camera(name, source)._where()}")
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per log line, for a site's log collector."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps({"ts": round(record.created, 3), "level": record.levelname, "logger": record.name,
+                           "message": record.getMessage()})
+
+
+@live_app.command("run")
+def live_run(
+    site_file: Path = SITE_OPTION,
+    host: Optional[str] = typer.Option(None, help="Address chargers connect to (default: the site file's listen.host)."),
+    port: Optional[int] = typer.Option(None, help="Port chargers connect to (default: the site file's listen.port)."),
+    log_format: str = typer.Option("text", "--log-format", help="text or json (one object per line)."),
+) -> None:
+    """Run the site: the central system, the cameras, the rules engine and the store, until Ctrl-C or SIGTERM."""
+    import asyncio
+    import signal
+
+    from live.runner import LiveRunner
+
+    site, log = load(site_file)
+    check_cameras(site)
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonLines() if log_format == "json" else
+                         logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    for noisy in ("ocpp", "websockets"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    runner = LiveRunner(site, log)
+    bind_host = host or site.spec.listen.host
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        bound = await runner.start(bind_host, port if port is not None else site.spec.listen.port)
+        err_console.print(f"site {site.id} live: chargers on ws://{bind_host}:{bound}/<charge point id>, "
+                          f"{len(site.spec.cameras)} camera(s); Ctrl-C stops", highlight=False)
+        try:
+            await stop.wait()
+        finally:
+            await runner.stop()
+
+    try:
+        asyncio.run(main())
+    except OSError as err:
+        raise fail(f"cannot listen on {bind_host}:{port or site.spec.listen.port}: {err.strerror or err}") from None
+    err_console.print(f"stopped cleanly: {runner.counts['events']:,} events stored this run", highlight=False)
+
+
+@live_app.command("status")
+def live_status(
+    site_file: Path = SITE_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Print the status as one JSON object."),
+) -> None:
+    """Bay states, open sessions, open violations, camera health and pending reviews."""
+    from live.status import site_overview
+
+    site, log = load(site_file)
+    overview = site_overview(log, site.id, time.time())
+    if as_json:
+        print(json.dumps(overview, default=str, indent=2))
+        return
+    state = "[green]running[/]" if overview["running"] else "[yellow]not running[/]"
+    console.print(f"site [bold]{site.id}[/]: {state}; chargers connected: {', '.join(overview['chargers_connected']) or 'none'}; "
+                  f"reviews pending: {overview['reviews_pending']}")
+    bays = Table("bay", "state", "since", "charging", "camera/source", title="bays")
+    for bay in site.bays():
+        b = overview["bays"].get(bay, {})
+        bays.add_row(bay, "occupied" if b.get("occupied") else "free", _when(b.get("since")),
+                     f"{b.get('current_a', 0):.0f} A" if b.get("locked") else "-",
+                     (b.get("source") or "-") + (" (EVSE unavailable)" if b.get("unavailable") else ""))
+    console.print(bays)
+    sessions = Table("session", "bay", "state", "started", "kWh", title="open sessions")
+    for s in overview["open_sessions"]:
+        sessions.add_row(s["session_id"], s["bay"], s["state"], _when(s["started_at"]), f"{s['energy_kwh']:.2f}")
+    console.print(sessions)
+    violations = Table("violation", "bay", "rule", "since", "minutes", title="open violations")
+    for v in overview["open_violations"]:
+        violations.add_row(v["violation_id"], v["bay"], v["rule"], _when(v["since"]), f"{v['minutes_so_far']:.0f}")
+    console.print(violations)
+    cameras = Table("camera", "connected", "fps", "last frame", "reconnects", "error", title="cameras")
+    for name, h in overview["cameras"].items():
+        age = h.get("last_frame_age_s")
+        cameras.add_row(name, "yes" if h.get("connected") else "no", f"{h.get('fps', 0):.1f}",
+                        "-" if age is None else f"{age:.1f} s ago", str(h.get("reconnects", 0)), h.get("error") or "")
+    console.print(cameras)
+
+
+@review_app.command("list")
+def review_list(
+    site_file: Path = SITE_OPTION,
+    crops: Optional[Path] = typer.Option(None, "--crops", help="Folder to write each pending read's crop to (PNG)."),
+) -> None:
+    """Pending marginal reads, oldest first (with their crops, if asked)."""
+    from live.review import pending
+
+    site, log = load(site_file)
+    waiting = pending(log, site.id)
+    table = Table("read", "bay", "time", "read as", "confidence", "crop", title=f"{len(waiting)} read(s) to review")
+    if crops is not None:
+        crops.mkdir(parents=True, exist_ok=True)
+    for read in waiting:
+        crop_file = "-"
+        if crops is not None and read.crop_png:
+            target = crops / f"read-{read.seq}.png"
+            target.write_bytes(read.crop_png)
+            crop_file = str(target)
+        table.add_row(str(read.seq), read.bay, _when(read.ts), read.plate or "?", f"{read.confidence:.2f}", crop_file)
+    console.print(table)
+
+
+@review_app.command("resolve")
+def review_resolve(
+    read: int = typer.Argument(..., help="The read's number (from `baytwin live review list`)."),
+    site_file: Path = SITE_OPTION,
+    confirm: bool = typer.Option(False, "--confirm", help="The read is right."),
+    plate: Optional[str] = typer.Option(None, "--plate", help="The right plate, as read from the crop."),
+    reject: bool = typer.Option(False, "--reject", help="No plate can be read from the crop."),
+    by: str = typer.Option(..., "--by", help="Who decides (kept in the audit trail)."),
+) -> None:
+    """Settle one marginal read: confirm it, correct it, or reject it."""
+    from live.review import ReviewProblem, resolve
+
+    chosen = [name for name, given in (("--confirm", confirm), ("--plate", plate is not None), ("--reject", reject)) if given]
+    if len(chosen) != 1:
+        raise fail("give exactly one of --confirm, --plate PLATE, --reject")
+    decision = {"--confirm": "confirmed", "--plate": "corrected", "--reject": "rejected"}[chosen[0]]
+    site, log = load(site_file)
+    try:
+        event = resolve(log, site.id, read, decision, plate, by, time.time())
+    except ReviewProblem as err:
+        raise fail(str(err)) from None
+    console.print(f"read {read} {decision}" + (f" as {event.plate}" if event.plate else "") + f" by {event.reviewer}")
+
+
+@live_app.command("replay")
+def live_replay(
+    db: str = typer.Option(..., "--db", help="The live site's database URL."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for scenario.yaml and visits.parquet/csv."),
+    site_id: Optional[str] = typer.Option(None, "--site-id", help="Which site (default: the only one in the database)."),
+    site_file: Optional[Path] = typer.Option(None, "--site", help="The site file: its time zone and policy go into the scenario."),
+) -> None:
+    """Turn a recorded live site into a twin scenario (arrivals, stays, energy; identities stay hashed)."""
+    from core.store.database import StoreProblem, connect
+    from live.replay import sites_in, write_replay
+
+    try:
+        engine = connect(db)
+    except StoreProblem as err:
+        raise fail(str(err)) from None
+    except Exception as err:  # noqa: BLE001
+        raise fail(f"cannot open the database: {str(err).splitlines()[0]}") from None
+    sites = sites_in(engine)
+    timezone, policy, bays = "UTC", None, None
+    if site_file is not None:
+        from live.site import load_site
+
+        try:
+            site = load_site(site_file)
+        except ConfigError as err:
+            raise fail(str(err)) from None
+        site_id = site_id or site.id
+        timezone, policy, bays = site.spec.site.timezone, site.policy.model_dump(mode="json"), site.bays()
+    if site_id is None:
+        if len(sites) != 1:
+            raise fail(f"the database holds {len(sites)} sites ({', '.join(sites) or 'none'}); name one with --site-id")
+        site_id = sites[0]
+    if site_id not in sites:
+        raise fail(f"site {site_id!r} is not in the database (it has: {', '.join(sites) or 'none'})")
+    try:
+        report: dict[str, Any] = write_replay(engine, site_id, out, timezone, policy, bays)
+    except ValueError as err:
+        raise fail(str(err)) from None
+    console.print(f"{report['visits']} visits ({report['complete']} complete, {report['identified']} identified) "
+                  f"-> [bold]{out / 'scenario.yaml'}[/]; try it: baytwin sim run {out / 'scenario.yaml'} --out runs/replay")
+
+
+def _when(ts: float | None) -> str:
+    if ts is None:
+        return "-"
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(ts)))

@@ -1,0 +1,49 @@
+"""What a live site looks like right now, from its store: bays, sessions, violations, cameras, reviews.
+
+The running process keeps its latest view of bays and cameras in the store
+(``live/runner.py``); open sessions and violations are the store's own
+projections. So ``baytwin live status`` and the dashboard need only the
+database, never the running process, and show nothing but hashes of plates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from core.store import schema
+from core.store.log import EventLog
+from live.review import pending
+from live.runner import read_status
+
+STALE_AFTER_S = 30.0  # a running site rewrites its status every few seconds; older than this, it has stopped
+
+
+def site_overview(log: EventLog, site: str, now: float) -> dict[str, Any]:
+    status = read_status(log, site) or {}
+    updated = status.get("updated_at")
+    running = bool(status.get("running")) and updated is not None and now - float(updated) < STALE_AFTER_S
+    s, v = schema.sessions, schema.violations
+    with log.engine.connect() as conn:
+        sessions = [dict(r) for r in conn.execute(
+            select(s.c.session_id, s.c.bay, s.c.state, s.c.started_at, s.c.energy_kwh, s.c.current_a)
+            .where(s.c.site == site, s.c.ended_at.is_(None)).order_by(s.c.bay)).mappings()]
+        violations = [dict(r) for r in conn.execute(
+            select(v.c.violation_id, v.c.bay, v.c.rule, v.c.since, v.c.opened_at, v.c.subject)
+            .where(v.c.site == site, v.c.closed_at.is_(None)).order_by(v.c.opened_at)).mappings()]
+    for violation in violations:
+        violation["minutes_so_far"] = round((now - violation["since"]) / 60.0, 1)
+    return {
+        "site": site,
+        "running": running,
+        "status_updated_at": updated,
+        "csms_port": status.get("csms_port"),
+        "chargers_connected": status.get("chargers", []),
+        "bays": status.get("bays", {}),
+        "cameras": status.get("cameras", {}),
+        "open_sessions": sessions,
+        "open_violations": violations,
+        "reviews_pending": len(pending(log, site)),
+        "counts": status.get("counts", {}),
+    }
