@@ -22,17 +22,22 @@ CROPS = 2048
 def crops() -> list[np.ndarray]:
     rng = np.random.default_rng(42)
     return [render_plate(text, fmt, rng).image
-            for text, fmt in (("AB12CDE", "uk"), ("AB123CD", "fr"), ("7ABC123", "us_ca"), ("12ABC3", "nl")) * (CROPS // 4)]
+            for text, fmt in (("AB12CDE", "uk"), ("AB123CD", "fr"), ("7ABC123", "us_ca"), ("GBB01B", "nl")) * (CROPS // 4)]
 
 
 @pytest.mark.parametrize("batch", [64, 256])
 def test_recognition_crops_per_second(benchmark, crops: list[np.ndarray], batch: int) -> None:
     recognizer = Recognizer()
     prepared = [recognizer.preprocess(crops[i:i + batch]) for i in range(0, len(crops), batch)]
-    started = time.perf_counter()
-    for ready in prepared:  # baseline: the model alone on input already sized and coloured
-        recognizer.session.run(None, {recognizer.session.get_inputs()[0].name: ready})
-    bare = time.perf_counter() - started
+    name = recognizer.session.get_inputs()[0].name
+    recognizer.session.run(None, {name: prepared[0]})  # warm up, as the benchmark's first round does
+    timings = []
+    for _ in range(3):  # baseline: the model alone on input already sized and coloured, best of three
+        started = time.perf_counter()
+        for ready in prepared:
+            recognizer.session.run(None, {name: ready})
+        timings.append(time.perf_counter() - started)
+    bare = min(timings)
 
     def read_all() -> None:
         for i in range(0, len(crops), batch):
