@@ -80,3 +80,59 @@ def test_motion_gate_wakes_on_change_in_its_bay_only(scene) -> None:  # type: ig
     for _ in range(4):
         active = gate.update(outside)
     assert not active
+
+
+class _MjpegStream:
+    """A real HTTP MJPEG camera on loopback that can drop its stream mid-way and come back."""
+
+    def __init__(self, frame: np.ndarray, frames_per_connection: int) -> None:
+        import http.server
+        import threading
+
+        ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+        assert ok
+        payload, limit = jpeg.tobytes(), frames_per_connection
+        self.connections = 0
+        stream = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - the http.server name
+                stream.connections += 1
+                self.send_response(200)
+                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+                self.end_headers()
+                try:
+                    for _ in range(limit):
+                        self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
+                                         + str(len(payload)).encode() + b"\r\n\r\n" + payload + b"\r\n")
+                        time.sleep(0.02)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                self.close_connection = True  # the stream drops
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/video.mjpg"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def test_a_stream_that_drops_mid_way_is_reopened_and_frames_keep_coming(scene) -> None:  # type: ignore[no-untyped-def]
+    stream = _MjpegStream(scene.image, frames_per_connection=15)
+    camera = Camera("gate", stream.url, backoff_s=0.05, max_backoff_s=0.2).start()
+    try:
+        seq, deadline = 0, time.monotonic() + 20
+        while camera.health().reconnects < 2 and time.monotonic() < deadline:
+            frame = camera.wait_for(seq, timeout_s=1)
+            if frame is not None:
+                seq = frame.seq
+        health = camera.health()
+    finally:
+        camera.stop()
+        stream.close()
+    assert health.reconnects >= 2 and stream.connections >= 3  # dropped twice, reopened twice
+    assert health.frames > 30 and not health.ended  # a stream is not a file: a drop is not the end
