@@ -58,6 +58,7 @@ class Camera:
     rotation: np.ndarray  # 3x3, world -> camera axes (x right, y down, z forward)
     focal: float  # pixels
     size: tuple[int, int]  # width, height
+    principal: tuple[float, float] | None = None  # where the optical axis meets the image (default: its centre)
 
     def depth(self, points: np.ndarray) -> np.ndarray:
         """Distance of each point along the optical axis (negative: behind the camera)."""
@@ -66,8 +67,16 @@ class Camera:
     def project(self, points: np.ndarray) -> np.ndarray:
         """Pixel coordinates (float32 Nx2) of world points (Nx3) in front of the camera."""
         cam = (np.atleast_2d(points) - self.position) @ self.rotation.T
-        centre = np.array(self.size, np.float64) / 2
+        centre = np.array(self.principal if self.principal is not None else self.size, np.float64)
+        if self.principal is None:
+            centre /= 2
         return (cam[:, :2] / cam[:, 2:3] * self.focal + centre).astype(np.float32)
+
+    def window(self, x0: int, y0: int, width: int, height: int) -> Camera:
+        """The same camera seeing only the pixels from (x0, y0), ``width`` x ``height``: for drawing one
+        object into a small canvas instead of a whole frame."""
+        cx, cy = self.principal if self.principal is not None else (self.size[0] / 2, self.size[1] / 2)
+        return Camera(self.position, self.rotation, self.focal, (width, height), (cx - x0, cy - y0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,15 +121,15 @@ def render_scene(
     names = list(formats) if formats else list(load_formats())
     own_fmt = as_format(fmt) if fmt is not None else as_format(names[int(rng.integers(len(names)))])
     want_neighbour = bool(rng.random() < 0.4) if neighbour is None else neighbour
-    own_spec = _PlateSpec.draw(own_fmt, rng, text, style)
-    other_spec = _PlateSpec.draw(as_format(names[int(rng.integers(len(names)))]), rng) if want_neighbour else None
+    own_spec = PlateSpec.draw(own_fmt, rng, text, style)
+    other_spec = PlateSpec.draw(as_format(names[int(rng.integers(len(names)))]), rng) if want_neighbour else None
     layout = _sample_layout(rng, size, own_spec, other_spec)
 
     frame = _draw_ground(layout, rng)
     _draw_background(frame, layout, rng)
     drawn: list[ScenePlate] = []
     for vehicle, spec in layout.vehicles(own_spec, other_spec):
-        _draw_body(frame, layout.camera, vehicle)
+        draw_body(frame, layout.camera, vehicle)
         drawn.append(_draw_face(frame, layout.camera, vehicle, spec, rng))
     if layout.charger is not None:
         _draw_box(frame, layout.camera, layout.charger, (205, 210, 212))
@@ -136,7 +145,7 @@ def render_scene(
 
 
 @dataclass(frozen=True, slots=True)
-class _PlateSpec:
+class PlateSpec:
     """The plate a car carries, chosen before the car is placed."""
 
     fmt: PlateFormat
@@ -145,7 +154,7 @@ class _PlateSpec:
 
     @classmethod
     def draw(cls, fmt: PlateFormat, rng: np.random.Generator, text: str | None = None,
-             style: str | None = None) -> _PlateSpec:
+             style: str | None = None) -> PlateSpec:
         styles = styles_for(fmt)
         if text is not None:
             fmt.display_text(text)  # raises ValueError if it is not a plate of fmt
@@ -159,7 +168,7 @@ class _PlateSpec:
 
 
 @dataclass(frozen=True, slots=True)
-class _Vehicle:
+class Vehicle:
     """A car as a box: front (or rear) face at ``origin``, body extending into the bay."""
 
     origin: np.ndarray  # world point: centre of the face, on the ground
@@ -203,12 +212,12 @@ class _Layout:
     camera: Camera
     bay_width: float
     bay_length: float
-    own: _Vehicle
-    other: _Vehicle | None
+    own: Vehicle
+    other: Vehicle | None
     roi: np.ndarray
     charger: np.ndarray | None  # 8 world corners of the charging post, or None
 
-    def vehicles(self, own: _PlateSpec, other: _PlateSpec | None) -> list[tuple[_Vehicle, _PlateSpec]]:
+    def vehicles(self, own: PlateSpec, other: PlateSpec | None) -> list[tuple[Vehicle, PlateSpec]]:
         """Cars in drawing order: the neighbour first, as the own car may hide part of it."""
         pairs = [(self.own, own)]
         if self.other is not None and other is not None:
@@ -216,8 +225,8 @@ class _Layout:
         return pairs
 
 
-def _sample_layout(rng: np.random.Generator, size: tuple[int, int], own: _PlateSpec,
-                   other: _PlateSpec | None) -> _Layout:
+def _sample_layout(rng: np.random.Generator, size: tuple[int, int], own: PlateSpec,
+                   other: PlateSpec | None) -> _Layout:
     """Draw bays, cars and camera until the frame is usable ground truth.
 
     Usable: the own plate fully in frame, a sensible size, inside the ROI;
@@ -228,13 +237,13 @@ def _sample_layout(rng: np.random.Generator, size: tuple[int, int], own: _PlateS
     width = size[0]
     for _ in range(_MAX_TRIES):
         bay_w, bay_l = float(rng.uniform(2.4, 3.0)), float(rng.uniform(4.8, 5.6))
-        own_car = _draw_vehicle(rng, 0.0, bay_w, own)
+        own_car = random_vehicle(rng, 0.0, bay_w, own)
         side = 1 if rng.random() < 0.5 else -1
-        other_car = _draw_vehicle(rng, side * bay_w, bay_w, other) if other is not None else None
+        other_car = random_vehicle(rng, side * bay_w, bay_w, other) if other is not None else None
         camera = _draw_camera(rng, size, own_car, own, side if other is not None else 0, bay_w)
         if not np.deg2rad(8) <= np.arcsin(-camera.rotation[2, 2]) <= np.deg2rad(50):
             continue  # bay cameras look down, but not straight down
-        roi = _project_clipped(camera, np.array([[-bay_w / 2, 0, 0], [bay_w / 2, 0, 0],
+        roi = project_clipped(camera, np.array([[-bay_w / 2, 0, 0], [bay_w / 2, 0, 0],
                                                   [bay_w / 2, bay_l, 0], [-bay_w / 2, bay_l, 0]]), size)
         if roi is None:
             continue
@@ -260,7 +269,7 @@ def _sample_layout(rng: np.random.Generator, size: tuple[int, int], own: _PlateS
     raise RuntimeError(f"could not lay out a usable bay scene for frame size {size} in {_MAX_TRIES} tries")
 
 
-def _draw_vehicle(rng: np.random.Generator, bay_x: float, bay_w: float, plate: _PlateSpec) -> _Vehicle:
+def random_vehicle(rng: np.random.Generator, bay_x: float, bay_w: float, plate: PlateSpec) -> Vehicle:
     """A car of a random class parked in the bay centred at ``bay_x``, roughly square."""
     width, length, top, roof = (
         ((1.72, 4.05, 0.82, 1.45), (1.82, 4.7, 0.78, 1.44), (1.9, 4.7, 0.98, 1.68), (2.0, 5.1, 1.08, 1.95))
@@ -270,7 +279,7 @@ def _draw_vehicle(rng: np.random.Generator, bay_x: float, bay_w: float, plate: _
     bottom = float(rng.uniform(0.16, 0.26))
     plate_z = float(rng.uniform(max(bottom + plate_h / 2 + 0.05, 0.3), min(top - plate_h / 2 - 0.08, 0.65)))
     rear = plate.style == "uk_rear" or (plate.style != "uk_front" and rng.random() < 0.3)
-    return _Vehicle(
+    return Vehicle(
         origin=np.array([bay_x + rng.uniform(-0.3, 0.3) * (bay_w - width) / 0.9, rng.uniform(0.15, 0.9), 0.0]),
         yaw=float(np.deg2rad(np.clip(rng.normal(0, 3), -8, 8))),
         width=float(width), length=length, face_bottom=bottom, face_top=top, roof=roof,
@@ -280,7 +289,7 @@ def _draw_vehicle(rng: np.random.Generator, bay_x: float, bay_w: float, plate: _
     )
 
 
-def _draw_camera(rng: np.random.Generator, size: tuple[int, int], car: _Vehicle, spec: _PlateSpec,
+def _draw_camera(rng: np.random.Generator, size: tuple[int, int], car: Vehicle, spec: PlateSpec,
                  lean: int, bay_w: float) -> Camera:
     """A camera on a pole or wall ahead of the bays, aimed near the own plate, with random yaw/pitch/roll.
 
@@ -301,10 +310,10 @@ def _draw_camera(rng: np.random.Generator, size: tuple[int, int], car: _Vehicle,
     yaw = np.arctan2(forward[0], forward[1]) + np.deg2rad(rng.normal(0, 2))
     pitch = np.arctan2(-forward[2], np.hypot(forward[0], forward[1])) + np.deg2rad(rng.normal(0, 2))
     roll = np.deg2rad(np.clip(rng.normal(0, 1.5), -4, 4))
-    return Camera(position, _rotation(yaw, pitch, roll), focal, (width, height))
+    return Camera(position, rotation(yaw, pitch, roll), focal, (width, height))
 
 
-def _rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
+def rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
     """World -> camera rotation for a camera turned ``yaw`` right of +y and tilted ``pitch`` down."""
     forward = np.array([np.sin(yaw) * np.cos(pitch), np.cos(yaw) * np.cos(pitch), -np.sin(pitch)])
     right = np.array([np.cos(yaw), -np.sin(yaw), 0.0])
@@ -324,7 +333,7 @@ def _draw_charger(rng: np.random.Generator, bay_w: float, neighbour_side: int) -
     return np.array([[xs[i], ys[i], z] for z in zs for i in range(4)])
 
 
-def _visible_plate(camera: Camera, car: _Vehicle, plate: _PlateSpec, size: tuple[int, int]) -> np.ndarray | None:
+def _visible_plate(camera: Camera, car: Vehicle, plate: PlateSpec, size: tuple[int, int]) -> np.ndarray | None:
     """The plate's corners in pixels if it faces the camera and is fully inside the frame (with a margin)."""
     world = car.plate_world(plate.size_m)
     if np.any(camera.depth(world) < 0.5):
@@ -336,15 +345,15 @@ def _visible_plate(camera: Camera, car: _Vehicle, plate: _PlateSpec, size: tuple
     return corners if inside else None
 
 
-def _plates(camera: Camera, own: _Vehicle, own_plate: _PlateSpec, other: _Vehicle | None,
-            other_plate: _PlateSpec | None) -> list[np.ndarray]:
+def _plates(camera: Camera, own: Vehicle, own_plate: PlateSpec, other: Vehicle | None,
+            other_plate: PlateSpec | None) -> list[np.ndarray]:
     plates = [camera.project(own.plate_world(own_plate.size_m))]
     if other is not None and other_plate is not None:
         plates.append(camera.project(other.plate_world(other_plate.size_m)))
     return plates
 
 
-def _project_clipped(camera: Camera, polygon: np.ndarray, size: tuple[int, int]) -> np.ndarray | None:
+def project_clipped(camera: Camera, polygon: np.ndarray, size: tuple[int, int]) -> np.ndarray | None:
     """A convex world polygon's image clipped to the frame, or None if it is out of view."""
     if np.any(camera.depth(polygon) < 0.3):
         return None
@@ -377,11 +386,39 @@ def _overlaps(points_a: np.ndarray, quad_b: np.ndarray) -> bool:
 # --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class BayRow:
+    """Bays side by side on the ground: their centres along x, one width and one length.
+
+    ``always_painted`` are the bays painted as EV bays whenever the site paints
+    its EV bays (the camera's own); the others are painted by chance.
+    """
+
+    centres: tuple[float, ...]
+    width: float
+    length: float
+    always_painted: frozenset[int] = frozenset()
+    margin: float = 3.0  # tarmac drawn beyond the outer bays, metres
+
+    @property
+    def far_y(self) -> float:
+        """Where the wall (or hedge) behind the bays stands."""
+        return self.length + 7.0
+
+
 def _draw_ground(layout: _Layout, rng: np.random.Generator) -> np.ndarray:
     """Tarmac, bay lines, EV paint and car shadows, drawn top-down and warped into the frame."""
-    cam = layout.camera
-    x0, x1 = -1.5 * layout.bay_width - 3, 1.5 * layout.bay_width + 3
-    y0, y1 = float(cam.position[1]) + 0.3, layout.bay_length + 7.0
+    w = layout.bay_width
+    row = BayRow((-w, 0.0, w), w, layout.bay_length, frozenset({1}))
+    return draw_ground(layout.camera, row, rng, [car for car in (layout.own, layout.other) if car is not None])
+
+
+def draw_ground(camera: Camera, row: BayRow, rng: np.random.Generator,
+                shadows_of: Sequence[Vehicle] = ()) -> np.ndarray:
+    """The ground of a row of bays (tarmac, bay lines, EV paint, the kerb and the shadows of
+    ``shadows_of``) drawn top-down and warped into the camera's frame (float32 RGB)."""
+    x0, x1 = min(row.centres) - row.width / 2 - row.margin, max(row.centres) + row.width / 2 + row.margin
+    y0, y1 = float(camera.position[1]) + 0.3, row.far_y
     r = _GROUND_RES_M
     tw, th = int((x1 - x0) / r), int((y1 - y0) / r)
     tile = _tarmac(rng, th, tw)
@@ -389,35 +426,36 @@ def _draw_ground(layout: _Layout, rng: np.random.Generator) -> np.ndarray:
     def to_tile(xy: np.ndarray) -> np.ndarray:
         return ((np.asarray(xy)[:, :2] - (x0, y0)) / r * 16).astype(np.int32)
 
+    half = row.width / 2
     green = rng.random() < 0.45
-    for k in (-1, 0, 1):
-        cx = k * layout.bay_width
-        if green and (k == 0 or rng.random() < 0.7):
-            bay = np.array([[cx - layout.bay_width / 2, 0], [cx + layout.bay_width / 2, 0],
-                            [cx + layout.bay_width / 2, layout.bay_length], [cx - layout.bay_width / 2, layout.bay_length]])
+    for k, cx in enumerate(row.centres):
+        if green and (k in row.always_painted or rng.random() < 0.7):
+            bay = np.array([[cx - half, 0], [cx + half, 0], [cx + half, row.length], [cx - half, row.length]])
             _ground_fill(tile, [to_tile(bay)], _jitter_np((45, 120, 75), rng, 12), 0.75)
-            _ground_text(tile, "EV", cx, layout.bay_length - 1.2, 0.9, x0, y0, rng)
+            _ground_text(tile, "EV", cx, row.length - 1.2, 0.9, x0, y0, rng)
     line = _jitter_np((225, 225, 215) if rng.random() < 0.8 else (230, 200, 60), rng, 10)
     lw = rng.uniform(0.08, 0.12)
     strokes = []
-    for k in (-2, -1, 0, 1):
-        xl = (k + 0.5) * layout.bay_width
-        strokes.append(to_tile(np.array([[xl - lw / 2, 0], [xl + lw / 2, 0], [xl + lw / 2, layout.bay_length],
-                                         [xl - lw / 2, layout.bay_length]])))
+    for xl in [c - half for c in row.centres] + [row.centres[-1] + half]:
+        strokes.append(to_tile(np.array([[xl - lw / 2, 0], [xl + lw / 2, 0], [xl + lw / 2, row.length],
+                                         [xl - lw / 2, row.length]])))
     kerb = np.array([[x0, -0.25], [x1, -0.25], [x1, -0.1], [x0, -0.1]])
     _ground_fill(tile, [to_tile(kerb)], _jitter_np((150, 150, 145), rng, 10), 0.9)
     _ground_fill(tile, strokes, line, float(rng.uniform(0.6, 0.95)))
-    for car in (layout.own, layout.other):
-        if car is not None:
-            foot = car.world(np.array([-1, 1, 1, -1]) * (car.width / 2 + 0.1), np.array([0, 0, 1, 1]) * car.length, 0)
-            _ground_shadow(tile, to_tile(foot), rng)
+    for car in shadows_of:
+        _ground_shadow(tile, to_tile(footprint(car)), rng)
     corners_tile = np.float32([[0, 0], [tw, 0], [tw, th], [0, th]])
-    corners_img = cam.project(np.array([[x0, y0, 0], [x1, y0, 0], [x1, y1, 0], [x0, y1, 0]]))
+    corners_img = camera.project(np.array([[x0, y0, 0], [x1, y0, 0], [x1, y1, 0], [x0, y1, 0]]))
     homography = cv2.getPerspectiveTransform(corners_tile, corners_img)
     mean = tuple(float(v) for v in tile.reshape(-1, 3).mean(axis=0))
-    frame = cv2.warpPerspective(tile, homography, cam.size, flags=cv2.INTER_LINEAR,
+    frame = cv2.warpPerspective(tile, homography, camera.size, flags=cv2.INTER_LINEAR,
                                 borderMode=cv2.BORDER_CONSTANT, borderValue=mean)
     return frame.astype(np.float32)
+
+
+def footprint(car: Vehicle) -> np.ndarray:
+    """The patch of ground a car shades (world points, 4x3)."""
+    return car.world(np.array([-1, 1, 1, -1]) * (car.width / 2 + 0.1), np.array([0, 0, 1, 1]) * car.length, 0)
 
 
 def _tarmac(rng: np.random.Generator, height: int, width: int) -> np.ndarray:
@@ -474,9 +512,12 @@ def _ground_shadow(tile: np.ndarray, footprint: np.ndarray, rng: np.random.Gener
 
 
 def _draw_background(frame: np.ndarray, layout: _Layout, rng: np.random.Generator) -> None:
-    """What lies beyond the bays: a wall or hedge, and above it sky or a car-park ceiling."""
-    cam = layout.camera
-    far_y = layout.bay_length + 7.0
+    draw_background(frame, layout.camera, layout.bay_length + 7.0, rng)
+
+
+def draw_background(frame: np.ndarray, camera: Camera, far_y: float, rng: np.random.Generator) -> None:
+    """What lies beyond the bays (at ``far_y``): a wall or hedge, and above it sky or a car-park ceiling."""
+    cam = camera
     wall_h = float(rng.uniform(1.2, 3.5))
     cx = float(cam.position[0])
     outdoor = rng.random() < 0.6
@@ -509,7 +550,7 @@ def _fill_above(frame: np.ndarray, line: np.ndarray, colour: np.ndarray) -> None
 # --------------------------------------------------------------------------
 
 
-def _draw_body(frame: np.ndarray, camera: Camera, car: _Vehicle) -> None:
+def draw_body(frame: np.ndarray, camera: Camera, car: Vehicle) -> None:
     """The car's box behind its face, far parts first: roof, glass, side, bonnet, wheels."""
     w2, glass_in = car.width / 2, 0.13
     colour = np.asarray(car.colour, np.float32)
@@ -519,7 +560,12 @@ def _draw_body(frame: np.ndarray, camera: Camera, car: _Vehicle) -> None:
     top = car.face_top + 0.05
     roof = [(-w2 + glass_in, b_glass, car.roof), (w2 - glass_in, b_glass, car.roof),
             (w2 - glass_in, b_roof_end, car.roof), (-w2 + glass_in, b_roof_end, car.roof)]
-    parts: list[tuple[list[tuple[float, float, float]], np.ndarray]] = [(roof, colour * 1.05)]
+    parts: list[tuple[list[tuple[float, float, float]], np.ndarray]] = []
+    if _car_coords(car, camera.position)[1] > car.length:  # seen from behind (a car turning in the aisle)
+        parts.append(([(-w2, car.length, car.face_bottom), (w2, car.length, car.face_bottom),
+                       (w2 - glass_in, car.length - 0.3, car.roof), (-w2 + glass_in, car.length - 0.3, car.roof)],
+                      colour * 0.8))
+    parts.append((roof, colour * 1.05))
     for a in (-w2 + 0.02, w2 - 0.02):  # tyres: only their bottoms show, below bumper and sill
         parts.append(([(a, 0.55, 0), (a, 0.55, 0.62), (a, 1.25, 0.62), (a, 1.25, 0)], np.float32([18, 18, 20])))
     cam_a = _car_coords(car, camera.position)[0]
@@ -537,11 +583,11 @@ def _draw_body(frame: np.ndarray, camera: Camera, car: _Vehicle) -> None:
     for points, shade in parts:
         pts = car.world(*np.array(points).T)
         if np.all(camera.depth(pts) > 0.2):
-            _fill_polygon(frame, camera.project(pts), np.clip(shade, 0, 255))
+            fill_polygon(frame, camera.project(pts), np.clip(shade, 0, 255))
     _windscreen_sheen(frame, camera, car, b_glass, top)
 
 
-def _windscreen_sheen(frame: np.ndarray, camera: Camera, car: _Vehicle, b_glass: float, top: float) -> None:
+def _windscreen_sheen(frame: np.ndarray, camera: Camera, car: Vehicle, b_glass: float, top: float) -> None:
     """A pale reflection band across the glass, which is what makes a dark quad read as a windscreen."""
     w2 = car.width / 2 - 0.2
     f0, f1 = 0.35, 0.6
@@ -549,24 +595,33 @@ def _windscreen_sheen(frame: np.ndarray, camera: Camera, car: _Vehicle, b_glass:
                     car.bonnet + (b_glass - car.bonnet) * np.array([f0, f0 + 0.15, f1, f1 - 0.15]),
                     top + (car.roof - top) * np.array([f0, f0 + 0.15, f1, f1 - 0.15]))
     if np.all(camera.depth(pts) > 0.2):
-        _fill_polygon(frame, camera.project(pts), np.float32([120, 130, 140]), opacity=0.25)
+        fill_polygon(frame, camera.project(pts), np.float32([120, 130, 140]), opacity=0.25)
 
 
-def _car_coords(car: _Vehicle, point: np.ndarray) -> np.ndarray:
+def _car_coords(car: Vehicle, point: np.ndarray) -> np.ndarray:
     c, s = np.cos(car.yaw), np.sin(car.yaw)
     d = np.asarray(point)[:2] - car.origin[:2]
     return np.array([d[0] * c + d[1] * s, -d[0] * s + d[1] * c])
 
 
-def _draw_face(frame: np.ndarray, camera: Camera, car: _Vehicle, spec: _PlateSpec,
+def _draw_face(frame: np.ndarray, camera: Camera, car: Vehicle, spec: PlateSpec,
                rng: np.random.Generator) -> ScenePlate:
     """Texture the car's face (lights, grille, bumper, the plate) and warp it into the frame."""
-    corners_world = car.world(np.array([-1, 1, 1, -1]) * car.width / 2, 0,
-                              np.array([car.face_top, car.face_top, car.face_bottom, car.face_bottom]))
-    corners_img = camera.project(corners_world)
+    texture, plate_rect = paint_face(car, spec, face_scale(camera, car), rng)
+    return place_face(frame, camera, car, spec, texture, plate_rect)
+
+
+def face_scale(camera: Camera, car: Vehicle) -> float:
+    """Pixels per metre for a face texture a little finer than the car's face appears in the frame."""
+    corners_img = camera.project(_face_corners(car))
     px_per_m = float(np.linalg.norm(corners_img[1] - corners_img[0])) / car.width
-    scale = float(np.clip(px_per_m * 1.25, 60, 1800))  # texture a little finer than the frame
-    texture, plate_rect = _paint_face(car, spec, scale, rng)
+    return float(np.clip(px_per_m * 1.25, 60, 1800))
+
+
+def place_face(frame: np.ndarray, camera: Camera, car: Vehicle, spec: PlateSpec, texture: np.ndarray,
+               plate_rect: tuple[int, int, int, int]) -> ScenePlate:
+    """Warp a painted face texture onto the car's face in the frame; the plate as drawn."""
+    corners_img = camera.project(_face_corners(car))
     h, w = texture.shape[:2]
     homography = cv2.getPerspectiveTransform(np.float32([[0, 0], [w, 0], [w, h], [0, h]]), corners_img)
     paste_warped(frame, texture, homography)
@@ -576,7 +631,12 @@ def _draw_face(frame: np.ndarray, camera: Camera, car: _Vehicle, spec: _PlateSpe
     return ScenePlate(spec.text, spec.fmt.name, spec.style, corners.astype(np.float32))
 
 
-def _paint_face(car: _Vehicle, spec: _PlateSpec, scale: float,
+def _face_corners(car: Vehicle) -> np.ndarray:
+    return car.world(np.array([-1, 1, 1, -1]) * car.width / 2, 0,
+                     np.array([car.face_top, car.face_top, car.face_bottom, car.face_bottom]))
+
+
+def paint_face(car: Vehicle, spec: PlateSpec, scale: float,
                 rng: np.random.Generator) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     """The face texture (uint8 RGBA, ``scale`` px per metre) and the plate's rectangle in it."""
     w2 = car.width / 2
@@ -671,11 +731,11 @@ def _draw_box(frame: np.ndarray, camera: Camera, corners: np.ndarray, colour: Co
         quad = corners[idx]
         normal = quad.mean(axis=0) - centre
         if np.dot(normal, camera.position - quad.mean(axis=0)) > 0:
-            _fill_polygon(frame, camera.project(quad), base * shades[name])
+            fill_polygon(frame, camera.project(quad), base * shades[name])
     front = corners[[0, 1, 5, 4]]
     screen = front[0] + np.array([[0.2, 0, 0.55], [0.8, 0, 0.55], [0.8, 0, 0.75], [0.2, 0, 0.75]]) * (
         front[2] - front[0])
-    _fill_polygon(frame, camera.project(screen), np.float32([25, 35, 45]))
+    fill_polygon(frame, camera.project(screen), np.float32([25, 35, 45]))
 
 
 # --------------------------------------------------------------------------
@@ -683,7 +743,7 @@ def _draw_box(frame: np.ndarray, camera: Camera, corners: np.ndarray, colour: Co
 # --------------------------------------------------------------------------
 
 
-def _fill_polygon(frame: np.ndarray, points: np.ndarray, colour: np.ndarray, opacity: float = 1.0) -> None:
+def fill_polygon(frame: np.ndarray, points: np.ndarray, colour: np.ndarray, opacity: float = 1.0) -> None:
     """Anti-aliased polygon fill in a float frame, touching only its bounding box."""
     h, w = frame.shape[:2]
     x0, y0 = np.maximum(np.floor(points.min(axis=0)).astype(int), 0)
@@ -715,13 +775,13 @@ def _camera_look(frame: np.ndarray, rng: np.random.Generator) -> None:
     """Exposure, white balance, lens vignetting and softness of a surveillance camera (in place)."""
     gains = rng.uniform(0.94, 1.06, 3) * rng.uniform(0.85, 1.15)
     cv2.multiply(frame, (*gains.tolist(), 1.0), dst=frame)
-    cv2.multiply(frame, _vignette(frame.shape[0], frame.shape[1]), dst=frame)
+    cv2.multiply(frame, vignette(frame.shape[0], frame.shape[1]), dst=frame)
     cv2.GaussianBlur(frame, (0, 0), float(rng.uniform(0.4, 0.8)), dst=frame)
     frame += as_rgb(noise_field(rng, frame.shape[0], frame.shape[1]) * 1.5)
 
 
 @lru_cache(maxsize=4)
-def _vignette(height: int, width: int) -> np.ndarray:
+def vignette(height: int, width: int) -> np.ndarray:
     y, x = np.ogrid[-1 : 1 : height * 1j, -1 : 1 : width * 1j]
     v = (1 - 0.25 * (x**2 + y**2) / 2).astype(np.float32)
     out = as_rgb(v)
