@@ -202,11 +202,10 @@ def sim_compare(
 @sim_app.command("list")
 def sim_list() -> None:
     """The bundled scenarios."""
-    from sim.scenario import SCENARIO_DIR
+    from sim.scenario import bundled_scenario_files
 
-    for path in sorted(SCENARIO_DIR.glob("*/*.yaml")):
-        if path.parent.name != "policies":
-            console.print(f"{path.parent.name}/{path.stem}")
+    for path in bundled_scenario_files():
+        console.print(f"{path.parent.name}/{path.stem}")
 
 
 @sim_app.command("validate")
@@ -384,6 +383,40 @@ def _print_eval(report: dict[str, Any]) -> None:
         table.add_row(row["condition"], str(row["severity"]), str(row["images"]), pct(row["exact_plate_accuracy"]),
                       pct(row["dangerous_read_rate"]), *extra)
     console.print(table)
+
+
+@ocr_app.command("video")
+def ocr_video(
+    script: Path = typer.Option(..., "--script", help="Video script (YAML): bays, neighbour, visits."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for bay-camera.mp4 and its sidecar bay-camera.yaml."),
+    fps: float = typer.Option(5.0, help="Frames per second of video."),
+    size: str = typer.Option("1280x720", help="Frame size, WIDTHxHEIGHT."),
+    seed: int = typer.Option(0, help="Random seed (cars, paint, camera pose)."),
+) -> None:
+    """Render a fixed bay camera's video over a scripted timeline, with each bay's ROI and the ground truth."""
+    from sim.imagery.video import render_video
+    from sim.imagery.video_script import load_script
+
+    try:
+        width, height = (int(v) for v in size.lower().split("x"))
+    except ValueError:
+        raise fail(f"--size {size!r}: expected WIDTHxHEIGHT, e.g. 1280x720") from None
+    if not (320 <= width <= 3840 and 240 <= height <= 2160):
+        raise fail(f"--size {size!r}: between 320x240 and 3840x2160")
+    if not 0.5 <= fps <= 60:
+        raise fail(f"--fps {fps:g}: between 0.5 and 60")
+    try:
+        parsed = load_script(script)
+    except ConfigError as err:
+        raise fail(str(err)) from None
+    with progress_bar("frames") as bar:
+        task = bar.add_task("render", total=None)
+        try:
+            video, sidecar = render_video(parsed, out, fps=fps, size=(width, height), seed=seed,
+                                          progress=lambda done, total: bar.update(task, completed=done, total=total))
+        except RuntimeError as err:
+            raise fail(f"{script}: {err}") from None
+    console.print(f"{video} and {sidecar}")
 
 
 @ocr_app.command("train")

@@ -28,6 +28,12 @@ from sim.distributions import Distribution
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
 
+def bundled_scenario_files() -> list[Path]:
+    """Every bundled scenario file: those in the folders of a site archetype (a folder with a
+    baseline.yaml). Other folders under scenarios/ hold other data (policies, live-demo scripts)."""
+    return sorted(p for p in SCENARIO_DIR.glob("*/*.yaml") if (p.parent / "baseline.yaml").is_file())
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 

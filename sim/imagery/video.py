@@ -46,7 +46,7 @@ from sim.imagery.scenes import (
     rotation,
     vignette,
 )
-from sim.imagery.video_script import NEIGHBOUR, Visit, VideoScript
+from sim.imagery.video_script import NEIGHBOUR, VideoScript, Visit
 
 VIDEO_NAME = "bay-camera.mp4"
 SIDECAR_NAME = "bay-camera.yaml"
@@ -142,7 +142,7 @@ class BayCameraVideo:
             yield t, image, cars
 
     def frame_count(self, fps: float) -> int:
-        return max(1, int(round(self.script.length_s * fps)))
+        return max(1, round(self.script.length_s * fps))
 
     # --- the camera and the ground -------------------------------------------------------------
 
@@ -328,7 +328,7 @@ def render_video(script: VideoScript, out_dir: Path, *, fps: float = 5.0, size: 
                 progress(index, total)
     finally:
         writer.release()
-    sidecar.write_text(yaml.safe_dump(scene.sidecar(fps, VIDEO_NAME, seed), sort_keys=False), encoding="utf-8")
+    sidecar.write_text(yaml.safe_dump(scene.sidecar(fps, VIDEO_NAME, seed), sort_keys=False, default_flow_style=None), encoding="utf-8")
     return video, sidecar
 
 

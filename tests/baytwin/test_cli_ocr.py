@@ -80,3 +80,26 @@ def test_eval_writes_a_report_qa_can_open(tmp_path: Path) -> None:
 def test_eval_without_labels_is_a_clear_error(tmp_path: Path) -> None:
     result = baytwin("ocr", "eval", "--images", str(tmp_path), "--out", str(tmp_path / "r"))
     assert result.returncode == 2 and "labels.csv: no such labels file" in result.stderr
+
+
+def test_video_writes_the_clip_and_its_sidecar(tmp_path: Path) -> None:
+    script = tmp_path / "script.yaml"
+    script.write_text("bays: [EV1, EV2]\nduration_s: 3\n"
+                      "visits: [{bay: EV1, plate: AB12CDE, arrive_s: -10, leave_s: 20}]\n")
+    result = baytwin("ocr", "video", "--script", str(script), "--out", str(tmp_path / "out"), "--fps", "2",
+                     "--size", "640x360")
+    assert result.returncode == 0, result.stderr
+    import yaml
+
+    sidecar = yaml.safe_load((tmp_path / "out" / "bay-camera.yaml").read_text())
+    assert sidecar["frames"] == 6 and sidecar["size"] == [640, 360] and set(sidecar["bays"]) == {"EV1", "EV2"}
+    assert (tmp_path / "out" / "bay-camera.mp4").stat().st_size > 0
+
+
+def test_video_with_a_broken_script_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    script = tmp_path / "script.yaml"
+    script.write_text("bays: [EV1, EV2]\nvisits: [{bay: EV3, plate: AB12CDE, arrive_s: 0, leave_s: 20}]\n")
+    result = baytwin("ocr", "video", "--script", str(script), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "visits.0.bay: unknown bay 'EV3'" in result.stderr
+    assert not (tmp_path / "out").exists()

@@ -19,10 +19,10 @@ import pytest
 from core.config import load_yaml
 from core.rules.policy import load_policy
 from sim.runner import run
-from sim.scenario import SCENARIO_DIR, Scenario, load_scenario
+from sim.scenario import SCENARIO_DIR, Scenario, bundled_scenario_files, load_scenario
 
 POLICY_DIR = SCENARIO_DIR / "policies"
-SCENARIO_FILES = sorted(p for p in SCENARIO_DIR.glob("*/*.yaml") if p.parent != POLICY_DIR)
+SCENARIO_FILES = bundled_scenario_files()
 POLICY_FILES = sorted(POLICY_DIR.glob("*.yaml"))
 ARCHETYPES = sorted(p.parent.name for p in SCENARIO_DIR.glob("*/baseline.yaml"))
 EXPECTED_ARCHETYPES = {"workplace-garage", "residential-block", "retail-car-park", "highway-dc-hub", "fleet-depot"}
