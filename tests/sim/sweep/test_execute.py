@@ -1,0 +1,39 @@
+"""Dask execution: a worker that dies loses only its current run, which runs again elsewhere."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from sim.sweep.plan import RunTask, plan_sweep
+from sim.sweep.run import run_sweep
+from sim.sweep.store import RunStore
+from sim.sweep.task import Metrics, simulate
+
+
+class KillsItsWorkerOnce:
+    """Kills the worker process running ``victim`` on the first attempt (a marker file remembers it)."""
+
+    def __init__(self, victim: str, marker: Path) -> None:
+        self.victim, self.marker = victim, marker
+
+    def __call__(self, run: RunTask) -> Metrics:
+        if run.run_id == self.victim and not self.marker.exists():
+            self.marker.write_text(str(os.getpid()))
+            os._exit(1)
+        return simulate(run)
+
+
+def test_a_killed_workers_run_is_retried_and_completes(tiny: Path, tmp_path: Path, client) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "sweep"
+    plan = plan_sweep(str(tiny), ["grace_min=5,30"], replications=2, days=1)
+    victim = plan.runs[1].run_id
+    marker = tmp_path / "killed"
+    report = run_sweep(plan, RunStore(out), client, task=KillsItsWorkerOnce(victim, marker))
+    assert marker.exists(), "the worker was never killed"
+    assert report.done == 4 and not report.failed
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert victim in set(runs["run_id"])
+    assert runs.set_index("run_id").loc[victim, "arrivals"] > 0
