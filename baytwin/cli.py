@@ -4,6 +4,7 @@
     baytwin sim run SCENARIO --out DIR simulate one scenario
     baytwin sim compare RUN_DIR ...    compare the summaries of finished runs
     baytwin sim list | validate FILE   bundled scenarios; check a scenario file
+    baytwin dashboard [--runs DIR]     the dashboards in the browser
 
 Every data-file problem is one line naming the file, the field and the
 problem, with exit code 2; no traceback.
@@ -742,6 +743,53 @@ def keys_generate(out: Path = typer.Option(..., "--out", "-o", help="Key file to
     console.print(f"key written to {out}")
 
 
+# --- dashboard ---------------------------------------------------------------------------
+
+
+@app.command("dashboard")
+def dashboard(
+    runs: Path = typer.Option(Path("runs"), "--runs", help="Folder searched (at any depth) for runs, sweeps and OCR evaluations."),
+    db: Optional[str] = DB_OPTION,
+    port: int = typer.Option(8501, "--port", min=1, max=65535, help="Port to serve on."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind; anything but this machine needs --users."),
+    users: Optional[Path] = typer.Option(None, "--users", help="YAML file of users (username, role, password_hash) for the operations pages."),
+) -> None:
+    """Serve the dashboards (scenario comparison, sweep explorer, OCR QA, live operations) in the browser."""
+    import os
+    import signal
+    import subprocess
+
+    import dashboards
+    from dashboards.settings import Settings, is_local
+    from dashboards.users import load_users
+
+    if not is_local(host) and users is None:
+        raise fail(f"--host {host}: a dashboard reachable from other machines needs --users FILE (usernames, roles, password hashes)")
+    if users is not None:
+        try:
+            load_users(users)
+        except ConfigError as err:
+            raise fail(str(err)) from None
+    if not runs.is_dir():
+        raise fail(f"{runs}: no such folder (run `baytwin demo` first, or pass --runs DIR)")
+    settings = Settings(runs=runs.resolve(), host=host, users_file=users.resolve() if users else None, db_url=db)
+    package_root = Path(dashboards.__file__).resolve().parent
+    env = {**os.environ, **settings.to_environment()}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(package_root.parent), env.get("PYTHONPATH")]))
+    command = [sys.executable, "-m", "streamlit", "run", str(package_root / "app.py"),
+               "--server.port", str(port), "--server.address", host, "--server.headless", "true",
+               "--browser.gatherUsageStats", "false"]
+    shown_host = f"[{host}]" if ":" in host else host
+    console.print(f"dashboard on http://{shown_host}:{port} for {settings.runs} (Ctrl+C stops it)")
+    server = subprocess.Popen(command, env=env)
+    signal.signal(signal.SIGTERM, lambda *_: server.terminate())  # stopping this command stops the server
+    try:
+        code = server.wait()
+    except KeyboardInterrupt:  # Streamlit got the same Ctrl+C and shuts itself down
+        code = server.wait()
+    raise typer.Exit(0 if code in (0, -signal.SIGTERM, -signal.SIGINT) else code)
+
+
 # --- demo --------------------------------------------------------------------------------
 
 
@@ -787,6 +835,7 @@ def demo(
         pack = out / "evidence-example.zip"
         export_pack(log, str(detected.iloc[0]), pack, time.time())
         lines.append(f"Evidence pack for violation {detected.iloc[0]}: {pack} (check it: baytwin evidence verify {pack})")
+    lines.append(f"See them in the browser: [bold]baytwin dashboard --runs {out}[/]")
     for line in lines:
         console.print(line)
 

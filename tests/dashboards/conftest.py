@@ -1,0 +1,69 @@
+"""Real inputs for the dashboard tests, made once per test session: the demo's two runs, a tiny
+sweep built from real runs, and an OCR evaluation of real generated plate images, all under one
+runs folder as a user would have them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dashboards.settings import HOST_ENV, RUNS_ENV, USERS_ENV
+from tests.dashboards.builders import build_sweep, tiny_scenario
+
+PAGES = Path(__file__).resolve().parents[2] / "dashboards" / "pages"
+APP = PAGES.parent / "app.py"
+
+
+def baytwin(*args: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([sys.executable, "-m", "baytwin", *args], capture_output=True, text=True, timeout=300,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture(scope="session")
+def runs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("runs")
+    demo = baytwin("demo", "--out", str(root / "demo"), "--days", "3")
+    (root / "demo" / "demo-output.txt").write_text(demo.stdout)
+    build_sweep(root / "sweeps" / "grace-by-misreads", tiny_scenario(tmp_path_factory.mktemp("scenario")),
+                {"grace_min": ("policy.rules.overstay.grace_min", [0, 30]),
+                 "misread_rate": ("site.identification.misread_rate", [0.0, 0.3]),
+                 "fee": ("policy.idle_fee.per_min", [0.1, 0.5])}, replications=3)
+    images = tmp_path_factory.mktemp("plates")
+    baytwin("ocr", "generate", "--n", "36", "--out", str(images), "--random-degradations", "--frames", "3",
+            "--seed", "3")
+    baytwin("ocr", "eval", "--images", str(images), "--out", str(root / "ocr" / "mixed"))
+    return root
+
+
+@pytest.fixture(scope="session")
+def demo_dir(runs_root: Path) -> Path:
+    return runs_root / "demo"
+
+
+@pytest.fixture(scope="session")
+def sweep_dir(runs_root: Path) -> Path:
+    return runs_root / "sweeps" / "grace-by-misreads"
+
+
+@pytest.fixture(scope="session")
+def ocr_dir(runs_root: Path) -> Path:
+    return runs_root / "ocr" / "mixed"
+
+
+def summary(run: Path) -> dict:
+    return json.loads((run / "summary.json").read_text())
+
+
+@pytest.fixture
+def dashboard_env(monkeypatch: pytest.MonkeyPatch, runs_root: Path) -> Path:
+    """The environment ``baytwin dashboard`` gives the app on this machine without users."""
+    monkeypatch.setenv(RUNS_ENV, str(runs_root))
+    monkeypatch.setenv(HOST_ENV, "127.0.0.1")
+    monkeypatch.delenv(USERS_ENV, raising=False)
+    return runs_root
