@@ -53,3 +53,17 @@ class ManualClock:
 
     def advance(self, seconds: float) -> None:
         self._now += seconds
+
+
+class AcceleratedClock:
+    """Wall time running ``speed`` times faster from ``start``: recorded footage replayed faster than it happened,
+    with every other part of the site (chargers, rules timers) on the same quickened time."""
+
+    def __init__(self, start: float, speed: float, monotonic: Callable[[], float] = time.monotonic) -> None:
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self.start, self.speed, self._monotonic = start, speed, monotonic
+        self._began = monotonic()
+
+    def now(self) -> float:
+        return self.start + (self._monotonic() - self._began) * self.speed

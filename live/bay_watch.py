@@ -21,7 +21,10 @@ from core.ocr.roi import Roi
 from live.motion import MotionGate
 from live.occupancy import Observation
 
-MIN_PLATE_CHARS = 3  # fewer characters than this is texture, not a plate: the bay counts as empty
+# What counts as "a plate is in the bay": at least this many characters, read with at least this
+# confidence. Painted bay lettering and kerb texture read as a few characters at a few per cent.
+MIN_PLATE_CHARS = 3
+MIN_PRESENCE_CONFIDENCE = 0.25
 
 
 class BayWatch:
@@ -51,7 +54,7 @@ class BayWatch:
         self._last_look = self.monotonic()
         self.looks += 1
         result = reader.read_frame(frame, self.roi)
-        present = bool(result.raw) and len(result.raw or "") >= MIN_PLATE_CHARS
+        present = len(result.raw or "") >= MIN_PLATE_CHARS and result.confidence >= MIN_PRESENCE_CONFIDENCE
         if not present:
             self.present = False
             self._recent.clear()

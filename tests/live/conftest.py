@@ -40,7 +40,8 @@ default_group: visitor
 """
 
 
-def write_site(folder: Path, cameras: str = "", csms: str = "", extra: str = "") -> Path:
+def write_site(folder: Path, cameras: str = "", csms: str = "", extra: str = "",
+               stations: str = "CP1: {evses: {1: B1, 2: B2}}", leave_after_s: float = 5) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "policy.yaml").write_text(POLICY)
     (folder / "vehicles.csv").write_text("plate,group,id_tokens\nAB12CDE,staff,TAG-AB\n")
@@ -51,12 +52,12 @@ site: {{id: garage, timezone: Europe/London}}
 policy: policy.yaml
 vehicles: vehicles.csv
 store: {{url: "sqlite:///{folder / 'store.db'}", key_file: site.key}}
-occupancy: {{arrive_samples: 2, leave_after_s: 5}}
+occupancy: {{arrive_samples: 2, leave_after_s: {leave_after_s}}}
 {cameras}
 csms:
   accept_unknown_tokens: true
   stations:
-    CP1: {{evses: {{1: B1, 2: B2}}}}
+    {stations}
 {csms}
 {extra}
 """)
@@ -71,7 +72,7 @@ def open_log(site: Site) -> EventLog:
 @dataclass
 class Live:
     runner: LiveRunner
-    clock: ManualClock
+    clock: Any  # ManualClock unless the test brings its own
     log: EventLog
 
     def url(self, station: str = "CP1") -> str:
@@ -79,9 +80,9 @@ class Live:
 
 
 @contextlib.asynccontextmanager
-async def live_site(path: Path, start: float = T0) -> AsyncIterator[Live]:
+async def live_site(path: Path, start: float = T0, clock: Any = None) -> AsyncIterator[Live]:
     site = load_site(path)
-    clock = ManualClock(start)
+    clock = clock or ManualClock(start)
     log = open_log(site)
     runner = LiveRunner(site, log, clock, poll_s=0.02, status_every_s=0.1)
     await runner.start("127.0.0.1", 0)
