@@ -270,7 +270,10 @@ def sweep(
                    130) from None
     console.print(sweep_table(report.cells, [a.name for a in plan.axes]))
     console.print(f"{report.done} of {len(plan.runs)} runs done ({report.outcome.ran} now, "
-                  f"{report.outcome.skipped} skipped as finished before). Results in [bold]{out}[/]: "
+                  f"{report.outcome.skipped} skipped as finished before"
+                  + (f", {report.outcome.retried_failures} run again after failing before"
+                     if report.outcome.retried_failures else "")
+                  + f"). Results in [bold]{out}[/]: "
                   "runs.parquet, cells.parquet, cells.csv, sweep.json")
     if report.failed:
         for record in report.failed[:10]:
@@ -295,11 +298,11 @@ def sweep_table(cells: Any, axes: list[str], limit: int = 40) -> Table:
 def _fmt_interval(mean: float, low: float, high: float) -> str:
     import math
 
-    if mean is None or math.isnan(mean):
-        return "-"
     def num(x: float) -> str:
         return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.2f}" if abs(x) >= 1 else f"{x:.3f}"
 
+    if mean is None or math.isnan(mean):
+        return "-"
     if low is None or math.isnan(low):
         return num(mean)
     return f"{num(mean)} ±{num((high - low) / 2)}"

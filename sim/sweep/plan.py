@@ -13,7 +13,7 @@ from typing import Any
 
 from core.config import ConfigError
 from sim.scenario import Scenario, load_scenario
-from sim.sweep.grid import Axis, Cell, expand, render_value, resolve_axes, run_id
+from sim.sweep.grid import Axis, Cell, GridProblem, expand, render_value, resolve_axes, run_id
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,9 @@ def plan_sweep(scenario: str, grid: list[str], replications: int, base_seed: int
     fixed = dict(fixed or {})
     base = load_scenario(scenario, fixed)
     axes = resolve_axes(grid, base.model_dump(mode="json"))
+    for axis in axes:
+        if axis.path in fixed:
+            raise GridProblem(f"--grid {axis.name}: {axis.path} is also fixed by --set; choose one")
     for axis in axes:  # one value at a time first: the error names exactly the axis and value at fault
         for value in axis.values:
             _load(scenario, {**fixed, axis.path: value}, f"--grid {axis.name}={render_value(value)}")

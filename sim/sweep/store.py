@@ -62,8 +62,8 @@ class RunStore:
         elif self.runs_dir.is_dir() and any(self.runs_dir.glob("*.json")):
             raise SweepFolderProblem(f"{self.folder}: has run records but no {MANIFEST}; not a sweep folder to reuse")
         self.runs_dir.mkdir(parents=True, exist_ok=True)
-        if not manifest.is_file():
-            self.write_manifest(plan, [], {})
+        if not manifest.is_file():  # counts kept current at the end; a reader mid-sweep sees the plan
+            self.write_manifest(plan, [], {"total": len(plan.runs), "done": self.finished(plan), "failed": 0})
 
     def finished(self, plan: SweepPlan) -> int:
         """How many of the plan's runs have a successful record already."""

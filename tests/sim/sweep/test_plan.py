@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from core.config import ConfigError
+from sim.sweep.grid import GridProblem
 from sim.sweep.plan import plan_sweep
 
 
@@ -42,3 +43,8 @@ def test_the_identity_ignores_replications_but_not_the_grid(tiny: Path) -> None:
     five = plan_sweep(str(tiny), ["grace_min=5,30"], replications=5).identity()
     other = plan_sweep(str(tiny), ["grace_min=5,31"], replications=2).identity()
     assert two == five and two != other
+
+
+def test_a_field_cannot_be_both_an_axis_and_fixed(tiny: Path) -> None:
+    with pytest.raises(GridProblem, match="also fixed by --set"):
+        plan_sweep(str(tiny), ["grace_min=5,30"], replications=1, fixed={"policy.rules.overstay.grace_min": 10})
