@@ -24,6 +24,7 @@ from sim.sweep.store import RunRecord
 RUN_COLUMNS = ("run_id", "cell", "replication", "seed")
 COUNTS_LEFT_OUT_WHEN_ZERO = ("violations_by_rule.", "actions_by_kind.")
 CONFIDENCE = 0.95
+DESCRIPTIVE = ("days", "ev_bays", "general_bays", "wall_seconds")  # what was run and how long it took: listed last
 
 
 def axis_column(axis: Axis, values: list[Any]) -> pd.Series:
@@ -36,12 +37,13 @@ def axis_column(axis: Axis, values: list[Any]) -> pd.Series:
 
 
 def metric_names(records: list[RunRecord], axes: tuple[Axis, ...]) -> list[str]:
-    """Every figure seen in any run, in summary order, the nested counts after (sorted)."""
+    """Every figure seen in any run: the outcomes in summary order, the nested counts (sorted), then
+    the figures that describe the run rather than its outcome."""
     seen = dict.fromkeys(name for r in records for name in (r.metrics or {}))
     axis_names = {a.name for a in axes}  # an axis that is also a summary figure (ev_bays, days): the axis wins
-    plain = [n for n in seen if "." not in n and n not in axis_names]
+    plain = [n for n in seen if "." not in n and n not in axis_names and n not in DESCRIPTIVE]
     nested = sorted(n for n in seen if "." in n and n not in axis_names)
-    return plain + nested
+    return plain + nested + [n for n in DESCRIPTIVE if n in seen and n not in axis_names]
 
 
 def runs_table(plan: SweepPlan, records: list[RunRecord]) -> pd.DataFrame:

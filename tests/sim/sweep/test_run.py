@@ -59,6 +59,7 @@ def test_a_sweep_writes_one_row_per_run_matching_direct_runs(tiny: Path, tmp_pat
     assert manifest["axes"]["grace_min"] == {"path": "policy.rules.overstay.grace_min", "values": [5, 30]}
     assert manifest["counts"] == {"total": 8, "done": 8, "failed": 0}
     assert "violations_true" in manifest["metrics"] and manifest["replications"] == 2
+    assert manifest["metrics"][0] == "arrivals" and manifest["metrics"][-1] == "wall_seconds"  # outcomes first
 
     again = run_sweep(plan, RunStore(out), client)
     assert again.outcome.ran == 0 and again.outcome.skipped == 8
