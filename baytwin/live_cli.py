@@ -36,7 +36,7 @@ def load(site_file: Path):  # type: ignore[no-untyped-def]
     if key_file is not None and not key_file.exists():
         raise fail(f"{site_file}: store.key_file: {key_file} does not exist (make one: baytwin keys generate --out FILE)")
     try:
-        log = EventLog(connect(site.spec.store.url), Keys.from_environment(key_file), site.policy)
+        log = EventLog(connect(site.store_url()), Keys.from_environment(key_file), site.policy)
     except (KeyProblem, StoreProblem) as err:
         raise fail(f"{site_file}: store: {err}") from None
     except Exception as err:  # noqa: BLE001 - a driver's connection error: say what and where

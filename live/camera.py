@@ -136,6 +136,9 @@ class Camera:
             self._set(connected=True, error=None)
             ended = self._grab(capture)
             capture.release()
+            if self._stop.is_set():  # asked to stop: not a dropped stream
+                self._set(connected=False, error=None)
+                return
             if ended:
                 with self._new:
                     self._ended, self._connected = True, False

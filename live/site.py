@@ -121,6 +121,14 @@ class Site:
         candidate = Path(relative)
         return candidate if candidate.is_absolute() else self.path.parent / candidate
 
+    def store_url(self) -> str | None:
+        """The store's URL, with a relative SQLite file taken relative to the site file like every other path."""
+        url = self.spec.store.url
+        prefix = "sqlite:///"
+        if url and url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+            return prefix + str(self.resolve(url[len(prefix):]))
+        return url
+
     def camera_source(self, name: str) -> str | int:
         """A camera's source as OpenCV should open it: files resolved against the site file."""
         source = self.spec.cameras[name].source

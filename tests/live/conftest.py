@@ -66,7 +66,7 @@ csms:
 
 def open_log(site: Site) -> EventLog:
     keys = Keys.from_file(site.resolve(site.spec.store.key_file or "site.key"))
-    return EventLog(connect(site.spec.store.url), keys, site.policy)
+    return EventLog(connect(site.store_url()), keys, site.policy)
 
 
 @dataclass

@@ -76,3 +76,11 @@ def test_each_problem_is_one_line_naming_file_field_and_problem(tmp_path: Path, 
 def test_a_bad_vehicles_csv_names_the_row_and_column(tmp_path: Path, csv_text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         load_site(_write(tmp_path, GOOD, csv_text))
+
+
+def test_the_bundled_live_demo_site_is_valid_and_its_paths_follow_the_site_file() -> None:
+    site = load_site(POLICY.parent / "live-demo" / "site.yaml")
+    assert site.bays() == ["EV1", "EV2"] and len(site.registry) == 2
+    root = POLICY.parents[1]
+    assert site.store_url() == f"sqlite:///{POLICY.parent / 'live-demo' / '../../runs/live-demo/site.db'}"
+    assert Path(str(site.camera_source("pole"))).resolve() == (root / "runs" / "live-demo" / "bay-camera.mp4").resolve()
