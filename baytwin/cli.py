@@ -303,7 +303,7 @@ def _fmt_interval(mean: float, low: float, high: float) -> str:
 
     if mean is None or math.isnan(mean):
         return "-"
-    if low is None or math.isnan(low):
+    if low is None or math.isnan(low) or high == low:  # one run, or every run agreed
         return num(mean)
     return f"{num(mean)} ±{num((high - low) / 2)}"
 
