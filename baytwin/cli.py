@@ -756,6 +756,7 @@ def dashboard(
     port: int = typer.Option(8501, "--port", min=1, max=65535, help="Port to serve on."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind; anything but this machine needs --users."),
     users: Optional[Path] = typer.Option(None, "--users", help="YAML file of users (username, role, password_hash) for the operations pages."),
+    site: Optional[Path] = typer.Option(None, "--site", help="A live site file: its bays, sessions, violations, cameras and review queue."),
 ) -> None:
     """Serve the dashboards (scenario comparison, sweep explorer, OCR QA, live operations) in the browser."""
     import os
@@ -775,7 +776,15 @@ def dashboard(
             raise fail(str(err)) from None
     if not runs.is_dir():
         raise fail(f"{runs}: no such folder (run `baytwin demo` first, or pass --runs DIR)")
-    settings = Settings(runs=runs.resolve(), host=host, users_file=users.resolve() if users else None, db_url=db)
+    if site is not None:
+        from live.site import load_site
+
+        try:
+            load_site(site)
+        except ConfigError as err:
+            raise fail(str(err)) from None
+    settings = Settings(runs=runs.resolve(), host=host, users_file=users.resolve() if users else None, db_url=db,
+                        site_file=site.resolve() if site else None)
     package_root = Path(dashboards.__file__).resolve().parent
     env = {**os.environ, **settings.to_environment()}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(package_root.parent), env.get("PYTHONPATH")]))

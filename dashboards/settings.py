@@ -15,6 +15,7 @@ from pathlib import Path
 RUNS_ENV = "BAYTWIN_DASHBOARD_RUNS"
 HOST_ENV = "BAYTWIN_DASHBOARD_HOST"
 USERS_ENV = "BAYTWIN_DASHBOARD_USERS"
+SITE_ENV = "BAYTWIN_DASHBOARD_SITE"  # the live site file: its bays, cameras, store and key
 DB_ENV = "BAYTWIN_DB_URL"  # the store's own variable: the dashboard opens the same database as every command
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -31,6 +32,7 @@ class Settings:
     host: str = "127.0.0.1"
     users_file: Path | None = None
     db_url: str | None = None
+    site_file: Path | None = None
 
     @property
     def login_required(self) -> bool:
@@ -43,9 +45,10 @@ class Settings:
         """The settings the command line passed. An unset host counts as not local, so an app
         started some other way asks for a login rather than assuming it is safe."""
         env = os.environ if environ is None else environ
-        users = env.get(USERS_ENV)
+        users, site = env.get(USERS_ENV), env.get(SITE_ENV)
         return cls(runs=Path(env.get(RUNS_ENV) or "runs"), host=env.get(HOST_ENV, ""),
-                   users_file=Path(users) if users else None, db_url=env.get(DB_ENV) or None)
+                   users_file=Path(users) if users else None, db_url=env.get(DB_ENV) or None,
+                   site_file=Path(site) if site else None)
 
     def to_environment(self) -> dict[str, str]:
         env = {RUNS_ENV: str(self.runs), HOST_ENV: self.host}
@@ -53,4 +56,6 @@ class Settings:
             env[USERS_ENV] = str(self.users_file)
         if self.db_url:
             env[DB_ENV] = self.db_url
+        if self.site_file is not None:
+            env[SITE_ENV] = str(self.site_file)
         return env

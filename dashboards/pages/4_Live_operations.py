@@ -1,12 +1,134 @@
-"""Live operations (the live site's status and review queue): only the login gate so far."""
+"""Live operations: the live site's bays on a map, open sessions and violations, camera health,
+the review queue and evidence packs."""
 
 from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
 
 import streamlit as st
 
 from dashboards.auth import require_role
-from dashboards.ui import page_setup
+from dashboards.live_view import bay_shapes, cameras_table, sessions_table, site_map, violations_table
+from dashboards.ui import page_setup, show_table
 
 settings = page_setup("Live operations", "The live site's status and its review queue.")
-require_role("viewer", settings)
-st.info("The live site's status and review queue will appear here.")
+user = require_role("viewer", settings)
+if settings.site_file is None:
+    st.info("No live site: start the dashboard with `baytwin dashboard --site site.yaml` "
+            "(the same file `baytwin live run` runs).")
+    st.stop()
+
+
+@st.cache_resource(show_spinner=False)
+def open_site(path: str):  # type: ignore[no-untyped-def]
+    """The site and its store, opened once per dashboard process (the store is shared by every session)."""
+    from core.privacy import Keys
+    from core.store.database import connect
+    from core.store.log import EventLog
+    from live.site import load_site
+
+    site = load_site(Path(path))
+    key_file = site.resolve(site.spec.store.key_file) if site.spec.store.key_file else None
+    return site, EventLog(connect(site.store_url()), Keys.from_environment(key_file), site.policy)
+
+
+try:
+    site, log = open_site(str(settings.site_file))
+except Exception as err:  # noqa: BLE001 - a broken site file or store is shown, not raised
+    st.error(f"error: {err}")
+    st.stop()
+
+from live.review import ReviewProblem, pending, resolve  # noqa: E402 - after the gate: only users who may see
+from live.status import site_overview  # noqa: E402
+
+now = time.time()
+overview = site_overview(log, site.id, now)
+if overview["running"]:
+    st.success(f"Site **{site.id}** is running; chargers connected: {', '.join(overview['chargers_connected']) or 'none'}.")
+else:
+    st.warning(f"Site **{site.id}** is not running (last status: "
+               f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(overview['status_updated_at'])) if overview['status_updated_at'] else 'never'}).")
+if st.button("Refresh", key="refresh"):
+    st.rerun()
+
+bays = site.bays()
+occupied = sum(1 for b in bays if overview["bays"].get(b, {}).get("occupied"))
+figures = st.columns(4)
+figures[0].metric("Bays occupied", f"{occupied} / {len(bays)}")
+figures[1].metric("Open sessions", len(overview["open_sessions"]))
+figures[2].metric("Open violations", len(overview["open_violations"]))
+figures[3].metric("Reads to review", overview["reviews_pending"])
+
+st.subheader("Site map")
+cameras = {name: dict(spec.bays) for name, spec in site.spec.cameras.items()}
+shapes = bay_shapes(cameras, overview)
+if shapes.empty:
+    st.info("The site file draws no bay regions (no cameras).")
+for camera in cameras:
+    st.altair_chart(site_map(shapes, camera), width="stretch")
+
+st.subheader("Open sessions")
+show_table(sessions_table(overview), "open sessions", index=False)
+st.subheader("Open violations")
+violations = violations_table(overview)
+show_table(violations, "open violations", index=False)
+st.subheader("Cameras")
+show_table(cameras_table(overview), "camera health", index=False)
+
+st.subheader("Review queue")
+may_decide = user.may("operator")
+waiting = pending(log, site.id, limit=50)
+if not waiting:
+    st.write("No read waiting for review.")
+for read in waiting:
+    with st.container(border=True):
+        left, right = st.columns([1, 2])
+        try:
+            left.image(read.crop_png, caption=f"read #{read.seq}", width="stretch") if read.crop_png else \
+                left.caption(f"read #{read.seq}: no crop kept")
+        except Exception:  # noqa: BLE001 - a damaged crop must not hide the rest of the queue
+            left.caption(f"read #{read.seq}: the crop cannot be shown")
+        right.write(f"**{read.plate or '?'}** at bay **{read.bay}**, confidence {read.confidence:.2f}, "
+                    f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(read.ts))}")
+        if not may_decide:
+            right.caption("An operator settles reads.")
+            continue
+        corrected = right.text_input("Plate as read from the crop (for a correction)", key=f"plate-{read.seq}")
+        buttons = right.columns(3)
+        decision = None
+        if buttons[0].button("Confirm", key=f"confirm-{read.seq}"):
+            decision = ("confirmed", None)
+        if buttons[1].button("Correct", key=f"correct-{read.seq}"):
+            decision = ("corrected", corrected)
+        if buttons[2].button("Reject", key=f"reject-{read.seq}"):
+            decision = ("rejected", None)
+        if decision is not None:
+            try:
+                event = resolve(log, site.id, read.seq, decision[0], decision[1], user.username, time.time())
+            except ReviewProblem as err:
+                st.error(f"error: {err}")
+            else:
+                st.session_state["last_review"] = f"read #{read.seq} {event.decision}" + (
+                    f" as {event.plate}" if event.plate else "") + f" by {event.reviewer}"
+                st.rerun()
+if "last_review" in st.session_state:
+    st.success(st.session_state["last_review"])
+
+st.subheader("Evidence packs")
+if violations.empty:
+    st.write("No open violation. Closed ones: `baytwin evidence export VIOLATION_ID --out pack.zip`.")
+else:
+    chosen = st.selectbox("Violation", list(violations["violation_id"]), key="evidence_violation")
+    if st.button("Prepare evidence pack", key="prepare_pack"):
+        from core.store.evidence import export_pack
+
+        with tempfile.TemporaryDirectory() as folder:
+            pack = Path(folder) / "evidence.zip"
+            export_pack(log, chosen, pack, time.time())
+            st.session_state["pack"] = (chosen, pack.read_bytes())
+    if st.session_state.get("pack", (None,))[0] == chosen:
+        st.download_button("Download evidence pack (zip)", data=st.session_state["pack"][1],
+                           file_name=f"evidence-{chosen.replace('/', '_')}.zip", mime="application/zip",
+                           key="download_pack")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboards.settings import HOST_ENV, RUNS_ENV, USERS_ENV
+from dashboards.settings import HOST_ENV, RUNS_ENV, SITE_ENV, USERS_ENV
 from tests.dashboards.builders import build_sweep, tiny_scenario
 
 PAGES = Path(__file__).resolve().parents[2] / "dashboards" / "pages"
@@ -66,4 +66,5 @@ def dashboard_env(monkeypatch: pytest.MonkeyPatch, runs_root: Path) -> Path:
     monkeypatch.setenv(RUNS_ENV, str(runs_root))
     monkeypatch.setenv(HOST_ENV, "127.0.0.1")
     monkeypatch.delenv(USERS_ENV, raising=False)
+    monkeypatch.delenv(SITE_ENV, raising=False)
     return runs_root

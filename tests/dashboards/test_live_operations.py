@@ -1,4 +1,4 @@
-"""The live operations page's login gate (``dashboards.auth.require_role``)."""
+"""The live operations page's login gate (``dashboards.auth.require_role``), shown before any site is opened."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from dashboards.settings import HOST_ENV, USERS_ENV
 from tests.dashboards.conftest import PAGES
 
 PAGE = PAGES / "4_Live_operations.py"
-PLACEHOLDER = "The live site's status and review queue will appear here."
+PLACEHOLDER = ("No live site: start the dashboard with `baytwin dashboard --site site.yaml` "
+               "(the same file `baytwin live run` runs).")
 
 
 @pytest.fixture
