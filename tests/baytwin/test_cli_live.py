@@ -159,3 +159,68 @@ def test_status_of_a_site_never_run_says_so(tmp_path: Path) -> None:
     site = write_site(tmp_path)
     result = _cli("live", "status", "--site", str(site))
     assert result.exit_code == 0 and "not running" in result.output
+
+
+def test_live_run_killed_mid_session_and_restarted_loses_and_repeats_nothing(tmp_path: Path) -> None:
+    import asyncio
+
+    from ocpp.v16 import call as call16
+    from sqlalchemy import select
+
+    from core.store import schema
+    from live.site import load_site
+    from tests.live.conftest import charger16
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    site_file = write_site(tmp_path, extra=f"listen: {{port: {port}}}")
+
+    def start() -> subprocess.Popen[str]:
+        return subprocess.Popen([sys.executable, "-m", "baytwin", "live", "run", "--site", str(site_file)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    async def connected(steps):  # type: ignore[no-untyped-def]
+        for _ in range(150):
+            try:
+                async with charger16(f"ws://127.0.0.1:{port}/CP1") as cp:
+                    return await steps(cp)
+            except OSError:
+                await asyncio.sleep(0.1)
+        raise AssertionError("live run never listened")
+
+    async def begin(cp):  # type: ignore[no-untyped-def]
+        await cp.call(call16.BootNotification(charge_point_model="M", charge_point_vendor="V"))
+        started = await cp.call(call16.StartTransaction(connector_id=1, id_tag="TAG-X", meter_start=0,
+                                                        timestamp="2024-05-29T08:00:00Z"))
+        await cp.call(call16.MeterValues(connector_id=1, transaction_id=started.transaction_id, meter_value=[{
+            "timestamp": "2024-05-29T08:10:00Z", "sampledValue": [
+                {"value": "2.0", "measurand": "Energy.Active.Import.Register", "unit": "kWh"}]}]))
+        return started.transaction_id
+
+    async def finish(cp, tx):  # type: ignore[no-untyped-def]
+        await cp.call(call16.BootNotification(charge_point_model="M", charge_point_vendor="V"))
+        request = call16.StopTransaction(meter_stop=5000, timestamp="2024-05-29T09:00:00Z", transaction_id=tx,
+                                         reason="EVDisconnected")
+        await cp.call(request, unique_id="stop-1")
+        await cp.call(request, unique_id="stop-1")  # the answer was lost in the outage: sent again
+
+    first = start()
+    try:
+        tx = asyncio.run(connected(begin))
+    finally:
+        first.kill()  # no clean shutdown: SIGKILL
+        first.wait(timeout=30)
+    second = start()
+    try:
+        asyncio.run(connected(lambda cp: finish(cp, tx)))
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.communicate(timeout=30)
+    log = open_log(load_site(site_file))
+    with log.engine.connect() as conn:
+        sessions = conn.execute(select(schema.sessions)).mappings().all()
+        kinds = [k for (k,) in conn.execute(select(schema.event_log.c.kind))]
+    assert len(sessions) == 1 and sessions[0]["ended_at"] is not None and sessions[0]["energy_kwh"] == 5.0
+    assert kinds.count("session_started") == 1 and kinds.count("session_ended") == 1
+    assert _cli("audit", "verify", "--db", load_site(site_file).store_url()).exit_code == 0
