@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import websockets
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint as Client16
 from ocpp.v16 import call_result as result16
@@ -20,6 +19,7 @@ from core.store.database import connect
 from core.store.log import EventLog
 from live.runner import LiveRunner
 from live.site import Site, load_site
+from tests.core.csms.conftest import charger
 
 T0 = 1_717_000_000.0  # 2024-05-29 16:26:40 UTC
 
@@ -115,17 +115,9 @@ class Charger16(Client16):
         return result16.ChangeAvailability(status="Accepted")
 
 
-@contextlib.asynccontextmanager
-async def charger16(url: str) -> AsyncIterator[Charger16]:
-    async with websockets.connect(url, subprotocols=["ocpp1.6"]) as ws:
-        cp = Charger16(url.rsplit("/", 1)[-1], ws, response_timeout=5)
-        task = asyncio.create_task(cp.start())
-        try:
-            yield cp
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+def charger16(url: str):  # type: ignore[no-untyped-def]
+    """A connected 1.6 charge point that accepts and remembers the central system's commands."""
+    return charger(url, "1.6", cls=Charger16)
 
 
 async def until(condition, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
