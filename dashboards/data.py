@@ -32,6 +32,8 @@ THROUGHPUT_FIGURES = ("served", "blocked", "turnover_per_bay_day", "charging_sha
 VIOLATION_FIGURES = ("violations_true", "violations_detected", "precision", "recall", "false_penalties",
                      "time_to_detection_min_mean", "idle_fee_revenue")
 ABSENT = "(absent)"
+RUN_DESCRIPTORS = frozenset({"days", "ev_bays", "general_bays", "seed", "wall_seconds"})
+PREFERRED_METRIC = "mean_occupied_bays"  # the availability figure: what a sweep is usually run to improve
 
 
 class DataProblem(ValueError):
@@ -194,8 +196,10 @@ class Sweep:
 
     @property
     def metrics(self) -> list[str]:
-        """Metrics the cells carry a mean for: the declared ones first."""
-        have = [c.removesuffix("_mean") for c in self.cells.columns if c.endswith("_mean")]
+        """Metrics the cells carry a mean for, the declared ones first; not the figures that only
+        describe the run (days, bays), which no policy changes."""
+        have = [c.removesuffix("_mean") for c in self.cells.columns
+                if c.endswith("_mean") and c.removesuffix("_mean") not in RUN_DESCRIPTORS]
         declared = [m for m in self.spec.get("metrics") or [] if m in have]
         return declared + [m for m in have if m not in declared]
 

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboards.charts import sweep_heatmap, sweep_lines
 from dashboards.data import (
+    PREFERRED_METRIC,
     Constraint,
     DataProblem,
     format_figure,
@@ -31,13 +32,14 @@ except DataProblem as err:
     st.error(f"error: {err}")
     st.stop()
 axes, cells = sweep.axes, sweep.cells
+preferred = sweep.metrics.index(PREFERRED_METRIC) if PREFERRED_METRIC in sweep.metrics else 0
 st.caption(f"Scenario {sweep.spec.get('scenario', '?')}: {len(sweep.runs):,} runs in {len(cells):,} cells "
            f"({sweep.spec.get('replications', '?')} replications each). Axes: "
            + ", ".join(f"{axis} = {sweep.axis_path(axis)}" for axis in axes))
 
 st.subheader("A metric over the grid")
 pick = st.columns(3)
-metric = pick[0].selectbox("Metric", sweep.metrics, key="metric")
+metric = pick[0].selectbox("Metric", sweep.metrics, index=preferred, key="metric")
 x = pick[1].selectbox("Across", axes, key="x")
 others = [axis for axis in axes if axis != x]
 y = pick[2].selectbox("Down / one line each", others, key="y") if others else None
@@ -63,8 +65,9 @@ show_table(frame.rename(columns={"mean": f"{metric}_mean", "ci_low": f"{metric}_
 
 st.subheader("Best policy")
 pick = st.columns([2, 1, 2, 1, 1])
-objective = pick[0].selectbox("Objective", sweep.metrics, key="objective")
-maximize = pick[1].radio("Direction", ["maximize", "minimize"], key="direction") == "maximize"
+objective = pick[0].selectbox("Objective", sweep.metrics, index=preferred, key="objective")
+maximize = pick[1].radio("Direction", ["maximize", "minimize"], index=int(objective == PREFERRED_METRIC),
+                         key="direction") == "maximize"  # fewest occupied bays: most available
 limited = pick[2].selectbox("Subject to", ["(no constraint)", *sweep.metrics], key="constraint")
 constraints = []
 if limited != "(no constraint)":
