@@ -157,7 +157,7 @@ def test_ocr_qa_shows_the_reports_figures(browser_page, dashboard: str, artifact
         list((ocr_dir / "misreads").glob("*.png")))
 
 
-def test_live_operations_opens_on_this_machine(browser_page, dashboard: str, artifacts: Path) -> None:  # type: ignore[no-untyped-def]
-    open_page(browser_page, f"{dashboard}/Live_operations", "review queue will appear here",
+def test_live_operations_opens_on_this_machine_without_a_login(browser_page, dashboard: str, artifacts: Path) -> None:  # type: ignore[no-untyped-def]
+    open_page(browser_page, f"{dashboard}/Live_operations", "No live site",
               artifacts / "4-live-operations.png")
     assert browser_page.get_by_text("Log in").count() == 0
