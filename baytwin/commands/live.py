@@ -11,7 +11,7 @@ from typing import Any, Optional
 import typer
 from rich.table import Table
 
-from baytwin.cli import console, err_console, fail
+from baytwin.common import console, err_console, fail
 from core.config import ConfigError
 
 live_app = typer.Typer(no_args_is_help=True, help="Run a real site on the shared core: cameras, chargers, rules, store.")

@@ -1,0 +1,93 @@
+"""``baytwin csms``: the OCPP central system on its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from baytwin.common import (
+    DB_OPTION,
+    console,
+    fail,
+    open_store,
+)
+from core.config import ConfigError
+
+csms_app = typer.Typer(no_args_is_help=True, help="The OCPP central system (1.6J and 2.0.1).")
+
+# --- central system ------------------------------------------------------------------------
+
+
+@csms_app.command("serve")
+def csms_serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(9000, help="Port to listen on."),
+    site: Optional[Path] = typer.Option(None, "--site", help="Site file with a csms section (default: accept any charger)."),
+    db: Optional[str] = DB_OPTION,
+    key_file: Optional[Path] = typer.Option(None, "--key-file", help="Key that seals personal data in the store."),
+    no_store: bool = typer.Option(False, "--no-store", help="Keep nothing (testing only)."),
+    cert: Optional[Path] = typer.Option(None, "--cert", help="TLS certificate (PEM) for wss:// (security profile 2)."),
+    tls_key: Optional[Path] = typer.Option(None, "--tls-key", help="TLS private key (PEM)."),
+) -> None:
+    """Serve chargers over OCPP-J websockets: ws://HOST:PORT/<charge point id> (or /ocpp/<id>)."""
+    import asyncio
+    import logging
+    import signal
+    import ssl
+
+    from core.csms.config import CsmsConfig, load_csms_config
+    from core.csms.server import CsmsServer
+    from core.csms.service import persistent_central_system, purge_periodically
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("ocpp").setLevel(logging.WARNING)  # every frame at INFO is too much for a busy site
+    logging.getLogger("websockets").setLevel(logging.WARNING)
+    try:
+        config = load_csms_config(site) if site else CsmsConfig(site_id="site", auto_register=True,
+                                                                accept_unknown_tokens=True)
+    except ConfigError as err:
+        raise fail(str(err)) from None
+    context = None
+    if cert or tls_key:
+        if not (cert and tls_key):
+            raise fail("--cert and --tls-key go together")
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        try:
+            context.load_cert_chain(cert, tls_key)
+        except (OSError, ssl.SSLError) as err:
+            raise fail(f"cannot load the TLS certificate or key: {err}") from None
+    log = None if no_store else open_store(db, key_file)
+    central = persistent_central_system(config, log)
+    server = CsmsServer(central)
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        bound = await server.start(host, port, context)
+        purging = asyncio.create_task(purge_periodically(log, server.clock.now, stop=stop)) if log else None
+        scheme = "wss" if context else "ws"
+        console.print(f"central system for site {config.site_id} on {scheme}://{host}:{bound}/<charge point id> "
+                      "(subprotocols ocpp2.0.1, ocpp1.6); Ctrl-C stops", highlight=False)
+        await stop.wait()
+        await server.stop()
+        if purging is not None:
+            await purging
+
+    try:
+        asyncio.run(serve())
+    except OSError as err:
+        raise fail(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
+    console.print(f"stopped; {len(central.open_transactions())} transaction(s) still open, kept in the store")
+
+
+@csms_app.command("hash-password")
+def csms_hash_password(password: str = typer.Option(..., prompt=True, hide_input=True,
+                                                    help="The station's Basic-auth password.")) -> None:
+    """Print the hash to put in a station's password_hash (the password itself is never stored)."""
+    from core.csms.config import hash_password
+
+    print(hash_password(password))

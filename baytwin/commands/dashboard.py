@@ -1,0 +1,70 @@
+"""``baytwin dashboard``: the Streamlit dashboards in the browser."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from baytwin.common import (
+    DB_OPTION,
+    console,
+    fail,
+)
+from core.config import ConfigError
+
+# --- dashboard ---------------------------------------------------------------------------
+
+
+def dashboard(
+    runs: Path = typer.Option(Path("runs"), "--runs", help="Folder searched (at any depth) for runs, sweeps and OCR evaluations."),
+    db: Optional[str] = DB_OPTION,
+    port: int = typer.Option(8501, "--port", min=1, max=65535, help="Port to serve on."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind; anything but this machine needs --users."),
+    users: Optional[Path] = typer.Option(None, "--users", help="YAML file of users (username, role, password_hash) for the operations pages."),
+    site: Optional[Path] = typer.Option(None, "--site", help="A live site file: its bays, sessions, violations, cameras and review queue."),
+) -> None:
+    """Serve the dashboards (scenario comparison, sweep explorer, OCR QA, live operations) in the browser."""
+    import os
+    import signal
+    import subprocess
+
+    import dashboards
+    from dashboards.settings import Settings, is_local
+    from dashboards.users import load_users
+
+    if not is_local(host) and users is None:
+        raise fail(f"--host {host}: a dashboard reachable from other machines needs --users FILE (usernames, roles, password hashes)")
+    if users is not None:
+        try:
+            load_users(users)
+        except ConfigError as err:
+            raise fail(str(err)) from None
+    if not runs.is_dir():
+        raise fail(f"{runs}: no such folder (run `baytwin demo` first, or pass --runs DIR)")
+    if site is not None:
+        from live.site import load_site
+
+        try:
+            load_site(site)
+        except ConfigError as err:
+            raise fail(str(err)) from None
+    settings = Settings(runs=runs.resolve(), host=host, users_file=users.resolve() if users else None, db_url=db,
+                        site_file=site.resolve() if site else None)
+    package_root = Path(dashboards.__file__).resolve().parent
+    env = {**os.environ, **settings.to_environment()}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(package_root.parent), env.get("PYTHONPATH")]))
+    command = [sys.executable, "-m", "streamlit", "run", str(package_root / "app.py"),
+               "--server.port", str(port), "--server.address", host, "--server.headless", "true",
+               "--browser.gatherUsageStats", "false"]
+    shown_host = f"[{host}]" if ":" in host else host
+    console.print(f"dashboard on http://{shown_host}:{port} for {settings.runs} (Ctrl+C stops it)")
+    server = subprocess.Popen(command, env=env)
+    signal.signal(signal.SIGTERM, lambda *_: server.terminate())  # stopping this command stops the server
+    try:
+        code = server.wait()
+    except KeyboardInterrupt:  # Streamlit got the same Ctrl+C and shuts itself down
+        code = server.wait()
+    raise typer.Exit(0 if code in (0, -signal.SIGTERM, -signal.SIGINT) else code)

@@ -1,0 +1,103 @@
+"""``baytwin sweep``: a grid of scenario and policy variants, replicated, on Dask."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.table import Table
+
+from baytwin.common import (
+    console,
+    err_console,
+    fail,
+    parse_overrides,
+    progress_bar,
+)
+from core.config import ConfigError
+
+# --- sweep ----------------------------------------------------------------------------------
+
+SWEEP_HEADLINE = ("violations_true", "violations_detected", "false_penalties", "idle_fee_revenue", "mean_occupied_bays")
+
+
+def sweep(
+    scenario: str = typer.Argument(..., help="Scenario file, or a bundled name such as workplace-garage/enforced."),
+    grid: list[str] = typer.Option(..., "--grid", help="An axis: name=v1,v2,... The name is a field's dotted "
+                                   "path (policy.rules.overstay.grace_min) or a short name (grace_min). Repeatable."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for runs.parquet, cells.parquet/csv and sweep.json."),
+    replications: int = typer.Option(10, "--replications", min=1, help="Runs per cell; run r uses seed + r in every cell."),
+    seed: Optional[int] = typer.Option(None, help="Base seed (default: the scenario's)."),
+    days: Optional[float] = typer.Option(None, help="Days to simulate (default: the scenario's)."),
+    set_: list[str] = typer.Option([], "--set", help="Fix a field for every run: path=value (repeatable)."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Local worker processes (default: one per core)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run on an existing Dask cluster, e.g. tcp://host:8786."),
+) -> None:
+    """Run a grid of policy and scenario variants, several seeds each, on Dask; resumable."""
+    from sim.sweep.execute import SchedulerProblem, dask_client
+    from sim.sweep.grid import GridProblem
+    from sim.sweep.plan import plan_sweep
+    from sim.sweep.run import run_sweep
+    from sim.sweep.store import RunStore, SweepFolderProblem
+
+    if workers is not None and scheduler is not None:
+        raise fail("--workers applies to the local cluster; with --scheduler the cluster has its own workers")
+    try:
+        plan = plan_sweep(scenario, grid, replications, seed, days, parse_overrides(set_))
+        store = RunStore(out)
+        store.claim(plan)
+    except (ConfigError, GridProblem, SweepFolderProblem) as err:
+        raise fail(str(err)) from None
+    finished = store.finished(plan)
+    console.print(f"{len(plan.cells)} cells x {plan.replications} replications = {len(plan.runs)} runs"
+                  + (f"; {finished} finished before, skipped" if finished else ""))
+    try:
+        cluster = dask_client(scheduler, workers) if finished < len(plan.runs) else nullcontext(None)
+        with cluster as client, progress_bar("runs") as bar:
+            task = bar.add_task(plan.scenario_name, total=len(plan.runs), completed=finished)
+            report = run_sweep(plan, store, client, on_done=lambda _record: bar.advance(task))
+    except SchedulerProblem as err:
+        raise fail(str(err)) from None
+    except KeyboardInterrupt:
+        raise fail(f"interrupted; finished runs are kept in {out / 'runs'}: rerun the same command to resume",
+                   130) from None
+    console.print(sweep_table(report.cells, [a.name for a in plan.axes]))
+    console.print(f"{report.done} of {len(plan.runs)} runs done ({report.outcome.ran} now, "
+                  f"{report.outcome.skipped} skipped as finished before"
+                  + (f", {report.outcome.retried_failures} run again after failing before"
+                     if report.outcome.retried_failures else "")
+                  + f"). Results in [bold]{out}[/]: "
+                  "runs.parquet, cells.parquet, cells.csv, sweep.json")
+    if report.failed:
+        for record in report.failed[:10]:
+            err_console.print(f"failed: {record.cell} seed {record.seed}: {record.error}", highlight=False)
+        more = len(report.failed) - 10
+        raise fail(f"{len(report.failed)} run(s) failed" + (f" ({more} more in sweep.json)" if more > 0 else "")
+                   + "; rerun the same command to retry them", 1)
+
+
+def sweep_table(cells: Any, axes: list[str], limit: int = 40) -> Table:
+    """Each cell's headline figures: mean ± half its 95 % interval."""
+    headline = [m for m in SWEEP_HEADLINE if f"{m}_mean" in cells.columns]
+    table = Table(*axes, "n", *headline, header_style="bold")
+    for row in cells.head(limit).to_dict("records"):
+        table.add_row(*(str(row[a]) for a in axes), str(row["n"]),
+                      *(_fmt_interval(row[f"{m}_mean"], row[f"{m}_ci_low"], row[f"{m}_ci_high"]) for m in headline))
+    if len(cells) > limit:
+        table.caption = f"first {limit} of {len(cells)} cells; all of them in cells.csv"
+    return table
+
+
+def _fmt_interval(mean: float, low: float, high: float) -> str:
+    import math
+
+    def num(x: float) -> str:
+        return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.2f}" if abs(x) >= 1 else f"{x:.3f}"
+
+    if mean is None or math.isnan(mean):
+        return "-"
+    if low is None or math.isnan(low) or high == low:  # one run, or every run agreed
+        return num(mean)
+    return f"{num(mean)} ±{num((high - low) / 2)}"

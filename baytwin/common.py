@@ -1,0 +1,130 @@
+"""What every command shares: the consoles, the one error exit, options, the progress bar, run summaries."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from core.config import ConfigError
+
+DB_OPTION = typer.Option(None, "--db", help="Database URL (default: BAYTWIN_DB_URL, else sqlite:///baytwin.db).")
+KEY_OPTION = typer.Option(None, "--key-file", help="Key file (default: BAYTWIN_KEY or BAYTWIN_KEY_FILE).")
+
+console = Console(width=None if sys.stdout.isatty() else 110)
+err_console = Console(stderr=True)
+
+DEMO_SCENARIOS = ("workplace-garage/baseline", "workplace-garage/enforced")
+SUMMARY_ROWS = (
+    "arrivals", "blocked", "blocking_probability", "served", "mean_occupied_bays", "mean_dwell_min",
+    "charging_share_of_bay_time", "energy_kwh", "turnover_per_bay_day", "violations_true",
+    "violations_detected", "precision", "recall", "false_penalties", "idle_fee_revenue",
+    "time_to_detection_min_mean", "events_processed", "wall_seconds", "seed",
+)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """``path.to.field=value`` pairs; values are read as YAML (numbers, booleans, lists)."""
+    overrides: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise fail(f"--set {item!r}: expected dotted.path=value")
+        key, raw = item.split("=", 1)
+        try:
+            overrides[key.strip()] = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            raise fail(f"--set {item!r}: value is not valid YAML") from None
+    return overrides
+
+
+def open_store(db: str | None, key_file: Path | None, policy=None):  # type: ignore[no-untyped-def]
+    """The event log at ``db`` with the configured key; a clear error when either is unusable."""
+    from core.privacy import KeyProblem, Keys
+    from core.store.database import StoreProblem, connect
+    from core.store.log import EventLog
+
+    try:
+        keys = Keys.from_environment(key_file)
+        return EventLog(connect(db), keys, policy)
+    except (KeyProblem, StoreProblem) as err:
+        raise fail(str(err)) from None
+    except Exception as err:  # a driver's connection error: say what and where, not how
+        raise fail(f"cannot open the database: {str(err).splitlines()[0]}") from None
+
+
+def run_one(scenario_name: str, out: Path, seed: int | None, days: float | None,
+            overrides: dict[str, Any], store=None, ocpp_url: str | None = None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    from sim.runner import persist, run, write
+    from sim.scenario import load_scenario
+
+    try:
+        scenario = load_scenario(scenario_name, overrides)
+    except ConfigError as err:
+        raise fail(str(err)) from None
+    total = days if days is not None else scenario.days
+    with progress_bar("days") as bar:
+        task = bar.add_task(scenario.name, total=total)
+        try:
+            model, result = run(scenario, seed=seed, days=days,
+                                progress=lambda done, _total: bar.update(task, completed=done), ocpp_url=ocpp_url)
+        except (ConnectionError, TimeoutError, RuntimeError) as err:
+            raise fail(str(err)) from None
+    write(result, out, scenario)
+    if store is not None:
+        stored = persist(model, open_store(*store, policy=model.policy))
+        err_console.print(f"{stored:,} events appended to the event log")
+    return result.summary
+
+
+def progress_bar(unit: str = "") -> Progress:
+    """The one progress bar every long job shows (on standard error, gone when done)."""
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn()]
+    if unit:
+        columns.append(TextColumn(unit))
+    return Progress(*columns, TimeElapsedColumn(), console=err_console, transient=True)
+
+
+def write_comparison(summaries: dict[str, dict[str, Any]], target: Path) -> None:
+    """The side-by-side summary table as CSV: one row per figure, one column per run."""
+    import pandas as pd
+
+    frame = pd.DataFrame({name: {k: s.get(k) for k in SUMMARY_ROWS} for name, s in summaries.items()})
+    frame.index.name = "metric"
+    frame.to_csv(target)
+
+
+def summary_table(summaries: dict[str, dict[str, Any]]) -> Table:
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("metric", no_wrap=True)
+    for name in summaries:
+        table.add_column(name, justify="right")
+    for key in SUMMARY_ROWS:
+        table.add_row(key, *(_fmt(s.get(key)) for s in summaries.values()))
+    return table
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
