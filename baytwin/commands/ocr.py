@@ -81,26 +81,48 @@ def _image_paths(paths: list[Path]) -> list[Path]:
     return found
 
 
+MODEL_OPTION = typer.Option(None, "--model", help="A recognizer (ONNX) to use instead of the bundled one; its "
+                            "config (.yaml, fast-plate-ocr keys) beside it with the same name, or --model-config.")
+MODEL_CONFIG_OPTION = typer.Option(None, "--model-config", help="The --model's config, if not beside it.")
+
+
+def plate_reader(gate: float, model: Path | None, model_config: Path | None):  # type: ignore[no-untyped-def]
+    """The reader the command asked for (bundled or brought model), gated at ``gate``; exit 2 with one line if unusable."""
+    from core.ocr.gate import ConfidenceGate
+    from core.ocr.pipeline import PlateReader
+    from core.ocr.recognizer import ModelProblem, Recognizer
+
+    if model_config is not None and model is None:
+        raise fail("--model-config goes with --model")
+    try:
+        recognizer = None
+        if model is not None:
+            if not model.is_file():
+                raise fail(f"--model {model}: no such file")
+            config = model_config or model.with_suffix(".yaml")
+            if not config.is_file():
+                raise fail(f"--model {model}: its config {config} does not exist (give it with --model-config)")
+            recognizer = Recognizer(model, config)
+        return PlateReader(recognizer=recognizer, gate=ConfidenceGate(accept_at=gate, review_from=min(0.5, gate)))
+    except (ModelProblem, ConfigError, ValueError) as err:
+        raise fail(str(err)) from None
+
+
 @ocr_app.command("read")
 def ocr_read(
     paths: list[Path] = typer.Argument(..., help="Image files or folders (plate crops or camera frames)."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per image."),
     kind: str = typer.Option("auto", help="auto | crop | scene: whether images are plate crops or whole frames."),
     gate: float = typer.Option(0.90, help="Confidence at or above which a read is accepted."),
+    model: Optional[Path] = MODEL_OPTION,
+    model_config: Optional[Path] = MODEL_CONFIG_OPTION,
 ) -> None:
     """Read plates; a file that cannot be read gets its own error and the batch goes on (exit 1 if any did)."""
     import cv2
 
-    from core.ocr.gate import ConfidenceGate
-    from core.ocr.pipeline import PlateReader
-    from core.ocr.recognizer import ModelProblem
-
     if kind not in ("auto", "crop", "scene"):
         raise fail(f"--kind {kind!r}: use auto, crop or scene")
-    try:
-        reader = PlateReader(gate=ConfidenceGate(accept_at=gate, review_from=min(0.5, gate)))
-    except (ModelProblem, ValueError) as err:
-        raise fail(str(err)) from None
+    reader = plate_reader(gate, model, model_config)
     failures = 0
     for path in _image_paths(paths):
         image = cv2.imread(str(path), cv2.IMREAD_COLOR) if path.is_file() else None
@@ -132,23 +154,22 @@ def ocr_eval(
     out: Path = typer.Option(..., "--out", "-o", help="Folder for report.json, CSV tables, chart and misreads."),
     baseline: Optional[str] = typer.Option(None, "--baseline", help="Also run this reader on the same crops: tesseract."),
     gate: float = typer.Option(0.90, help="Confidence at or above which a read is accepted."),
+    model: Optional[Path] = MODEL_OPTION,
+    model_config: Optional[Path] = MODEL_CONFIG_OPTION,
 ) -> None:
     """Measure the reader on labelled images: accuracy per degradation and severity, confusions, voting gain,
     dangerous reads (wrong yet accepted), crops/s and frame latency."""
     from core.ocr.eval_report import write_report
     from core.ocr.evaluation import LabelsProblem, evaluate, load_labels
-    from core.ocr.gate import ConfidenceGate
-    from core.ocr.pipeline import PlateReader
-    from core.ocr.recognizer import ModelProblem
     from core.ocr.tesseract import TesseractBaseline, TesseractMissing
 
     if baseline not in (None, "tesseract"):
         raise fail(f"--baseline {baseline!r}: the available baseline is tesseract")
+    reader = plate_reader(gate, model, model_config)
     try:
         labelled = load_labels(labels or images / "labels.csv")
-        reader = PlateReader(gate=ConfidenceGate(accept_at=gate, review_from=min(0.5, gate)))
         other = TesseractBaseline() if baseline else None
-    except (LabelsProblem, ModelProblem, TesseractMissing, ValueError) as err:
+    except (LabelsProblem, TesseractMissing, ValueError) as err:
         raise fail(str(err)) from None
     with progress_bar() as bar:
         task = bar.add_task("read", total=len(labelled))

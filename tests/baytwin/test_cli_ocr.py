@@ -103,3 +103,24 @@ def test_video_with_a_broken_script_is_one_line_and_exit_2(tmp_path: Path) -> No
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "visits.0.bay: unknown bay 'EV3'" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_brought_model_is_read_with_its_own_config_and_a_broken_one_is_refused(tmp_path: Path) -> None:
+    from core.ocr.recognizer import DEFAULT_CONFIG, DEFAULT_MODEL
+
+    data = tmp_path / "set"
+    assert baytwin("ocr", "generate", "--out", str(data), "--n", "4", "--format", "fr", "--seed", "5").returncode == 0
+    brought = tmp_path / "candidate" / "site_reader.onnx"
+    brought.parent.mkdir()
+    shutil.copy(DEFAULT_MODEL, brought)
+    shutil.copy(DEFAULT_CONFIG, brought.with_suffix(".yaml"))
+    bundled = baytwin("ocr", "read", str(data / "images"), "--json").stdout
+    assert baytwin("ocr", "read", str(data / "images"), "--json", "--model", str(brought)).stdout == bundled
+    brought.with_suffix(".yaml").unlink()
+    missing = baytwin("ocr", "eval", "--images", str(data), "--out", str(tmp_path / "r"), "--model", str(brought))
+    assert missing.returncode == 2 and "site_reader.yaml does not exist" in missing.stderr
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not a model")
+    shutil.copy(DEFAULT_CONFIG, broken.with_suffix(".yaml"))
+    refused = baytwin("ocr", "read", str(data / "images"), "--model", str(broken))
+    assert refused.returncode == 2 and "cannot load the model" in refused.stderr
