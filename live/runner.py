@@ -33,7 +33,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from core.clock import Clock, WallClock
 from core.csms.central import CentralSystem, Command
 from core.csms.server import CsmsServer
-from core.csms.service import open_sessions
+from core.csms.service import open_sessions, purge_periodically
 from core.events import (
     ActionTaken,
     Event,
@@ -96,6 +96,10 @@ class LiveRunner:
         if self.log is not None:
             self._tasks.append(asyncio.create_task(self._poll_reviews(), name="review-queue"))
         self._tasks.append(asyncio.create_task(self._report_status(), name="status"))
+        if self.log is not None:  # a site that runs for months keeps no personal data past its retention
+            retention = self.engine.policy.retention
+            self._tasks.append(asyncio.create_task(
+                purge_periodically(self.log, self.clock.now, retention_for=lambda _site: retention), name="retention"))
         return self.port
 
     async def stop(self) -> None:

@@ -43,18 +43,21 @@ def persistent_central_system(config: CsmsConfig, log: EventLog | None,
 
 
 async def purge_periodically(log: EventLog, clock_now, every_s: float = 6 * 3600.0,  # type: ignore[no-untyped-def]
-                             stop: asyncio.Event | None = None) -> None:
-    """Run the retention purge now and then every ``every_s`` seconds until ``stop`` is set.
+                             stop: asyncio.Event | None = None, retention_for=None) -> None:
+    """Run the retention purge now and then every ``every_s`` seconds until ``stop`` is set
+    (``retention_for(site)``: the retention that applies at a site; default: the policy defaults).
 
     A long-running mode keeps no personal data past its retention even if nobody runs
     ``baytwin retention purge``; each purge is recorded in the audit chain by ``purge`` itself.
     """
+    from core.rules.policy import Retention
     from core.store.retention import purge
 
     stop = stop or asyncio.Event()
+    retention_for = retention_for or (lambda _site: Retention())
     while not stop.is_set():
         try:
-            report = await asyncio.to_thread(purge, log, clock_now())
+            report = await asyncio.to_thread(purge, log, clock_now(), retention_for)
             erased = sum(n for per_site in report.values() for n in per_site.values())
             if erased:
                 LOG.info("retention purge erased %d row(s) of personal data", erased)

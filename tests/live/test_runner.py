@@ -186,3 +186,21 @@ def test_status_names_bays_chargers_and_counts_but_no_plates(tmp_path: Path) -> 
 
     run(scenario())
 
+
+
+def test_a_running_site_erases_personal_data_whose_retention_has_ended(tmp_path: Path) -> None:
+    site = write_site(tmp_path)
+
+    async def scenario() -> None:
+        async with live_site(site) as live:
+            old = T0 - 500 * 86400.0  # past every retention period, the violation's (400 days) included
+            live.runner.ingest([VehicleArrived(old, "garage", "B1"), PlateRead(old + 1, "garage", "B1", "OLD1PLT", 0.97, "accepted")])
+        async with live_site(site) as live:  # the purge runs when the site starts, then every six hours
+            await until(lambda: _count(live, schema.event_log, kind="retention_purged") >= 1)
+            with live.log.engine.connect() as conn:
+                subjects = conn.execute(select(schema.plate_reads.c.subject)).scalars().all()
+                sealed = conn.execute(select(schema.event_log.c.personal).where(
+                    schema.event_log.c.kind == "plate_read")).scalars().all()
+            assert subjects == [None] and sealed == [None]  # the plate is gone; the chain still verifies
+
+    run(scenario())
