@@ -11,10 +11,10 @@ from __future__ import annotations
 import copy
 import re
 from pathlib import Path
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Annotated, Any, Callable, Mapping, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -118,3 +118,17 @@ def get_path(data: Mapping[str, Any], dotted: str) -> Any:
     for part in dotted.split("."):
         node = node[part]
     return node
+
+
+def known_time_zone(zone: str) -> str:
+    """``zone`` if the IANA database knows it (a site's local time decides active hours and days)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone '{zone}'") from None
+    return zone
+
+
+TimeZoneName = Annotated[str, AfterValidator(known_time_zone)]  # a config field naming an IANA time zone

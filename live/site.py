@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from core.config import ConfigError, load_yaml, validate
+from core.config import ConfigError, TimeZoneName, load_yaml, validate
 from core.csms.config import CsmsConfig
 from core.plates import sanitize
 from core.registry import RegisteredVehicle, Registry
@@ -32,18 +32,7 @@ class _Strict(BaseModel):
 
 class SiteIdentity(_Strict):
     id: str = Field(min_length=1)
-    timezone: str = "UTC"
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, zone: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone '{zone}'") from None
-        return zone
+    timezone: TimeZoneName = "UTC"
 
 
 class CameraSpec(_Strict):

@@ -21,7 +21,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from core.config import ConfigError, deep_merge, load_yaml, set_path, validate
+from core.config import (
+    ConfigError,
+    TimeZoneName,
+    deep_merge,
+    load_yaml,
+    set_path,
+    validate,
+)
 from core.rules.policy import Policy
 from sim.distributions import Distribution
 
@@ -105,24 +112,13 @@ class Chargers(_Strict):
 
 class Site(_Strict):
     id: str = Field(min_length=1)
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
     ev_bays: int = Field(ge=1)
     general_bays: int = Field(0, ge=0)
     signage: Literal["good", "poor", "none"] = "good"
     enforcement: Enforcement = Enforcement()
     identification: Identification = Identification()
     chargers: Chargers = Chargers()
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, zone: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone '{zone}'") from None
-        return zone
 
 
 class WeatherSpan(_Strict):
