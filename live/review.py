@@ -46,27 +46,13 @@ class PendingRead:
 
 
 def pending(log: EventLog, site: str, limit: int = 200) -> list[PendingRead]:
-    """Reads waiting for a decision, oldest first."""
-    t = schema.event_log
-    settled = _settled(log, site)
-    with log.engine.connect() as conn:
-        rows = conn.execute(
-            select(t.c.seq, t.c.ts, t.c.bay, t.c.public, t.c.personal, t.c.evidence)
-            .where(and_(t.c.site == site, t.c.kind == "plate_read"))
-            .order_by(t.c.seq)
-        ).mappings().all()
-    out: list[PendingRead] = []
-    for row in rows:
-        if row["seq"] in settled or json.loads(row["public"]).get("status") != "review":
-            continue
-        event = reveal(log.keys, row["public"], row["personal"])
-        crop = base64.b64decode(log.keys.unseal(row["evidence"])["png"]) if row["evidence"] else None
-        plate = event.get("plate")
-        out.append(PendingRead(row["seq"], site, row["bay"], row["ts"], plate if plate != "<personal>" else None,
-                               float(event.get("confidence", 0.0)), crop))
-        if len(out) >= limit:
-            break
-    return out
+    """Reads waiting for a decision, oldest first, with their plates and crops unsealed."""
+    return _reads(log, site, _waiting(log, site)[:limit])
+
+
+def pending_count(log: EventLog, site: str) -> int:
+    """How many reads wait for a decision (nothing unsealed: for status lines)."""
+    return len(_waiting(log, site))
 
 
 def resolve(log: EventLog, site: str, read_seq: int, decision: str, plate: str | None, reviewer: str,
@@ -76,9 +62,10 @@ def resolve(log: EventLog, site: str, read_seq: int, decision: str, plate: str |
         raise ReviewProblem(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
     if not reviewer.strip():
         raise ReviewProblem("a decision must name its reviewer")
-    read = next((r for r in pending(log, site, limit=10**9) if r.seq == read_seq), None)
-    if read is None:
+    found = _reads(log, site, [read_seq]) if read_seq in _waiting(log, site) else []
+    if not found:
         raise ReviewProblem(f"no pending review read #{read_seq} at site {site!r} (unknown, not marginal, or settled)")
+    read = found[0]
     if decision == "rejected":
         final = None
     elif decision == "confirmed":
@@ -111,6 +98,40 @@ def resolutions_after(log: EventLog, site: str, after_seq: int) -> list[tuple[in
             event = ReviewResolved(data["ts"], site, data["bay"], int(data["read_seq"]), data["decision"],
                                    plate if plate != "<personal>" else None, data.get("reviewer", ""))
             out.append((int(row["seq"]), event, float(read_ts or data["ts"])))
+    return out
+
+
+def _waiting(log: EventLog, site: str) -> list[int]:
+    """Chain positions of the site's marginal reads that no decision names yet, oldest first.
+
+    Found through the ``plate_reads`` projection (status and chain position, no JSON to parse);
+    a read whose retention has ended is gone from it, and from the queue with it."""
+    r = schema.plate_reads
+    with log.engine.connect() as conn:
+        marginal = conn.execute(select(r.c.log_seq).where(r.c.site == site, r.c.status == "review")
+                                .order_by(r.c.log_seq)).scalars().all()
+    settled = _settled(log, site)
+    return [int(seq) for seq in marginal if seq not in settled]
+
+
+def _reads(log: EventLog, site: str, seqs: list[int]) -> list[PendingRead]:
+    """The stored reads at these chain positions, unsealed, in chain order."""
+    if not seqs:
+        return []
+    t = schema.event_log
+    with log.engine.connect() as conn:
+        rows = conn.execute(
+            select(t.c.seq, t.c.ts, t.c.bay, t.c.public, t.c.personal, t.c.evidence)
+            .where(and_(t.c.site == site, t.c.kind == "plate_read", t.c.seq.in_(seqs)))
+            .order_by(t.c.seq)
+        ).mappings().all()
+    out = []
+    for row in rows:
+        event = reveal(log.keys, row["public"], row["personal"])
+        crop = base64.b64decode(log.keys.unseal(row["evidence"])["png"]) if row["evidence"] else None
+        plate = event.get("plate")
+        out.append(PendingRead(int(row["seq"]), site, row["bay"], row["ts"], plate if plate != "<personal>" else None,
+                               float(event.get("confidence", 0.0)), crop))
     return out
 
 

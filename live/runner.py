@@ -21,14 +21,11 @@ The core never learns it is live: only this file and the adapters do.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from core.clock import Clock, WallClock
 from core.csms.central import CentralSystem, Command
@@ -43,11 +40,11 @@ from core.events import (
     VehicleLeft,
     ViolationOpened,
 )
+from core.ocr.detector import Candidate
 from core.ocr.gate import ConfidenceGate
 from core.ocr.pipeline import PlateReader
 from core.rules.engine import RulesEngine
 from core.site import Bay, SiteInfo
-from core.store import schema
 from core.store.log import EventLog
 from live.bay_watch import BayWatch
 from live.camera import Camera, Frame
@@ -55,6 +52,7 @@ from live.occupancy import Observation, Occupancy
 from live.recovery import recover
 from live.review import resolutions_after
 from live.site import Site
+from live.status import write_status
 
 LOG = logging.getLogger("baytwin.live")
 REVIEW = "review"  # source of an identification an operator vouched for
@@ -240,8 +238,17 @@ class LiveRunner:
                     self.ingest(events, crops)
 
     def _look(self, name: str, frame: Frame, identified: dict[str, bool]) -> list[tuple[str, Observation]]:
-        """Every bay of one camera in one frame (runs on a worker thread: OCR must not hold up chargers)."""
-        return [(bay, watch.sample(frame.image, frame.ts, self.reader, identified[bay]))
+        """Every bay of one camera in one frame (runs on a worker thread: OCR must not hold up chargers).
+
+        The detector runs at most once per frame, and only if some bay's gate lets it look."""
+        found: list[Sequence[Candidate]] = []
+
+        def detections() -> Sequence[Candidate]:
+            if not found:
+                found.append(self.reader.detector.detect(frame.image))
+            return found[0]
+
+        return [(bay, watch.sample(frame.image, frame.ts, self.reader, identified[bay], detections))
                 for bay, watch in self.watches[name].items()]
 
     async def _tick(self) -> None:
@@ -302,23 +309,6 @@ class LiveRunner:
         if self.log is None:
             return
         write_status(self.log, self.site.id, self.status(running))
-
-
-def write_status(log: EventLog, site: str, status: dict[str, Any]) -> None:
-    """Keep the latest status of a running site in the store (no personal data: plates are not in it)."""
-    meta = schema.store_meta
-    maker = postgresql.insert if log.engine.dialect.name == "postgresql" else sqlite.insert
-    value = json.dumps(status, default=str)
-    statement = maker(meta).values(name=f"live_status:{site}", value=value)
-    with log.engine.begin() as conn:
-        conn.execute(statement.on_conflict_do_update(index_elements=[meta.c.name], set_={"value": value}))
-
-
-def read_status(log: EventLog, site: str) -> dict[str, Any] | None:
-    meta = schema.store_meta
-    with log.engine.connect() as conn:
-        found = conn.execute(select(meta.c.value).where(meta.c.name == f"live_status:{site}")).scalar()
-    return json.loads(found) if found else None
 
 
 def _brief(event: Event) -> str:

@@ -8,16 +8,34 @@ database, never the running process, and show nothing but hashes of plates.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from core.store import schema
 from core.store.log import EventLog
-from live.review import pending
-from live.runner import read_status
+from live.review import pending_count
 
 STALE_AFTER_S = 30.0  # a running site rewrites its status every few seconds; older than this, it has stopped
+
+
+def write_status(log: EventLog, site: str, status: dict[str, Any]) -> None:
+    """Keep the latest status of a running site in the store (no personal data: plates are not in it)."""
+    meta = schema.store_meta
+    maker = postgresql.insert if log.engine.dialect.name == "postgresql" else sqlite.insert
+    value = json.dumps(status, default=str)
+    statement = maker(meta).values(name=f"live_status:{site}", value=value)
+    with log.engine.begin() as conn:
+        conn.execute(statement.on_conflict_do_update(index_elements=[meta.c.name], set_={"value": value}))
+
+
+def read_status(log: EventLog, site: str) -> dict[str, Any] | None:
+    meta = schema.store_meta
+    with log.engine.connect() as conn:
+        found = conn.execute(select(meta.c.value).where(meta.c.name == f"live_status:{site}")).scalar()
+    return json.loads(found) if found else None
 
 
 def site_overview(log: EventLog, site: str, now: float) -> dict[str, Any]:
@@ -44,6 +62,6 @@ def site_overview(log: EventLog, site: str, now: float) -> dict[str, Any]:
         "cameras": status.get("cameras", {}),
         "open_sessions": sessions,
         "open_violations": violations,
-        "reviews_pending": len(pending(log, site)),
+        "reviews_pending": pending_count(log, site),
         "counts": status.get("counts", {}),
     }

@@ -8,11 +8,17 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.csms.config import hash_password
-from core.events import PlateRead, SessionActive, SessionStarted, VehicleArrived, VehicleIdentified
+from core.events import (
+    PlateRead,
+    SessionActive,
+    SessionStarted,
+    VehicleArrived,
+    VehicleIdentified,
+)
 from dashboards.settings import HOST_ENV, SITE_ENV, USERS_ENV
 from live.review import pending
-from live.runner import write_status
 from live.site import load_site
+from live.status import write_status
 from tests.dashboards.conftest import PAGES
 from tests.live.conftest import T0, open_log, write_site
 

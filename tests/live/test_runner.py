@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from core.events import PlateRead, VehicleArrived, VehicleIdentified
 from core.store import schema
 from live.review import ReviewProblem, pending, resolve
-from live.runner import read_status
+from live.status import read_status
 
 from .conftest import T0, charger16, live_site, run, until, write_site
 
