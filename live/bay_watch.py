@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from core.ocr.detector import Candidate
 from core.ocr.pipeline import PlateReader, PlateResult
 from core.ocr.roi import Roi
 from live.motion import MotionGate
@@ -43,8 +44,12 @@ class BayWatch:
         self._was_active = False
         self._last_look = float("-inf")
 
-    def sample(self, frame: np.ndarray, ts: float, reader: PlateReader, identified: bool) -> Observation:
-        """Look at one sampled frame; the observation the occupancy tracker needs."""
+    def sample(self, frame: np.ndarray, ts: float, reader: PlateReader, identified: bool,
+               detections: Callable[[], Sequence[Candidate]] | None = None) -> Observation:
+        """Look at one sampled frame; the observation the occupancy tracker needs.
+
+        ``detections`` gives the frame's plate candidates when the camera's bays share one detector
+        pass; it is called only if this bay actually looks."""
         active = self.gate.update(frame)
         settled_now = self._was_active and not active
         self._was_active = active
@@ -53,7 +58,7 @@ class BayWatch:
             return Observation(ts, self.present)
         self._last_look = self.monotonic()
         self.looks += 1
-        result = reader.read_frame(frame, self.roi)
+        result = reader.read_frame(frame, self.roi, None if detections is None else detections())
         present = len(result.raw or "") >= MIN_PLATE_CHARS and result.confidence >= MIN_PRESENCE_CONFIDENCE
         if not present:
             self.present = False

@@ -68,15 +68,21 @@ class PlateReader:
         h, w = crops[best].shape[:2]
         return self.finish(FrameRead(voted.text, voted.char_confidences), (0, 0, w, h), crops[best])
 
-    def read_frame(self, frame: np.ndarray, roi: Roi | None = None) -> PlateResult:
-        """The most confident plate in the frame (within the bay's ROI, if given)."""
-        return self.read_vehicle([frame], roi)
+    def read_frame(self, frame: np.ndarray, roi: Roi | None = None,
+                   detected: Sequence[Candidate] | None = None) -> PlateResult:
+        """The most confident plate in the frame (within the bay's ROI, if given).
 
-    def read_vehicle(self, frames: Sequence[np.ndarray], roi: Roi | None = None) -> PlateResult:
+        ``detected``: the frame's candidates, when the caller already ran the detector (a camera
+        watching several bays detects once per frame, then reads each bay's ROI)."""
+        return self.read_vehicle([frame], roi, None if detected is None else [detected])
+
+    def read_vehicle(self, frames: Sequence[np.ndarray], roi: Roi | None = None,
+                     detected: Sequence[Sequence[Candidate]] | None = None) -> PlateResult:
         """One vehicle seen in several frames: the best candidate of each frame, voted into one read."""
         best: list[tuple[FrameRead, tuple[int, int, int, int], np.ndarray]] = []
-        for frame in frames:
-            candidates = [c for c in self.detector.detect(frame) if roi is None or roi.keeps(c.box)]
+        for i, frame in enumerate(frames):
+            found = self.detector.detect(frame) if detected is None else detected[i]
+            candidates = [c for c in found if roi is None or roi.keeps(c.box)]
             if not candidates:
                 continue
             crops = [cut_out(frame, c) for c in candidates]
