@@ -332,6 +332,19 @@ def render_video(script: VideoScript, out_dir: Path, *, fps: float = 5.0, size: 
     return video, sidecar
 
 
+def read_video(path: Path) -> Iterator[np.ndarray]:
+    """The frames of a video file, decoded, in order (RGB, as the renderer and the reader use them)."""
+    capture = cv2.VideoCapture(str(path))
+    try:
+        while True:
+            ok, bgr = capture.read()
+            if not ok:
+                return
+            yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    finally:
+        capture.release()
+
+
 # --------------------------------------------------------------------------
 # Driving in and out
 # --------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from core.ocr.pipeline import PlateReader
 from core.ocr.roi import Roi
 from live.camera import Camera
 from live.motion import MotionGate
-from sim.imagery.video import render_video
+from sim.imagery.video import read_video, render_video
 from sim.imagery.video_script import VideoScript
 
 SIZE = (1920, 1080)
@@ -164,15 +164,7 @@ def test_cameras_one_process_keeps_at_five_fps(benchmark, clip, tmp_path: Path) 
 
 
 def _all_frames(video: Path) -> list:  # type: ignore[type-arg]
-    capture = cv2.VideoCapture(str(video))
-    frames = []
-    while True:
-        ok, bgr = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-    capture.release()
-    return frames
+    return list(read_video(video))
 
 
 def _first_frame(video: Path):  # type: ignore[no-untyped-def]

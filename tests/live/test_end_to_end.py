@@ -34,7 +34,7 @@ from sqlalchemy import select
 from core.clock import AcceleratedClock
 from core.store import schema
 from core.store.evidence import export_pack, verify_pack
-from sim.imagery.video import render_video
+from sim.imagery.video import read_video, render_video
 from sim.imagery.video_script import VideoScript
 
 from .conftest import POLICY, T0, charger16, live_site, run, until, write_site
@@ -59,14 +59,9 @@ def _footage(folder: Path) -> tuple[Path, dict]:  # type: ignore[type-arg]
     rendered, sidecar = render_video(VideoScript.model_validate(SCRIPT), folder / "render", fps=RENDER_FPS, seed=0)
     info = yaml.safe_load(sidecar.read_text())
     fast = folder / "bay-camera-fast.mp4"
-    reader = cv2.VideoCapture(str(rendered))
     writer = cv2.VideoWriter(str(fast), cv2.VideoWriter_fourcc(*"mp4v"), PLAY_FPS, tuple(info["size"]))
-    while True:
-        ok, frame = reader.read()
-        if not ok:
-            break
-        writer.write(frame)
-    reader.release()
+    for frame in read_video(rendered):
+        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
     writer.release()
     return fast, info
 

@@ -13,7 +13,7 @@ from core.config import ConfigError
 from core.ocr.pipeline import PlateReader
 from core.ocr.roi import Roi
 from live.motion import MotionGate
-from sim.imagery.video import SIDECAR_NAME, VIDEO_NAME, render_video
+from sim.imagery.video import SIDECAR_NAME, VIDEO_NAME, read_video, render_video
 from sim.imagery.video_script import VideoScript, load_script
 
 FPS = 2.0
@@ -34,15 +34,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, list
     out = tmp_path_factory.mktemp("video")
     video, sidecar = render_video(VideoScript.model_validate(SCRIPT), out, fps=FPS, size=(1280, 720), seed=0)
     truth = yaml.safe_load(sidecar.read_text())
-    capture = cv2.VideoCapture(str(video))
-    frames = []
-    while True:
-        ok, bgr = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-    capture.release()
-    return video, truth, frames
+    return video, truth, list(read_video(video))
 
 
 @pytest.fixture(scope="module")
