@@ -43,6 +43,15 @@ class Health:
     error: str | None
 
 
+def masked(source: str | int) -> str:
+    """A camera source fit for logs and errors: a URL's password (and user) replaced by ***."""
+    text = str(source)
+    if "@" in text and "://" in text:
+        scheme, rest = text.split("://", 1)
+        text = f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return text
+
+
 def open_capture(source: str | int) -> cv2.VideoCapture:
     """A VideoCapture for a URL, a device index (an int or a string of digits) or a file path."""
     if isinstance(source, int) or (isinstance(source, str) and source.isdigit()):
@@ -121,7 +130,7 @@ class Camera:
             else:
                 capture = open_capture(self.source)
             if capture is None or not capture.isOpened():
-                self._set(connected=False, error=f"cannot open {self._where()}")
+                self._set(connected=False, error=f"cannot open {masked(self.source)}")
                 if capture is not None:
                     capture.release()
                 self._stop.wait(backoff)
@@ -144,7 +153,7 @@ class Camera:
                     self._ended, self._connected = True, False
                     self._new.notify_all()
                 return
-            self._set(connected=False, error=f"stream from {self._where()} dropped")
+            self._set(connected=False, error=f"stream from {masked(self.source)} dropped")
             LOG.warning("camera %s: stream dropped; reconnecting", self.name)
 
     def _grab(self, capture: cv2.VideoCapture) -> bool:
@@ -174,10 +183,3 @@ class Camera:
     def _set(self, *, connected: bool, error: str | None) -> None:
         with self._lock:
             self._connected, self._error = connected, error
-
-    def _where(self) -> str:
-        source = str(self.source)
-        if "@" in source and "://" in source:  # never log a camera's password
-            scheme, rest = source.split("://", 1)
-            source = f"{scheme}://***@{rest.split('@', 1)[1]}"
-        return source

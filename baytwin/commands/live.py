@@ -59,9 +59,9 @@ def check_cameras(site, timeout_s: float = 5.0) -> None:  # type: ignore[no-unty
         finally:
             capture.release()
         if not ok:
-            from live.camera import Camera
+            from live.camera import masked
 
-            raise fail(f"{site.path}: cameras.{name}.source: cannot open {Camera(name, source)._where()}")
+            raise fail(f"{site.path}: cameras.{name}.source: cannot open {masked(source)}")
 
 
 class JsonLines(logging.Formatter):
