@@ -58,15 +58,17 @@ def write(result: RunResult, out: Path, scenario: Scenario) -> list[Path]:
     written = []
     for name in TABLES:
         frame = getattr(result, name)
-        written.append(_atomic(out / f"{name}.parquet", lambda p, f=frame: f.to_parquet(p, index=False)))
-    written.append(_atomic(out / "scenario.json",
+        written.append(atomic_write(out / f"{name}.parquet", lambda p, f=frame: f.to_parquet(p, index=False)))
+    written.append(atomic_write(out / "scenario.json",
                            lambda p: p.write_text(scenario.model_dump_json(indent=2), encoding="utf-8")))
-    written.append(_atomic(out / "summary.json",
+    written.append(atomic_write(out / "summary.json",
                            lambda p: p.write_text(json.dumps(result.summary, indent=2) + "\n", encoding="utf-8")))
     return written
 
 
-def _atomic(target: Path, write_to: Callable[[Path], object]) -> Path:
+def atomic_write(target: Path, write_to: Callable[[Path], object]) -> Path:
+    """Write ``target`` through ``write_to(temporary path)``, then rename it into place: a process killed
+    mid-write leaves the old file or none, never half of one."""
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     os.close(fd)
     try:

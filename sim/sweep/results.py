@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.runner import _atomic as atomic_write
+from sim.runner import atomic_write
 from sim.sweep.grid import Axis, render_value
 from sim.sweep.plan import SweepPlan
 from sim.sweep.store import RunRecord

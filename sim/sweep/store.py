@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.runner import _atomic as atomic_write
+from sim.runner import atomic_write
 from sim.sweep.plan import RunTask, SweepPlan
 from sim.sweep.task import Metrics
 
