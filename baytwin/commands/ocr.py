@@ -245,6 +245,7 @@ def ocr_train(
     out: Optional[Path] = typer.Option(None, "--out", help="ONNX model to write, its .yaml beside it (default: the bundled model)."),
     seed: int = typer.Option(0, help="Training seed (evaluation seeds are never used)."),
     init: Optional[Path] = typer.Option(None, "--init", help="Fine-tune from these weights (the .pt an earlier run wrote)."),
+    learning_rate: float = typer.Option(3e-3, help="Peak learning rate of the one-cycle schedule (lower it to fine-tune)."),
 ) -> None:
     """Train the plate recognizer on synthetic plates and export it to ONNX (needs the train extra: torch)."""
     try:
@@ -263,5 +264,6 @@ def ocr_train(
                 tasks[stage] = bar.add_task(stage, total=total)
             bar.update(tasks[stage], completed=done)
 
-        train(out, out.with_suffix(".yaml"), TrainSettings(samples=samples, epochs=epochs, seed=seed, init=init), progress)
+        train(out, out.with_suffix(".yaml"), TrainSettings(samples=samples, epochs=epochs, seed=seed, init=init,
+                                                                learning_rate=learning_rate), progress)
     console.print(f"model written to {out} and {out.with_suffix('.yaml')}")
