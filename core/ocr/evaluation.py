@@ -331,7 +331,8 @@ def summarize(evaluation: Evaluation, top_confusions: int = 20) -> dict[str, obj
 
 
 def condition_table(evaluation: Evaluation) -> list[dict[str, object]]:
-    """One row per (degradation, severity): images, exact and character accuracy, dangerous reads, baseline."""
+    """One row per (degradation, severity): images, exact and character accuracy, dangerous reads, the voted
+    accuracy of vehicles seen in several images, baseline."""
     cells: dict[tuple[str, int], list[ImageRead]] = defaultdict(list)
     for item in evaluation.reads:
         if item.error is None:
@@ -351,6 +352,10 @@ def condition_table(evaluation: Evaluation) -> list[dict[str, object]]:
             "correct_accepted_share": _mean(i.status == "accepted" for i in items if i.correct),
             "misread_accepted_share": _mean(i.status == "accepted" for i in items if i.read and not i.correct),
         }
+        # the same condition with each vehicle's frames voted into one read, as the twin and live sites read
+        vehicles = sorted({i.image.vehicle for i in items if i.image.vehicle in evaluation.voted})
+        row["voted_vehicles"] = len(vehicles)
+        row["voted_accuracy"] = _mean(evaluation.voted[v][0] == evaluation.voted[v][1] for v in vehicles)
         if evaluation.baseline:
             row["baseline_exact_plate_accuracy"] = _mean(i.baseline == i.image.plate for i in items)
         rows.append(row)

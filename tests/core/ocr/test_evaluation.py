@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.ocr.eval_report import write_report
-from core.ocr.evaluation import LabelsProblem, char_accuracy, confusions, evaluate, load_labels
+from core.ocr.evaluation import LabelsProblem, char_accuracy, condition_table, confusions, evaluate, load_labels
 from core.ocr.gate import ConfidenceGate
 from core.ocr.pipeline import PlateReader
 from sim.imagery.dataset import generate
@@ -60,6 +60,16 @@ def test_report_has_every_figure_and_file(crop_set: Path, tmp_path: Path) -> Non
     assert applied <= cells
     wrong = sum(r["read"] != r["truth"] for r in reads)
     assert len(list((tmp_path / "misreads").glob("*.png"))) == wrong
+
+
+def test_each_condition_reports_how_its_vehicles_read_once_their_frames_are_voted(crop_set: Path) -> None:
+    evaluation = evaluate(crop_set, load_labels(crop_set / "labels.csv"))
+    voted_right = {v for v, (read, truth) in evaluation.voted.items() if read == truth}
+    for row in condition_table(evaluation):
+        vehicles = {r.image.vehicle for r in evaluation.reads
+                    if (row["condition"], row["severity"]) in r.image.conditions}
+        assert row["voted_vehicles"] == len(vehicles)  # three frames each, all voted
+        assert row["voted_accuracy"] == pytest.approx(len(vehicles & voted_right) / len(vehicles), abs=1e-4)
 
 
 def test_wrong_reads_that_pass_the_gate_are_counted_as_dangerous(crop_set: Path) -> None:
