@@ -307,7 +307,7 @@ def rank_cells(cells: pd.DataFrame, axes: list[str], objective: str, maximize: b
 
 MISREAD_NAME = re.compile(r"^(?P<n>\d+)_(?P<truth>.+?)_read_(?P<read>.+)_(?P<status>accepted|review|unreadable)\.png$")
 OCR_GRID_METRICS = ("exact_plate_accuracy", "char_accuracy", "accepted_share", "dangerous_read_rate",
-                    "misread_rate", "noread_rate")
+                    "misread_rate", "noread_rate", "voted_accuracy")
 
 
 @dataclass(frozen=True)

@@ -77,3 +77,12 @@ def test_dangerous_reads_are_the_wrong_accepted_ones(page: AppTest, ocr_dir: Pat
         assert any(set(df.value.get("file", [])) == set(dangerous.file) for df in page.dataframe)
     page.checkbox(key="dangerous_only").check().run()
     assert sum(len(image.captions) for image in page.get("image")) == len(dangerous)
+
+
+def test_the_heatmap_can_show_accuracy_after_voting(page: AppTest, ocr_dir: Path) -> None:
+    measure = page.selectbox(key="grid_metric")
+    assert "voted_accuracy" in measure.options  # the set has 3 frames per vehicle
+    measure.set_value("voted_accuracy").run()
+    assert not page.exception, page.exception
+    expected = pd.read_csv(ocr_dir / "by_condition.csv")
+    assert expected.voted_accuracy.notna().all() and (expected.voted_vehicles > 0).all()
