@@ -44,6 +44,7 @@ class TrainSettings:
     seed: int = 0
     workers: int = 2
     init: Path | None = None  # start from these weights (a .pt written beside an earlier model) to fine-tune
+    mixed_precision: bool = True  # bfloat16 where the CPU computes it natively: about twice as fast, same model
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -270,6 +271,7 @@ def train(out_model: Path = DEFAULT_MODEL, out_config: Path = DEFAULT_CONFIG, se
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, settings.learning_rate, total_steps=steps)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=0.05)
     generator = torch.Generator().manual_seed(settings.seed)
+    bf16 = settings.mixed_precision and torch.ops.mkldnn._is_mkldnn_bf16_supported()
     step = 0
     for epoch in range(settings.epochs):
         net.train()
@@ -277,8 +279,9 @@ def train(out_model: Path = DEFAULT_MODEL, out_config: Path = DEFAULT_CONFIG, se
         for start in range(0, len(x), settings.batch):
             idx = order[start:start + settings.batch]
             batch = _augment(x[idx], generator)
-            logits = net.logits(batch)
-            loss = loss_fn(logits.reshape(-1, len(ALPHABET)), y[idx].reshape(-1))
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                logits = net.logits(batch)
+            loss = loss_fn(logits.float().reshape(-1, len(ALPHABET)), y[idx].reshape(-1))
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

@@ -264,6 +264,8 @@ def ocr_train(
                 tasks[stage] = bar.add_task(stage, total=total)
             bar.update(tasks[stage], completed=done)
 
-        train(out, out.with_suffix(".yaml"), TrainSettings(samples=samples, epochs=epochs, seed=seed, init=init,
-                                                                learning_rate=learning_rate), progress)
-    console.print(f"model written to {out} and {out.with_suffix('.yaml')}")
+        figures = train(out, out.with_suffix(".yaml"), TrainSettings(samples=samples, epochs=epochs, seed=seed, init=init,
+                                                                          learning_rate=learning_rate), progress)
+    console.print(f"model written to {out} and {out.with_suffix('.yaml')} (confidence temperature {figures['temperature']:.2f}, "
+                  f"weights for fine-tuning in {out.with_suffix('.pt')})")
+    console.print(f"measure it before use: baytwin ocr eval --images LABELLED_DIR --out DIR --model {out}")
