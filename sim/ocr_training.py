@@ -324,7 +324,7 @@ def export(net, out_model: Path, out_config: Path) -> None:  # type: ignore[no-u
 CALIBRATION_SEEDS = range(500_000, 501_200)  # neither training nor the evaluation seeds below 100_000
 
 
-def calibrate_temperature(model: Path, config: Path, max_wrong_accepted: float = 0.003, gate: float = 0.90) -> float:
+def calibrate_temperature(model: Path, config: Path, max_wrong_accepted: float = 0.002, gate: float = 0.90) -> float:
     """Temperature scaling of the exported model, so its confidence means what the gate assumes.
 
     Label smoothing leaves the network under-confident (no slot above ~0.95),
