@@ -289,6 +289,7 @@ def train(out_model: Path = DEFAULT_MODEL, out_config: Path = DEFAULT_CONFIG, se
             step += 1
             if progress and step % 20 == 0:
                 progress("train", step, steps)
+    out_model.parent.mkdir(parents=True, exist_ok=True)
     torch.save(net.state_dict(), out_model.with_suffix(".pt"))  # for fine-tuning later; not needed at run time
     export(net, out_model, out_config)
     temperature = calibrate_temperature(out_model, out_config)

@@ -20,7 +20,7 @@ from sim.ocr_training import CONFIG, TrainSettings, synthetic_sample, train  # n
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    model = tmp_path_factory.mktemp("model") / "reader.onnx"
+    model = tmp_path_factory.mktemp("model") / "candidate" / "reader.onnx"  # a folder that does not exist yet
     train(model, model.with_suffix(".yaml"), TrainSettings(samples=512, epochs=1, workers=1, batch=64))
     return model
 
