@@ -271,7 +271,7 @@ def train(out_model: Path = DEFAULT_MODEL, out_config: Path = DEFAULT_CONFIG, se
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, settings.learning_rate, total_steps=steps)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=0.05)
     generator = torch.Generator().manual_seed(settings.seed)
-    bf16 = settings.mixed_precision and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    bf16 = settings.mixed_precision and _native_bfloat16()
     step = 0
     for epoch in range(settings.epochs):
         net.train()
@@ -294,6 +294,14 @@ def train(out_model: Path = DEFAULT_MODEL, out_config: Path = DEFAULT_CONFIG, se
     export(net, out_model, out_config)
     temperature = calibrate_temperature(out_model, out_config)
     return {"train_samples": float(len(x)), "epochs": float(settings.epochs), "temperature": temperature}
+
+
+def _native_bfloat16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX); elsewhere it would be emulated, and slower."""
+    import torch
+
+    probe = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)  # not public API: absent means no
+    return bool(probe and probe())
 
 
 def _augment(batch, generator):  # type: ignore[no-untyped-def]
