@@ -245,9 +245,11 @@ def ocr_train(
     out: Optional[Path] = typer.Option(None, "--out", help="ONNX model to write, its .yaml beside it (default: the bundled model)."),
     seed: int = typer.Option(0, help="Training seed (evaluation seeds are never used)."),
     init: Optional[Path] = typer.Option(None, "--init", help="Fine-tune from these weights (the .pt an earlier run wrote)."),
-    learning_rate: float = typer.Option(3e-3, help="Peak learning rate of the one-cycle schedule (lower it to fine-tune)."),
+    learning_rate: float = typer.Option(3e-3, min=1e-9, help="Peak learning rate of the one-cycle schedule (lower it to fine-tune)."),
 ) -> None:
     """Train the plate recognizer on synthetic plates and export it to ONNX (needs the train extra: torch)."""
+    if init is not None and not init.is_file():  # found out now, not after rendering the whole training set
+        raise fail(f"--init {init}: no such file (the .pt weights an earlier run wrote beside its model)")
     try:
         import torch  # noqa: F401
     except ImportError:

@@ -124,3 +124,9 @@ def test_a_brought_model_is_read_with_its_own_config_and_a_broken_one_is_refused
     shutil.copy(DEFAULT_CONFIG, broken.with_suffix(".yaml"))
     refused = baytwin("ocr", "read", str(data / "images"), "--model", str(broken))
     assert refused.returncode == 2 and "cannot load the model" in refused.stderr
+
+
+def test_train_refuses_missing_weights_to_fine_tune_before_any_work(tmp_path: Path) -> None:
+    result = baytwin("ocr", "train", "--init", str(tmp_path / "missing.pt"), "--out", str(tmp_path / "m.onnx"))
+    assert result.returncode == 2 and "missing.pt: no such file" in result.stderr
+    assert not (tmp_path / "m.onnx").exists()
