@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,19 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+@contextmanager
+def failing_on(*errors: type[Exception]) -> Iterator[None]:
+    """Turn the named errors into the one error exit: their message on stderr, exit code 2.
+
+    These are the errors whose message is already written for the user (a config file's field and
+    problem, a store that cannot be opened), so a traceback would only hide it.
+    """
+    try:
+        yield
+    except errors as err:
+        raise fail(str(err)) from None
+
+
 def parse_overrides(items: list[str]) -> dict[str, Any]:
     """``path.to.field=value`` pairs; values are read as YAML (numbers, booleans, lists)."""
     overrides: dict[str, Any] = {}
@@ -74,18 +89,14 @@ def run_one(scenario_name: str, out: Path, seed: int | None, days: float | None,
     from sim.runner import persist, run, write
     from sim.scenario import load_scenario
 
-    try:
+    with failing_on(ConfigError):
         scenario = load_scenario(scenario_name, overrides)
-    except ConfigError as err:
-        raise fail(str(err)) from None
     total = days if days is not None else scenario.days
     with progress_bar("days") as bar:
         task = bar.add_task(scenario.name, total=total)
-        try:
+        with failing_on(ConnectionError, TimeoutError, RuntimeError):
             model, result = run(scenario, seed=seed, days=days,
                                 progress=lambda done, _total: bar.update(task, completed=done), ocpp_url=ocpp_url)
-        except (ConnectionError, TimeoutError, RuntimeError) as err:
-            raise fail(str(err)) from None
     write(result, out, scenario)
     if store is not None:
         stored = persist(model, open_store(*store, policy=model.policy))

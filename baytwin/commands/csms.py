@@ -11,6 +11,7 @@ from baytwin.common import (
     DB_OPTION,
     console,
     fail,
+    failing_on,
     open_store,
 )
 from core.config import ConfigError
@@ -44,11 +45,9 @@ def csms_serve(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("ocpp").setLevel(logging.WARNING)  # every frame at INFO is too much for a busy site
     logging.getLogger("websockets").setLevel(logging.WARNING)
-    try:
+    with failing_on(ConfigError):
         config = load_csms_config(site) if site else CsmsConfig(site_id="site", auto_register=True,
                                                                 accept_unknown_tokens=True)
-    except ConfigError as err:
-        raise fail(str(err)) from None
     context = None
     if cert or tls_key:
         if not (cert and tls_key):

@@ -12,6 +12,7 @@ from baytwin.common import (
     DB_OPTION,
     console,
     fail,
+    failing_on,
 )
 from core.config import ConfigError
 
@@ -38,19 +39,15 @@ def dashboard(
     if not is_local(host) and users is None:
         raise fail(f"--host {host}: a dashboard reachable from other machines needs --users FILE (usernames, roles, password hashes)")
     if users is not None:
-        try:
+        with failing_on(ConfigError):
             load_users(users)
-        except ConfigError as err:
-            raise fail(str(err)) from None
     if not runs.is_dir():
         raise fail(f"{runs}: no such folder (run `baytwin demo` first, or pass --runs DIR)")
     if site is not None:
         from live.site import load_site
 
-        try:
+        with failing_on(ConfigError):
             load_site(site)
-        except ConfigError as err:
-            raise fail(str(err)) from None
     settings = Settings(runs=runs.resolve(), host=host, users_file=users.resolve() if users else None, db_url=db,
                         site_file=site.resolve() if site else None)
     package_root = Path(dashboards.__file__).resolve().parent

@@ -11,7 +11,7 @@ from typing import Any, Optional
 import typer
 from rich.table import Table
 
-from baytwin.common import console, err_console, fail
+from baytwin.common import console, err_console, fail, failing_on
 from core.config import ConfigError
 
 live_app = typer.Typer(no_args_is_help=True, help="Run a real site on the shared core: cameras, chargers, rules, store.")
@@ -28,10 +28,8 @@ def load(site_file: Path):  # type: ignore[no-untyped-def]
     from core.store.log import EventLog
     from live.site import load_site
 
-    try:
+    with failing_on(ConfigError):
         site = load_site(site_file)
-    except ConfigError as err:
-        raise fail(str(err)) from None
     key_file = site.resolve(site.spec.store.key_file) if site.spec.store.key_file else None
     if key_file is not None and not key_file.exists():
         raise fail(f"{site_file}: store.key_file: {key_file} does not exist (make one: baytwin keys generate --out FILE)")
@@ -195,10 +193,8 @@ def review_resolve(
         raise fail("give exactly one of --confirm, --plate PLATE, --reject")
     decision = {"--confirm": "confirmed", "--plate": "corrected", "--reject": "rejected"}[chosen[0]]
     site, log = load(site_file)
-    try:
+    with failing_on(ReviewProblem):
         event = resolve(log, site.id, read, decision, plate, by, time.time())
-    except ReviewProblem as err:
-        raise fail(str(err)) from None
     console.print(f"read {read} {decision}" + (f" as {event.plate}" if event.plate else "") + f" by {event.reviewer}")
 
 
@@ -224,10 +220,8 @@ def live_replay(
     if site_file is not None:
         from live.site import load_site
 
-        try:
+        with failing_on(ConfigError):
             site = load_site(site_file)
-        except ConfigError as err:
-            raise fail(str(err)) from None
         site_id = site_id or site.id
         timezone, policy, bays = site.spec.site.timezone, site.policy.model_dump(mode="json"), site.bays()
     if site_id is None:
@@ -236,10 +230,8 @@ def live_replay(
         site_id = sites[0]
     if site_id not in sites:
         raise fail(f"site {site_id!r} is not in the database (it has: {', '.join(sites) or 'none'})")
-    try:
+    with failing_on(ValueError):
         report: dict[str, Any] = write_replay(engine, site_id, out, timezone, policy, bays)
-    except ValueError as err:
-        raise fail(str(err)) from None
     console.print(f"{report['visits']} visits ({report['complete']} complete, {report['identified']} identified) "
                   f"-> [bold]{out / 'scenario.yaml'}[/]; try it: baytwin sim run {out / 'scenario.yaml'} --out runs/replay")
 

@@ -12,6 +12,7 @@ from baytwin.common import (
     console,
     err_console,
     fail,
+    failing_on,
     progress_bar,
 )
 from core.config import ConfigError
@@ -94,7 +95,7 @@ def plate_reader(gate: float, model: Path | None, model_config: Path | None):  #
 
     if model_config is not None and model is None:
         raise fail("--model-config goes with --model")
-    try:
+    with failing_on(ModelProblem, ConfigError, ValueError):
         recognizer = None
         if model is not None:
             if not model.is_file():
@@ -104,8 +105,6 @@ def plate_reader(gate: float, model: Path | None, model_config: Path | None):  #
                 raise fail(f"--model {model}: its config {config} does not exist (give it with --model-config)")
             recognizer = Recognizer(model, config)
         return PlateReader(recognizer=recognizer, gate=ConfidenceGate(accept_at=gate, review_from=min(0.5, gate)))
-    except (ModelProblem, ConfigError, ValueError) as err:
-        raise fail(str(err)) from None
 
 
 @ocr_app.command("read")
@@ -166,11 +165,9 @@ def ocr_eval(
     if baseline not in (None, "tesseract"):
         raise fail(f"--baseline {baseline!r}: the available baseline is tesseract")
     reader = plate_reader(gate, model, model_config)
-    try:
+    with failing_on(LabelsProblem, TesseractMissing, ValueError):
         labelled = load_labels(labels or images / "labels.csv")
         other = TesseractBaseline() if baseline else None
-    except (LabelsProblem, TesseractMissing, ValueError) as err:
-        raise fail(str(err)) from None
     with progress_bar() as bar:
         task = bar.add_task("read", total=len(labelled))
         evaluation = evaluate(images, labelled, reader, other, lambda done, _n: bar.update(task, completed=done))
@@ -224,10 +221,8 @@ def ocr_video(
         raise fail(f"--size {size!r}: between 320x240 and 3840x2160")
     if not 0.5 <= fps <= 60:
         raise fail(f"--fps {fps:g}: between 0.5 and 60")
-    try:
+    with failing_on(ConfigError):
         parsed = load_script(script)
-    except ConfigError as err:
-        raise fail(str(err)) from None
     with progress_bar("frames") as bar:
         task = bar.add_task("render", total=None)
         try:

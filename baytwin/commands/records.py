@@ -14,6 +14,7 @@ from baytwin.common import (
     console,
     err_console,
     fail,
+    failing_on,
     open_store,
 )
 from core.config import ConfigError
@@ -33,10 +34,8 @@ def audit_verify(db: Optional[str] = DB_OPTION) -> None:
     from core.store.database import StoreProblem, connect
     from core.store.verify import verify
 
-    try:
+    with failing_on(StoreProblem):
         engine = connect(db)
-    except StoreProblem as err:
-        raise fail(str(err)) from None
     result = verify(engine)
     if result.intact:
         console.print(f"intact: {result.rows:,} rows in {result.sites} site chain(s)")
@@ -74,10 +73,8 @@ def retention_purge(
     log = open_store(db, key_file)
     retention = Retention()
     if policy is not None:
-        try:
+        with failing_on(ConfigError):
             loaded = load_policy(policy)
-        except ConfigError as err:
-            raise fail(str(err)) from None
         retention_for = lambda site: loaded.for_site(site).retention  # noqa: E731
     else:
         retention_for = lambda site: retention  # noqa: E731
@@ -100,10 +97,8 @@ def privacy_export(
     from core.store.access import subject_access
 
     log = open_store(db, key_file)
-    try:
+    with failing_on(KeyProblem):
         export = subject_access(log, plate)
-    except KeyProblem as err:
-        raise fail(str(err)) from None
     out.write_text(json.dumps(export, indent=2, default=str) + "\n", encoding="utf-8")
     found = sum(len(site["events"]) for site in export["sites"].values())
     console.print(f"{found} events at {len(export['sites'])} site(s) written to {out}")
@@ -123,10 +118,8 @@ def evidence_export(
     from core.store.evidence import EvidenceProblem, export_pack
 
     log = open_store(db, key_file)
-    try:
+    with failing_on(EvidenceProblem, KeyProblem):
         manifest = export_pack(log, violation_id, out, time.time())
-    except (EvidenceProblem, KeyProblem) as err:
-        raise fail(str(err)) from None
     console.print(f"evidence for {manifest['violation_id']} ({manifest['rule']}) written to {out}")
 
 

@@ -13,6 +13,7 @@ from baytwin.common import (
     KEY_OPTION,
     console,
     fail,
+    failing_on,
     open_store,
     parse_overrides,
     run_one,
@@ -83,8 +84,6 @@ def sim_validate(scenario: str = typer.Argument(..., help="Scenario file or bund
     """Check a scenario (and its policy) without running it."""
     from sim.scenario import load_scenario
 
-    try:
+    with failing_on(ConfigError):
         loaded = load_scenario(scenario)
-    except ConfigError as err:
-        raise fail(str(err)) from None
     console.print(f"ok: {loaded.name} ({loaded.site.ev_bays} EV bays, policy {loaded.policy.name})")

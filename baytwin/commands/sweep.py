@@ -13,6 +13,7 @@ from baytwin.common import (
     console,
     err_console,
     fail,
+    failing_on,
     parse_overrides,
     progress_bar,
 )
@@ -44,12 +45,10 @@ def sweep(
 
     if workers is not None and scheduler is not None:
         raise fail("--workers applies to the local cluster; with --scheduler the cluster has its own workers")
-    try:
+    with failing_on(ConfigError, GridProblem, SweepFolderProblem):
         plan = plan_sweep(scenario, grid, replications, seed, days, parse_overrides(set_))
         store = RunStore(out)
         store.claim(plan)
-    except (ConfigError, GridProblem, SweepFolderProblem) as err:
-        raise fail(str(err)) from None
     finished = store.finished(plan)
     console.print(f"{len(plan.cells)} cells x {plan.replications} replications = {len(plan.runs)} runs"
                   + (f"; {finished} finished before, skipped" if finished else ""))
