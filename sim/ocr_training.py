@@ -15,10 +15,10 @@ it is a drop-in for any runtime that follows the same config.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import yaml
@@ -33,6 +33,16 @@ CONFIG = PlateModelConfig(
 )
 TRAIN_SEED_BASE = 1_000_000  # evaluation uses seeds below this; training never does
 Progress = Callable[[str, float, float], None]  # (stage, done, total)
+
+#: How often each severity is drawn for a degraded training crop (1..4). A small network fits what it
+#: can: many severity-4 crops have no legible plate left (motion blur, snow, glare and steep angle read
+#: under 5 % there), so they teach guessing and take capacity from the severities a site must read.
+#: Training leans on severity 2; severities 3-4 stay in so the reader knows them and says "review".
+TRAINING_SEVERITY_SHARE = (0.25, 0.45, 0.20, 0.10)
+
+#: What the reader meets, for fitting its confidence: calibration keeps the broad severity mix, so a
+#: training mix that leans on severity 2 does not make it bolder on the crops it cannot read.
+CALIBRATION_SEVERITY_SHARE = (1 / 6, 2 / 6, 2 / 6, 1 / 6)
 
 
 @dataclass(frozen=True)
@@ -50,7 +60,8 @@ class TrainSettings:
 # --- data ------------------------------------------------------------------------------------
 
 
-def synthetic_sample(seed: int, degrade_share: float = 0.7, weights: dict[str, float] | None = None) -> tuple[np.ndarray, str]:
+def synthetic_sample(seed: int, degrade_share: float = 0.7, weights: dict[str, float] | None = None,
+                     severity_share: tuple[float, ...] = TRAINING_SEVERITY_SHARE) -> tuple[np.ndarray, str]:
     """One plate crop as the renderer frames it (grayscale, model-sized) and its text, fully determined by ``seed``."""
     from sim.imagery.plates import render_plate
 
@@ -59,11 +70,12 @@ def synthetic_sample(seed: int, degrade_share: float = 0.7, weights: dict[str, f
     plate = render_plate(text, fmt, rng)
     image = plate.image
     if rng.random() < degrade_share:
-        image = _degrade(image, plate.corners, rng)
+        image = _degrade(image, plate.corners, rng, severity_share)
     return _model_input(image), text
 
 
-def framed_sample(seed: int, degrade_share: float = 0.6, weights: dict[str, float] | None = None) -> tuple[np.ndarray, str]:
+def framed_sample(seed: int, degrade_share: float = 0.6, weights: dict[str, float] | None = None,
+                  severity_share: tuple[float, ...] = TRAINING_SEVERITY_SHARE) -> tuple[np.ndarray, str]:
     """A small plate cut out the way the reader cuts plates out of frames, imprecise corners and all.
 
     Bay cameras give plates 15-50 px high; the detector's corners are off by
@@ -79,7 +91,7 @@ def framed_sample(seed: int, degrade_share: float = 0.6, weights: dict[str, floa
     plate = render_plate(text, fmt, rng, char_height_px=float(rng.uniform(9, 32)), margin=0.8)
     image, corners = plate.image, plate.corners
     if rng.random() < degrade_share:
-        image = _degrade(image, corners, rng)
+        image = _degrade(image, corners, rng, severity_share)
     return _model_input(rectified_crop(image, disturb_corners(corners, rng))), text
 
 
@@ -167,14 +179,14 @@ def _random_plate(rng: np.random.Generator, weights: dict[str, float] | None = N
 #: characters) are drawn more often than the rest, which the network learns from fewer examples.
 DEGRADATION_WEIGHT = {"motion_blur": 2.5, "glare": 2.5, "snow": 2.5, "steep_angle": 2.5, "occlusion": 2.0}
 
-
-def _degrade(image: np.ndarray, corners: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _degrade(image: np.ndarray, corners: np.ndarray, rng: np.random.Generator,
+             severity_share: tuple[float, ...] = TRAINING_SEVERITY_SHARE) -> np.ndarray:
     from sim.imagery.degrade import REGISTRY, degrade
 
     names = sorted(REGISTRY)
     shares = np.array([DEGRADATION_WEIGHT.get(name, 1.0) for name in names])
     chosen = rng.choice(names, size=int(rng.integers(1, 3)), replace=False, p=shares / shares.sum())
-    mix = {str(name): int(rng.choice([1, 2, 2, 3, 3, 4])) for name in chosen}
+    mix = {str(name): int(rng.choice(4, p=severity_share)) + 1 for name in chosen}
     return degrade(image, mix, rng, plate_corners=corners)
 
 
@@ -349,7 +361,8 @@ def calibrate_temperature(model: Path, config: Path, max_wrong_accepted: float =
     images, texts = [], []
     for seed in CALIBRATION_SEEDS:  # a third clean, a third degraded, a third cut as from frames
         kind = seed % 3
-        gray, text = framed_sample(seed) if kind == 2 else synthetic_sample(seed, float(kind))
+        gray, text = (framed_sample(seed, severity_share=CALIBRATION_SEVERITY_SHARE) if kind == 2
+                      else synthetic_sample(seed, float(kind), severity_share=CALIBRATION_SEVERITY_SHARE))
         images.append(np.repeat(gray[..., None], 3, axis=2))
         texts.append(text)
     logits = np.log(np.clip(recognizer.probabilities(images), 1e-12, 1.0))
