@@ -85,6 +85,23 @@ class ImageRead:
         return self.status == "accepted" and not self.correct
 
 
+@dataclass(frozen=True, slots=True)
+class VotedVehicle:
+    """A vehicle seen in several images, its frames voted into one read, gated like any other."""
+
+    read: str | None
+    truth: str
+    status: str
+
+    @property
+    def correct(self) -> bool:
+        return self.read == self.truth
+
+    @property
+    def dangerous(self) -> bool:
+        return self.status == "accepted" and not self.correct
+
+
 def load_labels(labels: Path) -> list[LabelledImage]:
     """The rows of a labels.csv, checked; a clear error names the file, row and column of a bad one.
 
@@ -145,7 +162,7 @@ class Timing:
 @dataclass(slots=True)
 class Evaluation:
     reads: list[ImageRead]
-    voted: dict[str, tuple[str | None, str]]  # vehicle -> (voted read, truth), for vehicles seen in 2+ images
+    voted: dict[str, VotedVehicle]  # for vehicles seen in 2+ images
     timing: Timing
     baseline: str | None
 
@@ -228,14 +245,14 @@ def _normalized(text: str | None, reader: PlateReader) -> str | None:
     return normalize(text, reader.formats).text if text else None
 
 
-def _vote_vehicles(folder: Path, reads: list[ImageRead], reader: PlateReader) -> dict[str, tuple[str | None, str]]:
+def _vote_vehicles(folder: Path, reads: list[ImageRead], reader: PlateReader) -> dict[str, VotedVehicle]:
     """One voted read per vehicle seen in several images: crops vote their frame reads, frames go through
     the reader's own multi-frame path."""
     groups: dict[str, list[ImageRead]] = defaultdict(list)
     for item in reads:
         if item.error is None:
             groups[item.image.vehicle].append(item)
-    voted: dict[str, tuple[str | None, str]] = {}
+    voted: dict[str, VotedVehicle] = {}
     for vehicle, items in groups.items():
         if len(items) < 2:
             continue
@@ -243,14 +260,14 @@ def _vote_vehicles(folder: Path, reads: list[ImageRead], reader: PlateReader) ->
         if items[0].image.is_frame:
             frames = [_load(folder / it.image.file) for it in items]
             result = reader.read_vehicle([f for f in frames if isinstance(f, np.ndarray)], Roi(items[0].image.roi))  # type: ignore[arg-type]
-            voted[vehicle] = (result.plate, truth)
+            voted[vehicle] = VotedVehicle(result.plate, truth, result.status)
         else:
             combined = vote([it.frame_read for it in items if it.frame_read is not None])
             if combined is None:
-                voted[vehicle] = (None, truth)
+                voted[vehicle] = VotedVehicle(None, truth, "unreadable")
             else:
                 result = reader.finish(FrameRead(combined.text, combined.char_confidences), (0, 0, 0, 0), None)
-                voted[vehicle] = (result.plate, truth)
+                voted[vehicle] = VotedVehicle(result.plate, truth, result.status)
     return voted
 
 
@@ -307,7 +324,12 @@ def summarize(evaluation: Evaluation, top_confusions: int = 20) -> dict[str, obj
         "voting": {
             "vehicles": len(evaluation.voted),
             "single_frame_accuracy": _mean(r.correct for r in single),
-            "voted_accuracy": _mean(read == truth for read, truth in evaluation.voted.values()),
+            "voted_accuracy": _mean(v.correct for v in evaluation.voted.values()),
+            # what voting does to the gate: how many reads a site can act on at once, and how many of those are wrong
+            "single_frame_accepted_share": _mean(r.status == "accepted" for r in single),
+            "voted_accepted_share": _mean(v.status == "accepted" for v in evaluation.voted.values()),
+            "single_frame_dangerous_rate": _mean(r.dangerous for r in single),
+            "voted_dangerous_rate": _mean(v.dangerous for v in evaluation.voted.values()),
         },
         "by_condition": table,
         "confusions": [{"truth": t, "read": r, "count": n} for (t, r), n in confusions(reads).most_common(top_confusions)],
@@ -355,7 +377,7 @@ def condition_table(evaluation: Evaluation) -> list[dict[str, object]]:
         # the same condition with each vehicle's frames voted into one read, as the twin and live sites read
         vehicles = sorted({i.image.vehicle for i in items if i.image.vehicle in evaluation.voted})
         row["voted_vehicles"] = len(vehicles)
-        row["voted_accuracy"] = _mean(evaluation.voted[v][0] == evaluation.voted[v][1] for v in vehicles)
+        row["voted_accuracy"] = _mean(evaluation.voted[v].correct for v in vehicles)
         if evaluation.baseline:
             row["baseline_exact_plate_accuracy"] = _mean(i.baseline == i.image.plate for i in items)
         rows.append(row)

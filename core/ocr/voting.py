@@ -5,6 +5,12 @@ string with a confidence per character; the vote is taken slot by slot,
 weighting each candidate character by its confidence, so one blurred frame
 cannot outvote two sharp ones. Reads of a different length than the majority
 are left out (they are usually a missed or extra character).
+
+A slot's confidence is the winner's share of the slot's weight times the
+surest frame that read it. Frames that agree never pull it below their best
+frame (a blurred frame that reads the same character is not evidence
+against it), and frames that disagree lower it by their weight, so a
+contested character goes to review.
 """
 
 from __future__ import annotations
@@ -41,13 +47,15 @@ def vote(reads: Sequence[FrameRead]) -> VotedRead | None:
     length = Counter(len(r.text) for r in usable).most_common(1)[0][0]
     usable = [r for r in usable if len(r.text) == length]
     chars, confidences = [], []
-    total_weight = len(usable)
     for slot in range(length):
         weights: dict[str, float] = defaultdict(float)
+        surest: dict[str, float] = defaultdict(float)
         for read in usable:
-            weights[read.text[slot]] += read.char_confidences[slot]
+            char, confidence = read.text[slot], read.char_confidences[slot]
+            weights[char] += confidence
+            surest[char] = max(surest[char], confidence)
         best = max(sorted(weights), key=lambda c: weights[c])
         chars.append(best)
-        # Agreement-weighted confidence: the winner's share of all weight, times its mean confidence.
-        confidences.append(weights[best] / total_weight)
+        total = sum(weights.values())
+        confidences.append(weights[best] / total * surest[best] if total else 0.0)
     return VotedRead("".join(chars), min(confidences), tuple(confidences), len(usable))

@@ -66,6 +66,12 @@ if voting.get("vehicles"):
     vote[2].metric("Voted", percent(voting.get("voted_accuracy")))
     gain = voting.get("gain")
     vote[3].metric("Voting gain", f"{gain * 100:+.1f} points" if isinstance(gain, (int, float)) else "–")
+    if voting.get("voted_accepted_share") is not None:  # reports from before these figures lack them
+        gate = st.columns(4)
+        gate[0].metric("Accepted, single frame", percent(voting.get("single_frame_accepted_share")))
+        gate[1].metric("Accepted, voted", percent(voting.get("voted_accepted_share")))
+        gate[2].metric("Dangerous, single frame", percent(voting.get("single_frame_dangerous_rate")))
+        gate[3].metric("Dangerous, voted", percent(voting.get("voted_dangerous_rate")))
 else:
     st.info("One image per vehicle: nothing to vote over (generate with `--frames 3` to measure voting).")
 

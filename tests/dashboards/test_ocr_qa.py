@@ -40,6 +40,8 @@ def test_headline_and_voting_figures_are_the_reports(page: AppTest, ocr_dir: Pat
     assert shown["Single frame"] == f"{voting['single_frame_accuracy']:.1%}"
     assert shown["Voted"] == f"{voting['voted_accuracy']:.1%}"
     assert shown["Voting gain"] == f"{voting['gain'] * 100:+.1f} points"
+    assert shown["Accepted, voted"] == f"{voting['voted_accepted_share']:.1%}"
+    assert shown["Dangerous, single frame"] == f"{voting['single_frame_dangerous_rate']:.1%}"
 
 
 def test_condition_and_confusion_tables_are_the_csv_files(page: AppTest, ocr_dir: Path) -> None:

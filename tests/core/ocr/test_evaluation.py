@@ -64,7 +64,7 @@ def test_report_has_every_figure_and_file(crop_set: Path, tmp_path: Path) -> Non
 
 def test_each_condition_reports_how_its_vehicles_read_once_their_frames_are_voted(crop_set: Path) -> None:
     evaluation = evaluate(crop_set, load_labels(crop_set / "labels.csv"))
-    voted_right = {v for v, (read, truth) in evaluation.voted.items() if read == truth}
+    voted_right = {v for v, vehicle in evaluation.voted.items() if vehicle.correct}
     for row in condition_table(evaluation):
         vehicles = {r.image.vehicle for r in evaluation.reads
                     if (row["condition"], row["severity"]) in r.image.conditions}

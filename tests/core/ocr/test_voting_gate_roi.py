@@ -41,6 +41,18 @@ def test_disagreement_lowers_confidence() -> None:
     assert agreed.confidence > split.confidence  # type: ignore[union-attr]
 
 
+def test_a_weaker_frame_that_agrees_does_not_lower_confidence() -> None:
+    alone = vote([read("AB12CDE", 0.96)])
+    with_blurred = vote([read("AB12CDE", 0.96), read("AB12CDE", 0.55), read("AB12CDE", 0.60)])
+    assert with_blurred.confidence == pytest.approx(alone.confidence)  # type: ignore[union-attr]
+
+
+def test_a_contested_slot_goes_below_the_gate() -> None:
+    voted = vote([read("AB12CDE", 0.96), read("AB12CDE", 0.93), FrameRead("AB12CDF", (0.95,) * 6 + (0.9,))])
+    assert voted.text == "AB12CDE"  # type: ignore[union-attr]
+    assert voted.confidence < 0.90  # type: ignore[union-attr]  # one of three frames says F: a person looks
+
+
 def test_nothing_to_vote_on_gives_none() -> None:
     assert vote([]) is None and vote([FrameRead("", ())]) is None
 
