@@ -188,7 +188,9 @@ def _print_eval(report: dict[str, Any]) -> None:
                   f"characters {pct(report['char_accuracy'])}; dangerous (wrong but accepted) {pct(report['dangerous_read_rate'])}")
     if voting["vehicles"]:
         console.print(f"voting over {voting['vehicles']} vehicles: single frame {pct(voting['single_frame_accuracy'])} "
-                      f"-> voted {pct(voting['voted_accuracy'])}")
+                      f"-> voted {pct(voting['voted_accuracy'])}; accepted {pct(voting['single_frame_accepted_share'])} "
+                      f"-> {pct(voting['voted_accepted_share'])}, dangerous {pct(voting['single_frame_dangerous_rate'])} "
+                      f"-> {pct(voting['voted_dangerous_rate'])}")
     if speed["crops_per_second"]:
         console.print(f"recognition {speed['crops_per_second']:.0f} crops/s")
     if speed["frames"]:

@@ -75,6 +75,7 @@ def test_eval_writes_a_report_qa_can_open(tmp_path: Path) -> None:
         assert report["baseline"]["name"] == "tesseract"
         assert "baseline_exact_plate_accuracy" in report["by_condition"][0]
     assert "report written to" in result.stdout
+    assert "voting over 3 vehicles" in result.stdout and "accepted" in result.stdout  # what voting does to the gate
 
 
 def test_eval_without_labels_is_a_clear_error(tmp_path: Path) -> None:
