@@ -179,6 +179,7 @@ def _random_plate(rng: np.random.Generator, weights: dict[str, float] | None = N
 #: characters) are drawn more often than the rest, which the network learns from fewer examples.
 DEGRADATION_WEIGHT = {"motion_blur": 2.5, "glare": 2.5, "snow": 2.5, "steep_angle": 2.5, "occlusion": 2.0}
 
+
 def _degrade(image: np.ndarray, corners: np.ndarray, rng: np.random.Generator,
              severity_share: tuple[float, ...] = TRAINING_SEVERITY_SHARE) -> np.ndarray:
     from sim.imagery.degrade import REGISTRY, degrade
