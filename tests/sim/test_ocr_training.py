@@ -46,3 +46,34 @@ def test_fine_tuning_starts_from_the_given_weights(trained: Path, tmp_path: Path
     before, after = torch.load(trained.with_suffix(".pt")), torch.load(tuned.with_suffix(".pt"))
     # a learning rate of ~0 leaves the convolutions where the first run left them
     assert torch.allclose(before["features.0.weight"], after["features.0.weight"], atol=1e-6)
+
+
+def test_weights_from_before_the_residual_blocks_grow_into_the_network_and_read_the_same(tmp_path: Path) -> None:
+    import torch
+
+    from sim.ocr_training import build_network, load_weights
+
+    torch.manual_seed(0)
+    saved = build_network().eval()
+    with torch.no_grad():  # a network that is not at its initial state, so the check means something
+        for parameter in saved.parameters():
+            parameter.add_(0.05 * torch.randn_like(parameter))
+    older = {key: value for key, value in saved.state_dict().items() if not key.startswith("context.")}
+    torch.save(older, tmp_path / "older.pt")
+    grown = build_network().eval()
+    load_weights(grown, tmp_path / "older.pt")
+    crops = torch.from_numpy(np.stack([synthetic_sample(seed)[0] for seed in range(8)])[..., None])
+    with torch.no_grad():  # what the saved network computed before it had residual blocks: features, then head
+        columns = saved.features(crops.permute(0, 3, 1, 2).float() / 255.0).mean(dim=2)
+        expected = torch.softmax(saved.head(columns.flatten(1)).view(-1, CONFIG.max_plate_slots, len(CONFIG.alphabet)), -1)
+        assert torch.allclose(grown(crops), expected, atol=1e-5)
+
+
+def test_weights_of_another_network_are_refused(tmp_path: Path) -> None:
+    import torch
+
+    from sim.ocr_training import build_network, load_weights
+
+    torch.save({"conv.weight": torch.zeros(3, 3)}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="not weights of this recognizer"):
+        load_weights(build_network(), tmp_path / "other.pt")
