@@ -37,8 +37,6 @@ def load(site_file: Path):  # type: ignore[no-untyped-def]
         log = EventLog(connect(site.store_url()), Keys.from_environment(key_file), site.policy)
     except (KeyProblem, StoreProblem) as err:
         raise fail(f"{site_file}: store: {err}") from None
-    except Exception as err:  # noqa: BLE001 - a driver's connection error: say what and where
-        raise fail(f"{site_file}: store.url: cannot open the database: {str(err).splitlines()[0]}") from None
     return site, log
 
 
@@ -209,12 +207,8 @@ def live_replay(
     from core.store.database import StoreProblem, connect
     from live.replay import sites_in, write_replay
 
-    try:
+    with failing_on(StoreProblem):
         engine = connect(db)
-    except StoreProblem as err:
-        raise fail(str(err)) from None
-    except Exception as err:  # noqa: BLE001
-        raise fail(f"cannot open the database: {str(err).splitlines()[0]}") from None
     sites = sites_in(engine)
     timezone, policy, bays = "UTC", None, None
     if site_file is not None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 DEFAULT_URL = "sqlite:///baytwin.db"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -28,25 +28,35 @@ def resolve_url(url: str | None) -> str:
 
 
 def connect(url: str | None = None, migrate: bool = True) -> Engine:
+    """An engine for ``url`` with the schema brought up to date.
+
+    Every way opening can fail (not a URL, a database we do not support, a
+    driver that is not installed, a server that refuses) becomes one
+    ``StoreProblem`` naming the database, so callers have a single error to
+    turn into a message.
+    """
     url = resolve_url(url)
     try:
         parsed = make_url(url)
     except ArgumentError:
         raise StoreProblem(f"{url}: not a database URL (e.g. sqlite:///baytwin.db or postgresql+psycopg://host/db)") from None
-    if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(parsed, connect_args={"timeout": 60})
-        _sqlite_durable_and_serialized(engine)
-    elif parsed.get_backend_name() == "postgresql":
-        if parsed.drivername == "postgresql":
-            parsed = parsed.set(drivername="postgresql+psycopg")
-        engine = create_engine(parsed, pool_pre_ping=True)
-    else:
-        raise StoreProblem(f"{url}: only SQLite and PostgreSQL are supported")
+    where = parsed.render_as_string(hide_password=True)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            engine = create_engine(parsed, connect_args={"timeout": 60})
+            _sqlite_durable_and_serialized(engine)
+        elif parsed.get_backend_name() == "postgresql":
+            if parsed.drivername == "postgresql":
+                parsed = parsed.set(drivername="postgresql+psycopg")
+            engine = create_engine(parsed, pool_pre_ping=True)
+        else:
+            raise StoreProblem(f"{where}: only SQLite and PostgreSQL are supported")
+    except (ImportError, NoSuchModuleError) as err:
+        raise StoreProblem(f"{where}: the database driver {parsed.drivername!r} is not installed ({err})") from None
     if migrate:
         try:
             upgrade(engine)
-        except OperationalError as err:
-            where = parsed.render_as_string(hide_password=True)
+        except DBAPIError as err:
             reason = str(err.orig).strip().splitlines()[0] if err.orig else str(err).splitlines()[0]
             raise StoreProblem(f"{where}: cannot open the database ({reason})") from None
     return engine
