@@ -290,6 +290,10 @@ def build_network():  # type: ignore[no-untyped-def]
     return PlateNet()
 
 
+class WeightsMismatch(ValueError):
+    """The weights given to start from are not this recognizer's."""
+
+
 def load_weights(net, path: Path) -> None:  # type: ignore[no-untyped-def]
     """Start ``net`` from the weights at ``path``, an earlier run's .pt.
 
@@ -299,11 +303,14 @@ def load_weights(net, path: Path) -> None:  # type: ignore[no-untyped-def]
     """
     import torch
 
-    state = torch.load(path, map_location="cpu")
-    missing, unexpected = net.load_state_dict(state, strict=False)
+    try:
+        state = torch.load(path, map_location="cpu")
+        missing, unexpected = net.load_state_dict(state, strict=False)
+    except Exception as err:  # torch raises pickle, zip and shape errors alike; none of them is usable weights
+        raise WeightsMismatch(f"{path}: not weights of this recognizer ({str(err).splitlines()[0]})") from None
     not_grown = [key for key in missing if not key.startswith("context.")]
     if not_grown or unexpected:
-        raise ValueError(f"{path}: not weights of this recognizer (missing {not_grown[:3]}, unexpected {unexpected[:3]})")
+        raise WeightsMismatch(f"{path}: not weights of this recognizer (missing {not_grown[:3]}, unexpected {unexpected[:3]})")
 
 
 # --- training and export ------------------------------------------------------------------------------
@@ -316,11 +323,11 @@ def train(out_model: Path = DEFAULT_MODEL, out_config: Path = DEFAULT_CONFIG, se
     from torch import nn
 
     torch.manual_seed(settings.seed)
+    net = build_network()
+    if settings.init is not None:  # before rendering: wrong weights are refused at once, not after many minutes
+        load_weights(net, settings.init)
     images, targets = make_dataset(TRAIN_SEED_BASE + settings.seed * 10_000_000, settings.samples, settings.workers, progress)
     x, y = torch.from_numpy(images), torch.from_numpy(targets)
-    net = build_network()
-    if settings.init is not None:
-        load_weights(net, settings.init)
     steps = settings.epochs * math.ceil(len(x) / settings.batch)
     optimizer = torch.optim.AdamW(net.parameters(), lr=settings.learning_rate, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, settings.learning_rate, total_steps=steps)

@@ -252,10 +252,10 @@ def ocr_train(
     except ImportError:
         raise fail("training needs PyTorch: pip install torch==2.13.0 (the 'train' extra)") from None
     from core.ocr.recognizer import DEFAULT_MODEL
-    from sim.ocr_training import TrainSettings, train
+    from sim.ocr_training import TrainSettings, WeightsMismatch, train
 
     out = out or DEFAULT_MODEL
-    with progress_bar() as bar:
+    with progress_bar() as bar, failing_on(WeightsMismatch):
         tasks: dict[str, Any] = {}
 
         def progress(stage: str, done: float, total: float) -> None:

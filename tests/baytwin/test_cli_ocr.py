@@ -8,6 +8,8 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
+
 from .test_cli import baytwin
 
 
@@ -131,3 +133,13 @@ def test_train_refuses_missing_weights_to_fine_tune_before_any_work(tmp_path: Pa
     result = baytwin("ocr", "train", "--init", str(tmp_path / "missing.pt"), "--out", str(tmp_path / "m.onnx"))
     assert result.returncode == 2 and "missing.pt: no such file" in result.stderr
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_train_refuses_weights_that_are_not_the_recognizers_before_rendering(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    wrong = tmp_path / "notes.pt"
+    wrong.write_text("these are not weights")
+    # 10 million crops would take hours to render: the refusal must come first
+    result = baytwin("ocr", "train", "--init", str(wrong), "--samples", "10000000", "--out", str(tmp_path / "m.onnx"))
+    assert result.returncode == 2 and "notes.pt: not weights of this recognizer" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "m.onnx").exists()

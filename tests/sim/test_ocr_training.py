@@ -72,8 +72,10 @@ def test_weights_from_before_the_residual_blocks_grow_into_the_network_and_read_
 def test_weights_of_another_network_are_refused(tmp_path: Path) -> None:
     import torch
 
-    from sim.ocr_training import build_network, load_weights
+    from sim.ocr_training import WeightsMismatch, build_network, load_weights
 
     torch.save({"conv.weight": torch.zeros(3, 3)}, tmp_path / "other.pt")
-    with pytest.raises(ValueError, match="not weights of this recognizer"):
-        load_weights(build_network(), tmp_path / "other.pt")
+    (tmp_path / "text.pt").write_text("not a weights file at all")
+    for wrong in ("other.pt", "text.pt"):
+        with pytest.raises(WeightsMismatch, match="not weights of this recognizer"):
+            load_weights(build_network(), tmp_path / wrong)
