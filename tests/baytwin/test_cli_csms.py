@@ -32,7 +32,7 @@ def _serve(tmp_path: Path, port: int) -> subprocess.Popen[str]:
                                 "--key-file", str(tmp_path / "site.key")], stdout=log, stderr=subprocess.STDOUT,
                                text=True, cwd=tmp_path)
     process.log_path = tmp_path / "csms.log"  # type: ignore[attr-defined]
-    deadline = time.time() + 30
+    deadline = time.time() + 120  # generous: a loaded machine starts Python slowly; a quick start returns at once
     while time.time() < deadline:
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
