@@ -6,8 +6,9 @@ data is made here, by the plate renderer and the degradations of
 ``sim.imagery``, from seeds that evaluation never uses.
 
 The network is deliberately small (a few convolution blocks and residual
-blocks, then one linear layer that predicts every character slot at once, as fast-plate-ocr's models
-do) so that it reads well over a thousand crops a second on two CPU cores.
+blocks, then one linear layer that predicts every character slot at once, as
+fast-plate-ocr's models do) so that it reads well over a thousand crops a
+second on two CPU cores.
 Its ONNX graph takes uint8 NHWC crops and returns per-slot probabilities, so
 it is a drop-in for any runtime that follows the same config.
 """
