@@ -5,7 +5,10 @@ functions spoil an image the way the world does (weather, darkness, glare,
 dirt), the way the optics and sensor do (blur, low resolution, noise) and the
 way the pipeline does (JPEG). Severity 0 leaves the image untouched; 1 is an
 ordinary bad day, 4 is the worst a bay camera must still cope with (or
-honestly give up on). Each function's docstring says what its severities mean
+honestly give up on). The scale means the same for every degradation: up to
+severity 2 every character is still there for a person to read, from 3 they
+start to go (:mod:`sim.imagery.legibility` measures it, and its tests hold every
+degradation to it). Each function's docstring says what its severities mean
 physically.
 
 Use :func:`degrade` (image only) or :func:`apply_degradations` (also moves
@@ -371,11 +374,11 @@ def steep_angle(image: np.ndarray, severity: int, rng: np.random.Generator, plat
 def occlusion(image: np.ndarray, severity: int, rng: np.random.Generator, plates: np.ndarray) -> np.ndarray:
     """Something between camera and plate: a charging cable, a tow or bike-rack bar, a leaf or bag.
 
-    Severity is the share of the plate hidden: 1: 5 %, 2: 12 % (a character
-    lost), 3: 25 %, 4: 40 %.
+    Severity is the share of the plate hidden: 1: 2 % (a stroke), 2: 4 % (part
+    of a character, still readable), 3: 12 % (a character lost), 4: 25 %.
     """
     plate = plates[0]
-    coverage = (0.0, 0.05, 0.12, 0.25, 0.40)[severity]
+    coverage = (0.0, 0.02, 0.04, 0.12, 0.25)[severity]
     extent = 0.5
     rows, cols = _plate_space_grid(plate, extent, 64)
     kind = int(rng.integers(3))
@@ -605,13 +608,14 @@ def glare(image: np.ndarray, severity: int, rng: np.random.Generator, plates: np
     A light source near the plate adds a glow that falls off with distance
     and a few diffraction rays. Severity is the source's brightness relative to
     the sensor's saturation and its glow's size: 1: a veiling glow beside the
-    plate, 2: a bright lamp, characters near it lose contrast, 3: saturated
-    bloom over part of the plate, 4: most of the plate washed out.
+    plate, 2: a bright lamp, characters near it lose contrast but stay
+    readable, 3: saturated bloom bleaches a character or two, 4: much of the
+    plate washed out.
     """
     plate = plates[0]
-    strength = (0.0, 0.3, 0.55, 0.85, 1.25)[severity]
+    strength = (0.0, 0.3, 0.42, 0.6, 0.95)[severity]
     width, height = _plate_size(plate)
-    radius = width * (0.0, 0.2, 0.28, 0.38, 0.55)[severity]
+    radius = width * (0.0, 0.2, 0.24, 0.3, 0.45)[severity]
     h, w = image.shape[:2]
     centre = plate.mean(axis=0)
     angle = rng.uniform(0, 2 * np.pi)
@@ -644,13 +648,14 @@ def motion_blur(image: np.ndarray, severity: int, rng: np.random.Generator, plat
     """Blur from the car moving during the exposure (a straight, directional smear).
 
     Severity is speed and shutter time, giving the distance the plate moves
-    while the shutter is open: 1: 5 km/h at 1/250 s (6 mm), 2: 10 km/h at
-    1/125 s (22 mm), 3: 15 km/h at 1/60 s (70 mm), 4: 20 km/h at 1/30 s
-    (185 mm, longer than a character is wide). The whole frame is smeared, as
-    with camera shake too; OCR only cares about the plate.
+    while the shutter is open: 1: 5 km/h at 1/500 s (3 mm), 2: 10 km/h at
+    1/250 s (11 mm, strokes soften but stay apart), 3: 10 km/h at 1/125 s
+    (22 mm, narrow characters run into each other), 4: 15 km/h at 1/60 s
+    (70 mm, more than a character is wide). The whole frame is smeared, as with
+    camera shake too; OCR only cares about the plate.
     """
     plate = plates[0]
-    speed_kmh, shutter_s = ((0, 0), (5, 1 / 250), (10, 1 / 125), (15, 1 / 60), (20, 1 / 30))[severity]
+    speed_kmh, shutter_s = ((0, 0), (5, 1 / 500), (10, 1 / 250), (10, 1 / 125), (15, 1 / 60))[severity]
     length = speed_kmh / 3.6 * shutter_s * 1000 * _px_per_mm(plate)
     angle = rng.normal(0, 25) if rng.random() < 0.7 else rng.uniform(0, 180)  # mostly across the frame
     kernel = _line_kernel(max(length, 1.0), float(angle))
