@@ -66,12 +66,12 @@ def test_voting_over_frames_is_at_least_as_good_as_one_frame(reader: PlateReader
         roi = Roi(tuple(map(tuple, scene.roi)))
         # The plate's corners scale blur and noise to the plate; without them the whole frame counts as the
         # plate, and a 1280-px "plate" smears every character away.
-        frames = [degrade(scene.image, {"noise": 2, "motion_blur": 2}, np.random.default_rng(seed * 10 + k),
+        frames = [degrade(scene.image, {"noise": 2, "motion_blur": 3}, np.random.default_rng(seed * 10 + k),
                           scene.plate.corners) for k in range(3)]
         single += reader.read_frame(frames[0], roi).plate == scene.plate.text
         voted += reader.read_vehicle(frames, roi).plate == scene.plate.text
     assert voted >= single
-    assert voted >= 14  # measured 16 of 20 voted, 14 from the first frame alone
+    assert voted >= 14  # measured 16 of 20 voted, 15 from the first frame alone
 
 
 def test_an_empty_bay_is_unreadable(reader: PlateReader) -> None:
