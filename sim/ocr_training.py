@@ -180,9 +180,9 @@ def _random_plate(rng: np.random.Generator, weights: dict[str, float] | None = N
     return fmt, random_plate_text(fmt, rng)
 
 
-#: Degradations the reader finds hardest at severity 2 (smeared, washed-out, covered or foreshortened
-#: characters) are drawn more often than the rest, which the network learns from fewer examples.
-DEGRADATION_WEIGHT = {"motion_blur": 2.5, "glare": 2.5, "snow": 2.5, "steep_angle": 2.5, "occlusion": 2.0}
+#: Degradations the reader finds hardest at severity 2 (flakes or a bar over a character, a foreshortened
+#: plate) are drawn more often than the rest, which the network learns from fewer examples.
+DEGRADATION_WEIGHT = {"snow": 4.0, "occlusion": 3.5, "steep_angle": 2.5, "motion_blur": 2.0, "glare": 2.0, "dirt": 1.5}
 
 
 def _degrade(image: np.ndarray, corners: np.ndarray, rng: np.random.Generator,
