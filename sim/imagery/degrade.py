@@ -374,11 +374,11 @@ def steep_angle(image: np.ndarray, severity: int, rng: np.random.Generator, plat
 def occlusion(image: np.ndarray, severity: int, rng: np.random.Generator, plates: np.ndarray) -> np.ndarray:
     """Something between camera and plate: a charging cable, a tow or bike-rack bar, a leaf or bag.
 
-    Severity is the share of the plate hidden: 1: 2 % (a stroke), 2: 4 % (part
-    of a character, still readable), 3: 12 % (a character lost), 4: 25 %.
+    Severity is the share of the plate hidden: 1: 2 % (a stroke), 2: 3.5 %
+    (part of a character, still readable), 3: 12 % (a character lost), 4: 25 %.
     """
     plate = plates[0]
-    coverage = (0.0, 0.02, 0.04, 0.12, 0.25)[severity]
+    coverage = (0.0, 0.02, 0.035, 0.12, 0.25)[severity]
     extent = 0.5
     rows, cols = _plate_space_grid(plate, extent, 64)
     kind = int(rng.integers(3))

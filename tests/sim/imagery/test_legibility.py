@@ -25,7 +25,7 @@ def _plates() -> tuple[PlateImage, ...]:
     """
     formats = list(load_formats())
     plates = []
-    for seed in range(150):
+    for seed in range(300):
         rng = np.random.default_rng(900_000 + seed)
         fmt = formats[seed % len(formats)]
         plate = render_plate(random_plate_text(fmt, rng), fmt, rng)
@@ -44,7 +44,7 @@ def _share_with_a_character_lost(name: str, severity: int) -> float:
 
 def test_the_yardstick_finds_the_characters_of_most_plates_of_every_format() -> None:
     measured = {plate.format for plate in _plates()}
-    assert len(_plates()) >= 80 and measured == set(load_formats())
+    assert len(_plates()) >= 160 and measured == set(load_formats())
 
 
 def test_a_clean_plate_loses_nothing_and_a_bar_over_a_character_loses_it() -> None:
