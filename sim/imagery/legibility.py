@@ -7,10 +7,12 @@ missing a severity-2 plate is then the reader's fault, and a severity-3 miss may
 be the image's.
 
 :func:`characters_lost` checks that promise on a clean crop and its degraded
-copy, pixel for pixel, so it suits the degradations that leave the plate where
-it was (not ``bent`` or ``steep_angle``, which move it). A character counts as
-lost when most of its ink no longer stands out from the plate around it: washed
-out by glare, covered by a bar, smeared into its neighbours.
+copy, pixel for pixel, given where the renderer drew each character (a
+:class:`~sim.imagery.plates.PlateImage`'s ``glyphs``). It suits the
+degradations that leave the plate where it was (not ``bent`` or
+``steep_angle``, which move it). A character counts as lost when most of its
+ink no longer stands out from the plate around it: washed out by glare,
+covered by a bar, smeared into its neighbours.
 """
 
 from __future__ import annotations
@@ -24,45 +26,28 @@ KEPT_CONTRAST = 1 / 6
 KEPT_INK = 0.5
 
 
-def characters_lost(clean: np.ndarray, degraded: np.ndarray, corners: np.ndarray) -> tuple[int, int]:
-    """(characters lost, characters found) on a dark-on-light plate at ``corners`` in both RGB images."""
+def characters_lost(clean: np.ndarray, degraded: np.ndarray, glyphs: np.ndarray) -> int:
+    """How many of the characters drawn in ``glyphs`` (Nx4x2 quads) the degradation took from the RGB crop."""
     before = cv2.cvtColor(clean, cv2.COLOR_RGB2GRAY).astype(np.float32)
     after = cv2.cvtColor(degraded, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    glyphs = _glyphs(before, corners)
     lost = 0
-    for ink, paper in glyphs:
+    for quad in glyphs:
+        ink, paper = _ink_and_paper(before, quad)
         contrast = float(np.median(before[paper]) - np.median(before[ink]))
         still_ink = (np.median(after[paper]) - after[ink]) > contrast * KEPT_CONTRAST
-        if still_ink.mean() < KEPT_INK:
-            lost += 1
-    return lost, len(glyphs)
+        lost += still_ink.mean() < KEPT_INK
+    return lost
 
 
-def _glyphs(gray: np.ndarray, corners: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Each character's ink and the bare plate in its box, as masks: tall dark blobs on the plate.
+def _ink_and_paper(gray: np.ndarray, quad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The character's ink and the bare plate in its box, as masks of the whole image.
 
-    The plate's own paper is its bright 90th percentile; ink is well below it.
-    Blobs shorter than 40 % of the plate (bands, stickers, slogans) or wider
-    than tall (dashes, frames) are not characters.
+    Inside the box, ink is what is darker than halfway between the plate (its
+    bright 90th percentile) and the darkest strokes (the 10th).
     """
-    x0, y0 = np.floor(corners.min(axis=0)).astype(int) + 2
-    x1, y1 = np.ceil(corners.max(axis=0)).astype(int) - 2
-    x0, y0 = max(x0, 0), max(y0, 0)
-    region = gray[y0:y1, x0:x1]
-    if region.size == 0:
-        return []
-    ink = (region < np.percentile(region, 90) - 50).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink)
-    glyphs = []
-    for label in range(1, count):
-        x, y, w, h, area = stats[label]
-        if h < 0.4 * region.shape[0] or area < 20 or w > 1.5 * h:
-            continue
-        ink_mask = np.zeros(gray.shape, bool)
-        ink_mask[y0:y1, x0:x1] = labels == label
-        paper = np.zeros(gray.shape, bool)
-        paper[y0 + y : y0 + y + h, x0 + x : x0 + x + w] = True
-        paper &= ~ink_mask
-        if paper.sum() >= 5:
-            glyphs.append((ink_mask, paper))
-    return glyphs
+    box = np.zeros(gray.shape, np.uint8)
+    cv2.fillConvexPoly(box, np.round(quad).astype(np.int32), 1)
+    inside = box.astype(bool)
+    paper_level, ink_level = np.percentile(gray[inside], [90, 10])
+    middle = (paper_level + ink_level) / 2
+    return inside & (gray < middle), inside & (gray >= middle)

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -149,6 +149,7 @@ class PlateFace:
     text: str  # compact, e.g. "AB12CDE"
     format: str
     style: str
+    glyphs: np.ndarray  # float32 Nx4x2: each character's box as a quad (as ``corners``), in text order
 
     @property
     def corners(self) -> np.ndarray:
@@ -166,6 +167,7 @@ class PlateImage:
     text: str  # compact, e.g. "AB12CDE"
     format: str
     style: str
+    glyphs: np.ndarray  # float32 Nx4x2: each character's box in the image, in text order
 
 
 def styles_for(fmt: PlateFormat | str) -> tuple[str, ...]:
@@ -235,7 +237,7 @@ def render_plate_face(
     _PAINTERS[style](canvas, display, fmt, rng)
     _wear(canvas, rng)
     rgba = canvas.to_rgba(_CORNER_RADIUS_MM[style] * float(rng.uniform(0.5, 1.3)))
-    return PlateFace(rgba, sanitize(text), fmt.name, style)
+    return PlateFace(rgba, sanitize(text), fmt.name, style, _quads(canvas.glyph_boxes))
 
 
 def render_plate(
@@ -265,7 +267,14 @@ def render_plate(
         char_height_px = float(rng.uniform(30, 60))
     face = render_plate_face(text, fmt, rng, style, px_per_mm=char_height_px / spec.char_height_mm)
     image, corners = _frame_crop(face, rng, margin, jitter)
-    return PlateImage(image, corners, face.text, face.format, face.style)
+    to_crop = cv2.getPerspectiveTransform(face.corners, corners)
+    glyphs = cv2.perspectiveTransform(face.glyphs.reshape(-1, 1, 2), to_crop).reshape(-1, 4, 2)
+    return PlateImage(image, corners, face.text, face.format, face.style, glyphs.astype(np.float32))
+
+
+def _quads(boxes: list[tuple[float, float, float, float]]) -> np.ndarray:
+    """(x0, y0, x1, y1) boxes as Nx4x2 quads: top-left, top-right, bottom-right, bottom-left."""
+    return np.float32([[[x0, y0], [x1, y0], [x1, y1], [x0, y1]] for x0, y0, x1, y1 in boxes]).reshape(-1, 4, 2)
 
 
 def paste_warped(dst: np.ndarray, rgba: np.ndarray, homography: np.ndarray) -> None:
@@ -337,6 +346,7 @@ class _Canvas:
     rgb: np.ndarray  # float32 3xHxW, 0..255; planar, as numpy blends planes ~10x faster than pixels
     px_per_mm: float
     spec: StyleSpec
+    glyph_boxes: list[tuple[float, float, float, float]] = field(default_factory=list)  # characters drawn, (x0, y0, x1, y1)
 
     @classmethod
     def blank(cls, spec: StyleSpec, px_per_mm: float) -> _Canvas:
@@ -559,7 +569,9 @@ def _place_characters(
             offset = min(max(offset, -0.02 * _MASTER_CAP_PX), 0.02 * _MASTER_CAP_PX)
             glyph = cv2.resize(ink, (max(round(w), 1), max(round(glyph_h), 1)),
                                interpolation=cv2.INTER_AREA)
-            _paste_max(mask, glyph, round(x), round(cap_top + offset * scale))
+            top = round(cap_top + offset * scale)
+            _paste_max(mask, glyph, round(x), top)
+            c.glyph_boxes.append((round(x), top, round(x) + glyph.shape[1], top + glyph.shape[0]))
         if i < len(gaps):
             x += w + gaps[i] * squeeze
     mask = np.clip(mask, 0, 1) ** float(rng.uniform(0.7, 1.4))  # heavier or lighter stroke
