@@ -266,8 +266,7 @@ def render_plate(
     if char_height_px is None:
         char_height_px = float(rng.uniform(30, 60))
     face = render_plate_face(text, fmt, rng, style, px_per_mm=char_height_px / spec.char_height_mm)
-    image, corners = _frame_crop(face, rng, margin, jitter)
-    to_crop = cv2.getPerspectiveTransform(face.corners, corners)
+    image, corners, to_crop = _frame_crop(face, rng, margin, jitter)
     glyphs = cv2.perspectiveTransform(face.glyphs.reshape(-1, 1, 2), to_crop).reshape(-1, 4, 2)
     return PlateImage(image, corners, face.text, face.format, face.style, glyphs.astype(np.float32))
 
@@ -845,8 +844,8 @@ def _scratches(c: _Canvas, rng: np.random.Generator, count: int) -> None:
 
 
 def _frame_crop(face: PlateFace, rng: np.random.Generator, margin: float | None,
-                jitter: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Put the plate on a patch of car, framed as a detector would, and return (image, corners)."""
+                jitter: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Put the plate on a patch of car, framed as a detector would: (image, corners, face-to-image homography)."""
     h, w = face.rgba.shape[:2]
     quad = face.corners - np.float32([w / 2, h / 2])
     if jitter:
@@ -868,7 +867,7 @@ def _frame_crop(face: PlateFace, rng: np.random.Generator, margin: float | None,
     homography = cv2.getPerspectiveTransform(face.corners, quad.astype(np.float32))
     paste_warped(image, face.rgba, homography)
     _camera_look(image, rng)
-    return np.clip(image, 0, 255).astype(np.uint8), quad.astype(np.float32)
+    return np.clip(image, 0, 255).astype(np.uint8), quad.astype(np.float32), homography
 
 
 def _car_patch(rng: np.random.Generator, height: int, width: int) -> np.ndarray:

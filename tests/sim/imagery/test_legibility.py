@@ -15,8 +15,6 @@ from sim.imagery.plates import PlateImage, random_plate_text, render_plate
 
 #: Degradations that move the plate; a pixel-for-pixel comparison does not apply to them.
 MOVES_THE_PLATE = {"bent", "steep_angle"}
-
-
 PLATES = 200
 
 
