@@ -66,8 +66,12 @@ class TrainSettings:
 
 
 def synthetic_sample(seed: int, degrade_share: float = 0.7, weights: dict[str, float] | None = None,
-                     severity_share: tuple[float, ...] = TRAINING_SEVERITY_SHARE) -> tuple[np.ndarray, str]:
-    """One plate crop as the renderer frames it (grayscale, model-sized) and its text, fully determined by ``seed``."""
+                     severity_share: tuple[float, ...] = TRAINING_SEVERITY_SHARE,
+                     degradation_weight: dict[str, float] | None = None) -> tuple[np.ndarray, str]:
+    """One plate crop as the renderer frames it (grayscale, model-sized) and its text, fully determined by ``seed``.
+
+    ``degradation_weight`` defaults to the training mix (:data:`DEGRADATION_WEIGHT`); a test that must
+    not move when the training recipe does gives its own."""
     from sim.imagery.plates import render_plate
 
     rng = np.random.default_rng(seed)
@@ -75,7 +79,7 @@ def synthetic_sample(seed: int, degrade_share: float = 0.7, weights: dict[str, f
     plate = render_plate(text, fmt, rng)
     image = plate.image
     if rng.random() < degrade_share:
-        image = _degrade(image, plate.corners, rng, severity_share)
+        image = _degrade(image, plate.corners, rng, severity_share, degradation_weight)
     return _model_input(image), text
 
 
@@ -186,11 +190,13 @@ DEGRADATION_WEIGHT = {"snow": 4.0, "occlusion": 3.5, "steep_angle": 2.5, "motion
 
 
 def _degrade(image: np.ndarray, corners: np.ndarray, rng: np.random.Generator,
-             severity_share: tuple[float, ...] = TRAINING_SEVERITY_SHARE) -> np.ndarray:
+             severity_share: tuple[float, ...] = TRAINING_SEVERITY_SHARE,
+             degradation_weight: dict[str, float] | None = None) -> np.ndarray:
     from sim.imagery.degrade import REGISTRY, degrade
 
     names = sorted(REGISTRY)
-    shares = np.array([DEGRADATION_WEIGHT.get(name, 1.0) for name in names])
+    weight = DEGRADATION_WEIGHT if degradation_weight is None else degradation_weight
+    shares = np.array([weight.get(name, 1.0) for name in names])
     chosen = rng.choice(names, size=int(rng.integers(1, 3)), replace=False, p=shares / shares.sum())
     mix = {str(name): int(rng.choice(4, p=severity_share)) + 1 for name in chosen}
     return degrade(image, mix, rng, plate_corners=corners)

@@ -16,11 +16,16 @@ def recognizer() -> Recognizer:
     return Recognizer(threads=2)
 
 
+#: The degraded crops' mix, fixed here so that reweighting training does not change what the tests read:
+#: the degradations that are hardest at severity 2 drawn most often.
+HARD_MIX = {"motion_blur": 2.5, "glare": 2.5, "snow": 2.5, "steep_angle": 2.5, "occlusion": 2.0}
+
+
 def crops(seeds: range, degrade_share: float) -> tuple[list[np.ndarray], list[str]]:
     images, texts = [], []
     for seed in seeds:
         assert seed < TRAIN_SEED_BASE
-        gray, text = synthetic_sample(seed, degrade_share)
+        gray, text = synthetic_sample(seed, degrade_share, degradation_weight=HARD_MIX)
         images.append(np.repeat(gray[..., None], 3, axis=2))
         texts.append(text)
     return images, texts
