@@ -190,7 +190,7 @@ def evaluate(folder: Path, images: Sequence[LabelledImage], reader: PlateReader 
         good = [(im, pixels) for im, pixels in loaded if isinstance(pixels, np.ndarray)]
         reads += [_failed(im, pixels) for im, pixels in loaded if isinstance(pixels, str)]
         began = time.perf_counter()
-        frame_reads = reader.recognizer.read([pixels for _, pixels in good])
+        frame_reads = reader.recognize([pixels for _, pixels in good])
         timing.crop_seconds += time.perf_counter() - began
         timing.crops += len(good)
         for (im, pixels), frame_read in zip(good, frame_reads):

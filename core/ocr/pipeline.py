@@ -1,6 +1,6 @@
 """The plate reader: frame in, one gated, normalized plate read out.
 
-detect (in the bay's ROI) -> crop -> recognize -> vote across a vehicle's frames
+detect (in the bay's ROI) -> crop -> recognize (a second look at unsure reads) -> vote across a vehicle's frames
 -> normalize (format-aware 0/O, 1/I, 8/B, 5/S corrections) -> confidence gate.
 
 Frames stay in memory; only the crop of the chosen plate leaves, and only in
@@ -48,10 +48,14 @@ class PlateReader:
         self.gate = gate or ConfidenceGate()
         self.formats = formats
 
+    def recognize(self, crops: Sequence[np.ndarray]) -> list[FrameRead]:
+        """The recognizer's reads, with a second look at every read the gate would not accept at once."""
+        return self.recognizer.read(list(crops), second_look_below=self.gate.accept_at)
+
     def read_crops(self, crops: Sequence[np.ndarray]) -> list[PlateResult]:
         """Plate crops (already cut out), one result each."""
         results = []
-        for crop, read in zip(crops, self.recognizer.read(list(crops))):
+        for crop, read in zip(crops, self.recognize(crops)):
             h, w = crop.shape[:2]
             results.append(self.finish(read, (0, 0, w, h), crop))
         return results
@@ -60,7 +64,7 @@ class PlateReader:
         """Several crops of one vehicle's plate, voted into one read."""
         if not crops:
             return UNREADABLE
-        reads = self.recognizer.read(list(crops))
+        reads = self.recognize(crops)
         voted = vote(reads)
         if voted is None:
             return PlateResult(None, 0.0, "unreadable", None, None, crops[0])
@@ -86,7 +90,7 @@ class PlateReader:
             if not candidates:
                 continue
             crops = [cut_out(frame, c) for c in candidates]
-            reads = self.recognizer.read(crops)
+            reads = self.recognize(crops)
             i = max(range(len(reads)), key=lambda k: (len(reads[k].text) >= 4, reads[k].confidence))
             best.append((reads[i], candidates[i].box, crops[i]))
         if not best:

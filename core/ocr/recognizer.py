@@ -5,6 +5,15 @@ config says) and returns, for each of ``max_plate_slots`` slots, a distribution
 over the alphabet. The text is the most likely character of each slot with the
 padding removed; each character carries its probability, and a read is no more
 certain than the model is that the plate ends where it says.
+
+A caller may ask for a second look at unsure reads (the pipeline does, for
+every read its gate would not accept at once): the same crop, shifted by a
+pixel or two in four directions, is read again and the five distributions are
+averaged. A flake or a bar that turns one stroke into another fools the model
+at one position more than at its neighbours, so the views outvote it. Shifted
+views of one image are not independent evidence, though: the second look may
+change the text and lift a read to review, but never to the gate's acceptance;
+only one clear view, or the vote of several frames, gets there.
 """
 
 from __future__ import annotations
@@ -22,6 +31,9 @@ from core.ocr.voting import FrameRead
 MODEL_DIR = Path(__file__).resolve().parent / "models"
 DEFAULT_MODEL = MODEL_DIR / "plate_recognizer.onnx"
 DEFAULT_CONFIG = MODEL_DIR / "plate_recognizer.yaml"
+
+#: The second look's extra views: (dx, dy) pixel shifts of the model input.
+SECOND_LOOK_SHIFTS = ((2, 0), (-2, 0), (0, -1), (0, 1))
 
 _INTERPOLATION = {"nearest": cv2.INTER_NEAREST, "linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC,
                   "area": cv2.INTER_AREA, "lanczos4": cv2.INTER_LANCZOS4}
@@ -73,25 +85,51 @@ class Recognizer:
         return canvas
 
     def probabilities(self, crops: Sequence[np.ndarray]) -> np.ndarray:
-        """(N, slots, alphabet) class probabilities."""
+        """(N, slots, alphabet) class probabilities, one view each."""
+        return self._looked_at(crops, 0.0)[0]
+
+    def _looked_at(self, crops: Sequence[np.ndarray], second_look_below: float) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities, with the second look for crops whose weakest slot is below ``second_look_below``,
+        and which crops had it."""
         if not crops:
-            return np.zeros((0, self.config.max_plate_slots, len(self.config.alphabet)), dtype=np.float32)
-        out = self.session.run(None, {self._input: self.preprocess(crops)})[0]
-        out = out.reshape(len(crops), self.config.max_plate_slots, len(self.config.alphabet)).astype(np.float32)
+            empty = np.zeros((0, self.config.max_plate_slots, len(self.config.alphabet)), dtype=np.float32)
+            return empty, np.zeros(0, dtype=bool)
+        batch = self.preprocess(crops)
+        out = self._run(batch)
+        unsure = out.max(axis=-1).min(axis=-1) < second_look_below
+        if unsure.any():
+            views = [self._run(_shifted(batch[unsure], dx, dy)) for dx, dy in SECOND_LOOK_SHIFTS]
+            out[unsure] = np.mean([out[unsure], *views], axis=0)
+        return out, unsure
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        out = self.session.run(None, {self._input: batch})[0]
+        out = out.reshape(len(batch), self.config.max_plate_slots, len(self.config.alphabet)).astype(np.float32)
         if out.min() < 0 or not np.allclose(out.sum(axis=-1), 1.0, atol=1e-3):  # logits: make probabilities
             out = np.exp(out - out.max(axis=-1, keepdims=True))
             out /= out.sum(axis=-1, keepdims=True)
         return out
 
-    def read(self, crops: Sequence[np.ndarray]) -> list[FrameRead]:
-        """One read per crop: text without padding, a confidence per character."""
+    def read(self, crops: Sequence[np.ndarray], second_look_below: float = 0.0) -> list[FrameRead]:
+        """One read per crop: text without padding, a confidence per character.
+
+        Reads less certain than ``second_look_below`` get the second look and stay below it."""
         alphabet = self.config.alphabet
+        short_of_it = float(np.nextafter(np.float32(second_look_below), np.float32(0)))
         reads = []
-        for probs in self.probabilities(crops):
+        for probs, looked_again in zip(*self._looked_at(crops, second_look_below)):
             best = probs.argmax(axis=-1)
-            confidence = probs.max(axis=-1)
+            confidence = np.minimum(probs.max(axis=-1), short_of_it) if looked_again else probs.max(axis=-1)
             chars = [(alphabet[k], float(p)) for k, p in zip(best, confidence) if k != self._pad]
             pad_certainty = min((float(p) for k, p in zip(best, confidence) if k == self._pad), default=1.0)
             reads.append(FrameRead("".join(ch for ch, _ in chars),
                                    tuple(min(p, pad_certainty) for _, p in chars)))
         return reads
+
+
+def _shifted(batch: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    """Each image of an NHWC batch moved by (dx, dy) pixels, edges repeated into the gap."""
+    h, w = batch.shape[1:3]
+    ys = np.clip(np.arange(h) - dy, 0, h - 1)
+    xs = np.clip(np.arange(w) - dx, 0, w - 1)
+    return np.ascontiguousarray(batch[:, ys][:, :, xs])
