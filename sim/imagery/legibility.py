@@ -32,22 +32,28 @@ def characters_lost(clean: np.ndarray, degraded: np.ndarray, glyphs: np.ndarray)
     after = cv2.cvtColor(degraded, cv2.COLOR_RGB2GRAY).astype(np.float32)
     lost = 0
     for quad in glyphs:
-        ink, paper = _ink_and_paper(before, quad)
-        contrast = float(np.median(before[paper]) - np.median(before[ink]))
-        still_ink = (np.median(after[paper]) - after[ink]) > contrast * KEPT_CONTRAST
+        window, ink, paper = _ink_and_paper(before, quad)
+        was, now = before[window], after[window]
+        contrast = float(np.median(was[paper]) - np.median(was[ink]))
+        still_ink = (np.median(now[paper]) - now[ink]) > contrast * KEPT_CONTRAST
         lost += still_ink.mean() < KEPT_INK
     return lost
 
 
-def _ink_and_paper(gray: np.ndarray, quad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The character's ink and the bare plate in its box, as masks of the whole image.
+def _ink_and_paper(gray: np.ndarray, quad: np.ndarray) -> tuple[tuple[slice, slice], np.ndarray, np.ndarray]:
+    """The character's box as a window of the image, and its ink and bare plate as masks of that window.
 
     Inside the box, ink is what is darker than halfway between the plate (its
     bright 90th percentile) and the darkest strokes (the 10th).
     """
-    box = np.zeros(gray.shape, np.uint8)
-    cv2.fillConvexPoly(box, np.round(quad).astype(np.int32), 1)
+    corners = np.round(quad).astype(np.int32)
+    x, y, w, h = cv2.boundingRect(corners)
+    x0, y0 = max(x, 0), max(y, 0)
+    window = (slice(y0, min(y + h, gray.shape[0])), slice(x0, min(x + w, gray.shape[1])))
+    part = gray[window]
+    box = np.zeros(part.shape, np.uint8)
+    cv2.fillConvexPoly(box, corners - (x0, y0), 1)
     inside = box.astype(bool)
-    paper_level, ink_level = np.percentile(gray[inside], [90, 10])
+    paper_level, ink_level = np.percentile(part[inside], [90, 10])
     middle = (paper_level + ink_level) / 2
-    return inside & (gray < middle), inside & (gray >= middle)
+    return window, inside & (part < middle), inside & (part >= middle)
