@@ -21,7 +21,7 @@ from sim.ocr_training import CONFIG, TrainSettings, synthetic_sample, train  # n
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     model = tmp_path_factory.mktemp("model") / "candidate" / "reader.onnx"  # a folder that does not exist yet
-    train(model, model.with_suffix(".yaml"), TrainSettings(samples=512, epochs=1, workers=1, batch=64))
+    train(model, model.with_suffix(".yaml"), TrainSettings(samples=512, epochs=1, workers=1, batch=64, calibration_crops=300))
     return model
 
 
@@ -42,7 +42,8 @@ def test_fine_tuning_starts_from_the_given_weights(trained: Path, tmp_path: Path
 
     tuned = tmp_path / "tuned.onnx"
     train(tuned, tuned.with_suffix(".yaml"),
-          TrainSettings(samples=256, epochs=1, workers=1, batch=64, learning_rate=1e-9, seed=1, init=trained.with_suffix(".pt")))
+          TrainSettings(samples=256, epochs=1, workers=1, batch=64, learning_rate=1e-9, seed=1,
+                        calibration_crops=300, init=trained.with_suffix(".pt")))
     before, after = torch.load(trained.with_suffix(".pt")), torch.load(tuned.with_suffix(".pt"))
     # a learning rate of ~0 leaves the convolutions where the first run left them
     assert torch.allclose(before["features.0.weight"], after["features.0.weight"], atol=1e-6)
