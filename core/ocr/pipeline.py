@@ -90,9 +90,10 @@ class PlateReader:
             if not candidates:
                 continue
             crops = [cut_out(frame, c) for c in candidates]
-            reads = self.recognize(crops)
+            reads = self.recognizer.read(crops)  # one look picks the plate among the candidates ...
             i = max(range(len(reads)), key=lambda k: (len(reads[k].text) >= 4, reads[k].confidence))
-            best.append((reads[i], candidates[i].box, crops[i]))
+            read = reads[i] if reads[i].confidence >= self.gate.accept_at else self.recognize([crops[i]])[0]
+            best.append((read, candidates[i].box, crops[i]))  # ... and only the plate gets a second
         if not best:
             return UNREADABLE
         voted = vote([read for read, _, _ in best])
