@@ -187,7 +187,7 @@ def _random_plate(rng: np.random.Generator, weights: dict[str, float] | None = N
 
 #: Degradations the reader finds hardest at severity 2 (flakes or a bar over a character, a foreshortened
 #: plate) are drawn more often than the rest, which the network learns from fewer examples.
-DEGRADATION_WEIGHT = {"snow": 4.0, "occlusion": 3.5, "steep_angle": 2.5, "motion_blur": 2.0, "glare": 2.0, "dirt": 1.5}
+DEGRADATION_WEIGHT = {"snow": 6.0, "occlusion": 5.0, "steep_angle": 2.5, "motion_blur": 2.0, "glare": 2.0, "dirt": 1.5}
 
 
 def _degrade(image: np.ndarray, corners: np.ndarray, rng: np.random.Generator,
