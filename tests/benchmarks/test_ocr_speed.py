@@ -21,22 +21,23 @@ CROPS = 2048
 SECOND_LOOK_BELOW = ConfidenceGate().accept_at  # as the pipeline reads: a second look at what the gate would not accept
 
 
+PLATES = (("AB12CDE", "uk"), ("AB123CD", "fr"), ("7ABC123", "us_ca"), ("GBB01B", "nl"))
+
+
 @pytest.fixture(scope="module")
 def clean_crops() -> list[np.ndarray]:
     rng = np.random.default_rng(42)
-    return [render_plate(text, fmt, rng).image
-            for text, fmt in (("AB12CDE", "uk"), ("AB123CD", "fr"), ("7ABC123", "us_ca"), ("GBB01B", "nl")) * (CROPS // 4)]
+    return [render_plate(text, fmt, rng).image for text, fmt in PLATES * (CROPS // len(PLATES))]
 
 
 @pytest.fixture(scope="module")
-def severity_2_crops(clean_crops: list[np.ndarray]) -> list[np.ndarray]:
+def severity_2_crops() -> list[np.ndarray]:
     """Every degradation at severity 2 in turn: more reads are unsure, so more get the second look."""
     rng = np.random.default_rng(43)
     names = sorted(REGISTRY)
-    plates = [render_plate(text, fmt, rng) for text, fmt in (("AB12CDE", "uk"), ("AB123CD", "fr"),
-                                                             ("7ABC123", "us_ca"), ("GBB01B", "nl"))]
-    return [degrade(plates[i % 4].image, {names[i % len(names)]: 2}, rng, plate_corners=plates[i % 4].corners)
-            for i in range(CROPS)]
+    plates = [render_plate(text, fmt, rng) for text, fmt in PLATES]
+    return [degrade(plates[i % len(plates)].image, {names[i % len(names)]: 2}, rng,
+                    plate_corners=plates[i % len(plates)].corners) for i in range(CROPS)]
 
 
 @pytest.mark.parametrize("kind", ["clean", "severity_2"])
