@@ -1,0 +1,326 @@
+"""Plates as the world makes them: random strings, many typefaces, many designs.
+
+The format renderer (``plates.py``) draws the plates of the formats a site
+declares, as their countries print them. A reader trained only on those
+learns the formats and their four fonts, not characters: on other type and
+other plates it reads what it expects instead of what is there. This renderer
+is the cure. It draws **any** string of letters and digits (1-10 characters,
+one or two lines) in any font of the training pool, on plain, gradient,
+graphic or photographic backgrounds, dark on light or light on dark, with
+what real plates carry between and around their characters: emblems, header
+and footer words, side bands, stickers, frames, bolts, embossing; then frames
+the plate loosely or tightly, slightly turned, as a detector cuts it out.
+
+Designs come in named groups (:data:`DESIGNS`); :data:`HELD_OUT_DESIGNS` are
+never drawn for training, so evaluation can measure the reader on designs it
+has not seen, as it does on held-out fonts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from sim.imagery.font_pool import PoolFont
+
+CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+LETTERS, DIGITS = CHARS[10:], CHARS[:10]
+MAX_LENGTH = 10
+#: Share of each length 1..10. Every length is drawn often enough to be learned, so the reader has
+#: no reason to prefer the 6-7 characters most formats use.
+LENGTH_SHARE = np.array([3, 4, 6, 9, 13, 15, 16, 14, 11, 9], dtype=float)
+#: Design groups. Training draws from all but the held-out ones.
+DESIGNS = ("plain", "gradient", "graphic", "photo", "banded", "dark", "framed", "stacked", "waves", "split")
+HELD_OUT_DESIGNS = ("waves", "split")
+
+HEADER_WORDS = ("CALIFORNIA", "TEXAS", "FLORIDA", "NEW YORK", "OHIO", "ONTARIO", "QUEBEC", "VICTORIA", "NSW",
+                "GEORGIA", "ARIZONA", "NEVADA", "ALBERTA", "OREGON", "UTAH", "MAINE", "IDAHO", "COLORADO",
+                "Sunshine State", "Garden State", "The Lone Star State", "Great Lakes", "SPORTSMAN'S PARADISE",
+                "EXPLORE", "PURE", "DRIVE", "DEALER", "TAXI", "COMMERCIAL", "DIPLOMAT", "TRAILER")
+FOOTER_WORDS = ("dmv.gov", "www.drive.example", "EXPLORE MORE", "LAND OF LINCOLN", "Famous Potatoes",
+                "LIVE FREE OR DIE", "FIRST IN FLIGHT", "Beautiful", "Wild and Free", "EST. 1903",
+                "REGISTERED", "www.transport.gov", "VISIT US", "GO GREEN", "ELECTRIC", "PATRON")
+LIGHT = ((248, 248, 244), (252, 208, 20), (236, 236, 226), (250, 244, 222), (214, 232, 250), (222, 244, 222),
+         (250, 228, 228), (240, 240, 240), (255, 236, 160), (226, 226, 238))
+DARK = ((16, 18, 22), (20, 34, 96), (12, 70, 40), (110, 16, 24), (60, 60, 66), (20, 60, 110))
+INKS_ON_LIGHT = ((18, 18, 20), (20, 34, 110), (120, 14, 24), (10, 80, 40), (50, 50, 56), (20, 60, 140))
+INKS_ON_DARK = ((250, 250, 250), (252, 208, 20), (210, 214, 220), (240, 240, 200))
+CAR = ((235, 235, 232), (20, 20, 22), (160, 163, 168), (95, 98, 104), (28, 48, 105), (150, 20, 25),
+       (40, 70, 50), (190, 190, 185), (60, 30, 25), (210, 205, 190))
+
+
+@dataclass(frozen=True, slots=True)
+class WorldPlate:
+    """A rendered crop: RGB uint8 image, the plate's corners in it, the text read top line first."""
+
+    image: np.ndarray
+    corners: np.ndarray  # float32 4x2: top-left, top-right, bottom-right, bottom-left
+    text: str
+    font: str  # family
+    design: str
+
+
+def random_text(rng: np.random.Generator) -> str:
+    """1-10 characters: mostly any letters and digits, sometimes grouped like a registration."""
+    length = int(rng.choice(MAX_LENGTH, p=LENGTH_SHARE / LENGTH_SHARE.sum())) + 1
+    if rng.random() < 0.55 or length < 4:
+        return "".join(rng.choice(list(CHARS), size=length))
+    out = []  # runs of letters and digits, as most registrations are built
+    while len(out) < length:
+        pool = LETTERS if (len(out) // 3 + int(rng.integers(2))) % 2 else DIGITS
+        out += list(rng.choice(list(pool), size=min(int(rng.integers(1, 5)), length - len(out))))
+    return "".join(out)
+
+
+def render_world_plate(rng: np.random.Generator, fonts: list[PoolFont], text: str | None = None,
+                       design: str | None = None, designs: tuple[str, ...] | None = None,
+                       plate_height_px: float | None = None) -> WorldPlate:
+    """One plate crop drawn with a random font of ``fonts`` and a design (``design``, or one of ``designs``)."""
+    text = text if text is not None else random_text(rng)
+    choices = designs if designs is not None else tuple(d for d in DESIGNS if d not in HELD_OUT_DESIGNS)
+    design = design or str(choices[int(rng.integers(len(choices)))])
+    font = fonts[int(rng.integers(len(fonts)))]
+    face = _plate_face(text, design, font, rng)
+    image, corners = _frame(face, rng, plate_height_px)
+    return WorldPlate(image, corners, text, font.family, design)
+
+
+# --- the plate face ----------------------------------------------------------------------------------
+
+
+def _split_lines(text: str, rng: np.random.Generator, always: bool = False) -> list[str]:
+    """The plate's lines: one, or (15 % of plates of 3+ characters, every ``stacked`` plate) two."""
+    if len(text) < 2 or (len(text) < 3 and not always) or (not always and rng.random() > 0.15):
+        return [text]
+    cut = int(rng.integers(1, min(len(text) - 1, 4) + 1))
+    return [text[:cut], text[cut:]]
+
+
+def _plate_face(text: str, design: str, font: PoolFont, rng: np.random.Generator) -> np.ndarray:
+    lines = _split_lines(text, rng, always=design == "stacked")
+    char_h = 64
+    dark = design == "dark" or (design not in ("banded",) and rng.random() < 0.12)
+    bg = np.array(DARK[int(rng.integers(len(DARK)))] if dark else LIGHT[int(rng.integers(len(LIGHT)))], np.float32)
+    ink = np.array(INKS_ON_DARK[int(rng.integers(len(INKS_ON_DARK)))] if dark
+                   else INKS_ON_LIGHT[int(rng.integers(len(INKS_ON_LIGHT)))], np.float32)
+    stretch = float(rng.uniform(0.75, 1.2))
+    bold = int(rng.choice(4, p=(0.45, 0.3, 0.17, 0.08)))
+    masks = [_line_mask(line, font, char_h if i == len(lines) - 1 or len(lines) == 1 else int(char_h * rng.uniform(0.6, 1.0)),
+                        stretch, bold, rng) for i, line in enumerate(lines)]
+    band_w = int(char_h * rng.uniform(0.45, 0.7)) if design in ("banded", "split") or rng.random() < 0.1 else 0
+    pad_x = int(char_h * rng.uniform(0.15, 0.6))
+    header = design in ("graphic", "photo", "framed", "waves") or rng.random() < 0.3
+    footer = design in ("framed", "photo") or rng.random() < 0.3
+    pad_top = int(char_h * (rng.uniform(0.35, 0.55) if header else rng.uniform(0.1, 0.3)))
+    pad_bottom = int(char_h * (rng.uniform(0.3, 0.5) if footer else rng.uniform(0.1, 0.3)))
+    gap = int(char_h * rng.uniform(0.08, 0.2))
+    width = max(m.shape[1] for m in masks) + 2 * pad_x + band_w
+    height = sum(m.shape[0] for m in masks) + gap * (len(masks) - 1) + pad_top + pad_bottom
+    width = max(width, int(height * 1.1))
+    face = _background(design, bg, height, width, rng)
+    if band_w:
+        band = np.array(((0, 51, 153), (0, 120, 60), (190, 20, 30), (20, 20, 20))[int(rng.integers(4))], np.float32)
+        face[:, :band_w] = band
+        if rng.random() < 0.7:
+            _small_text(face, "".join(rng.choice(list(LETTERS), size=int(rng.integers(1, 4)))), (0, height // 2, band_w, height),
+                        (250, 250, 250), rng, max_h=int(char_h * 0.35))
+        if rng.random() < 0.5:
+            for k in range(12):  # a ring of dots, like the EU stars
+                a = 2 * np.pi * k / 12
+                cx, cy, r = band_w / 2 + np.cos(a) * band_w * 0.28, height * 0.3 + np.sin(a) * band_w * 0.28, max(1, band_w // 16)
+                cv2.circle(face, (int(cx), int(cy)), r, (255, 204, 0), -1)
+    if design == "split":  # a second colour on the right third, as regional bands print
+        face[:, int(width * 0.86):] = np.array(((0, 51, 153), (200, 200, 200), (12, 70, 40))[int(rng.integers(3))], np.float32)
+    y = pad_top
+    for mask in masks:
+        x = band_w + (width - band_w - mask.shape[1]) // 2
+        _ink(face, mask, x, y, ink, rng)
+        y += mask.shape[0] + gap
+    if header:
+        _small_text(face, str(rng.choice(HEADER_WORDS)), (band_w, 0, width, pad_top), tuple(ink * 0.8 + bg * 0.2), rng,
+                    max_h=int(pad_top * 0.75))
+    if footer:
+        _small_text(face, str(rng.choice(FOOTER_WORDS)), (band_w, height - pad_bottom, width, height),
+                    tuple(ink * 0.8 + bg * 0.2), rng, max_h=int(pad_bottom * 0.7))
+    if rng.random() < 0.35:
+        _stickers(face, rng, pad_top)
+    if design == "framed" or rng.random() < 0.25:
+        t = max(2, int(char_h * rng.uniform(0.04, 0.12)))
+        colour = (20, 20, 22) if rng.random() < 0.5 else (175, 178, 184)
+        cv2.rectangle(face, (0, 0), (width - 1, height - 1), colour, t)
+    elif rng.random() < 0.6:
+        t = max(1, int(char_h * 0.03))
+        cv2.rectangle(face, (t * 2, t * 2), (width - 1 - t * 2, height - 1 - t * 2), tuple(float(v) for v in ink), t)
+    if rng.random() < 0.4:
+        for bx in (width * 0.2, width * 0.8):
+            cv2.circle(face, (int(bx), int(pad_top * 0.45 + 2)), max(2, char_h // 14), (150, 150, 150), -1)
+    face += rng.normal(0, rng.uniform(0, 6), face.shape[:2])[..., None].astype(np.float32)
+    return np.clip(face, 0, 255).astype(np.uint8)
+
+
+def _background(design: str, bg: np.ndarray, h: int, w: int, rng: np.random.Generator) -> np.ndarray:
+    face = np.empty((h, w, 3), np.float32)
+    face[:] = bg
+    if design == "gradient" or (design == "plain" and rng.random() < 0.2):
+        other = np.clip(bg + rng.normal(0, 45, 3), 0, 255)
+        t = np.linspace(0, 1, h if rng.random() < 0.6 else w, dtype=np.float32)
+        ramp = t[:, None, None] if len(t) == h else t[None, :, None]
+        face[:] = bg * (1 - ramp) + other * ramp
+    elif design in ("graphic", "waves"):
+        colour = np.clip(bg + rng.normal(0, 50, 3), 0, 255)
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        if design == "waves":
+            field = np.sin(xx / w * rng.uniform(4, 14) + np.sin(yy / h * 3) * 2) * 0.5 + 0.5
+        else:  # soft silhouettes: hills, a skyline, a sun
+            field = np.zeros((h, w), np.float32)
+            for _ in range(int(rng.integers(1, 4))):
+                cx, cy, r = rng.uniform(0, w), rng.uniform(h * 0.3, h * 1.2), rng.uniform(h * 0.3, h)
+                field = np.maximum(field, (((xx - cx) ** 2 + (yy - cy) ** 2) < r * r).astype(np.float32))
+            field = cv2.GaussianBlur(field, (0, 0), 2)
+        strength = rng.uniform(0.25, 0.6)
+        face += (colour - bg) * (field * strength)[..., None]
+    elif design == "photo":
+        noise = rng.normal(0, 1, (max(2, h // 8), max(2, w // 8), 3)).astype(np.float32)
+        noise = cv2.resize(noise, (w, h), interpolation=cv2.INTER_CUBIC)
+        face += noise * rng.uniform(15, 40)
+    return face
+
+
+@lru_cache(maxsize=512)
+def _font(path: Path, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(path), size)
+
+
+def _line_mask(line: str, font: PoolFont, char_h: int, stretch: float, bold: int, rng: np.random.Generator) -> np.ndarray:
+    """The line's ink as a float mask (0..1), characters ``char_h`` tall, with its separators."""
+    assert font.path is not None
+    pil_font = _font(font.path, int(char_h * 1.4))
+    pieces: list[np.ndarray] = []
+    gap = int(char_h * rng.uniform(0.02, 0.18))
+    group_break = set(rng.choice(len(line), size=min(len(line) - 1, int(rng.integers(0, 3))), replace=False) + 1) if len(line) > 2 else set()
+    separator = str(rng.choice(["space", "dash", "dot", "emblem"], p=(0.55, 0.2, 0.1, 0.15)))
+    for i, ch in enumerate(line):
+        if i in group_break:
+            pieces.append(_separator(separator, char_h, rng))
+        glyph = _glyph(font.path, ch, int(char_h * 1.4), bold)
+        target_w = max(2, int(glyph.shape[1] * char_h / max(glyph.shape[0], 1) * stretch))
+        pieces.append(cv2.resize(glyph, (target_w, char_h), interpolation=cv2.INTER_AREA))
+        pieces.append(np.zeros((char_h, gap), np.float32))
+    return np.concatenate(pieces[:-1], axis=1)
+
+
+@lru_cache(maxsize=8192)
+def _glyph(path: Path, ch: str, size: int, bold: int) -> np.ndarray:
+    """A character's ink cropped to its box (float32 0..1); digits and capitals share a height."""
+    font = _font(path, size)
+    stroke = bold * max(1, size // 60)
+    box = font.getbbox(ch, stroke_width=stroke)
+    w, h = box[2] - box[0] + 4, box[3] - box[1] + 4
+    image = Image.new("L", (max(w, 1), max(h, 1)), 0)
+    ImageDraw.Draw(image).text((2 - box[0], 2 - box[1]), ch, fill=255, font=font, stroke_width=stroke, stroke_fill=255)
+    ink = np.asarray(image, np.float32) / 255
+    rows, cols = np.where(ink > 0.1)
+    if len(rows) == 0:
+        return np.zeros((4, 4), np.float32)
+    return ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+
+
+def _separator(kind: str, char_h: int, rng: np.random.Generator) -> np.ndarray:
+    width = int(char_h * (rng.uniform(0.25, 0.6) if kind != "emblem" else rng.uniform(0.6, 0.9)))
+    mask = np.zeros((char_h, max(width, 2)), np.float32)
+    c = mask.shape[1] // 2
+    if kind == "dash":
+        mask[int(char_h * 0.45):int(char_h * 0.56), int(width * 0.2):int(width * 0.8)] = 1
+    elif kind == "dot":
+        cv2.circle(mask, (c, int(char_h * 0.5)), max(1, char_h // 14), 1.0, -1)
+    elif kind == "emblem":  # a seal or shield between groups: not a character, and the reader must skip it
+        r = int(width * 0.42)
+        cv2.circle(mask, (c, char_h // 2), r, 1.0, max(1, char_h // 24))
+        if rng.random() < 0.5:
+            cv2.circle(mask, (c, char_h // 2), max(1, r // 2), 0.7, -1)
+        else:
+            pts = np.array([[c - r // 2, char_h // 2 - r // 2], [c + r // 2, char_h // 2 - r // 2], [c, char_h // 2 + r // 2]])
+            cv2.fillPoly(mask, [pts.astype(np.int32)], 0.7)
+    return mask
+
+
+def _ink(face: np.ndarray, mask: np.ndarray, x: int, y: int, ink: np.ndarray, rng: np.random.Generator) -> None:
+    h, w = mask.shape
+    h, w = min(h, face.shape[0] - y), min(w, face.shape[1] - x)
+    mask = mask[:h, :w]
+    region = face[y:y + h, x:x + w]
+    if rng.random() < 0.3:  # embossed: a highlight and a shadow beside each stroke
+        shifted = np.roll(np.roll(mask, 2, axis=0), 2, axis=1)
+        region -= (shifted * (1 - mask))[..., None] * 45
+    if rng.random() < 0.08:  # stencil: the thin bridges some plate fonts leave
+        for cut in rng.uniform(0.3, 0.7, int(rng.integers(1, 3))):
+            mask[int(h * cut):int(h * cut) + max(1, h // 20)] *= 0.15
+    region += (ink - region) * mask[..., None]
+
+
+def _small_text(face: np.ndarray, text: str, box: tuple[int, int, int, int], colour: tuple, rng: np.random.Generator,
+                max_h: int) -> None:
+    """Header, footer or band words: small, often italic, never part of the registration."""
+    x0, y0, x1, y1 = box
+    if max_h < 5 or x1 - x0 < 10:
+        return
+    pil = Image.fromarray(np.clip(face[y0:y1, x0:x1], 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(pil)
+    size = max(6, int(max_h * 1.2))
+    font = ImageFont.load_default(size=size)
+    tw = draw.textlength(text, font=font)
+    if tw > (x1 - x0) * 0.95:
+        size = max(6, int(size * (x1 - x0) * 0.95 / tw))
+        font = ImageFont.load_default(size=size)
+        tw = draw.textlength(text, font=font)
+    draw.text(((x1 - x0 - tw) / 2, (y1 - y0 - size) / 2), text, fill=tuple(int(c) for c in colour), font=font)
+    face[y0:y1, x0:x1] = np.asarray(pil, np.float32)
+
+
+def _stickers(face: np.ndarray, rng: np.random.Generator, top: int) -> None:
+    h, w = face.shape[:2]
+    size = max(6, int(h * rng.uniform(0.15, 0.25)))
+    for x in ([int(w * 0.04)] if rng.random() < 0.5 else [int(w * 0.04), int(w - w * 0.04 - size)]):
+        colour = rng.integers(40, 255, 3).astype(np.float32)
+        face[2:2 + size, x:x + size] = colour
+
+
+# --- framing the crop --------------------------------------------------------------------------------
+
+
+def _frame(face: np.ndarray, rng: np.random.Generator, plate_height_px: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """The plate on a patch of car, turned and foreshortened a little, framed tightly or loosely."""
+    h, w = face.shape[:2]
+    target_h = plate_height_px or float(rng.uniform(18, 90))
+    scale = target_h / h
+    margin_x = rng.uniform(-0.03, 0.35) * target_h
+    margin_y = rng.uniform(-0.05, 0.45) * target_h
+    out_w, out_h = int(w * scale + 2 * max(margin_x, 0)) + 2, int(target_h + 2 * max(margin_y, 0)) + 2
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    cx, cy = out_w / 2, out_h / 2
+    half = np.float32([w * scale / 2, target_h / 2])
+    corners = np.float32([[cx - half[0], cy - half[1]], [cx + half[0], cy - half[1]],
+                          [cx + half[0], cy + half[1]], [cx - half[0], cy + half[1]]])
+    angle = np.deg2rad(rng.normal(0, 2.5))
+    rot = np.float32([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    corners = (corners - [cx, cy]) @ rot.T + [cx, cy]
+    corners += rng.normal(0, 0.03, (4, 2)).astype(np.float32) * target_h
+    if margin_x < 0 or margin_y < 0:  # tight: the detector cut into the plate's edge
+        pass
+    car = np.array(CAR[int(rng.integers(len(CAR)))], np.float32)
+    canvas = np.empty((out_h, out_w, 3), np.float32)
+    canvas[:] = car + rng.normal(0, 8, 3)
+    homography = cv2.getPerspectiveTransform(src, corners.astype(np.float32))
+    warped = cv2.warpPerspective(face, homography, (out_w, out_h), flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
+                                 borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
+    alpha = cv2.warpPerspective(np.ones((h, w), np.float32), homography, (out_w, out_h), flags=cv2.INTER_LINEAR)
+    canvas = canvas * (1 - alpha[..., None]) + warped.astype(np.float32) * alpha[..., None]
+    if rng.random() < 0.5:  # uneven light across the plate
+        ramp = np.linspace(rng.uniform(0.7, 1.0), rng.uniform(0.9, 1.15), out_w, dtype=np.float32)
+        canvas *= ramp[None, :, None]
+    return np.clip(canvas, 0, 255).astype(np.uint8), corners.astype(np.float32)

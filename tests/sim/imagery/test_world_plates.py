@@ -1,0 +1,71 @@
+"""The world renderer draws any string in any training font, and never lets a held-out font or design in."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+from PIL import ImageFont
+
+from sim.imagery.font_pool import held_out_families, held_out_fonts, training_fonts
+from sim.imagery.world_plates import CHARS, DESIGNS, HELD_OUT_DESIGNS, MAX_LENGTH, random_text, render_world_plate
+
+
+def test_texts_are_any_letters_and_digits_of_every_length_from_one_to_ten() -> None:
+    rng = np.random.default_rng(0)
+    texts = [random_text(rng) for _ in range(3000)]
+    assert all(set(t) <= set(CHARS) for t in texts)
+    lengths = Counter(len(t) for t in texts)
+    assert set(lengths) == set(range(1, MAX_LENGTH + 1))
+    assert min(lengths.values()) >= 50  # no length so rare the reader learns to avoid it
+    assert set("".join(texts)) == set(CHARS)
+
+
+def test_no_training_font_belongs_to_a_held_out_family() -> None:
+    fonts = training_fonts()
+    assert fonts, "the bundled fonts at least are always there"
+    assert not {f.family for f in fonts} & held_out_families()
+    held_out_files = {f.file for f in held_out_fonts()}
+    assert not {f.path.name for f in fonts if f.path} & held_out_files
+    assert all("heldout" not in f.path.parts for f in fonts if f.path)
+
+
+def test_held_out_fonts_ship_with_the_project_and_draw_every_character() -> None:
+    for font in held_out_fonts():
+        assert font.path is not None and font.path.is_file(), font.file
+        face = ImageFont.truetype(str(font.path), 40)
+        for ch in CHARS:
+            box = face.getbbox(ch)
+            assert box[2] > box[0] and box[3] > box[1], (font.family, ch)
+
+
+def test_a_plate_is_the_same_for_the_same_seed_and_frames_its_corners() -> None:
+    fonts = training_fonts()
+    a = render_world_plate(np.random.default_rng(5), fonts)
+    b = render_world_plate(np.random.default_rng(5), fonts)
+    assert a.text == b.text and a.font == b.font and np.array_equal(a.image, b.image)
+    h, w = a.image.shape[:2]
+    assert a.image.dtype == np.uint8 and a.image.ndim == 3
+    assert (a.corners[:, 0] > -0.1 * w).all() and (a.corners[:, 0] < 1.1 * w).all()
+
+
+def test_training_draws_no_held_out_design_unless_asked() -> None:
+    fonts = training_fonts()
+    drawn = {render_world_plate(np.random.default_rng(seed), fonts).design for seed in range(200)}
+    assert drawn and not drawn & set(HELD_OUT_DESIGNS)
+    assert drawn == set(DESIGNS) - set(HELD_OUT_DESIGNS)
+    asked = render_world_plate(np.random.default_rng(1), fonts, design=HELD_OUT_DESIGNS[0])
+    assert asked.design == HELD_OUT_DESIGNS[0]
+
+
+def test_a_stacked_plate_prints_its_text_on_two_lines() -> None:
+    fonts = [f for f in training_fonts() if f.family == "DejaVu Sans"]
+    plate = render_world_plate(np.random.default_rng(3), fonts, text="AB1234", design="stacked", plate_height_px=120)
+    gray = plate.image.mean(axis=2)
+    corners = plate.corners
+    x0, x1 = int(corners[:, 0].min()) + 10, int(corners[:, 0].max()) - 10
+    y0, y1 = int(corners[:, 1].min()) + 4, int(corners[:, 1].max()) - 4
+    inside = gray[y0:y1, x0:x1]
+    dark_rows = (inside < inside.mean() - 40).mean(axis=1) > 0.05
+    runs = np.flatnonzero(np.diff(dark_rows.astype(int)) == 1)  # starts of bands of ink
+    assert len(runs) + int(dark_rows[0]) >= 2
