@@ -9,14 +9,11 @@ which training never draws with), camera geometry and degradations, sharing
 no code with them. Figures measured on what it writes therefore measure
 generalization. Nothing here may be used to make training data.
 
-``generate_independent`` writes ``images/NNNNNN.png`` and a ``labels.csv``:
-``file, plate, font, design, severity`` and one ``ind_<degradation>`` column
-per degradation (0 = not applied, else the strength 1-4). ``baytwin ocr eval``
-takes every column it does not know as a degradation severity, and ``font``
-and ``design`` hold names, so beside it goes ``labels_eval.csv``: the same
-rows with ``file, plate, style`` (the design) and the ``ind_*`` columns only,
-for ``baytwin ocr eval --images DIR --labels DIR/labels_eval.csv``. Sample
-``i`` is drawn from ``np.random.default_rng([seed, i])`` alone, so a set is
+``generate_independent`` writes ``images/NNNNNN.png`` and a ``labels.csv``
+for ``baytwin ocr eval``: ``file, plate, font, design, severity`` (the
+strongest degradation applied, 0 when clean) and one ``ind_<degradation>``
+column per degradation (0 = not applied, else the strength 1-4). Sample ``i``
+is drawn from ``np.random.default_rng([seed, i])`` alone, so a set is
 byte-identical however it is split over processes.
 
 Severity: 0 is clean; 1 (mild) and 2 (moderate) leave every character legible
@@ -30,7 +27,7 @@ import math
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -48,8 +45,6 @@ DEGRADATIONS: tuple[str, ...] = ("shadow", "dirt", "rain", "dim", "overexposed",
 DEGRADATION_COLUMNS: tuple[str, ...] = ("ind_blur", "ind_motion", "ind_noise", "ind_jpeg", "ind_dim",
                                         "ind_overexposed", "ind_shadow", "ind_rain", "ind_dirt")
 LABEL_COLUMNS: tuple[str, ...] = ("file", "plate", "font", "design", "severity", *DEGRADATION_COLUMNS)
-#: labels_eval.csv: only columns ``baytwin ocr eval`` reads as they are meant (``style`` is descriptive there).
-EVAL_LABEL_COLUMNS: tuple[str, ...] = ("file", "plate", "style", *DEGRADATION_COLUMNS)
 DESIGNS: tuple[str, ...] = ("white", "yellow", "grey", "light_blue", "light_green", "dark", "banded", "two_line")
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -65,7 +60,7 @@ RENDER_CAP = 64
 #: The warp is drawn at this many times the final size, then averaged down (no aliasing).
 SUPERSAMPLE = 4
 #: Smallest cap height of any plate character in the written crop, in pixels.
-MIN_CHAR_PX = 8.0
+MIN_CHAR_PX = 10.0
 CROP_HEIGHT = (20, 60)
 
 _WORDS = ("SUNSHINE STATE", "GARDEN STATE", "LAND OF LAKES", "EMPIRE STATE", "GREAT LAKES", "OCEAN STATE",
@@ -170,7 +165,6 @@ class Design:
     tracking: float  # extra space between characters, share of the cap height
     stroke: int  # Pillow stroke width, 0-2
     squeeze: float  # horizontal scale of the whole plate
-    extra: dict[str, float] = field(default_factory=dict)
 
 
 def _jitter(rng: np.random.Generator, colour: Sequence[int], spread: int) -> RGB:
@@ -507,7 +501,7 @@ def _noise(img: np.ndarray, level: int, rng: np.random.Generator, crop: Crop) ->
 
 
 def _jpeg(img: np.ndarray, level: int, rng: np.random.Generator, crop: Crop) -> np.ndarray:
-    quality = int([50, 30, 17, 9][level - 1] + rng.integers(-3, 4))
+    quality = int([55, 38, 20, 10][level - 1] + rng.integers(-3, 4))
     ok, buf = cv2.imencode(".jpg", cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:  # pragma: no cover - OpenCV always encodes a valid image
         return img
@@ -517,9 +511,9 @@ def _jpeg(img: np.ndarray, level: int, rng: np.random.Generator, crop: Crop) -> 
 def _dim(img: np.ndarray, level: int, rng: np.random.Generator, crop: Crop) -> np.ndarray:
     f = img.astype(np.float32)
     if rng.random() < 0.5:  # dusk: everything darker
-        gain = [0.55, 0.38, 0.25, 0.16][level - 1] * float(rng.uniform(0.9, 1.1))
+        gain = [0.55, 0.42, 0.27, 0.17][level - 1] * float(rng.uniform(0.9, 1.1))
         return _as_u8(f * gain + 4)
-    contrast = [0.55, 0.38, 0.26, 0.17][level - 1] * float(rng.uniform(0.9, 1.1))  # haze: grey, flat
+    contrast = [0.55, 0.42, 0.27, 0.17][level - 1] * float(rng.uniform(0.9, 1.1))  # haze: grey, flat
     middle = float(rng.uniform(95, 160))
     return _as_u8(middle + (f - f.mean()) * contrast)
 
@@ -684,9 +678,6 @@ def _init_worker() -> None:
 def generate_independent(out: Path, n: int, seed: int = 0, fonts: Sequence[Path] | None = None,
                          severity: int | None = None, progress: Callable[[int, int], None] | None = None) -> Path:
     """Write n plate crops under out/images/ and out/labels.csv; return the labels path.
-
-    Also writes out/labels_eval.csv, the same rows in the columns
-    ``baytwin ocr eval`` accepts (see the module docstring).
     ``fonts`` defaults to the held-out families in ``HELD_OUT_FONT_DIR``.
     ``severity`` None gives each crop 0-2 degradations at mild or moderate
     strength (1-2), 0 clean crops only, 1-4 one or two degradations at that
@@ -723,8 +714,4 @@ def generate_independent(out: Path, n: int, seed: int = 0, fonts: Sequence[Path]
         writer = csv.DictWriter(f, fieldnames=list(LABEL_COLUMNS), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
-    with (out / "labels_eval.csv").open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(EVAL_LABEL_COLUMNS), lineterminator="\n", extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows({**row, "style": row["design"]} for row in rows)
     return labels

@@ -9,8 +9,8 @@ from pathlib import Path
 import cv2
 import pytest
 
-from sim.imagery.independent import (DEGRADATION_COLUMNS, DESIGNS, EVAL_LABEL_COLUMNS, HELD_OUT_FONT_DIR,
-                                     HELD_OUT_FONTS, LABEL_COLUMNS, generate_independent)
+from sim.imagery.independent import (DEGRADATION_COLUMNS, DESIGNS, HELD_OUT_FONT_DIR, HELD_OUT_FONTS, LABEL_COLUMNS,
+                                     generate_independent)
 
 N = 40
 
@@ -96,17 +96,6 @@ def test_fixed_severity_applies_that_strength(tmp_path: Path) -> None:
     for row in _rows(generate_independent(tmp_path, 20, seed=1, severity=2)):
         applied = [int(row[c]) for c in DEGRADATION_COLUMNS if row[c] != "0"]
         assert 1 <= len(applied) <= 2 and set(applied) == {2} and row["severity"] == "2"
-
-
-def test_eval_labels_hold_the_same_rows(mixed: Path) -> None:
-    from core.ocr.evaluation import load_labels
-
-    rows = _rows(mixed)
-    evaluated = load_labels(mixed.parent / "labels_eval.csv")
-    assert list(_rows(mixed.parent / "labels_eval.csv")[0]) == list(EVAL_LABEL_COLUMNS)
-    assert [(e.file, e.plate) for e in evaluated] == [(r["file"], r["plate"]) for r in rows]
-    for e, r in zip(evaluated, rows):
-        assert e.severities == {c: int(r[c]) for c in DEGRADATION_COLUMNS if r[c] != "0"}
 
 
 def test_progress_and_bad_arguments(tmp_path: Path) -> None:
