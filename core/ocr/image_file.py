@@ -1,0 +1,67 @@
+"""Loading an image file for the reader, or saying in one line why it cannot be read.
+
+A batch of images from a site (or from anyone) may hold a file that is
+missing, empty, corrupt, or whose header claims a size no camera delivers
+(a PNG saying 100000x100000 decodes into tens of gigabytes, and OpenCV stops
+the whole process with an assertion). The header is read first, without
+decoding a pixel, so such a file costs nothing and gets its own error while
+the rest of the batch is read.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+#: The largest image the reader decodes: an 8K frame is 33 megapixels; this leaves room for a 7680x6000 still.
+MAX_PIXELS = 50_000_000
+
+
+def header_size(path: Path) -> tuple[int, int] | None:
+    """The (width, height) an image file's header claims, without decoding it; None if no format knows it.
+
+    Pillow's ``Image.open`` reads only the header, but refuses a huge one without saying its size; its format
+    plugins are asked directly, the way ``Image.open`` asks them, so the message can name the size."""
+    try:
+        with path.open("rb") as f:
+            prefix = f.read(16)
+            if not prefix:
+                return None
+            Image.init()
+            for name in Image.ID:
+                factory, accept = Image.OPEN[name]
+                accepted = True if accept is None else accept(prefix)
+                if isinstance(accepted, str) or not accepted:  # a string is Pillow's warning, not a yes
+                    continue
+                f.seek(0)
+                try:
+                    opened = factory(f, str(path))
+                except (SyntaxError, IndexError, TypeError, ValueError, OSError, struct.error):
+                    continue
+                width, height = opened.size
+                return int(width), int(height)
+    except OSError:
+        return None
+    return None
+
+
+def load_rgb(path: Path) -> np.ndarray | str:
+    """The file's pixels as RGB uint8, or the one-line reason there are none."""
+    if not path.exists():
+        return "no such file"
+    if not path.is_file():
+        return "not a file"
+    size = header_size(path)
+    if size is not None and size[0] * size[1] > MAX_PIXELS:
+        return f"image too large ({size[0]}x{size[1]} px)"
+    try:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    except cv2.error:  # a header Pillow could not read, and that OpenCV refuses
+        return "not a readable image"
+    if image is None or image.size == 0:
+        return "not a readable image"
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
