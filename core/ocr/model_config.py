@@ -12,8 +12,12 @@ bring a published recognizer as a local ONNX file plus its YAML:
     interpolation: linear       # nearest | linear | cubic | area | lanczos4
     image_color_mode: grayscale # grayscale | rgb
     padding_color: [114, 114, 114]
+    accept_threshold: 0.93      # optional: the gate's threshold `baytwin ocr calibrate` chose for this model
 
 The model takes uint8 NHWC input and returns one class distribution per slot.
+A model's confidences mean what its training made them mean, so the threshold
+that keeps wrong reads from being acted on belongs to the model, not to the
+site: without ``accept_threshold`` the reader falls back to 0.90.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ class PlateModelConfig(BaseModel):
     interpolation: Literal["nearest", "linear", "cubic", "area", "lanczos4"] = "linear"
     image_color_mode: Literal["grayscale", "rgb"] = "grayscale"
     padding_color: int | tuple[int, int, int] = (114, 114, 114)
+    accept_threshold: float | None = Field(None, ge=0, le=1)
 
     @model_validator(mode="after")
     def _consistent(self) -> "PlateModelConfig":

@@ -5,17 +5,24 @@ detect (in the bay's ROI) -> crop -> recognize (a second look at unsure reads) -
 
 Frames stay in memory; only the crop of the chosen plate leaves, and only in
 the result, for the caller to keep when an event needs it as evidence.
+
+A frame read without a bay's ROI is never accepted: the most confident plate
+in a camera's view is as often the neighbouring bay's car as the one that
+matters, and accepting it would charge the wrong driver. Such a read gets at
+most ``review``, and says why; ``read_every_plate`` lists every plate in view
+for a person to choose from.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 import numpy as np
 
 from core.ocr.detector import Candidate, ClassicalDetector, Detector
 from core.ocr.gate import ConfidenceGate, Status
+from core.ocr.model_config import PlateModelConfig
 from core.ocr.recognizer import Recognizer
 from core.ocr.rectify import rectified_crop
 from core.ocr.roi import Roi
@@ -31,13 +38,29 @@ class PlateResult:
     bbox: tuple[int, int, int, int] | None
     raw: str | None = None  # the recognizer's text before normalization
     crop: np.ndarray | None = field(default=None, repr=False, compare=False)
+    why: str | None = None  # why a read was held back from acceptance, when it was for a reason of its own
 
     def as_json(self) -> dict[str, object]:
-        return {"plate": self.plate, "confidence": round(self.confidence, 4), "bbox": list(self.bbox) if self.bbox else None,
-                "status": self.status}
+        out: dict[str, object] = {"plate": self.plate, "confidence": round(self.confidence, 4),
+                                  "bbox": list(self.bbox) if self.bbox else None, "status": self.status}
+        if self.why:
+            out["why"] = self.why
+        return out
 
 
 UNREADABLE = PlateResult(None, 0.0, "unreadable", None)
+#: A read needs this many characters to count as a plate rather than a stray mark or a sticker.
+PLATE_MIN_CHARS = 4
+NO_ROI = "no region of interest: every plate in view reported, none accepted"
+NO_ROI_ONE = "no region of interest: the most confident plate in view may be another bay's, not accepted"
+
+
+def default_gate(config: PlateModelConfig) -> ConfidenceGate:
+    """The gate a model comes with: its calibrated ``accept_threshold`` if it has one (``baytwin ocr
+    calibrate``), else 0.90; reviews from 0.50 (or from the threshold, if that is lower)."""
+    fallback = ConfidenceGate()
+    accept = config.accept_threshold if config.accept_threshold is not None else fallback.accept_at
+    return ConfidenceGate(accept_at=accept, review_from=min(fallback.review_from, accept))
 
 
 class PlateReader:
@@ -45,7 +68,7 @@ class PlateReader:
                  gate: ConfidenceGate | None = None, formats: Sequence[str] | None = None) -> None:
         self.recognizer = recognizer or Recognizer()
         self.detector = detector or ClassicalDetector()
-        self.gate = gate or ConfidenceGate()
+        self.gate = gate or default_gate(self.recognizer.config)
         self.formats = formats
 
     def recognize(self, crops: Sequence[np.ndarray]) -> list[FrameRead]:
@@ -74,7 +97,8 @@ class PlateReader:
 
     def read_frame(self, frame: np.ndarray, roi: Roi | None = None,
                    detected: Sequence[Candidate] | None = None) -> PlateResult:
-        """The most confident plate in the frame (within the bay's ROI, if given).
+        """The most confident plate in the frame within the bay's ROI; without an ROI, the most confident
+        plate in view, never accepted (it may be another bay's).
 
         ``detected``: the frame's candidates, when the caller already ran the detector (a camera
         watching several bays detects once per frame, then reads each bay's ROI)."""
@@ -82,7 +106,8 @@ class PlateReader:
 
     def read_vehicle(self, frames: Sequence[np.ndarray], roi: Roi | None = None,
                      detected: Sequence[Sequence[Candidate]] | None = None) -> PlateResult:
-        """One vehicle seen in several frames: the best candidate of each frame, voted into one read."""
+        """One vehicle seen in several frames: the best candidate of each frame (in the ROI), voted into one
+        read. Without an ROI the read is at best ``review``: nothing says the plate is this vehicle's."""
         best: list[tuple[FrameRead, tuple[int, int, int, int], np.ndarray]] = []
         for i, frame in enumerate(frames):
             found = self.detector.detect(frame) if detected is None else detected[i]
@@ -100,7 +125,29 @@ class PlateReader:
         if voted is None:
             return UNREADABLE
         _, box, crop = max(best, key=lambda item: item[0].confidence)
-        return self.finish(FrameRead(voted.text, voted.char_confidences), box, crop)
+        result = self.finish(FrameRead(voted.text, voted.char_confidences), box, crop)
+        return result if roi is not None else held_back(result, NO_ROI_ONE)
+
+    def read_every_plate(self, frame: np.ndarray, detected: Sequence[Candidate] | None = None) -> list[PlateResult]:
+        """Every plate in a frame read without an ROI, left to right, none accepted (at best ``review``).
+
+        Which of several plates is the vehicle's is a question of where it stands, not of how confidently
+        it reads; without an ROI there is no answer, so a person gets them all. Candidates that do not
+        read as a plate (too few characters, or below the review floor) are left out."""
+        found = list(self.detector.detect(frame) if detected is None else detected)
+        if not found:
+            return []
+        crops = [cut_out(frame, c) for c in found]
+        best: dict[str, PlateResult] = {}  # one entry per plate text: a plate found twice is one plate
+        for candidate, crop, read in zip(found, crops, self.recognize(crops)):
+            if len(read.text) < PLATE_MIN_CHARS:
+                continue
+            result = self.finish(read, candidate.box, crop)
+            if result.plate is None:
+                continue
+            if result.plate not in best or result.confidence > best[result.plate].confidence:
+                best[result.plate] = held_back(result, NO_ROI)
+        return sorted(best.values(), key=lambda r: (r.bbox or (0, 0, 0, 0))[:2])
 
     def finish(self, read: FrameRead, box: tuple[int, int, int, int], crop: np.ndarray | None) -> PlateResult:
         """A recognizer read made a result: normalized, gated, with where it came from."""
@@ -111,6 +158,13 @@ class PlateReader:
         status = self.gate.decide(normalized.text, confidence)
         plate = normalized.text if status != "unreadable" else None
         return PlateResult(plate, confidence, status, box, read.text, crop)
+
+
+def held_back(result: PlateResult, why: str) -> PlateResult:
+    """A read that may not be acted on at once: ``accepted`` becomes ``review``, and the reason is kept."""
+    if result.plate is None:
+        return result
+    return replace(result, status="review" if result.status == "accepted" else result.status, why=why)
 
 
 def cut_out(frame: np.ndarray, candidate: Candidate) -> np.ndarray:

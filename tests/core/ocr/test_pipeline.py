@@ -78,3 +78,26 @@ def test_an_empty_bay_is_unreadable(reader: PlateReader) -> None:
     blank = np.full((720, 1280, 3), 90, dtype=np.uint8)
     result = reader.read_frame(blank)
     assert result.status == "unreadable" and result.plate is None
+
+
+def test_without_an_roi_every_plate_in_view_is_listed_and_none_accepted(reader: PlateReader) -> None:
+    both = 0
+    batch = list(scenes(range(200, 212), neighbour=True))
+    for scene in batch:
+        plates = reader.read_every_plate(scene.image)
+        assert all(p.status != "accepted" and p.why for p in plates)
+        assert len({p.plate for p in plates}) == len(plates)  # a plate found twice is listed once
+        both += {scene.plate.text, scene.neighbour.text} <= {p.plate for p in plates}  # type: ignore[union-attr]
+        single = reader.read_frame(scene.image)  # the most confident plate in view: at best for review
+        assert single.status != "accepted"
+        assert single.plate is None or single.why
+    assert both >= 6  # measured: the bay's and the neighbour's plate both listed in 7 of these 12 frames
+
+
+def test_with_the_roi_the_same_frames_are_accepted_and_say_no_reason(reader: PlateReader) -> None:
+    accepted = 0
+    for scene in scenes(range(200, 212), neighbour=True):
+        result = reader.read_frame(scene.image, Roi(tuple(map(tuple, scene.roi))))
+        accepted += result.status == "accepted"
+        assert result.why is None and result.plate != scene.neighbour.text  # type: ignore[union-attr]
+    assert accepted >= 7  # measured 9 of 12
