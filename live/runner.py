@@ -41,7 +41,6 @@ from core.events import (
     ViolationOpened,
 )
 from core.ocr.detector import Candidate
-from core.ocr.gate import ConfidenceGate
 from core.ocr.pipeline import PlateReader
 from core.rules.engine import RulesEngine
 from core.site import Bay, SiteInfo
@@ -49,6 +48,7 @@ from core.store.log import EventLog
 from live.bay_watch import BayWatch
 from live.camera import Camera, Frame
 from live.occupancy import Observation, Occupancy
+from live.reader import site_reader
 from live.recovery import recover
 from live.review import resolutions_after
 from live.site import Site
@@ -63,8 +63,7 @@ class LiveRunner:
                  reader: PlateReader | None = None, poll_s: float = 0.2, status_every_s: float = 2.0) -> None:
         self.site, self.log = site, log
         self.clock = clock or WallClock()
-        gate = ConfidenceGate(site.spec.gate.accept_at, site.spec.gate.review_from)
-        self.reader = reader or PlateReader(gate=gate)
+        self.reader = reader or site_reader(site)
         self.poll_s, self.status_every_s = poll_s, status_every_s
         bays = tuple(Bay(b) for b in site.bays())
         self.engine = RulesEngine(site.policy, SiteInfo(site.id, site.spec.site.timezone, bays), site.registry)

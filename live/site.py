@@ -65,6 +65,13 @@ class OccupancySpec(_Strict):
     leave_after_s: float = Field(30.0, gt=0)  # unseen this long (and no current flowing): the car has left
 
 
+class OcrSpec(_Strict):
+    """The site's own plate recognizer (ONNX and its fast-plate-ocr style YAML), instead of the bundled one."""
+
+    model: str = Field(min_length=1)
+    config_file: str | None = Field(None, alias="model_config", min_length=1)  # default: the model's .yaml
+
+
 class ListenSpec(_Strict):
     host: str = "127.0.0.1"  # where chargers connect; 0.0.0.0 to accept them from the site network
     port: int = Field(9000, ge=0, le=65535)
@@ -80,6 +87,7 @@ class LiveSite(_Strict):
     gate: GateSpec = GateSpec()
     occupancy: OccupancySpec = OccupancySpec()
     listen: ListenSpec = ListenSpec()
+    ocr: OcrSpec | None = None
 
     @model_validator(mode="after")
     def _one_camera_per_bay(self) -> LiveSite:
@@ -101,6 +109,7 @@ class Site:
         self.policy: Policy = load_policy(self.resolve(self.spec.policy))
         self.csms = validate(CsmsConfig, {"site_id": self.spec.site.id, **self.spec.csms}, f"{path} (csms)")
         self.registry = load_vehicles(self.resolve(self.spec.vehicles)) if self.spec.vehicles else Registry()
+        self.recognizer_files = self._recognizer_files()
 
     @property
     def id(self) -> str:
@@ -109,6 +118,29 @@ class Site:
     def resolve(self, relative: str) -> Path:
         candidate = Path(relative)
         return candidate if candidate.is_absolute() else self.path.parent / candidate
+
+    def _recognizer_files(self) -> tuple[Path, Path] | None:
+        """The ``ocr`` section's model and config, checked now: a missing file is a set-up error, found at load
+        rather than when the first car arrives."""
+        ocr = self.spec.ocr
+        if ocr is None:
+            return None
+        model = self.resolve(ocr.model)
+        if not model.is_file():
+            raise ConfigError(self.path, "ocr.model", f"file {model} does not exist")
+        if ocr.config_file is not None:
+            config = self.resolve(ocr.config_file)
+            if not config.is_file():
+                raise ConfigError(self.path, "ocr.model_config", f"file {config} does not exist")
+        else:
+            config = model.with_suffix(".yaml")
+            if not config.is_file():
+                raise ConfigError(self.path, "ocr.model_config", f"the model's config {config} does not exist "
+                                                                  "(name it with ocr.model_config)")
+        from core.ocr.model_config import load_model_config
+
+        load_model_config(config)  # a broken config names its own file and field
+        return model, config
 
     def store_url(self) -> str | None:
         """The store's URL, with a relative SQLite file taken relative to the site file like every other path."""

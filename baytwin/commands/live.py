@@ -89,7 +89,10 @@ def live_run(
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     for noisy in ("ocpp", "websockets"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    runner = LiveRunner(site, log)
+    from core.ocr.recognizer import ModelProblem
+
+    with failing_on(ModelProblem, ConfigError):
+        runner = LiveRunner(site, log)
     bind_host = host or site.spec.listen.host
 
     async def main() -> None:

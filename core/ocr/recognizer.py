@@ -46,6 +46,7 @@ class ModelProblem(Exception):
 class Recognizer:
     def __init__(self, model: Path = DEFAULT_MODEL, config: PlateModelConfig | Path = DEFAULT_CONFIG,
                  threads: int | None = None) -> None:
+        self.model = Path(model)  # which model this is, for a person (or a test) to check
         self.config = config if isinstance(config, PlateModelConfig) else load_model_config(config)
         options = ort.SessionOptions()
         if threads:

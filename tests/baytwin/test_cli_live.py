@@ -224,3 +224,17 @@ def test_live_run_killed_mid_session_and_restarted_loses_and_repeats_nothing(tmp
     assert len(sessions) == 1 and sessions[0]["ended_at"] is not None and sessions[0]["energy_kwh"] == 5.0
     assert kinds.count("session_started") == 1 and kinds.count("session_ended") == 1
     assert _cli("audit", "verify", "--db", load_site(site_file).store_url()).exit_code == 0
+
+
+def test_a_site_recognizer_onnxruntime_cannot_load_is_one_line(tmp_path: Path) -> None:
+    import shutil
+
+    from core.ocr.recognizer import DEFAULT_CONFIG
+
+    (tmp_path / "broken.onnx").write_bytes(b"not a model")
+    shutil.copy(DEFAULT_CONFIG, tmp_path / "broken.yaml")
+    line = _one_error_line(_cli("live", "run", "--site", str(write_site(tmp_path, extra="ocr: {model: broken.onnx}"))))
+    assert "broken.onnx" in line and "cannot load the model" in line
+    (tmp_path / "broken.yaml").unlink()
+    line = _one_error_line(_cli("live", "status", "--site", str(write_site(tmp_path, extra="ocr: {model: broken.onnx}"))))
+    assert "ocr.model_config" in line and "does not exist" in line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,35 @@ def test_the_bundled_live_demo_site_is_valid_and_its_paths_follow_the_site_file(
     root = POLICY.parents[1]
     assert site.store_url() == f"sqlite:///{POLICY.parent / 'live-demo' / '../../runs/live-demo/site.db'}"
     assert Path(str(site.camera_source("pole"))).resolve() == (root / "runs" / "live-demo" / "bay-camera.mp4").resolve()
+
+
+def _with_model(tmp_path: Path, ocr: str, model: str | None = "models/site.onnx", config: bool = True) -> Path:
+    from core.ocr.recognizer import DEFAULT_CONFIG, DEFAULT_MODEL
+
+    if model is not None:
+        (tmp_path / model).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(DEFAULT_MODEL, tmp_path / model)
+        if config:
+            shutil.copy(DEFAULT_CONFIG, (tmp_path / model).with_suffix(".yaml"))
+    return _write(tmp_path, GOOD + ocr, vehicles="plate,group\nAB12CDE,staff\n")
+
+
+def test_the_site_may_name_its_own_recognizer_relative_to_the_site_file(tmp_path: Path) -> None:
+    site = load_site(_with_model(tmp_path, "ocr: {model: models/site.onnx}"))
+    assert site.recognizer_files == (tmp_path / "models" / "site.onnx", tmp_path / "models" / "site.yaml")
+    assert load_site(_write(tmp_path, GOOD, vehicles="plate,group\n")).recognizer_files is None
+
+
+@pytest.mark.parametrize(("ocr", "model", "config", "message"), [
+    ("ocr: {model: models/gone.onnx}", None, True, r"site\.yaml: ocr\.model: file .*gone\.onnx does not exist"),
+    ("ocr: {model: models/site.onnx}", "models/site.onnx", False,
+     r"site\.yaml: ocr\.model_config: the model's config .*site\.yaml does not exist"),
+    ("ocr: {model: models/site.onnx, model_config: other.yaml}", "models/site.onnx", True,
+     r"site\.yaml: ocr\.model_config: file .*other\.yaml does not exist"),
+    ("ocr: {model_config: other.yaml}", None, True, r"site\.yaml: ocr\.model"),
+])
+def test_a_missing_recognizer_file_is_one_line_naming_the_field(tmp_path: Path, ocr: str, model: str | None,
+                                                                config: bool, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_site(_with_model(tmp_path, ocr, model, config))
+    assert "\n" not in str(caught.value)

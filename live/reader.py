@@ -1,0 +1,39 @@
+"""The plate reader a live site runs: its own recognizer if the site file names one, and its gate.
+
+The gate's threshold is, in order: the site file's ``gate.accept_at`` when it
+gives one (the site has decided), else the threshold calibrated for the model
+(``accept_threshold`` in the model's config, written by ``baytwin ocr
+calibrate``), else 0.90. A model's confidences mean what its training made
+them mean, so a brought model should come with its own threshold rather than
+inherit the bundled model's.
+"""
+
+from __future__ import annotations
+
+from core.config import ConfigError
+from core.ocr.gate import ConfidenceGate
+from core.ocr.pipeline import PlateReader, default_gate
+from core.ocr.recognizer import Recognizer
+from live.site import Site
+
+
+def site_reader(site: Site, recognizer: Recognizer | None = None, accept_at: float | None = None) -> PlateReader:
+    """The site's PlateReader; a model onnxruntime cannot load raises ModelProblem, a gate below its review
+    floor a ConfigError naming the site file.
+
+    ``recognizer`` and ``accept_at`` override the site's, for a person trying another model or threshold
+    on the site's frames (``baytwin ocr read --site``)."""
+    if recognizer is None:
+        recognizer = Recognizer(*site.recognizer_files) if site.recognizer_files else Recognizer()
+    given = site.spec.gate.model_fields_set if "gate" in site.spec.model_fields_set else set()
+    model_gate = default_gate(recognizer.config)
+    if accept_at is not None:
+        accept = accept_at
+    else:
+        accept = site.spec.gate.accept_at if "accept_at" in given else model_gate.accept_at
+    review = site.spec.gate.review_from if "review_from" in given else min(model_gate.review_from, accept)
+    try:
+        gate = ConfidenceGate(accept_at=accept, review_from=review)
+    except ValueError as err:
+        raise ConfigError(site.path, "gate", f"{err} (accept_at {accept:g}, review_from {review:g})") from None
+    return PlateReader(recognizer=recognizer, gate=gate)

@@ -1,0 +1,44 @@
+"""The site's plate reader: the recognizer its site file names, and the gate that goes with it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import yaml
+
+from core.ocr.recognizer import DEFAULT_CONFIG, DEFAULT_MODEL
+from live.reader import site_reader
+from live.runner import LiveRunner
+from live.site import load_site
+
+from .conftest import write_site
+
+
+def _site_with_model(tmp_path: Path, extra: str = "", threshold: float | None = 0.8) -> Path:
+    models = tmp_path / "models"
+    models.mkdir(parents=True)
+    shutil.copy(DEFAULT_MODEL, models / "site.onnx")
+    config = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    if threshold is not None:
+        config["accept_threshold"] = threshold
+    (models / "site-config.yaml").write_text(yaml.safe_dump(config))
+    return write_site(tmp_path, extra="ocr: {model: models/site.onnx, model_config: models/site-config.yaml}\n" + extra)
+
+
+def test_the_runner_reads_with_the_model_the_site_file_names_at_its_calibrated_threshold(tmp_path: Path) -> None:
+    site = load_site(_site_with_model(tmp_path))
+    runner = LiveRunner(site, None)
+    assert runner.reader.recognizer.model == tmp_path / "models" / "site.onnx"
+    assert runner.reader.gate.accept_at == 0.8 and runner.reader.gate.review_from == 0.5
+
+
+def test_a_threshold_the_site_file_gives_wins_over_the_models(tmp_path: Path) -> None:
+    site = load_site(_site_with_model(tmp_path, "gate: {accept_at: 0.95}"))
+    assert site_reader(site).gate.accept_at == 0.95
+
+
+def test_without_an_ocr_section_the_bundled_model_reads_at_its_own_threshold_or_090(tmp_path: Path) -> None:
+    reader = site_reader(load_site(write_site(tmp_path)))
+    assert reader.recognizer.model == DEFAULT_MODEL
+    assert reader.gate.accept_at == (reader.recognizer.config.accept_threshold or 0.90)
