@@ -85,63 +85,177 @@ def _image_paths(paths: list[Path]) -> list[Path]:
 MODEL_OPTION = typer.Option(None, "--model", help="A recognizer (ONNX) to use instead of the bundled one; its "
                             "config (.yaml, fast-plate-ocr keys) beside it with the same name, or --model-config.")
 MODEL_CONFIG_OPTION = typer.Option(None, "--model-config", help="The --model's config, if not beside it.")
+GATE_OPTION = typer.Option(None, "--gate", help="Confidence at or above which a read is accepted (default: the "
+                           "model's calibrated threshold, `ocr calibrate`; 0.90 for a model without one).")
 
 
-def plate_reader(gate: float, model: Path | None, model_config: Path | None):  # type: ignore[no-untyped-def]
-    """The reader the command asked for (bundled or brought model), gated at ``gate``; exit 2 with one line if unusable."""
-    from core.ocr.gate import ConfidenceGate
-    from core.ocr.pipeline import PlateReader
+def brought_recognizer(model: Path | None, model_config: Path | None):  # type: ignore[no-untyped-def]
+    """The recognizer of ``--model`` (None for the bundled one); exit 2 with one line if it is unusable."""
     from core.ocr.recognizer import ModelProblem, Recognizer
 
     if model_config is not None and model is None:
         raise fail("--model-config goes with --model")
+    if model is None:
+        return None
+    if not model.is_file():
+        raise fail(f"--model {model}: no such file")
+    config = model_config or model.with_suffix(".yaml")
+    if not config.is_file():
+        raise fail(f"--model {model}: its config {config} does not exist (give it with --model-config)")
+    with failing_on(ModelProblem, ConfigError):
+        return Recognizer(model, config)
+
+
+def plate_reader(gate: float | None, model: Path | None, model_config: Path | None):  # type: ignore[no-untyped-def]
+    """The reader the command asked for (bundled or brought model), gated at ``gate`` if given, else at the
+    model's own threshold; exit 2 with one line if unusable."""
+    from core.ocr.gate import ConfidenceGate
+    from core.ocr.pipeline import PlateReader
+    from core.ocr.recognizer import ModelProblem
+
+    recognizer = brought_recognizer(model, model_config)
     with failing_on(ModelProblem, ConfigError, ValueError):
-        recognizer = None
-        if model is not None:
-            if not model.is_file():
-                raise fail(f"--model {model}: no such file")
-            config = model_config or model.with_suffix(".yaml")
-            if not config.is_file():
-                raise fail(f"--model {model}: its config {config} does not exist (give it with --model-config)")
-            recognizer = Recognizer(model, config)
-        return PlateReader(recognizer=recognizer, gate=ConfidenceGate(accept_at=gate, review_from=min(0.5, gate)))
+        chosen = None if gate is None else ConfidenceGate(accept_at=gate, review_from=min(0.5, gate))
+        return PlateReader(recognizer=recognizer, gate=chosen)
+
+
+def parse_roi(text: str):  # type: ignore[no-untyped-def]
+    """``x1,y1,x2,y2,x3,y3,...`` -> an ROI; exit 2 with one line if it is not a polygon."""
+    import math
+
+    from core.ocr.roi import Roi
+
+    try:
+        numbers = [float(v) for v in text.replace(" ", "").split(",") if v != ""]
+    except ValueError:
+        raise fail(f"--roi {text!r}: not a list of numbers x1,y1,x2,y2,...") from None
+    if len(numbers) % 2 or len(numbers) < 6 or not all(math.isfinite(v) for v in numbers):
+        raise fail(f"--roi {text!r}: needs at least 3 points as x,y pairs in the frame's pixels (x1,y1,x2,y2,x3,y3,...)")
+    return Roi(tuple(zip(numbers[0::2], numbers[1::2])))
+
+
+def _site_rois(site_file: Path, camera: str | None):  # type: ignore[no-untyped-def]
+    """The site and the ROI of each bay its camera watches; exit 2 with one line naming the problem."""
+    from core.ocr.roi import Roi
+    from live.site import load_site
+
+    with failing_on(ConfigError):
+        site = load_site(site_file)
+    cameras = list(site.spec.cameras)
+    if not cameras:
+        raise fail(f"--site {site_file}: the site has no cameras, so no bays to read")
+    if camera is None:
+        if len(cameras) > 1:
+            raise fail(f"--site {site_file}: name the camera the frames come from with --camera ({', '.join(cameras)})")
+        camera = cameras[0]
+    if camera not in site.spec.cameras:
+        raise fail(f"--camera {camera!r}: not a camera of {site_file} (it has: {', '.join(cameras)})")
+    return site, {bay: Roi(tuple(polygon)) for bay, polygon in site.spec.cameras[camera].bays.items()}
+
+
+def _roi_in_frame(roi, width: int, height: int) -> bool:  # type: ignore[no-untyped-def]
+    xs, ys = [p[0] for p in roi.polygon], [p[1] for p in roi.polygon]
+    return max(xs) > 0 and max(ys) > 0 and min(xs) < width and min(ys) < height
+
+
+def read_image(path: Path, reader, kind: str, rois: dict) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    """The records one image gives: one for a crop, one per bay with ROIs, one listing every plate without.
+
+    A frame without an ROI is never read as one plate: the most confident plate in view is as likely the
+    neighbouring bay's, so every plate is listed and none accepted."""
+    from core.ocr.image_file import load_rgb
+    from core.ocr.image_kind import could_be_crop, guess_kind
+    from core.ocr.pipeline import NO_ROI
+
+    pixels = load_rgb(path)
+    if isinstance(pixels, str):
+        return [{"file": str(path), "error": pixels}]
+    height, width = pixels.shape[:2]
+    chosen = kind if kind != "auto" else ("scene" if rois else guess_kind(width, height))
+    if chosen == "crop":
+        return [{"file": str(path), "kind": "crop", **reader.read_crops([pixels])[0].as_json()}]
+    detected = reader.detector.detect(pixels)
+    if rois:
+        records = []
+        for bay, roi in rois.items():
+            where = {"file": str(path), "kind": "scene", **({"bay": bay} if bay is not None else {})}
+            if not _roi_in_frame(roi, width, height):
+                records.append({**where, "error": f"the region of interest lies outside the {width}x{height} frame"})
+            else:
+                records.append({**where, **reader.read_frame(pixels, roi, detected).as_json()})
+        return records
+    plates = reader.read_every_plate(pixels, detected)
+    if not plates and kind == "auto" and could_be_crop(width, height):  # no plate in it as a frame: a large crop?
+        return [{"file": str(path), "kind": "crop", **reader.read_crops([pixels])[0].as_json()}]
+    listed = [{k: v for k, v in p.as_json().items() if k != "why"} for p in plates]
+    return [{"file": str(path), "kind": "scene", "plate": None,
+             "status": "review" if any(p.status == "review" for p in plates) else "unreadable",
+             "why": NO_ROI, "plates": listed}]
+
+
+def _print_read(record: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(record))
+        return
+    where = record["file"] + (f" bay {record['bay']}" if "bay" in record else "")
+    if "error" in record:
+        err_console.print(f"{where}: error: {record['error']}", highlight=False, markup=False, soft_wrap=True)
+    elif "plates" in record:
+        found = "; ".join(f"{p['plate']} ({p['status']}, {p['confidence']:.3f}) at {','.join(map(str, p['bbox']))}"
+                          for p in record["plates"])
+        console.print(f"{where}: {found or 'no plate in view'} [{record['why']}]", highlight=False, markup=False,
+                      soft_wrap=True)
+    else:
+        console.print(f"{where}: {record['plate'] or '-'} ({record['status']}, {record['confidence']:.3f})",
+                      highlight=False, markup=False, soft_wrap=True)
 
 
 @ocr_app.command("read")
 def ocr_read(
     paths: list[Path] = typer.Argument(..., help="Image files or folders (plate crops or camera frames)."),
-    as_json: bool = typer.Option(False, "--json", help="One JSON object per image."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per image (per bay, with --site)."),
     kind: str = typer.Option("auto", help="auto | crop | scene: whether images are plate crops or whole frames."),
-    gate: float = typer.Option(0.90, help="Confidence at or above which a read is accepted."),
+    roi: Optional[str] = typer.Option(None, "--roi", help="The bay's region of interest in the frames' pixels, "
+                                      "x1,y1,x2,y2,x3,y3,...: only a plate inside it is read (and may be accepted)."),
+    site_file: Optional[Path] = typer.Option(None, "--site", help="A live site file: read each bay of --camera "
+                                             "in its own ROI, with the site's recognizer and gate."),
+    camera: Optional[str] = typer.Option(None, "--camera", help="The --site camera the frames come from "
+                                         "(needed when the site has several)."),
+    gate: Optional[float] = GATE_OPTION,
     model: Optional[Path] = MODEL_OPTION,
     model_config: Optional[Path] = MODEL_CONFIG_OPTION,
 ) -> None:
-    """Read plates; a file that cannot be read gets its own error and the batch goes on (exit 1 if any did)."""
-    import cv2
+    """Read plates; a file that cannot be read gets its own error and the batch goes on (exit 1 if any did).
+
+    A whole frame without --roi or --site lists every plate in view and accepts none: which one is the
+    bay's is a question of where it stands, not of how confidently it reads."""
+    from core.ocr.recognizer import ModelProblem
 
     if kind not in ("auto", "crop", "scene"):
         raise fail(f"--kind {kind!r}: use auto, crop or scene")
-    reader = plate_reader(gate, model, model_config)
+    if camera is not None and site_file is None:
+        raise fail("--camera goes with --site")
+    if roi is not None and site_file is not None:
+        raise fail("give the bay's ROI with --roi or take the bays' from --site, not both")
+    if kind == "crop" and (roi is not None or site_file is not None):
+        raise fail("--roi and --site locate plates in whole frames; they do not go with --kind crop")
+    rois: dict[str | None, Any] = {}
+    if roi is not None:
+        rois = {None: parse_roi(roi)}
+    if site_file is not None:
+        from live.reader import site_reader
+
+        site, rois = _site_rois(site_file, camera)  # type: ignore[assignment]
+        recognizer = brought_recognizer(model, model_config)
+        with failing_on(ModelProblem, ConfigError, ValueError):
+            reader = site_reader(site, recognizer, gate)
+    else:
+        reader = plate_reader(gate, model, model_config)
     failures = 0
     for path in _image_paths(paths):
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR) if path.is_file() else None
-        if image is None:
-            failures += 1
-            problem = "no such file" if not path.exists() else "not a readable image"
-            record: dict[str, Any] = {"file": str(path), "error": problem}
-        else:
-            rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-            h, w = rgb.shape[:2]
-            is_crop = kind == "crop" or (kind == "auto" and w / h >= 1.3 and w <= 800 and h <= 400)
-            result = reader.read_crops([rgb])[0] if is_crop else reader.read_frame(rgb)
-            record = {"file": str(path), **result.as_json()}
-        if as_json:
-            print(json.dumps(record))
-        elif "error" in record:
-            err_console.print(f"{record['file']}: error: {record['error']}", highlight=False)
-        else:
-            console.print(f"{record['file']}: {record['plate'] or '-'} ({record['status']}, {record['confidence']:.3f})",
-                          highlight=False)
+        for record in read_image(path, reader, kind, rois):
+            failures += "error" in record
+            _print_read(record, as_json)
     if failures:
         raise typer.Exit(1)
 
@@ -152,7 +266,7 @@ def ocr_eval(
     labels: Optional[Path] = typer.Option(None, "--labels", help="labels.csv (default: the one in --images)."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for report.json, CSV tables, chart and misreads."),
     baseline: Optional[str] = typer.Option(None, "--baseline", help="Also run this reader on the same crops: tesseract."),
-    gate: float = typer.Option(0.90, help="Confidence at or above which a read is accepted."),
+    gate: Optional[float] = GATE_OPTION,
     model: Optional[Path] = MODEL_OPTION,
     model_config: Optional[Path] = MODEL_CONFIG_OPTION,
 ) -> None:

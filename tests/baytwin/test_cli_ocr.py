@@ -56,10 +56,115 @@ def test_read_prints_one_json_object_per_image_and_goes_on_past_a_bad_file(tmp_p
         truth = {row["file"].split("/")[-1]: row["plate"] for row in csv.DictReader(f)}
     for record in records:
         if "error" not in record:
-            assert set(record) == {"file", "plate", "confidence", "bbox", "status"}
+            assert set(record) == {"file", "kind", "plate", "confidence", "bbox", "status"} and record["kind"] == "crop"
             assert record["status"] in ("accepted", "review", "unreadable")
             if record["status"] == "accepted":
                 assert record["plate"] == truth[Path(record["file"]).name]
+
+
+@pytest.fixture(scope="module")
+def frames(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """A bay-camera frame with the neighbour's car in view (its plate reads more confidently than the bay's own),
+    the same frame scaled down to 640x360, and a plate crop."""
+    import cv2
+    import numpy as np
+
+    from sim.imagery.plates import render_plate
+    from sim.imagery.scenes import render_scene
+    from tests.core.ocr.images import write_rgb
+
+    folder = tmp_path_factory.mktemp("frames")
+    scene = render_scene(np.random.default_rng(3), neighbour=True)
+    assert scene.neighbour is not None
+    write_rgb(folder / "frame.png", scene.image)
+    write_rgb(folder / "small.png", cv2.resize(scene.image, (640, 360), interpolation=cv2.INTER_AREA))
+    write_rgb(folder / "crop.png", render_plate("AB12CDE", "uk", np.random.default_rng(0)).image)
+    neighbour_box = scene.neighbour.corners
+    x1, y1 = neighbour_box.min(axis=0) - 30
+    x2, y2 = neighbour_box.max(axis=0) + 30
+    return {"folder": folder, "own": scene.plate.text, "neighbour": scene.neighbour.text,
+            "roi": [[float(x), float(y)] for x, y in scene.roi],
+            "neighbour_roi": [[float(x1), float(y1)], [float(x2), float(y1)], [float(x2), float(y2)], [float(x1), float(y2)]]}
+
+
+def _records(result) -> dict[str, dict]:  # type: ignore[no-untyped-def, type-arg]
+    return {Path(r["file"]).name + (f"/{r['bay']}" if "bay" in r else ""): r
+            for r in map(json.loads, result.stdout.splitlines())}
+
+
+def test_a_whole_frame_without_roi_lists_every_plate_and_accepts_none(frames: dict) -> None:  # type: ignore[type-arg]
+    folder = frames["folder"]
+    result = baytwin("ocr", "read", str(folder / "frame.png"), str(folder / "small.png"), str(folder / "crop.png"), "--json")
+    assert result.returncode == 0, result.stderr
+    records = _records(result)
+    frame = records["frame.png"]
+    assert frame["kind"] == "scene" and frame["plate"] is None and frame["status"] == "review"
+    assert frame["why"] == "no region of interest: every plate in view reported, none accepted"
+    listed = {p["plate"]: p for p in frame["plates"]}
+    assert {frames["own"], frames["neighbour"]} <= set(listed)  # the neighbour's reads more confidently here
+    assert all(p["status"] != "accepted" and len(p["bbox"]) == 4 for p in listed.values())
+    assert records["small.png"]["kind"] == "scene"  # a frame scaled down to 640x360 is still a frame
+    assert records["crop.png"]["kind"] == "crop" and records["crop.png"]["plate"] == "AB12CDE"
+    text = baytwin("ocr", "read", str(folder / "frame.png"))
+    assert frames["neighbour"] in text.stdout and "none accepted" in text.stdout
+
+
+def test_with_the_bay_roi_only_the_bay_plate_is_read(frames: dict) -> None:  # type: ignore[type-arg]
+    roi = ",".join(f"{v:.1f}" for point in frames["roi"] for v in point)
+    result = baytwin("ocr", "read", str(frames["folder"] / "frame.png"), "--roi", roi, "--json")
+    assert result.returncode == 0, result.stderr
+    (record,) = _records(result).values()
+    assert record["plate"] == frames["own"] and "why" not in record and "plates" not in record
+
+
+def test_with_a_site_each_bay_of_the_camera_is_read_in_its_own_roi(frames: dict, tmp_path: Path) -> None:  # type: ignore[type-arg]
+    from tests.live.conftest import write_site
+
+    cameras = f"""cameras:
+  pole:
+    source: clip.mp4
+    bays: {{B1: {json.dumps(frames["roi"])}, B2: {json.dumps(frames["neighbour_roi"])}}}"""
+    site = write_site(tmp_path / "site", cameras=cameras)
+    result = baytwin("ocr", "read", str(frames["folder"] / "frame.png"), "--site", str(site), "--camera", "pole", "--json")
+    assert result.returncode == 0, result.stderr
+    records = _records(result)
+    assert records["frame.png/B1"]["plate"] == frames["own"]
+    assert records["frame.png/B2"]["plate"] == frames["neighbour"]
+    unknown = baytwin("ocr", "read", str(frames["folder"] / "frame.png"), "--site", str(site), "--camera", "gate")
+    assert unknown.returncode == 2 and "--camera 'gate': not a camera of" in unknown.stderr and "pole" in unknown.stderr
+
+
+@pytest.mark.parametrize(("roi", "message"), [
+    ("1,2,3,4", "needs at least 3 points"),
+    ("1,2,3,4,5", "needs at least 3 points"),
+    ("1,2,a,4,5,6", "not a list of numbers"),
+])
+def test_a_bad_roi_is_one_line_and_exit_2(frames: dict, roi: str, message: str) -> None:  # type: ignore[type-arg]
+    result = baytwin("ocr", "read", str(frames["folder"] / "frame.png"), "--roi", roi)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_roi_outside_the_frame_is_that_files_error_and_the_batch_goes_on(frames: dict) -> None:  # type: ignore[type-arg]
+    folder = frames["folder"]
+    result = baytwin("ocr", "read", str(folder / "small.png"), str(folder / "frame.png"), "--roi",
+                     "700,400,900,400,900,700", "--json")
+    assert result.returncode == 1
+    records = _records(result)
+    assert records["small.png"]["error"] == "the region of interest lies outside the 640x360 frame"
+    assert "error" not in records["frame.png"]
+
+
+def test_an_image_whose_header_claims_a_huge_size_is_one_line_and_the_batch_goes_on(frames: dict, tmp_path: Path) -> None:  # type: ignore[type-arg]
+    from tests.core.ocr.images import write_huge_header_png
+
+    huge = write_huge_header_png(tmp_path / "huge.png")
+    result = baytwin("ocr", "read", str(huge), str(frames["folder"] / "crop.png"), "--json")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    records = _records(result)
+    assert records["huge.png"] == {"file": str(huge), "error": "image too large (100000x100000 px)"}
+    assert records["crop.png"]["plate"] == "AB12CDE"
+    text = baytwin("ocr", "read", str(huge))
+    assert text.stderr.strip() == f"{huge}: error: image too large (100000x100000 px)"
 
 
 def test_eval_writes_a_report_qa_can_open(tmp_path: Path) -> None:
