@@ -287,7 +287,8 @@ def ocr_eval(
         evaluation = evaluate(images, labelled, reader, other, lambda done, _n: bar.update(task, completed=done))
     report = write_report(evaluation, out)
     _print_eval(report)
-    console.print(f"report written to {out / 'report.json'} (tables: by_condition.csv, reads.csv, confusions.csv; "
+    groups = "".join(f"by_{c}.csv, " for c in ("font", "design") if f"by_{c}" in report)
+    console.print(f"report written to {out / 'report.json'} (tables: by_condition.csv, {groups}reads.csv, confusions.csv; "
                   f"chart: accuracy_by_condition.png; misread crops: misreads/)")
 
 
@@ -309,12 +310,28 @@ def _print_eval(report: dict[str, Any]) -> None:
         console.print(f"recognition {speed['crops_per_second']:.0f} crops/s")
     if speed["frames"]:
         console.print(f"frame latency p50 {speed['frame_latency_ms_p50']} ms, p95 {speed['frame_latency_ms_p95']} ms")
+    whole = report.get("without_roi")
+    if whole:
+        roi = whole["with_roi"]
+        console.print(f"{whole['frames']} frames read without their ROI ({whole['frames_with_neighbour']} with a neighbour's "
+                      f"plate in view): the most confident plate is the bay's {pct(whole['exact_plate_accuracy'])}, the "
+                      f"neighbour's {pct(whole['neighbour_read_share'])}; accepting it would pass {pct(whole['would_accept_share'])}, "
+                      f"dangerous {pct(whole['dangerous_read_rate'])} (the neighbour's {pct(whole['neighbour_dangerous_rate'])}), "
+                      f"so none is accepted (accepted {pct(whole['accepted_share'])}); with the ROI: exact "
+                      f"{pct(roi['exact_plate_accuracy'])}, accepted {pct(roi['accepted_share'])}, dangerous {pct(roi['dangerous_read_rate'])}")
     table = Table("condition", "severity", "images", "exact", "dangerous", *(["baseline"] if "baseline" in report else []))
     for row in report["by_condition"]:
         extra = [pct(row.get("baseline_exact_plate_accuracy"))] if "baseline" in report else []
         table.add_row(row["condition"], str(row["severity"]), str(row["images"]), pct(row["exact_plate_accuracy"]),
                       pct(row["dangerous_read_rate"]), *extra)
     console.print(table)
+    for column in ("font", "design"):
+        if report.get(f"by_{column}"):
+            groups = Table(column, "images", "exact", "accepted", "dangerous")
+            for row in report[f"by_{column}"]:
+                groups.add_row(str(row[column]), str(row["images"]), pct(row["exact_plate_accuracy"]),
+                               pct(row["accepted_share"]), pct(row["dangerous_read_rate"]))
+            console.print(groups)
 
 
 @ocr_app.command("video")

@@ -2,7 +2,8 @@
 
 ``report.json`` holds every headline figure; ``by_condition.csv`` the accuracy
 per degradation and severity (the chart ``accuracy_by_condition.png`` draws
-it as curves); ``reads.csv`` one row per image; ``confusions.csv`` which
+it as curves); ``by_font.csv`` and ``by_design.csv`` the same figures per
+plate font and design, when the labels name them; ``reads.csv`` one row per image; ``confusions.csv`` which
 characters are read as which; ``misreads/`` the crops the reader got wrong,
 named by truth and read, for a person to look at.
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import cv2
 
-from core.ocr.evaluation import CLEAN, Evaluation, char_accuracy, confusions, summarize
+from core.ocr.evaluation import CLEAN, GROUP_COLUMNS, Evaluation, char_accuracy, confusions, summarize
 
 GALLERY_SIZE = 60
 
@@ -26,6 +27,9 @@ def write_report(evaluation: Evaluation, out: Path) -> dict[str, object]:
     report = summarize(evaluation)
     _write_json(out / "report.json", report)
     _write_csv(out / "by_condition.csv", report["by_condition"])  # type: ignore[arg-type]
+    for column in GROUP_COLUMNS:
+        if f"by_{column}" in report:
+            _write_csv(out / f"by_{column}.csv", report[f"by_{column}"])  # type: ignore[arg-type]
     _write_csv(out / "confusions.csv", [{"truth": t, "read": r, "count": n}
                                         for (t, r), n in confusions(evaluation.reads).most_common()],
                ["truth", "read", "count"])

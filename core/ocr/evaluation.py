@@ -12,6 +12,14 @@ the same ``vehicle`` are also voted into one read per vehicle, and the
 difference from single frames is the voting gain. A read is *dangerous* when
 it is wrong and still passed the confidence gate: those are the reads that
 would bill the wrong driver.
+
+Frames are also read without their ROI, as a whole frame: the reader then
+accepts nothing (the most confident plate in view may be the neighbour's), and
+the figure says what accepting it would have cost: how often the most
+confident plate is the neighbour's, and how often a wrong plate (the
+neighbour's above all) would have passed the gate. Labels may name each
+plate's ``font`` and ``design``; the figures are then given per font and per
+design too, so a typeface or a plate design the reader has not learnt shows.
 """
 
 from __future__ import annotations
@@ -25,9 +33,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
+from core.ocr.image_file import load_rgb
 from core.ocr.pipeline import PlateReader, PlateResult
 from core.ocr.roi import Roi
 from core.ocr.voting import FrameRead, vote
@@ -35,8 +43,12 @@ from core.plates import normalize
 
 CLEAN = "clean"
 #: labels.csv columns that describe the image; every other column is a condition with a severity 0-4.
+#: (A reviewed crop's ``source``, ``reviewer``, ``decided_at``... say where its label came from.)
 DESCRIPTIVE_COLUMNS = frozenset({"file", "vehicle", "plate", "format", "style", "x1", "y1", "x2", "y2", "x3", "y3",
-                                 "x4", "y4", "roi", "neighbour_plate", "neighbour_corners"})
+                                 "x4", "y4", "roi", "neighbour_plate", "neighbour_corners", "font", "design",
+                                 "source", "reviewer", "decided_at", "decision", "bay", "read_as"})
+#: Descriptive columns the figures are also grouped by (report.json ``by_<column>``).
+GROUP_COLUMNS = ("font", "design")
 BATCH = 256
 Progress = Callable[[int, int], None]
 
@@ -53,6 +65,9 @@ class LabelledImage:
     format: str | None
     severities: dict[str, int]  # only degradations actually applied (severity > 0)
     roi: tuple[tuple[float, float], ...] | None  # a frame's bay ROI; None for a plate crop
+    neighbour_plate: str | None = None  # a frame's neighbouring bay's plate in view, if any
+    font: str | None = None
+    design: str | None = None
 
     @property
     def is_frame(self) -> bool:
@@ -62,6 +77,15 @@ class LabelledImage:
     def conditions(self) -> list[tuple[str, int]]:
         """The (degradation, severity) cells this image counts in; ("clean", 0) when none."""
         return sorted(self.severities.items()) or [(CLEAN, 0)]
+
+
+@dataclass(frozen=True, slots=True)
+class WholeFrameRead:
+    """A frame read without its ROI: the most confident plate in view, and what the gate would have made of it."""
+
+    read: str | None
+    status: str  # as the reader reports it: never accepted without an ROI
+    gate_status: str  # what the gate alone would have decided: "accepted" here is what the ROI rule prevents
 
 
 @dataclass(slots=True)
@@ -75,6 +99,7 @@ class ImageRead:
     error: str | None = None
     crop: np.ndarray | None = field(default=None, repr=False)
     frame_read: FrameRead | None = field(default=None, repr=False)
+    whole_frame: WholeFrameRead | None = None  # frames only
 
     @property
     def correct(self) -> bool:
@@ -144,8 +169,10 @@ def load_labels(labels: Path) -> list[LabelledImage]:
         plate = (row.get("plate") or "").strip()
         if not row.get("file") or not plate:
             raise LabelsProblem(f"{labels}: row {number}: 'file' and 'plate' must not be empty")
+        neighbour = (row.get("neighbour_plate") or "").strip() or None
         images.append(LabelledImage(row["file"], plate, row.get("vehicle") or str(number), row.get("format") or None,
-                                    severities, roi))
+                                    severities, roi, neighbour, (row.get("font") or "").strip() or None,
+                                    (row.get("design") or "").strip() or None))
     return images
 
 
@@ -206,9 +233,13 @@ def evaluate(folder: Path, images: Sequence[LabelledImage], reader: PlateReader 
             reads.append(_failed(im, pixels))
         else:
             began = time.perf_counter()
-            result = reader.read_frame(pixels, Roi(im.roi))  # type: ignore[arg-type]
+            detected = reader.detector.detect(pixels)
+            result = reader.read_frame(pixels, Roi(im.roi), detected)  # type: ignore[arg-type]
             timing.frame_latencies.append(time.perf_counter() - began)
-            reads.append(_image_read(im, result, None, pixels))
+            item = _image_read(im, result, None, pixels)
+            whole = reader.read_frame(pixels, None, detected)  # the same candidates, no ROI
+            item.whole_frame = WholeFrameRead(whole.plate, whole.status, reader.gate.decide(whole.plate, whole.confidence))
+            reads.append(item)
         done += 1
         if progress:
             progress(done, len(images))
@@ -222,13 +253,8 @@ def evaluate(folder: Path, images: Sequence[LabelledImage], reader: PlateReader 
 
 
 def _load(path: Path) -> np.ndarray | str:
-    """RGB pixels, or why there are none."""
-    if not path.is_file():
-        return "no such file"
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        return "not a readable image"
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    """RGB pixels, or why there are none (missing, not an image, a header claiming an absurd size)."""
+    return load_rgb(path)
 
 
 def _failed(image: LabelledImage, problem: str) -> ImageRead:
@@ -332,6 +358,8 @@ def summarize(evaluation: Evaluation, top_confusions: int = 20) -> dict[str, obj
             "voted_dangerous_rate": _mean(v.dangerous for v in evaluation.voted.values()),
         },
         "by_condition": table,
+        **{f"by_{column}": group_table(evaluation, column) for column in GROUP_COLUMNS
+           if any(getattr(r.image, column) for r in reads)},
         "confusions": [{"truth": t, "read": r, "count": n} for (t, r), n in confusions(reads).most_common(top_confusions)],
         "speed": {
             "crops": timing.crops,
@@ -345,6 +373,9 @@ def summarize(evaluation: Evaluation, top_confusions: int = 20) -> dict[str, obj
     assert isinstance(voting, dict)
     if voting["single_frame_accuracy"] is not None and voting["voted_accuracy"] is not None:
         voting["gain"] = round(voting["voted_accuracy"] - voting["single_frame_accuracy"], 4)
+    without_roi = whole_frame_figures(reads)
+    if without_roi is not None:
+        report["without_roi"] = without_roi
     if evaluation.baseline:
         report["baseline"] = {"name": evaluation.baseline,
                               "exact_plate_accuracy": _mean(r.baseline == r.image.plate for r in reads),
@@ -382,6 +413,51 @@ def condition_table(evaluation: Evaluation) -> list[dict[str, object]]:
             row["baseline_exact_plate_accuracy"] = _mean(i.baseline == i.image.plate for i in items)
         rows.append(row)
     return rows
+
+
+def group_table(evaluation: Evaluation, column: str) -> list[dict[str, object]]:
+    """One row per value of a descriptive column (``font``, ``design``): images, exact accuracy, accepted share,
+    dangerous-read rate. Images without the label are left out."""
+    groups: dict[str, list[ImageRead]] = defaultdict(list)
+    for item in evaluation.reads:
+        value = getattr(item.image, column)
+        if item.error is None and value:
+            groups[value].append(item)
+    return [{column: value, "images": len(items), "exact_plate_accuracy": _mean(i.correct for i in items),
+             "accepted_share": _mean(i.status == "accepted" for i in items),
+             "dangerous_read_rate": _mean(i.dangerous for i in items)}
+            for value, items in sorted(groups.items())]
+
+
+def whole_frame_figures(reads: Sequence[ImageRead]) -> dict[str, object] | None:
+    """Frames read without their ROI beside the same frames read with it; None when there are no frames.
+
+    ``dangerous_read_rate`` counts the wrong plates the gate would have accepted had the reader accepted
+    the most confident plate in view (as it did before it required an ROI), a neighbour's plate above all;
+    ``accepted_share`` is what the reader accepts now: nothing."""
+    frames = [r for r in reads if r.whole_frame is not None]
+    if not frames:
+        return None
+    whole = [(r.image, r.whole_frame) for r in frames]
+
+    def would_accept(w: WholeFrameRead) -> bool:
+        return w.gate_status == "accepted"
+
+    return {
+        "frames": len(frames),
+        "frames_with_neighbour": sum(im.neighbour_plate is not None for im, _ in whole),
+        "exact_plate_accuracy": _mean(w.read == im.plate for im, w in whole),
+        "neighbour_read_share": _mean(w.read is not None and w.read == im.neighbour_plate for im, w in whole),
+        "accepted_share": _mean(w.status == "accepted" for _, w in whole),
+        "review_share": _mean(w.status == "review" for _, w in whole),
+        "would_accept_share": _mean(would_accept(w) for _, w in whole),
+        "dangerous_read_rate": _mean(would_accept(w) and w.read != im.plate for im, w in whole),
+        "neighbour_dangerous_rate": _mean(would_accept(w) and w.read is not None and w.read == im.neighbour_plate
+                                          for im, w in whole),
+        "with_roi": {"exact_plate_accuracy": _mean(r.correct for r in frames),
+                     "accepted_share": _mean(r.status == "accepted" for r in frames),
+                     "dangerous_read_rate": _mean(r.dangerous for r in frames)},
+    }
 
 
 def _mean(values) -> float | None:  # type: ignore[no-untyped-def]

@@ -248,3 +248,13 @@ def test_train_refuses_weights_that_are_not_the_recognizers_before_rendering(tmp
     result = baytwin("ocr", "train", "--init", str(wrong), "--samples", "10000000", "--out", str(tmp_path / "m.onnx"))
     assert result.returncode == 2 and "notes.pt: not weights of this recognizer" in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "m.onnx").exists()
+
+
+def test_eval_on_frames_says_what_reading_them_without_their_roi_would_cost(tmp_path: Path) -> None:
+    data = tmp_path / "scenes"
+    assert baytwin("ocr", "generate", "--out", str(data), "--n", "4", "--scene", "--seed", "7").returncode == 0
+    result = baytwin("ocr", "eval", "--images", str(data), "--out", str(tmp_path / "report"))
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert report["without_roi"]["frames"] == 4 and report["without_roi"]["accepted_share"] == 0.0
+    assert "4 frames read without their ROI" in result.stdout and "with the ROI" in result.stdout

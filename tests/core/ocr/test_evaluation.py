@@ -117,3 +117,76 @@ def test_bad_labels_name_the_file_row_and_column(tmp_path: Path, content: str, m
 def test_missing_labels_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(LabelsProblem, match="no such labels file"):
         load_labels(tmp_path / "labels.csv")
+
+
+@pytest.fixture(scope="module")
+def scene_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("scenes")
+    generate(out, 12, scenes=True, seed=7)
+    return out
+
+
+def test_frames_are_also_scored_without_their_roi_where_the_neighbours_plate_is_dangerous(scene_set: Path) -> None:
+    from core.ocr.evaluation import summarize
+
+    evaluation = evaluate(scene_set, load_labels(scene_set / "labels.csv"))
+    whole = summarize(evaluation)["without_roi"]
+    assert isinstance(whole, dict)
+    with (scene_set / "labels.csv").open() as f:
+        neighbours = sum(bool(row["neighbour_plate"]) for row in csv.DictReader(f))
+    assert whole["frames"] == 12 and whole["frames_with_neighbour"] == neighbours > 0
+    assert whole["accepted_share"] == 0.0  # without an ROI nothing is accepted
+    items = [r.whole_frame for r in evaluation.reads]
+    neighbour_accepted = sum(w.gate_status == "accepted" and w.read == r.image.neighbour_plate
+                             for r, w in zip(evaluation.reads, items))
+    assert whole["neighbour_dangerous_rate"] == pytest.approx(neighbour_accepted / 12, abs=1e-4)
+    assert whole["dangerous_read_rate"] >= whole["neighbour_dangerous_rate"]
+    # measured on these 12 frames: the neighbour's plate is the most confident in 2 and would have been accepted
+    assert neighbour_accepted >= 1
+    assert whole["with_roi"]["dangerous_read_rate"] == 0.0
+
+
+def test_font_and_design_are_descriptions_with_figures_of_their_own(crop_set: Path, tmp_path: Path) -> None:
+    rows = list(csv.DictReader((crop_set / "labels.csv").open()))
+    for i, row in enumerate(rows):
+        row["font"] = "Go Mono" if i % 2 else "B612"
+        row["design"] = "uk_rear" if i % 3 else "eu_band"
+    with (tmp_path / "labels.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    (tmp_path / "images").symlink_to(crop_set / "images")
+    images = load_labels(tmp_path / "labels.csv")
+    assert all(not {"font", "design"} & set(im.severities) for im in images)
+    report = write_report(evaluate(tmp_path, images), tmp_path / "report")
+    fonts = {row["font"]: row for row in report["by_font"]}  # type: ignore[union-attr]
+    assert set(fonts) == {"B612", "Go Mono"} and sum(r["images"] for r in fonts.values()) == 24
+    assert set(fonts["B612"]) == {"font", "images", "exact_plate_accuracy", "accepted_share", "dangerous_read_rate"}
+    assert {row["design"] for row in report["by_design"]} == {"uk_rear", "eu_band"}  # type: ignore[union-attr]
+    written = list(csv.DictReader((tmp_path / "report" / "by_font.csv").open()))
+    assert {r["font"] for r in written} == {"B612", "Go Mono"}
+    assert (tmp_path / "report" / "by_design.csv").is_file()
+    assert "by_font" not in write_report(evaluate(crop_set, load_labels(crop_set / "labels.csv")), tmp_path / "plain")
+
+
+def test_ind_columns_are_conditions_like_any_degradation(tmp_path: Path) -> None:
+    labels = tmp_path / "labels.csv"
+    labels.write_text("file,plate,font,ind_ink_bleed,ind_stencil\na.png,AB12CDE,B612,2,0\nb.png,AB12CDF,B612,0,0\n")
+    first, second = load_labels(labels)
+    assert first.severities == {"ind_ink_bleed": 2} and first.conditions == [("ind_ink_bleed", 2)]
+    assert second.conditions == [("clean", 0)] and first.font == "B612"
+    labels.write_text("file,plate,ind_ink_bleed\na.png,AB12CDE,5\n")
+    with pytest.raises(LabelsProblem, match="column 'ind_ink_bleed': 5 is not a severity 0-4"):
+        load_labels(labels)
+
+
+def test_an_image_claiming_a_huge_size_is_an_error_row(crop_set: Path, tmp_path: Path) -> None:
+    from .images import write_huge_header_png
+
+    row = next(csv.DictReader((crop_set / "labels.csv").open()))
+    (tmp_path / "images").mkdir()
+    (tmp_path / row["file"]).write_bytes((crop_set / row["file"]).read_bytes())
+    write_huge_header_png(tmp_path / "images" / "huge.png")
+    (tmp_path / "labels.csv").write_text(f"file,plate\n{row['file']},{row['plate']}\nimages/huge.png,AB12CDE\n")
+    evaluation = evaluate(tmp_path, load_labels(tmp_path / "labels.csv"))
+    assert [r.error for r in evaluation.reads] == [None, "image too large (100000x100000 px)"]
