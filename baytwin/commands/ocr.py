@@ -334,6 +334,43 @@ def _print_eval(report: dict[str, Any]) -> None:
             console.print(groups)
 
 
+@ocr_app.command("calibrate")
+def ocr_calibrate(
+    images: Path = typer.Option(..., "--images", help="Folder of labelled images (labels.csv, as for `ocr eval`); "
+                                "at least 200, like the site's own cameras' if it can."),
+    labels: Optional[Path] = typer.Option(None, "--labels", help="labels.csv (default: the one in --images)."),
+    max_wrong_accepted: float = typer.Option(0.005, "--max-wrong-accepted", min=0.0, max=0.5,
+                                             help="Share of all reads that may be wrong yet accepted."),
+    model: Optional[Path] = MODEL_OPTION,
+    model_config: Optional[Path] = MODEL_CONFIG_OPTION,
+) -> None:
+    """Choose the model's acceptance threshold on labelled images (the lowest that keeps wrong yet accepted reads
+    within the bound) and write it into the model's config as accept_threshold; readers use it from then on."""
+    import datetime
+
+    from core.ocr.calibration import CalibrationProblem, choose_threshold, first_look_reads, write_threshold
+    from core.ocr.evaluation import LabelsProblem, load_labels
+    from core.ocr.recognizer import DEFAULT_CONFIG, Recognizer
+
+    recognizer = brought_recognizer(model, model_config) or Recognizer()
+    config = (model_config or model.with_suffix(".yaml")) if model is not None else DEFAULT_CONFIG
+    with failing_on(LabelsProblem, CalibrationProblem):
+        labelled = load_labels(labels or images / "labels.csv")
+        with progress_bar() as bar:
+            task = bar.add_task("read", total=len(labelled)) if labelled else None
+            reads = first_look_reads(images, labelled, recognizer,
+                                     lambda done, _n: bar.update(task, completed=done))  # type: ignore[arg-type]
+        chosen = choose_threshold(reads, max_wrong_accepted)
+    with failing_on(ConfigError):
+        write_threshold(config, chosen, datetime.date.today().isoformat())
+    wrong = round(chosen.wrong_accepted_share * chosen.images)
+    console.print(f"threshold {chosen.threshold:.3f} on {chosen.images} images: accepted {100 * chosen.accepted_share:.1f} %, "
+                  f"wrong yet accepted {100 * chosen.wrong_accepted_share:.2f} % ({wrong} read{'' if wrong == 1 else 's'}; bound "
+                  f"{100 * max_wrong_accepted:.2f} %)", highlight=False)
+    console.print(f"written to {config} as accept_threshold; ocr read, ocr eval and live sites reading with this model "
+                  "use it unless given a gate of their own", highlight=False, soft_wrap=True)
+
+
 @ocr_app.command("video")
 def ocr_video(
     script: Path = typer.Option(..., "--script", help="Video script (YAML): bays, neighbour, visits."),

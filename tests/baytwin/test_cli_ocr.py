@@ -258,3 +258,26 @@ def test_eval_on_frames_says_what_reading_them_without_their_roi_would_cost(tmp_
     report = json.loads((tmp_path / "report" / "report.json").read_text())
     assert report["without_roi"]["frames"] == 4 and report["without_roi"]["accepted_share"] == 0.0
     assert "4 frames read without their ROI" in result.stdout and "with the ROI" in result.stdout
+
+
+def test_calibrate_writes_the_models_threshold_and_refuses_too_few_images(tmp_path: Path) -> None:
+    import yaml
+
+    from core.ocr.recognizer import DEFAULT_CONFIG, DEFAULT_MODEL
+    from sim.imagery.dataset import generate
+
+    model = tmp_path / "reader.onnx"
+    shutil.copy(DEFAULT_MODEL, model)
+    shutil.copy(DEFAULT_CONFIG, model.with_suffix(".yaml"))
+    generate(tmp_path / "few", 20, seed=4)
+    few = baytwin("ocr", "calibrate", "--images", str(tmp_path / "few"), "--model", str(model))
+    assert few.returncode == 2 and "20 labelled images; calibration needs at least 200" in few.stderr
+    assert few.stderr.strip().count("\n") == 0
+    generate(tmp_path / "set", 250, seed=21, random_degradations=True)
+    result = baytwin("ocr", "calibrate", "--images", str(tmp_path / "set"), "--model", str(model),
+                     "--max-wrong-accepted", "0.005")
+    assert result.returncode == 0, result.stderr
+    written = yaml.safe_load(model.with_suffix(".yaml").read_text())
+    assert f"threshold {written['accept_threshold']:.3f} on 250 images" in result.stdout
+    assert "accepted" in result.stdout and "wrong yet accepted" in result.stdout
+    assert written["calibrated_on"]["images"] == 250 and written["calibrated_on"]["wrong_accepted"] <= 0.005
