@@ -47,7 +47,7 @@ class PendingRead:
 
 def pending(log: EventLog, site: str, limit: int = 200) -> list[PendingRead]:
     """Reads waiting for a decision, oldest first, with their plates and crops unsealed."""
-    return _reads(log, site, _waiting(log, site)[:limit])
+    return stored_reads(log, site, _waiting(log, site)[:limit])
 
 
 def pending_count(log: EventLog, site: str) -> int:
@@ -62,7 +62,7 @@ def resolve(log: EventLog, site: str, read_seq: int, decision: str, plate: str |
         raise ReviewProblem(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
     if not reviewer.strip():
         raise ReviewProblem("a decision must name its reviewer")
-    found = _reads(log, site, [read_seq]) if read_seq in _waiting(log, site) else []
+    found = stored_reads(log, site, [read_seq]) if read_seq in _waiting(log, site) else []
     if not found:
         raise ReviewProblem(f"no pending review read #{read_seq} at site {site!r} (unknown, not marginal, or settled)")
     read = found[0]
@@ -114,7 +114,7 @@ def _waiting(log: EventLog, site: str) -> list[int]:
     return [int(seq) for seq in marginal if seq not in settled]
 
 
-def _reads(log: EventLog, site: str, seqs: list[int]) -> list[PendingRead]:
+def stored_reads(log: EventLog, site: str, seqs: list[int]) -> list[PendingRead]:
     """The stored reads at these chain positions, unsealed, in chain order."""
     if not seqs:
         return []

@@ -199,6 +199,24 @@ def review_resolve(
     console.print(f"read {read} {decision}" + (f" as {event.plate}" if event.plate else "") + f" by {event.reviewer}")
 
 
+@review_app.command("export")
+def review_export(
+    site_file: Path = SITE_OPTION,
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for the crops (images/) and labels.csv."),
+) -> None:
+    """Every confirmed or corrected read's crop with its plate, as a labelled folder for `ocr eval` and
+    `ocr train --labelled` (rejected reads are left out). The plates are in clear text: personal data."""
+    from live.review_export import export_reviewed
+
+    site, log = load(site_file)  # the key unseals the plates and crops: no key, no export
+    done = export_reviewed(log, site.id, out)
+    console.print(f"{done.crops} reviewed crop(s) and their plates -> {done.labels} (left out: {done.rejected} rejected, "
+                  f"{done.erased} erased by retention); measure a model on them: baytwin ocr eval --images {out} --out DIR",
+                  highlight=False, soft_wrap=True)
+    err_console.print(f"{out} holds plates in clear text, which is personal data: keep it as safe as the store and "
+                      "delete it when done", highlight=False, soft_wrap=True)
+
+
 @live_app.command("replay")
 def live_replay(
     db: str = typer.Option(..., "--db", help="The live site's database URL."),

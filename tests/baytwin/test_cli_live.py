@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -238,3 +239,23 @@ def test_a_site_recognizer_onnxruntime_cannot_load_is_one_line(tmp_path: Path) -
     (tmp_path / "broken.yaml").unlink()
     line = _one_error_line(_cli("live", "status", "--site", str(write_site(tmp_path, extra="ocr: {model: broken.onnx}"))))
     assert "ocr.model_config" in line and "does not exist" in line
+
+
+def test_review_export_writes_a_labelled_folder_says_it_is_personal_data_and_needs_the_key(tmp_path: Path) -> None:
+    from tests.live.test_review_export import reviewed_site
+
+    site_file = reviewed_site(tmp_path / "site")
+    result = subprocess.run([sys.executable, "-m", "baytwin", "live", "review", "export", "--site", str(site_file),
+                             "--out", str(tmp_path / "export")], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "2 reviewed crop(s)" in result.stdout and "1 rejected" in result.stdout
+    assert result.stderr.strip().count("\n") == 0 and "personal data" in result.stderr
+    with (tmp_path / "export" / "labels.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert [r["plate"] for r in rows] == ["AB12CDE", "KX19PLM"]
+    evaluated = _cli("ocr", "eval", "--images", str(tmp_path / "export"), "--out", str(tmp_path / "report"))
+    assert evaluated.exit_code == 0, evaluated.output
+    assert json.loads((tmp_path / "report" / "report.json").read_text())["images"] == 2
+    (tmp_path / "site" / "site.key").unlink()
+    line = _one_error_line(_cli("live", "review", "export", "--site", str(site_file), "--out", str(tmp_path / "again")))
+    assert "store.key_file" in line and not (tmp_path / "again").exists()
