@@ -1,9 +1,14 @@
-"""Training the plate recognizer on the twin's own synthetic plates, and exporting it to ONNX.
+"""Training the plate recognizer on synthetic plates of many fonts and designs, and exporting it to ONNX.
 
 Training is kept apart from inference: it needs PyTorch (the optional ``train``
 extra, ``pip install torch==2.13.0``), inference needs only onnxruntime. The
-data is made here, by the plate renderer and the degradations of
-``sim.imagery``, from seeds that evaluation never uses.
+data is made here, from seeds that evaluation never uses: most of it by the
+world renderer (``sim.imagery.world_plates``: random strings of 1-10
+characters, one or two lines, in the training half of the font pool, on many
+plate designs), the rest by the format renderer that draws the plates a site
+declares, and every kind through the degradations of ``sim.imagery.degrade``.
+Held-out fonts and designs never enter training; the confidence is calibrated
+on them, so the gate is set on plates unlike the ones the network learned.
 
 The network is deliberately small (a few convolution blocks and residual
 blocks, then one linear layer that predicts every character slot at once, as
@@ -29,7 +34,7 @@ from core.ocr.recognizer import DEFAULT_CONFIG, DEFAULT_MODEL
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_"
 CONFIG = PlateModelConfig(
-    max_plate_slots=9, alphabet=ALPHABET, pad_char="_", img_height=48, img_width=160,
+    max_plate_slots=10, alphabet=ALPHABET, pad_char="_", img_height=48, img_width=160,
     keep_aspect_ratio=False, interpolation="linear", image_color_mode="grayscale", padding_color=114,
 )
 TRAIN_SEED_BASE = 1_000_000  # evaluation uses seeds below this; training never does
@@ -48,6 +53,8 @@ CALIBRATION_SEVERITY_SHARE = (1 / 6, 2 / 6, 2 / 6, 1 / 6)
 #: Residual blocks after the convolution stack, at 3 x 20 (see ``build_network``). Added after five
 #: rounds of fine-tuning had plateaued: they start as no-ops, so earlier weights grow into them.
 GROWN_BLOCKS = 2
+#: Channels per position the head reads (a 1x1 convolution narrows the 128 of the backbone to these).
+SQUEEZED = 48
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,9 @@ class TrainSettings:
     seed: int = 0
     workers: int = 2
     init: Path | None = None  # start from these weights (a .pt written beside an earlier model) to fine-tune
+    init_backbone_only: bool = False  # take only the convolutions of ``init`` (a recognizer of another shape)
+    labelled: tuple[Path, ...] = ()  # folders with labels.csv (a site's reviewed crops, real plates) to learn from too
+    labelled_share: float = 0.3  # of the training set, when ``labelled`` is given: its crops repeated to fill it
     calibration_crops: int = 6_000  # for fitting the confidence temperature after training
     mixed_precision: bool = True  # bfloat16 where the CPU computes it natively: about twice as fast, same model
 
@@ -132,6 +142,29 @@ def scene_sample(seed: int, degrade_share: float = 0.5) -> tuple[np.ndarray, str
     return _model_input(crop), scene.plate.text
 
 
+def world_sample(seed: int, degrade_share: float = 0.6, fonts=None, designs: tuple[str, ...] | None = None,  # type: ignore[no-untyped-def]
+                 severity_share: tuple[float, ...] = TRAINING_SEVERITY_SHARE) -> tuple[np.ndarray, str]:
+    """A plate of the world renderer: any string, any training font, any training design; degraded or not."""
+    from sim.imagery.world_plates import render_world_plate
+
+    rng = np.random.default_rng(seed)
+    plate = render_world_plate(rng, fonts if fonts is not None else _training_fonts(), designs=designs)
+    image = plate.image
+    if rng.random() < degrade_share:
+        image = _degrade(image, plate.corners, rng, severity_share)
+    return _model_input(image), plate.text
+
+
+def _training_fonts():  # type: ignore[no-untyped-def]
+    from sim.imagery.font_pool import training_fonts
+
+    return training_fonts(require=TRAINING_FONTS_REQUIRED)
+
+
+#: Fewer installed training fonts than this and training refuses to start (scripts/training-fonts.sh).
+TRAINING_FONTS_REQUIRED = 40
+
+
 def disturb_corners(corners: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """True plate corners moved the way a detector gets them wrong: grown, shifted, turned, noisy."""
     quad = np.asarray(corners, np.float32)
@@ -156,7 +189,7 @@ FORMAT_WEIGHT = {"us_ca": 2.0}
 
 #: What the training set is made of, by share: renderer crops, detector-framed small crops, real scene cuts.
 SAMPLE_KINDS: tuple[tuple[Callable[..., tuple[np.ndarray, str]], int], ...] = (
-    (synthetic_sample, 5), (framed_sample, 4), (scene_sample, 1),
+    (world_sample, 28), (synthetic_sample, 5), (framed_sample, 6), (scene_sample, 1),
 )
 
 
@@ -166,7 +199,9 @@ def training_sample(seed: int) -> tuple[np.ndarray, str]:
     slot = seed % total
     for make, weight in SAMPLE_KINDS:
         if slot < weight:
-            return make(seed, weights=FORMAT_WEIGHT) if make is not scene_sample else make(seed)
+            if make in (synthetic_sample, framed_sample):
+                return make(seed, weights=FORMAT_WEIGHT)
+            return make(seed)
         slot -= weight
     raise AssertionError("unreachable")
 
@@ -215,8 +250,49 @@ def _render_batch(seeds: list[int]) -> tuple[np.ndarray, list[str]]:
     return np.stack(images), list(texts)
 
 
+class LabelledProblem(ValueError):
+    """A labelled folder cannot be trained on; the message names the file and row."""
+
+
+def load_labelled(folders: tuple[Path, ...]) -> tuple[np.ndarray, list[str]]:
+    """Crops (N, H, W, 1) and texts from folders with a ``labels.csv`` (``file``, ``plate``): a site's
+    reviewed reads (``live review export``) or real plates prepared by ``scripts/real_plates.py``.
+
+    Whole frames are not crops; rows whose image is missing or unreadable are
+    skipped and counted, and a folder with nothing usable is refused."""
+    import csv
+
+    import cv2
+
+    from core.plates import sanitize
+
+    images, texts = [], []
+    for folder in folders:
+        labels = folder / "labels.csv"
+        if not labels.is_file():
+            raise LabelledProblem(f"{labels}: no such file (a labelled folder needs labels.csv with file,plate)")
+        with labels.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        if not rows or not {"file", "plate"} <= set(rows[0]):
+            raise LabelledProblem(f"{labels}: needs the columns file and plate")
+        for row in rows:
+            text = sanitize(row["plate"] or "")
+            if not text or len(text) > CONFIG.max_plate_slots or any(ch not in ALPHABET[:-1] for ch in text):
+                continue
+            image = cv2.imread(str(folder / row["file"]), cv2.IMREAD_GRAYSCALE)
+            if image is None or image.size == 0:
+                continue
+            images.append(cv2.resize(image, (CONFIG.img_width, CONFIG.img_height), interpolation=cv2.INTER_AREA))
+            texts.append(text)
+    if not texts:
+        raise LabelledProblem(f"{', '.join(str(f) for f in folders)}: no readable labelled crop")
+    return np.stack(images)[..., None], texts
+
+
 def make_dataset(first_seed: int, n: int, workers: int, progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``n`` crops (N, H, W, 1) uint8 and their slot targets (N, slots) as class indices."""
+    if n <= 0:
+        return np.zeros((0, CONFIG.img_height, CONFIG.img_width, 1), np.uint8), encode([])
     chunks = [list(range(first_seed + i, first_seed + min(i + 500, n))) for i in range(0, n, 500)]
     images, texts = [], []
     with get_context("spawn").Pool(workers) as pool:
@@ -272,7 +348,13 @@ def build_network():  # type: ignore[no-untyped-def]
             return torch.relu(x + self.body(x))
 
     class PlateNet(nn.Module):
-        """uint8 NHWC crop -> per-slot probabilities (N, slots, alphabet)."""
+        """uint8 NHWC crop -> per-slot probabilities (N, slots, alphabet).
+
+        The head sees the whole 3 x 20 feature map, rows kept apart, so a
+        two-line plate's top line is not averaged into its bottom line; each
+        slot is predicted from all of it, so the text may have any length up
+        to the slot count and the rest is padding.
+        """
 
         def __init__(self) -> None:
             super().__init__()
@@ -284,12 +366,14 @@ def build_network():  # type: ignore[no-untyped-def]
                 *block(96, 128, (2, 1)),    # 128 x 3 x 20
             )
             self.context = nn.Sequential(*(Residual(128) for _ in range(GROWN_BLOCKS)))  # 128 x 3 x 20
+            self.squeeze = nn.Sequential(nn.Conv2d(128, SQUEEZED, 1, bias=False), nn.BatchNorm2d(SQUEEZED), nn.ReLU(inplace=True))
             self.dropout = nn.Dropout(0.2)
-            self.head = nn.Linear(128 * 20, CONFIG.max_plate_slots * len(ALPHABET))
+            rows, cols = CONFIG.img_height // 16, CONFIG.img_width // 8
+            self.head = nn.Linear(SQUEEZED * rows * cols, CONFIG.max_plate_slots * len(ALPHABET))
 
         def logits(self, x: torch.Tensor) -> torch.Tensor:
             x = x.permute(0, 3, 1, 2).float() / 255.0
-            f = self.context(self.features(x)).mean(dim=2)  # collapse height: a column feature per position
+            f = self.squeeze(self.context(self.features(x)))
             return self.head(self.dropout(f.flatten(1))).view(-1, CONFIG.max_plate_slots, len(ALPHABET))
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -302,21 +386,26 @@ class WeightsMismatch(ValueError):
     """The weights given to start from are not this recognizer's."""
 
 
-def load_weights(net, path: Path) -> None:  # type: ignore[no-untyped-def]
+def load_weights(net, path: Path, backbone_only: bool = False) -> None:  # type: ignore[no-untyped-def]
     """Start ``net`` from the weights at ``path``, an earlier run's .pt.
 
     Weights from before the residual blocks were added lack only those
     blocks; they start as no-ops (see ``Residual``), so the grown network reads
-    exactly as the saved one did. Anything else that does not match is refused.
+    exactly as the saved one did. With ``backbone_only`` only the convolutions
+    are taken (the head of a recognizer with another input size or slot count
+    does not fit, and starts afresh). Anything else that does not match is refused.
     """
     import torch
 
     try:
         state = torch.load(path, map_location="cpu")
+        if backbone_only:
+            state = {k: v for k, v in state.items() if k.startswith(("features.", "context."))}
         missing, unexpected = net.load_state_dict(state, strict=False)
     except Exception as err:  # torch raises pickle, zip and shape errors alike; none of them is usable weights
         raise WeightsMismatch(f"{path}: not weights of this recognizer ({str(err).splitlines()[0]})") from None
-    not_grown = [key for key in missing if not key.startswith("context.")]
+    fresh = ("context.", "squeeze.", "head.") if backbone_only else ("context.",)
+    not_grown = [key for key in missing if not key.startswith(fresh)]
     if not_grown or unexpected:
         raise WeightsMismatch(f"{path}: not weights of this recognizer (missing {not_grown[:3]}, unexpected {unexpected[:3]})")
 
@@ -331,10 +420,18 @@ def train(out_model: Path = DEFAULT_MODEL, out_config: Path = DEFAULT_CONFIG, se
     from torch import nn
 
     torch.manual_seed(settings.seed)
-    net = build_network()
+    net = build_network().to(memory_format=torch.channels_last)  # the crops arrive NHWC: about a sixth faster on CPU
     if settings.init is not None:  # before rendering: wrong weights are refused at once, not after many minutes
-        load_weights(net, settings.init)
-    images, targets = make_dataset(TRAIN_SEED_BASE + settings.seed * 10_000_000, settings.samples, settings.workers, progress)
+        load_weights(net, settings.init, settings.init_backbone_only)
+    synthetic = settings.samples
+    if settings.labelled:
+        real_images, real_texts = load_labelled(settings.labelled)
+        repeats = max(1, round(settings.samples * settings.labelled_share / len(real_texts)))
+        synthetic = max(0, settings.samples - repeats * len(real_texts))
+    images, targets = make_dataset(TRAIN_SEED_BASE + settings.seed * 10_000_000, synthetic, settings.workers, progress)
+    if settings.labelled:
+        images = np.concatenate([images, np.tile(real_images, (repeats, 1, 1, 1))])
+        targets = np.concatenate([targets, np.tile(encode(real_texts), (repeats, 1))])
     x, y = torch.from_numpy(images), torch.from_numpy(targets)
     steps = settings.epochs * math.ceil(len(x) / settings.batch)
     optimizer = torch.optim.AdamW(net.parameters(), lr=settings.learning_rate, weight_decay=1e-4)
@@ -385,6 +482,8 @@ def _augment(batch, generator):  # type: ignore[no-untyped-def]
     b = (b - 128) * gain + 128 + bias
     shift = int(torch.randint(-3, 4, (1,), generator=generator))
     b = torch.roll(b, shifts=shift, dims=2)
+    invert = torch.rand(n, 1, 1, 1, generator=generator) < 0.1  # light on dark reads like dark on light
+    b = torch.where(invert, 255 - b, b)
     return b.clamp(0, 255).to(torch.uint8)
 
 
@@ -404,11 +503,24 @@ CALIBRATION_FIRST_SEED = 500_000  # neither training nor the evaluation seeds be
 
 
 def calibration_sample(seed: int) -> tuple[np.ndarray, str]:
-    """A calibration crop: by seed, a third clean, a third degraded, a third cut as from frames."""
-    kind = seed % 3
-    gray, text = (framed_sample(seed, severity_share=CALIBRATION_SEVERITY_SHARE) if kind == 2
-                  else synthetic_sample(seed, float(kind), severity_share=CALIBRATION_SEVERITY_SHARE))
-    return np.repeat(gray[..., None], 3, axis=2), text
+    """A calibration crop, by seed: half plates training never drew (held-out fonts on every design,
+    held-out designs included), half the format renderer's crops (clean, degraded, cut as from frames).
+
+    Confidence fitted only on the training renderer would be confidence about
+    plates the network knows; on held-out type it has to say "not sure".
+    """
+    from sim.imagery.font_pool import held_out_fonts
+    from sim.imagery.world_plates import DESIGNS
+
+    kind = seed % 4
+    if kind >= 2:
+        gray, text = world_sample(seed, degrade_share=0.5, fonts=held_out_fonts(), designs=DESIGNS,
+                                  severity_share=CALIBRATION_SEVERITY_SHARE)
+    elif kind == 1:
+        gray, text = framed_sample(seed, severity_share=CALIBRATION_SEVERITY_SHARE)
+    else:
+        gray, text = synthetic_sample(seed, float(seed % 8 == 4), severity_share=CALIBRATION_SEVERITY_SHARE)
+    return gray, text
 
 
 def calibrate_temperature(model: Path, config: Path, crops: int = 6_000, workers: int = 2,

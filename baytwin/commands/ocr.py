@@ -411,19 +411,26 @@ def ocr_train(
     seed: int = typer.Option(0, help="Training seed (evaluation seeds are never used)."),
     init: Optional[Path] = typer.Option(None, "--init", help="Fine-tune from these weights (the .pt an earlier run wrote)."),
     learning_rate: float = typer.Option(3e-3, min=1e-9, help="Peak learning rate of the one-cycle schedule (lower it to fine-tune)."),
+    labelled: Optional[list[Path]] = typer.Option(None, "--labelled", help="A folder with labels.csv (reviewed or real crops) to learn from as well; repeat for more."),
+    labelled_share: float = typer.Option(0.3, min=0.01, max=1.0, help="Share of the training set the labelled crops fill (repeated as needed)."),
+    backbone_only: bool = typer.Option(False, "--init-backbone-only", help="Take only the convolutions from --init (a recognizer of another input size or slot count)."),
 ) -> None:
-    """Train the plate recognizer on synthetic plates and export it to ONNX (needs the train extra: torch)."""
+    """Train the plate recognizer on synthetic plates (and labelled folders) and export it to ONNX (needs the train extra: torch)."""
     if init is not None and not init.is_file():  # found out now, not after rendering the whole training set
         raise fail(f"--init {init}: no such file (the .pt weights an earlier run wrote beside its model)")
+    for folder in labelled or []:
+        if not (folder / "labels.csv").is_file():
+            raise fail(f"--labelled {folder}: no labels.csv there (columns file,plate)")
     try:
         import torch  # noqa: F401
     except ImportError:
         raise fail("training needs PyTorch: pip install torch==2.13.0 (the 'train' extra)") from None
     from core.ocr.recognizer import DEFAULT_MODEL
-    from sim.ocr_training import TrainSettings, WeightsMismatch, train
+    from sim.imagery.font_pool import FontPoolProblem
+    from sim.ocr_training import LabelledProblem, TrainSettings, WeightsMismatch, train
 
     out = out or DEFAULT_MODEL
-    with progress_bar() as bar, failing_on(WeightsMismatch):
+    with progress_bar() as bar, failing_on(WeightsMismatch, LabelledProblem, FontPoolProblem):
         tasks: dict[str, Any] = {}
 
         def progress(stage: str, done: float, total: float) -> None:
@@ -432,7 +439,10 @@ def ocr_train(
             bar.update(tasks[stage], completed=done)
 
         figures = train(out, out.with_suffix(".yaml"), TrainSettings(samples=samples, epochs=epochs, seed=seed, init=init,
-                                                                          learning_rate=learning_rate), progress)
+                                                                          learning_rate=learning_rate,
+                                                                          init_backbone_only=backbone_only,
+                                                                          labelled=tuple(labelled or ()),
+                                                                          labelled_share=labelled_share), progress)
     console.print(f"model written to {out} and {out.with_suffix('.yaml')} (confidence temperature {figures['temperature']:.2f}, "
                   f"weights for fine-tuning in {out.with_suffix('.pt')})")
     console.print(f"measure it before use: baytwin ocr eval --images LABELLED_DIR --out DIR --model {out}")

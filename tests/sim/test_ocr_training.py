@@ -18,6 +18,16 @@ from core.ocr.recognizer import Recognizer  # noqa: E402
 from sim.ocr_training import CONFIG, TrainSettings, synthetic_sample, train  # noqa: E402
 
 
+@pytest.fixture(scope="module", autouse=True)
+def any_installed_fonts() -> None:
+    """These tests check the mechanics of training, not its data: the fonts bundled with the project do."""
+    import sim.ocr_training as training
+
+    required, training.TRAINING_FONTS_REQUIRED = training.TRAINING_FONTS_REQUIRED, 1
+    yield
+    training.TRAINING_FONTS_REQUIRED = required
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     model = tmp_path_factory.mktemp("model") / "candidate" / "reader.onnx"  # a folder that does not exist yet
@@ -65,8 +75,8 @@ def test_weights_from_before_the_residual_blocks_grow_into_the_network_and_read_
     load_weights(grown, tmp_path / "older.pt")
     crops = torch.from_numpy(np.stack([synthetic_sample(seed)[0] for seed in range(8)])[..., None])
     with torch.no_grad():  # what the saved network computed before it had residual blocks: features, then head
-        columns = saved.features(crops.permute(0, 3, 1, 2).float() / 255.0).mean(dim=2)
-        expected = torch.softmax(saved.head(columns.flatten(1)).view(-1, CONFIG.max_plate_slots, len(CONFIG.alphabet)), -1)
+        features = saved.squeeze(saved.features(crops.permute(0, 3, 1, 2).float() / 255.0))
+        expected = torch.softmax(saved.head(features.flatten(1)).view(-1, CONFIG.max_plate_slots, len(CONFIG.alphabet)), -1)
         assert torch.allclose(grown(crops), expected, atol=1e-5)
 
 
@@ -80,3 +90,44 @@ def test_weights_of_another_network_are_refused(tmp_path: Path) -> None:
     for wrong in ("other.pt", "text.pt"):
         with pytest.raises(WeightsMismatch, match="not weights of this recognizer"):
             load_weights(build_network(), tmp_path / wrong)
+
+
+def test_a_recognizer_of_another_shape_lends_its_convolutions_and_nothing_else(tmp_path: Path) -> None:
+    import torch
+
+    from sim.ocr_training import build_network, load_weights
+
+    torch.manual_seed(0)
+    other = {key: value for key, value in build_network().state_dict().items()}
+    other["head.weight"] = torch.zeros(9 * 37, 2560)  # the head of a 9-slot reader: does not fit
+    other["head.bias"] = torch.zeros(9 * 37)
+    torch.save(other, tmp_path / "other_shape.pt")
+    from sim.ocr_training import WeightsMismatch
+
+    with pytest.raises(WeightsMismatch):
+        load_weights(build_network(), tmp_path / "other_shape.pt")
+    net = build_network()
+    load_weights(net, tmp_path / "other_shape.pt", backbone_only=True)
+    assert torch.equal(net.state_dict()["features.0.weight"], other["features.0.weight"])
+
+
+def test_labelled_folders_join_the_training_set_and_bad_ones_are_named(tmp_path: Path) -> None:
+    import cv2
+
+    from sim.ocr_training import LabelledProblem, load_labelled
+
+    folder = tmp_path / "reviewed"
+    (folder / "images").mkdir(parents=True)
+    rows = ["file,plate"]
+    for i, text in enumerate(["AB12CDE", "7XYZ123", "K9"]):
+        gray, _ = synthetic_sample(100 + i)
+        cv2.imwrite(str(folder / "images" / f"{i}.png"), gray)
+        rows.append(f"images/{i}.png,{text}")
+    rows.append("images/missing.png,ZZ99ZZZ")  # skipped: no image
+    rows.append("images/0.png,TOO-LONG-FOR-ANY-PLATE")  # skipped: more characters than slots
+    (folder / "labels.csv").write_text("\n".join(rows) + "\n")
+    images, texts = load_labelled((folder,))
+    assert texts == ["AB12CDE", "7XYZ123", "K9"]
+    assert images.shape == (3, CONFIG.img_height, CONFIG.img_width, 1)
+    with pytest.raises(LabelledProblem, match="labels.csv"):
+        load_labelled((tmp_path / "nowhere",))
