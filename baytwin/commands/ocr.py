@@ -51,21 +51,47 @@ def ocr_generate(
     seed: int = typer.Option(0, help="Random seed."),
     workers: int = typer.Option(1, help="Processes to render with."),
     frames: int = typer.Option(1, min=1, help="Images per vehicle (same plate and conditions), for measuring voting."),
+    renderer: str = typer.Option("formats", help="formats: the declared formats' plates; world: any string, many fonts and "
+                                                 "designs; independent: the evaluation-only renderer (held-out fonts, its own code)."),
+    fonts: str = typer.Option("held-out", help="world renderer: font families from 'training', 'held-out' or 'all'."),
+    designs: str = typer.Option("all", help="world renderer: plate designs from 'training', 'held-out' or 'all'."),
+    severity_level: Optional[int] = typer.Option(None, "--severity-level", min=0, max=4,
+                                                 help="independent renderer: 0 clean, 1-2 legible, 3-4 harsh (default: a mild mix)."),
 ) -> None:
     """Render labelled synthetic plates (crops or bay-camera frames), degraded as asked."""
     from core.plates import load_formats
-    from sim.imagery.dataset import generate
+    from sim.imagery.dataset import WORLD_GROUPS, WorldPlates, generate
+
+    if renderer not in ("formats", "world", "independent"):
+        raise fail(f"--renderer {renderer!r}: use formats, world or independent")
+    for name, value in (("--fonts", fonts), ("--designs", designs)):
+        if value not in WORLD_GROUPS:
+            raise fail(f"{name} {value!r}: use one of {', '.join(WORLD_GROUPS)}")
+    if renderer != "formats" and (scenes or format_ or frames > 1):
+        raise fail(f"--renderer {renderer} draws single plate crops: --scene, --format and --frames are for the formats renderer")
+    if renderer == "independent":
+        if degrade or random_mix:
+            raise fail("--renderer independent has its own degradations: give --severity-level instead of --degrade")
+        from sim.imagery.independent import generate_independent
+
+        with progress_bar() as bar:
+            task = bar.add_task("render", total=n)
+            labels = generate_independent(out, n, seed, severity=severity_level,
+                                          progress=lambda done, _n: bar.update(task, completed=done))
+        console.print(f"{n} images and {labels}")
+        return
 
     known = load_formats()
     for name in format_:
         if name not in known:
             raise fail(f"--format {name!r}: unknown plate format (known: {', '.join(known)})")
     severities = parse_degradations(degrade)
+    world = WorldPlates(fonts, designs) if renderer == "world" else None
     with progress_bar() as bar:
         task = bar.add_task("render", total=n)
         labels = generate(out, n, format_ or None, severities, scenes, seed,
                           lambda done, _n: bar.update(task, completed=done), random_mix, workers=workers,
-                          frames=frames)
+                          frames=frames, world=world)
     console.print(f"{n} images and {labels}")
 
 

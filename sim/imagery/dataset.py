@@ -49,9 +49,28 @@ RANDOM_CHANCE: dict[str, float] = {
 RANDOM_SEVERITY_WEIGHTS = (0.4, 0.3, 0.2, 0.1)
 
 
-def label_columns(scenes: bool) -> list[str]:
+#: Which plates a world-renderer set draws with: the training half of the pool, or what training never sees.
+WORLD_GROUPS = ("training", "held-out", "all")
+
+
+@dataclass(frozen=True, slots=True)
+class WorldPlates:
+    """Asks :func:`generate` for plates of the world renderer (any string, many fonts and designs)
+    instead of the declared formats, with fonts and designs from the named groups."""
+
+    fonts: str = "held-out"
+    designs: str = "all"
+
+    def __post_init__(self) -> None:
+        for name, value in (("fonts", self.fonts), ("designs", self.designs)):
+            if value not in WORLD_GROUPS:
+                raise ValueError(f"{name} must be one of {', '.join(WORLD_GROUPS)}, got {value!r}")
+
+
+def label_columns(scenes: bool, world: bool = False) -> list[str]:
     """The columns of labels.csv, in order."""
-    columns = ["file", "vehicle", "plate", "format", "style", *REGISTRY, *CORNER_COLUMNS]
+    columns = ["file", "vehicle", "plate", "format", "style", *(("font", "design") if world else ()), *REGISTRY,
+               *CORNER_COLUMNS]
     return columns + list(SCENE_COLUMNS) if scenes else columns
 
 
@@ -68,6 +87,7 @@ def generate(
     workers: int = 1,
     size: tuple[int, int] = DEFAULT_SIZE,
     frames: int = 1,
+    world: WorldPlates | None = None,
 ) -> Path:
     """Write ``n`` labelled images under ``out`` and return the path of its labels.csv.
 
@@ -81,11 +101,16 @@ def generate(
     shows each vehicle (same plate, same conditions) in that many consecutive
     images, drawn afresh, as a camera captures several frames of one arrival;
     the ``vehicle`` column groups them, so multi-frame voting can be measured.
+    ``world`` draws crops of the world renderer instead of the formats' plates,
+    with ``font`` and ``design`` columns, so evaluation can report per font
+    family and design group (held-out ones included).
     """
     if frames < 1:
         raise ValueError(f"frames must be >= 1, got {frames}")
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
+    if world is not None and scenes:
+        raise ValueError("the world renderer draws plate crops, not bay-camera frames")
     names = list(formats) if formats else list(load_formats())
     for name in names:
         as_format(name)  # fails early, naming the unknown format
@@ -93,10 +118,10 @@ def generate(
     validate_severities(fixed)
     out = Path(out)
     (out / IMAGES).mkdir(parents=True, exist_ok=True)
-    job = _Job(out, tuple(names), tuple(fixed.items()), scenes, seed, random_degradations, tuple(size), frames)
+    job = _Job(out, tuple(names), tuple(fixed.items()), scenes, seed, random_degradations, tuple(size), frames, world)
     labels = out / LABELS
     with labels.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=label_columns(scenes))
+        writer = csv.DictWriter(f, fieldnames=label_columns(scenes, world is not None))
         writer.writeheader()
         for done, row in enumerate(_rows(job, n, workers), start=1):
             writer.writerow(row)
@@ -139,6 +164,7 @@ class _Job:
     random_degradations: bool
     size: tuple[int, int]
     frames: int = 1
+    world: WorldPlates | None = None
 
 
 def _rows(job: _Job, n: int, workers: int) -> Iterator[dict[str, str]]:
@@ -172,7 +198,13 @@ def _make_sample(job: _Job, index: int) -> dict[str, str]:
     rng = np.random.default_rng([job.seed, vehicle, index % job.frames])
     before_encoding = {k: v for k, v in severities.items() if k != "jpeg"}
     row: dict[str, str] = {"vehicle": str(vehicle)}
-    if job.scenes:
+    if job.world is not None:
+        plate = _world_plate(job.world, vehicle_rng, rng)
+        text, fmt, style = plate.text, "", plate.design
+        row.update({"font": plate.font, "design": plate.design})
+        result = apply_degradations(plate.image, before_encoding, rng, plate.corners)
+        corners = result.plate_corners
+    elif job.scenes:
         scene = render_scene(rng, size=job.size, fmt=fmt, text=text, style=style, formats=job.formats)
         plates = [scene.plate.corners] + ([scene.neighbour.corners] if scene.neighbour is not None else [])
         result = apply_degradations(scene.image, before_encoding, rng, np.stack(plates), scene.roi)
@@ -192,6 +224,21 @@ def _make_sample(job: _Job, index: int) -> dict[str, str]:
     row.update({degradation: str(severities.get(degradation, 0)) for degradation in REGISTRY})
     row.update({column: f"{value:.2f}" for column, value in zip(CORNER_COLUMNS, corners.reshape(-1))})
     return row
+
+
+def _world_plate(world: WorldPlates, vehicle_rng: np.random.Generator, rng: np.random.Generator):  # type: ignore[no-untyped-def]
+    """A vehicle's plate (text, font and design from its own stream), drawn afresh for this frame."""
+    from sim.imagery.font_pool import held_out_fonts, training_fonts
+    from sim.imagery.world_plates import DESIGNS, HELD_OUT_DESIGNS, random_text, render_world_plate
+
+    fonts = {"training": training_fonts, "held-out": held_out_fonts,
+             "all": lambda: training_fonts() + held_out_fonts()}[world.fonts]()
+    designs = {"training": tuple(d for d in DESIGNS if d not in HELD_OUT_DESIGNS), "held-out": HELD_OUT_DESIGNS,
+               "all": DESIGNS}[world.designs]
+    text = random_text(vehicle_rng)
+    font = fonts[int(vehicle_rng.integers(len(fonts)))]
+    design = str(designs[int(vehicle_rng.integers(len(designs)))])
+    return render_world_plate(rng, [font], text=text, design=design)
 
 
 def _write(out: Path, index: int, image: np.ndarray, jpeg_severity: int) -> str:

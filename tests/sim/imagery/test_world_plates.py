@@ -69,3 +69,18 @@ def test_a_stacked_plate_prints_its_text_on_two_lines() -> None:
     dark_rows = (inside < inside.mean() - 40).mean(axis=1) > 0.05
     runs = np.flatnonzero(np.diff(dark_rows.astype(int)) == 1)  # starts of bands of ink
     assert len(runs) + int(dark_rows[0]) >= 2
+
+
+def test_a_held_out_set_names_each_crops_font_and_design_and_uses_no_training_font(tmp_path) -> None:
+    import csv
+
+    from sim.imagery.dataset import WorldPlates, generate
+
+    labels = generate(tmp_path, 12, degradations={"rain": 2}, seed=4, world=WorldPlates("held-out", "held-out"))
+    rows = list(csv.DictReader(labels.open()))
+    assert len(rows) == 12
+    assert {r["font"] for r in rows} <= {f.family for f in held_out_fonts()}
+    assert {r["design"] for r in rows} <= set(HELD_OUT_DESIGNS)
+    assert all(r["rain"] == "2" and set(r["plate"]) <= set(CHARS) for r in rows)
+    again = generate(tmp_path / "again", 12, degradations={"rain": 2}, seed=4, world=WorldPlates("held-out", "held-out"))
+    assert (tmp_path / rows[3]["file"]).read_bytes() == (again.parent / rows[3]["file"]).read_bytes()
