@@ -36,4 +36,4 @@ def site_reader(site: Site, recognizer: Recognizer | None = None, accept_at: flo
         gate = ConfidenceGate(accept_at=accept, review_from=review)
     except ValueError as err:
         raise ConfigError(site.path, "gate", f"{err} (accept_at {accept:g}, review_from {review:g})") from None
-    return PlateReader(recognizer=recognizer, gate=gate)
+    return PlateReader(recognizer=recognizer, gate=gate, formats=site.spec.ocr.formats if site.spec.ocr else None)

@@ -66,10 +66,24 @@ class OccupancySpec(_Strict):
 
 
 class OcrSpec(_Strict):
-    """The site's own plate recognizer (ONNX and its fast-plate-ocr style YAML), instead of the bundled one."""
+    """The site's own plate recognizer (ONNX and its fast-plate-ocr style YAML), instead of the bundled one,
+    and the plate formats its cars carry, if the site knows them."""
 
-    model: str = Field(min_length=1)
+    model: str | None = Field(None, min_length=1)
     config_file: str | None = Field(None, alias="model_config", min_length=1)  # default: the model's .yaml
+    # Declared formats (core/plate_formats.yaml names): reads are fitted to them, and a fitted read goes to review.
+    formats: list[str] | None = Field(None, min_length=1)
+
+    @field_validator("formats")
+    @classmethod
+    def _known_formats(cls, value: list[str] | None) -> list[str] | None:
+        from core.plates import load_formats
+
+        known = load_formats()
+        for name in value or []:
+            if name not in known:
+                raise ValueError(f"unknown plate format {name!r} (known: {', '.join(known)})")
+        return value
 
 
 class ListenSpec(_Strict):
@@ -123,7 +137,9 @@ class Site:
         """The ``ocr`` section's model and config, checked now: a missing file is a set-up error, found at load
         rather than when the first car arrives."""
         ocr = self.spec.ocr
-        if ocr is None:
+        if ocr is None or ocr.model is None:
+            if ocr is not None and ocr.config_file is not None:
+                raise ConfigError(self.path, "ocr.model_config", "given without ocr.model")
             return None
         model = self.resolve(ocr.model)
         if not model.is_file():

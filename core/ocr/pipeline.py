@@ -1,7 +1,14 @@
 """The plate reader: frame in, one gated, normalized plate read out.
 
 detect (in the bay's ROI) -> crop -> recognize (a second look at unsure reads) -> vote across a vehicle's frames
--> normalize (format-aware 0/O, 1/I, 8/B, 5/S corrections) -> confidence gate.
+-> normalize -> confidence gate.
+
+Normalizing fits a read to a plate format (0/O, 1/I, 8/B, 5/S look-alikes) only
+where the site declares its formats (``formats``); elsewhere a read is only
+sanitized, since the reader reads characters and a guess at the country must
+not rewrite them. A correction is the format's opinion, not the camera's
+evidence: a read that needed one goes to review, never straight to
+acceptance.
 
 Frames stay in memory; only the crop of the chosen plate leaves, and only in
 the result, for the caller to keep when an event needs it as evidence.
@@ -27,7 +34,7 @@ from core.ocr.recognizer import Recognizer
 from core.ocr.rectify import rectified_crop
 from core.ocr.roi import Roi
 from core.ocr.voting import FrameRead, vote
-from core.plates import normalize
+from core.plates import normalize, sanitize
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,7 @@ UNREADABLE = PlateResult(None, 0.0, "unreadable", None)
 PLATE_MIN_CHARS = 4
 NO_ROI = "no region of interest: every plate in view reported, none accepted"
 NO_ROI_ONE = "no region of interest: the most confident plate in view may be another bay's, not accepted"
+CORRECTED = "fitted to the site's plate formats by changing {n} character(s): a person confirms"
 
 
 def default_gate(config: PlateModelConfig) -> ConfidenceGate:
@@ -153,11 +161,16 @@ class PlateReader:
         """A recognizer read made a result: normalized, gated, with where it came from."""
         if not read.text:
             return PlateResult(None, 0.0, "unreadable", box, read.text, crop)
-        normalized = normalize(read.text, self.formats)
+        if self.formats is None:
+            text, corrections = sanitize(read.text), 0
+        else:
+            normalized = normalize(read.text, self.formats)
+            text, corrections = normalized.text, normalized.corrections
         confidence = read.confidence
-        status = self.gate.decide(normalized.text, confidence)
-        plate = normalized.text if status != "unreadable" else None
-        return PlateResult(plate, confidence, status, box, read.text, crop)
+        status = self.gate.decide(text, confidence)
+        plate = text if status != "unreadable" else None
+        result = PlateResult(plate, confidence, status, box, read.text, crop)
+        return held_back(result, CORRECTED.format(n=corrections)) if corrections else result
 
 
 def held_back(result: PlateResult, why: str) -> PlateResult:

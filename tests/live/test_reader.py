@@ -42,3 +42,16 @@ def test_without_an_ocr_section_the_bundled_model_reads_at_its_own_threshold_or_
     reader = site_reader(load_site(write_site(tmp_path)))
     assert reader.recognizer.model == DEFAULT_MODEL
     assert reader.gate.accept_at == (reader.recognizer.config.accept_threshold or 0.90)
+
+
+def test_a_site_that_declares_its_plate_formats_gets_reads_fitted_to_them_and_an_unknown_format_is_named(
+        tmp_path: Path) -> None:
+    import pytest
+
+    from core.config import ConfigError
+
+    site = load_site(write_site(tmp_path / "uk", extra="ocr: {formats: [uk]}\n"))
+    assert site_reader(site).formats == ["uk"]
+    assert site_reader(load_site(write_site(tmp_path / "any"))).formats is None
+    with pytest.raises(ConfigError, match="ocr.formats.*unknown plate format 'xx'"):
+        load_site(write_site(tmp_path / "bad", extra="ocr: {formats: [xx]}\n"))

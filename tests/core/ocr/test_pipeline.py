@@ -101,3 +101,17 @@ def test_with_the_roi_the_same_frames_are_accepted_and_say_no_reason(reader: Pla
         accepted += result.status == "accepted"
         assert result.why is None and result.plate != scene.neighbour.text  # type: ignore[union-attr]
     assert accepted >= 7  # measured 9 of 12
+
+
+def test_format_corrections_happen_only_where_the_site_declares_formats_and_never_make_a_read_sure() -> None:
+    from core.ocr.voting import FrameRead
+
+    sure = FrameRead("AB12CDE", (0.99,) * 7)
+    looks_alike = FrameRead("AB12CD8", (0.99,) * 7)  # an 8 where a UK plate has a letter
+    anywhere = PlateReader()
+    assert anywhere.finish(looks_alike, (0, 0, 10, 5), None).plate == "AB12CD8"  # no formats declared: read as it is
+    assert anywhere.finish(looks_alike, (0, 0, 10, 5), None).status == "accepted"
+    uk_site = PlateReader(formats=["uk"])
+    corrected = uk_site.finish(looks_alike, (0, 0, 10, 5), None)
+    assert corrected.plate == "AB12CDB" and corrected.status == "review" and "format" in (corrected.why or "")
+    assert uk_site.finish(sure, (0, 0, 10, 5), None).status == "accepted"  # a read that fits as it is stays sure
