@@ -313,7 +313,9 @@ def ocr_eval(
         evaluation = evaluate(images, labelled, reader, other, lambda done, _n: bar.update(task, completed=done))
     report = write_report(evaluation, out)
     _print_eval(report)
-    groups = "".join(f"by_{c}.csv, " for c in ("font", "design") if f"by_{c}" in report)
+    from core.ocr.evaluation import GROUP_COLUMNS
+
+    groups = "".join(f"by_{c}.csv, " for c in GROUP_COLUMNS if f"by_{c}" in report)
     console.print(f"report written to {out / 'report.json'} (tables: by_condition.csv, {groups}reads.csv, confusions.csv; "
                   f"chart: accuracy_by_condition.png; misread crops: misreads/)")
 
@@ -351,7 +353,9 @@ def _print_eval(report: dict[str, Any]) -> None:
         table.add_row(row["condition"], str(row["severity"]), str(row["images"]), pct(row["exact_plate_accuracy"]),
                       pct(row["dangerous_read_rate"]), *extra)
     console.print(table)
-    for column in ("font", "design"):
+    from core.ocr.evaluation import GROUP_COLUMNS
+
+    for column in GROUP_COLUMNS:
         if report.get(f"by_{column}"):
             groups = Table(column, "images", "exact", "accepted", "dangerous")
             for row in report[f"by_{column}"]:

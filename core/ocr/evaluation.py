@@ -18,8 +18,8 @@ accepts nothing (the most confident plate in view may be the neighbour's), and
 the figure says what accepting it would have cost: how often the most
 confident plate is the neighbour's, and how often a wrong plate (the
 neighbour's above all) would have passed the gate. Labels may name each
-plate's ``font`` and ``design``; the figures are then given per font and per
-design too, so a typeface or a plate design the reader has not learnt shows.
+plate's ``font`` and ``design`` (real plates: their ``country``); the figures are then given per font, per
+design and per country too, so a typeface or a plate design the reader has not learnt shows.
 """
 
 from __future__ import annotations
@@ -46,9 +46,10 @@ CLEAN = "clean"
 #: (A reviewed crop's ``source``, ``reviewer``, ``decided_at``... say where its label came from.)
 DESCRIPTIVE_COLUMNS = frozenset({"file", "vehicle", "plate", "format", "style", "x1", "y1", "x2", "y2", "x3", "y3",
                                  "x4", "y4", "roi", "neighbour_plate", "neighbour_corners", "font", "design",
-                                 "source", "reviewer", "decided_at", "decision", "bay", "read_as"})
+                                 "source", "reviewer", "decided_at", "decision", "bay", "read_as", "country",
+                                 "severity"})
 #: Descriptive columns the figures are also grouped by (report.json ``by_<column>``).
-GROUP_COLUMNS = ("font", "design")
+GROUP_COLUMNS = ("font", "design", "country")
 BATCH = 256
 Progress = Callable[[int, int], None]
 
@@ -68,6 +69,7 @@ class LabelledImage:
     neighbour_plate: str | None = None  # a frame's neighbouring bay's plate in view, if any
     font: str | None = None
     design: str | None = None
+    country: str | None = None  # real plates: where they were issued
 
     @property
     def is_frame(self) -> bool:
@@ -172,7 +174,7 @@ def load_labels(labels: Path) -> list[LabelledImage]:
         neighbour = (row.get("neighbour_plate") or "").strip() or None
         images.append(LabelledImage(row["file"], plate, row.get("vehicle") or str(number), row.get("format") or None,
                                     severities, roi, neighbour, (row.get("font") or "").strip() or None,
-                                    (row.get("design") or "").strip() or None))
+                                    (row.get("design") or "").strip() or None, (row.get("country") or "").strip() or None))
     return images
 
 

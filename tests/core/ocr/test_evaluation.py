@@ -151,13 +151,14 @@ def test_font_and_design_are_descriptions_with_figures_of_their_own(crop_set: Pa
     for i, row in enumerate(rows):
         row["font"] = "Go Mono" if i % 2 else "B612"
         row["design"] = "uk_rear" if i % 3 else "eu_band"
+        row["country"], row["severity"] = ("AR" if i % 4 else "BR"), "0"  # real sets name the country
     with (tmp_path / "labels.csv").open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
     (tmp_path / "images").symlink_to(crop_set / "images")
     images = load_labels(tmp_path / "labels.csv")
-    assert all(not {"font", "design"} & set(im.severities) for im in images)
+    assert all(not {"font", "design", "country", "severity"} & set(im.severities) for im in images)
     report = write_report(evaluate(tmp_path, images), tmp_path / "report")
     fonts = {row["font"]: row for row in report["by_font"]}  # type: ignore[union-attr]
     assert set(fonts) == {"B612", "Go Mono"} and sum(r["images"] for r in fonts.values()) == 24
@@ -166,6 +167,7 @@ def test_font_and_design_are_descriptions_with_figures_of_their_own(crop_set: Pa
     written = list(csv.DictReader((tmp_path / "report" / "by_font.csv").open()))
     assert {r["font"] for r in written} == {"B612", "Go Mono"}
     assert (tmp_path / "report" / "by_design.csv").is_file()
+    assert {row["country"] for row in report["by_country"]} == {"AR", "BR"}  # type: ignore[union-attr]
     assert "by_font" not in write_report(evaluate(crop_set, load_labels(crop_set / "labels.csv")), tmp_path / "plain")
 
 
