@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import json
 import re
 import shutil
 import sys
@@ -205,8 +206,73 @@ def cnn_ocr_lp(raw_dir: Path) -> Iterator[Sample]:
         yield Sample(raw_dir / path.strip(), plate, "AR")
 
 
+NOMEROFF_COUNTRIES = {"0038SC": "KZ", "2914KC7": "BY", "X371HK96": "RU", "AA0013BM": "UA"}
+
+
+def nomeroff_net(raw_dir: Path) -> Iterator[Sample]:
+    """ria-com/nomeroff-net: the example plate crops shipped with the library (Kazakh, Belarusian, Russian,
+    Ukrainian and two EU-style plates).
+
+    ``data/dataset/TextDetector/ocr_example/train/`` holds ``img/NAME.png`` with
+    ``ann/NAME.json`` whose ``description`` is the plate text (Cyrillic letters
+    already written as their Latin look-alikes); its ``val/`` and ``test/``
+    folders are byte-identical copies and are not read.
+    ``data/examples/numberplate_zone_images/PLATE.png`` are crops named by their
+    text; their country strip is unreadable, so their country is ``ZZ`` (unknown).
+    """
+    example = raw_dir / "data" / "dataset" / "TextDetector" / "ocr_example" / "train"
+    zones = raw_dir / "data" / "examples" / "numberplate_zone_images"
+    if not example.is_dir() or not zones.is_dir():
+        raise FileNotFoundError(f"{example} or {zones}: not found (RAW_DIR is the extracted repository)")
+    for annotation in sorted((example / "ann").glob("*.json")):
+        text = json.loads(annotation.read_text(encoding="utf-8"))["description"]
+        country = NOMEROFF_COUNTRIES.get(clean_plate(text) or "", "ZZ")
+        yield Sample(example / "img" / f"{annotation.stem}.png", text, country)
+    for image in sorted(zones.glob("*.png")):
+        yield Sample(image, image.stem, "ZZ")
+
+
+TRAIN_DETECTOR_BR = re.compile(r"#+_C[CV]_\d+_([A-Z0-9]+)\.JPG(_\d+){5}\.jpg")
+TRAIN_DETECTOR_EU2 = re.compile(r"crop_([a-z]{1,3})_([a-z0-9-]+?)(_rear|_front)?(_close)?\.(jpg|png)")
+# the international vehicle registration codes used in eu2/ file names -> ISO 3166-1 alpha-2
+VEHICLE_CODES = {
+    "a": "AT", "b": "BE", "bg": "BG", "by": "BY", "ch": "CH", "cz": "CZ", "d": "DE", "dk": "DK", "e": "ES",
+    "f": "FR", "fin": "FI", "fl": "LI", "fo": "FO", "gb": "GB", "gbj": "JE", "gbm": "IM", "gr": "GR", "h": "HU",
+    "i": "IT", "irl": "IE", "is": "IS", "lt": "LT", "lv": "LV", "mne": "ME", "n": "NO", "nl": "NL", "p": "PT",
+    "pl": "PL", "ro": "RO", "s": "SE", "sk": "SK", "slo": "SI",
+}
+
+
+def train_detector(raw_dir: Path) -> Iterator[Sample]:
+    """openalpr/train-detector: the positive (plate crop) images of its ``br/`` and ``eu2/`` folders.
+
+    ``br/##########_CC_011241_AXK3125.JPG_0000_0428_0037_0103_0042.jpg`` (and
+    ``_CV_``): crops from fixed cameras at a Brazilian port, grey and red
+    ``ABC1234`` plates, day and infrared; the plate is the part after the
+    photo number. The other ``br/`` files are skipped: ``plate_N``, UUID and
+    ``N.jpg`` names carry no text, and ``N_TEXT.jpg`` names are machine
+    reads with visible errors (``0MB0B16``, ``DWGD072`` beside ``DWG1072``).
+    ``eu2/crop_<code>_<plate>[_rear|_front][_close].jpg``: two-line European
+    plates, ``code`` the international vehicle registration code; names
+    without that pattern (``crop_swissgeneva.jpg``) carry no text and are skipped.
+    """
+    brazil, europe = raw_dir / "br", raw_dir / "eu2"
+    if not brazil.is_dir() or not europe.is_dir():
+        raise FileNotFoundError(f"{brazil} or {europe}: not found (RAW_DIR is the extracted repository)")
+    for image in sorted(brazil.iterdir()):
+        match = TRAIN_DETECTOR_BR.fullmatch(image.name)
+        if match:
+            yield Sample(image, match.group(1), "BR")
+    for image in sorted(europe.iterdir()):
+        match = TRAIN_DETECTOR_EU2.fullmatch(image.name)
+        if match and match.group(1) in VEHICLE_CODES:
+            yield Sample(image, match.group(2), VEHICLE_CODES[match.group(1)])
+
+
 SOURCES: dict[str, Source] = {
     "ankandrew__cnn-ocr-lp": Source("ankandrew/cnn-ocr-lp", "GPL-3.0", cnn_ocr_lp),
+    "ria-com__nomeroff-net": Source("ria-com/nomeroff-net", "GPL-3.0", nomeroff_net),
+    "openalpr__train-detector": Source("openalpr/train-detector", "AGPL-3.0", train_detector),
 }
 
 
