@@ -34,9 +34,14 @@ from core.ocr.recognizer import DEFAULT_CONFIG, DEFAULT_MODEL
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_"
 CONFIG = PlateModelConfig(
-    max_plate_slots=10, alphabet=ALPHABET, pad_char="_", img_height=48, img_width=160,
-    keep_aspect_ratio=False, interpolation="linear", image_color_mode="grayscale", padding_color=114,
+    max_plate_slots=80, alphabet=ALPHABET, pad_char="_", img_height=48, img_width=160,
+    keep_aspect_ratio=False, interpolation="linear", image_color_mode="grayscale", padding_color=114, decoder="ctc",
 )
+#: The longest text the reader is trained to read (the world renderer draws 1 to this many characters).
+MAX_TEXT = 10
+#: CTC time steps per feature column, for each of the two sequences (a two-line plate's top line, then the
+#: main line): 20 columns x 2 = 40 steps a line, enough for 10 characters with blanks between repeats.
+STEPS_PER_COLUMN = 2
 TRAIN_SEED_BASE = 1_000_000  # evaluation uses seeds below this; training never does
 Progress = Callable[[str, float, float], None]  # (stage, done, total)
 
@@ -54,7 +59,7 @@ CALIBRATION_SEVERITY_SHARE = (1 / 6, 2 / 6, 2 / 6, 1 / 6)
 #: rounds of fine-tuning had plateaued: they start as no-ops, so earlier weights grow into them.
 GROWN_BLOCKS = 2
 #: Channels per position the head reads (a 1x1 convolution narrows the 128 of the backbone to these).
-SQUEEZED = 48
+SQUEEZED = 64
 
 
 @dataclass(frozen=True)
@@ -277,7 +282,7 @@ def load_labelled(folders: tuple[Path, ...]) -> tuple[np.ndarray, list[str]]:
             raise LabelledProblem(f"{labels}: needs the columns file and plate")
         for row in rows:
             text = sanitize(row["plate"] or "")
-            if not text or len(text) > CONFIG.max_plate_slots or any(ch not in ALPHABET[:-1] for ch in text):
+            if not text or len(text) > MAX_TEXT or any(ch not in ALPHABET[:-1] for ch in text):
                 continue
             image = cv2.imread(str(folder / row["file"]), cv2.IMREAD_GRAYSCALE)
             if image is None or image.size == 0:
@@ -306,9 +311,9 @@ def make_dataset(first_seed: int, n: int, workers: int, progress: Progress | Non
 
 def encode(texts: list[str]) -> np.ndarray:
     pad = ALPHABET.index(CONFIG.pad_char)
-    out = np.full((len(texts), CONFIG.max_plate_slots), pad, dtype=np.int64)
+    out = np.full((len(texts), MAX_TEXT), pad, dtype=np.int64)
     for i, text in enumerate(texts):
-        for j, ch in enumerate(text[: CONFIG.max_plate_slots]):
+        for j, ch in enumerate(text[:MAX_TEXT]):
             out[i, j] = ALPHABET.index(ch)
     return out
 
@@ -348,12 +353,15 @@ def build_network():  # type: ignore[no-untyped-def]
             return torch.relu(x + self.body(x))
 
     class PlateNet(nn.Module):
-        """uint8 NHWC crop -> per-slot probabilities (N, slots, alphabet).
+        """uint8 NHWC crop -> CTC step probabilities (N, 80, alphabet), the pad character as blank.
 
-        The head sees the whole 3 x 20 feature map, rows kept apart, so a
-        two-line plate's top line is not averaged into its bottom line; each
-        slot is predicted from all of it, so the text may have any length up
-        to the slot count and the rest is padding.
+        Each of the 20 feature columns sees the whole height (the three rows
+        kept apart) and a column on either side, and speaks for two steps of
+        two sequences: a two-line plate's top line, then the main line. The
+        text is the top sequence's characters followed by the main one's; a
+        one-line plate leaves the top sequence blank. CTC ties no character
+        to a slot, so every length reads alike and a character drawn a little
+        left or right is the same character.
         """
 
         def __init__(self) -> None:
@@ -368,13 +376,19 @@ def build_network():  # type: ignore[no-untyped-def]
             self.context = nn.Sequential(*(Residual(128) for _ in range(GROWN_BLOCKS)))  # 128 x 3 x 20
             self.squeeze = nn.Sequential(nn.Conv2d(128, SQUEEZED, 1, bias=False), nn.BatchNorm2d(SQUEEZED), nn.ReLU(inplace=True))
             self.dropout = nn.Dropout(0.2)
-            rows, cols = CONFIG.img_height // 16, CONFIG.img_width // 8
-            self.head = nn.Linear(SQUEEZED * rows * cols, CONFIG.max_plate_slots * len(ALPHABET))
+            rows = CONFIG.img_height // 16
+            self.head = nn.Conv1d(SQUEEZED * rows, 2 * STEPS_PER_COLUMN * len(ALPHABET), 3, padding=1)
 
         def logits(self, x: torch.Tensor) -> torch.Tensor:
             x = x.permute(0, 3, 1, 2).float() / 255.0
-            f = self.squeeze(self.context(self.features(x)))
-            return self.head(self.dropout(f.flatten(1))).view(-1, CONFIG.max_plate_slots, len(ALPHABET))
+            return self.steps(self.squeeze(self.context(self.features(x))))
+
+        def steps(self, f: torch.Tensor) -> torch.Tensor:
+            """(N, C, rows, cols) features -> (N, steps, classes) logits."""
+            n, c, rows, cols = f.shape
+            steps = self.head(self.dropout(f.reshape(n, c * rows, cols)))  # (N, 2 * S * K, cols)
+            steps = steps.view(n, 2, STEPS_PER_COLUMN, len(ALPHABET), cols).permute(0, 1, 4, 2, 3)
+            return steps.reshape(n, 2 * cols * STEPS_PER_COLUMN, len(ALPHABET))  # top line's steps, then the main line's
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return torch.softmax(self.logits(x), dim=-1)
@@ -436,7 +450,8 @@ def train(out_model: Path = DEFAULT_MODEL, out_config: Path = DEFAULT_CONFIG, se
     steps = settings.epochs * math.ceil(len(x) / settings.batch)
     optimizer = torch.optim.AdamW(net.parameters(), lr=settings.learning_rate, weight_decay=1e-4)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, settings.learning_rate, total_steps=steps)
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=0.05)
+    loss_fn = nn.CTCLoss(blank=ALPHABET.index(CONFIG.pad_char), zero_infinity=True)
+    lengths = (y != ALPHABET.index(CONFIG.pad_char)).sum(dim=1)
     generator = torch.Generator().manual_seed(settings.seed)
     bf16 = settings.mixed_precision and _native_bfloat16()
     step = 0
@@ -448,7 +463,9 @@ def train(out_model: Path = DEFAULT_MODEL, out_config: Path = DEFAULT_CONFIG, se
             batch = _augment(x[idx], generator)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 logits = net.logits(batch)
-            loss = loss_fn(logits.float().reshape(-1, len(ALPHABET)), y[idx].reshape(-1))
+            log_probs = logits.float().log_softmax(-1).permute(1, 0, 2)  # (steps, N, classes), as CTC wants
+            steps_in = torch.full((len(idx),), log_probs.shape[0], dtype=torch.long)
+            loss = loss_fn(log_probs, y[idx], steps_in, lengths[idx])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -527,9 +544,9 @@ def calibrate_temperature(model: Path, config: Path, crops: int = 6_000, workers
                           max_wrong_accepted: float = 0.002, gate: float = 0.90) -> float:
     """Temperature scaling of the exported model, so its confidence means what the gate assumes.
 
-    Label smoothing leaves the network under-confident (no slot above ~0.95),
-    so a 0.90 gate would refuse most good reads. Dividing the logits by a
-    temperature below 1 sharpens them; the largest sharpening is chosen whose
+    A network's raw confidence is not the gate's: dividing the logits by a
+    temperature sharpens (below 1) or softens (above 1) them; the largest
+    sharpening (from 2.0 down) is chosen whose
     wrong reads above the gate stay under ``max_wrong_accepted`` on
     ``crops`` calibration crops (:func:`calibration_sample`). Thousands are
     needed: the bound is 12 wrong reads of 6,000, where 1,200 crops allowed
@@ -543,22 +560,36 @@ def calibrate_temperature(model: Path, config: Path, crops: int = 6_000, workers
     with get_context("spawn").Pool(workers) as pool:
         images, texts = zip(*pool.map(calibration_sample, seeds, chunksize=250))
     logits = np.log(np.clip(recognizer.probabilities(list(images)), 1e-12, 1.0))
-    targets = encode(list(texts))
-    chosen = 1.0
-    for temperature in np.round(np.arange(1.0, 0.295, -0.01), 2):  # steps fine enough not to waste accuracy
+    # a temperature never changes the most likely class, so what is read (and whether it is right) is fixed;
+    # only how sure the read is moves with it
+    reads = recognizer.read(list(images))
+    correct = np.array([r.text == t for r, t in zip(reads, texts)])
+    segments = [_confidence_segments(row, recognizer._pad) for row in logits.argmax(-1)]
+    chosen = 2.0
+    for temperature in np.round(np.arange(2.0, 0.295, -0.01), 2):  # steps fine enough not to waste accuracy
         z = logits / temperature
         z -= z.max(axis=-1, keepdims=True)
         q = np.exp(z)
-        q /= q.sum(axis=-1, keepdims=True)
-        correct = (q.argmax(-1) == targets).all(-1)
-        accepted = q.max(-1).min(-1) >= gate
-        if np.mean(accepted & ~correct) <= max_wrong_accepted:
+        top = (q.max(-1) / q.sum(axis=-1))
+        confidence = np.array([np.maximum.reduceat(p, starts).min() if read.text else 0.0
+                               for p, starts, read in zip(top, segments, reads)])
+        if np.mean((confidence >= gate) & ~correct) <= max_wrong_accepted:
             chosen = float(temperature)
     _bake_temperature(model, chosen)
     settings = yaml.safe_load(config.read_text(encoding="utf-8"))
     settings["calibrated_temperature"] = chosen
     config.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
     return chosen
+
+
+def _confidence_segments(best: np.ndarray, blank: int) -> np.ndarray:
+    """Where each unit of a CTC read's confidence starts: a run of one character is one unit (as sure as its
+    surest step), each blank step another (a read is no surer than its least sure blank)."""
+    starts = [0]
+    for i in range(1, len(best)):
+        if best[i] == blank or best[i] != best[i - 1]:
+            starts.append(i)
+    return np.array(starts)
 
 
 def _bake_temperature(model: Path, temperature: float) -> None:

@@ -13,8 +13,12 @@ bring a published recognizer as a local ONNX file plus its YAML:
     image_color_mode: grayscale # grayscale | rgb
     padding_color: [114, 114, 114]
     accept_threshold: 0.93      # optional: the gate's threshold `baytwin ocr calibrate` chose for this model
+    decoder: slots              # optional: slots (default) | ctc
 
 The model takes uint8 NHWC input and returns one class distribution per slot.
+With ``decoder: ctc`` the slots are time steps of a CTC model (``pad_char`` is
+its blank): repeats are merged and blanks dropped, so the text's length is not
+tied to slot positions.
 A model's confidences mean what its training made them mean, so the threshold
 that keeps wrong reads from being acted on belongs to the model, not to the
 site: without ``accept_threshold`` the reader falls back to 0.90.
@@ -33,7 +37,7 @@ from core.config import load_yaml, validate
 class PlateModelConfig(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)  # published configs carry extra keys
 
-    max_plate_slots: int = Field(gt=0)
+    max_plate_slots: int = Field(gt=0)  # slots, or a CTC model's time steps
     alphabet: str = Field(min_length=2)
     pad_char: str = Field(min_length=1, max_length=1)
     img_height: int = Field(gt=0)
@@ -42,6 +46,7 @@ class PlateModelConfig(BaseModel):
     interpolation: Literal["nearest", "linear", "cubic", "area", "lanczos4"] = "linear"
     image_color_mode: Literal["grayscale", "rgb"] = "grayscale"
     padding_color: int | tuple[int, int, int] = (114, 114, 114)
+    decoder: Literal["slots", "ctc"] = "slots"
     accept_threshold: float | None = Field(None, ge=0, le=1)
 
     @model_validator(mode="after")

@@ -4,7 +4,12 @@ The model reads a batch of plate crops (uint8, NHWC, sized and coloured as its
 config says) and returns, for each of ``max_plate_slots`` slots, a distribution
 over the alphabet. The text is the most likely character of each slot with the
 padding removed; each character carries its probability, and a read is no more
-certain than the model is that the plate ends where it says.
+certain than the model is that the plate ends where it says. A CTC model
+(``decoder: ctc``) is read the CTC way: the slots are time steps, a run of the
+same character is one character, the pad character is the blank; a character
+is as certain as the surest step of its run, and a read is no more certain
+than the least sure blank (a blank the model hesitated over may hide a
+character).
 
 A caller may ask for a second look at unsure reads (the pipeline does, for
 every read its gate would not accept at once): the same crop, shifted by a
@@ -118,15 +123,30 @@ class Recognizer:
         Reads less certain than ``second_look_below`` get the second look and stay below it."""
         alphabet = self.config.alphabet
         short_of_it = float(np.nextafter(np.float32(second_look_below), np.float32(0)))
+        ctc = self.config.decoder == "ctc"
         reads = []
         for probs, looked_again in zip(*self._looked_at(crops, second_look_below)):
             best = probs.argmax(axis=-1)
             confidence = np.minimum(probs.max(axis=-1), short_of_it) if looked_again else probs.max(axis=-1)
-            chars = [(alphabet[k], float(p)) for k, p in zip(best, confidence) if k != self._pad]
+            chars = ctc_chars(best, confidence, self._pad) if ctc else \
+                [(int(k), float(p)) for k, p in zip(best, confidence) if k != self._pad]
             pad_certainty = min((float(p) for k, p in zip(best, confidence) if k == self._pad), default=1.0)
-            reads.append(FrameRead("".join(ch for ch, _ in chars),
+            reads.append(FrameRead("".join(alphabet[k] for k, _ in chars),
                                    tuple(min(p, pad_certainty) for _, p in chars)))
         return reads
+
+
+def ctc_chars(best: np.ndarray, confidence: np.ndarray, blank: int) -> list[tuple[int, float]]:
+    """Greedy CTC decoding: each run of one class is one character (blanks dropped), as sure as its surest step."""
+    chars: list[tuple[int, float]] = []
+    previous = blank
+    for k, p in zip(best.tolist(), confidence.tolist()):
+        if k != blank and k == previous:
+            chars[-1] = (k, max(chars[-1][1], p))
+        elif k != blank:
+            chars.append((k, p))
+        previous = k
+    return chars
 
 
 def _shifted(batch: np.ndarray, dx: int, dy: int) -> np.ndarray:

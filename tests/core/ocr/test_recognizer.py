@@ -84,3 +84,15 @@ def test_batched_and_single_reads_agree(recognizer: Recognizer) -> None:
 def test_a_missing_model_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ModelProblem, match="cannot load the model"):
         Recognizer(tmp_path / "missing.onnx")
+
+
+def test_a_ctc_model_merges_runs_drops_blanks_and_is_no_surer_than_its_least_sure_blank() -> None:
+    from core.ocr.recognizer import ctc_chars
+
+    blank = 36
+    #        A  A  _  A  B  B  _  _  1
+    best = np.array([10, 10, blank, 10, 11, 11, blank, blank, 1])
+    sure = np.array([0.6, 0.9, 0.99, 0.8, 0.7, 0.95, 0.97, 0.98, 0.91])
+    chars = ctc_chars(best, sure, blank)
+    assert [k for k, _ in chars] == [10, 10, 11, 1]  # "AA" kept apart by a blank, the run of B one B
+    assert [round(p, 2) for _, p in chars] == [0.9, 0.8, 0.95, 0.91]  # a run is as sure as its surest step
