@@ -11,11 +11,14 @@ Held-out fonts and designs never enter training; the confidence is calibrated
 on them, so the gate is set on plates unlike the ones the network learned.
 
 The network is deliberately small (a few convolution blocks and residual
-blocks, then one linear layer that predicts every character slot at once, as
-fast-plate-ocr's models do) so that it reads well over a thousand crops a
-second on two CPU cores.
-Its ONNX graph takes uint8 NHWC crops and returns per-slot probabilities, so
-it is a drop-in for any runtime that follows the same config.
+blocks, then a narrow head that reads each feature column) so that it reads
+well over a thousand crops a second on two CPU cores. It is trained with CTC:
+a reader whose output slots each stood for one character position learned
+positions, not characters, and on text of a length or a placement it had not
+seen it repeated, dropped or shifted characters.
+Its ONNX graph takes uint8 NHWC crops and returns per-step probabilities
+(``decoder: ctc`` in its config), so it is a drop-in for any runtime that
+follows the same config.
 """
 
 from __future__ import annotations
