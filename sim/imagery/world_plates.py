@@ -310,8 +310,6 @@ def _frame(face: np.ndarray, rng: np.random.Generator, plate_height_px: float | 
     rot = np.float32([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     corners = (corners - [cx, cy]) @ rot.T + [cx, cy]
     corners += rng.normal(0, 0.03, (4, 2)).astype(np.float32) * target_h
-    if margin_x < 0 or margin_y < 0:  # tight: the detector cut into the plate's edge
-        pass
     car = np.array(CAR[int(rng.integers(len(CAR)))], np.float32)
     canvas = np.empty((out_h, out_w, 3), np.float32)
     canvas[:] = car + rng.normal(0, 8, 3)
