@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import re
+import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Callable, Mapping, TypeVar
 
@@ -19,15 +20,47 @@ from pydantic import AfterValidator, BaseModel, ValidationError
 M = TypeVar("M", bound=BaseModel)
 
 
+#: No data file of ours nests deeper than a dozen levels; a deeper one is corrupt or hostile, and merging or
+#: validating it would recurse until Python gives up. Refused on load, with the file named.
+MAX_DEPTH = 64
+#: Values in a file once its aliases are expanded. A few aliases can stand for billions of values
+#: ("billion laughs"); validating them would never end.
+MAX_VALUES = 1_000_000
+
+
+def printable(text: str) -> str:
+    """``text`` with every control or format character (newlines, ESC, NUL, bidi overrides) written as an escape.
+
+    Messages and ids reach a terminal; a file name or key holding ``\x1b[2J`` must show as those characters,
+    not clear the screen, and a newline must not turn one error line into two."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
+def no_control_characters(value: str) -> str:
+    """``value`` unchanged, if it holds no control or format characters.
+
+    Ids (a site's, a bay's, a camera's, a scenario's name) are shown in terminals, logs and dashboards and
+    written into file names; escape codes or newlines in one would rewrite what an operator sees."""
+    for ch in value:
+        if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp"):
+            raise ValueError(f"must not contain control characters or line breaks (found {ascii(ch)})")
+    return value
+
+
+Name = Annotated[str, AfterValidator(no_control_characters)]  # an id or name that is shown in a terminal
+
+
 class ConfigError(ValueError):
     """A data file could not be loaded; ``str(err)`` is the one-line message."""
 
     def __init__(self, source: str | Path, field: str, problem: str) -> None:
-        self.source = str(source)
-        self.field = field
-        self.problem = problem
-        where = f"{self.source}: {field}: " if field else f"{self.source}: "
-        super().__init__(where + problem)
+        self.source = printable(str(source))
+        self.field = printable(field)
+        self.problem = printable(problem)
+        where = f"{self.source}: {self.field}: " if field else f"{self.source}: "
+        super().__init__(where + self.problem)
 
 
 class _Loader(yaml.SafeLoader):
@@ -41,25 +74,79 @@ _Loader.yaml_implicit_resolvers = {
 
 
 def load_yaml(path: Path) -> dict[str, Any]:
-    """Read a YAML mapping, turning every I/O or syntax problem into a ConfigError."""
+    """Read a YAML mapping, turning every I/O, encoding or syntax problem into a ConfigError.
+
+    Anything can be handed over as a data file: a photo, a file saved as Latin-1, a path with a NUL byte in
+    it. Each is one line naming the file, never a traceback."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(path, "", "file not found") from None
     except OSError as err:
-        raise ConfigError(path, "", f"cannot read file ({err.strerror})") from None
+        raise ConfigError(path, "", f"cannot read file ({err.strerror or err})") from None
+    except ValueError:  # the operating system cannot even be asked: a NUL byte in the path
+        raise ConfigError(path, "", "not a usable path (it contains a NUL byte)") from None
+    text = _yaml_text(path, raw)
     try:
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "YAML"
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        problem = getattr(err, "problem", None) or (str(err).splitlines() or ["unreadable"])[0]
         raise ConfigError(path, where, f"invalid YAML: {problem}") from None
+    except RecursionError:
+        raise ConfigError(path, "", f"invalid YAML: nested more than {MAX_DEPTH} levels deep") from None
+    _check_shape(path, data)
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(path, "", f"expected a mapping at the top level, got {type(data).__name__}")
     return data
+
+
+def _yaml_text(path: Path, raw: bytes) -> str:
+    """The file as text, or a ConfigError saying it is binary or not UTF-8 (YAML files are UTF-8 text)."""
+    if b"\x00" in raw:
+        raise ConfigError(path, "", "a binary file, not YAML text (it contains NUL bytes)")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        raise ConfigError(path, "", f"not UTF-8 text (byte 0x{raw[err.start]:02x} on line {line}); "
+                                    "save the file as UTF-8") from None
+
+
+def _check_shape(path: Path, data: Any) -> None:
+    """Refuse a document nested deeper than MAX_DEPTH, holding more than MAX_VALUES values once its aliases are
+    expanded, or containing itself through an alias; walked without recursion, each shared node once."""
+    done: dict[int, tuple[int, int]] = {}  # id -> (depth, values), for every finished container
+    active: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(data, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if not isinstance(node, (dict, list)) or id(node) in done:
+            continue
+        children = list(node.keys()) + list(node.values()) if isinstance(node, dict) else node
+        if not children_done:
+            if id(node) in active:
+                raise ConfigError(path, "", "invalid YAML: an alias refers to a mapping or list that contains it")
+            active.add(id(node))
+            stack.append((node, True))
+            stack.extend((child, False) for child in children)
+            continue
+        depth, values = 1, len(children)
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if id(child) not in done:  # still open further up: this child contains the node
+                    raise ConfigError(path, "", "invalid YAML: an alias refers to a mapping or list that contains it")
+                child_depth, child_values = done[id(child)]
+                depth, values = max(depth, child_depth + 1), values + child_values
+        if depth > MAX_DEPTH:
+            raise ConfigError(path, "", f"invalid YAML: nested more than {MAX_DEPTH} levels deep")
+        if values > MAX_VALUES:
+            raise ConfigError(path, "", f"invalid YAML: more than {MAX_VALUES:,} values once aliases are expanded")
+        done[id(node)] = (depth, values)
+        active.discard(id(node))
 
 
 def validate(model: type[M], data: Mapping[str, Any], source: str | Path) -> M:
