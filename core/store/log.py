@@ -26,7 +26,9 @@ from core.events import Event, event_as_dict
 from core.privacy import KeyProblem, Keys
 from core.store import schema
 from core.rules.policy import Policy
+from core.store import replay
 from core.store.chain import GENESIS, canonical, personal_digest, row_hash, sha256_hex
+from core.store.commitments import CROP_COMMIT, POLICY_DIGEST, crop_commitment, personal_commitment, salt
 
 PERSONAL_FIELDS = ("plate", "id_token")
 
@@ -149,9 +151,15 @@ class EventLog:
             data = event_as_dict(event)
             public_data, personal_fields = split_personal(data)
             subject = self._subject(site, personal_fields)
+            row_salt = salt(self.keys, site, seq)
             personal = None
             if personal_fields:
-                personal = canonical({"subject": subject, "sealed": self.keys.seal(personal_fields)})
+                personal = canonical({"subject": subject, "sealed": self.keys.seal(personal_fields),
+                                      "commit": personal_commitment(row_salt, personal_fields)})
+            if crop:
+                public_data[CROP_COMMIT] = crop_commitment(row_salt, crop)
+            if event.kind == "violation_opened" and self.policy_digest:
+                public_data[POLICY_DIGEST] = self.policy_digest
             public = canonical(public_data)
             digest = personal_digest(personal)
             evidence = self.keys.seal({"png": base64.b64encode(crop).decode("ascii")}) if crop else None
@@ -199,32 +207,22 @@ class _Projections:
         self.session_changes: list[tuple[Event, str | None]] = []
 
     def add(self, event: Event, seq: int, subject: str | None) -> None:
-        kind, d = event.kind, event
+        kind = event.kind
         if kind in ("plate_read", "vehicle_identified"):
-            self.reads.append({
-                "site": self.site, "bay": d.bay, "ts": d.ts, "subject": subject,
-                "confidence": getattr(d, "confidence", 0.0), "status": getattr(d, "status", "accepted"),
-                "source": getattr(d, "source", "camera"), "log_seq": seq, "led_to_violation": False,
-            })
+            self.reads.append(replay.read_row(self.site, event, seq, subject))
         elif kind.startswith("session_"):
             self.session_changes.append((event, subject))
         elif kind == "violation_opened":
-            self.violations_opened.append({
-                "violation_id": d.violation_id, "site": self.site, "bay": d.bay, "rule": d.rule,  # type: ignore[attr-defined]
-                "subject": subject, "plate_confidence": d.plate_confidence, "opened_at": d.ts,  # type: ignore[attr-defined]
-                "since": d.since, "opened_seq": seq,  # type: ignore[attr-defined]
-                "_evidence_from": min([e.ts for e in d.evidence] + [d.ts]),  # type: ignore[attr-defined]
-                "policy_name": self.log.policy_name, "policy_version": self.log.policy_version,
-                "policy_digest": self.log.policy_digest,
-            })
+            policy = (self.log.policy_name, self.log.policy_version, self.log.policy_digest)
+            opened = replay.violation_row(self.site, event, seq, subject, policy)
+            for column in ("closed_at", "close_reason", "minutes"):
+                del opened[column]
+            self.violations_opened.append({**opened, "_evidence_from": replay.evidence_from(event)})
         elif kind == "violation_closed":
-            self.violations_closed.append({"violation_id": d.violation_id, "closed_at": d.ts,  # type: ignore[attr-defined]
-                                           "close_reason": d.reason, "minutes": d.minutes})  # type: ignore[attr-defined]
+            self.violations_closed.append({"violation_id": event.violation_id,  # type: ignore[attr-defined]
+                                           **replay.closing(event)})
         elif kind == "action_taken":
-            self.actions.append({
-                "site": self.site, "violation_id": d.violation_id, "ts": d.ts, "action": d.action,  # type: ignore[attr-defined]
-                "subject": subject, "amount": d.amount, "until": d.until, "log_seq": seq,  # type: ignore[attr-defined]
-            })
+            self.actions.append(replay.action_row(self.site, event, seq, subject))
 
     def write(self, conn: Connection) -> None:
         if self.reads:
@@ -249,10 +247,6 @@ class _Projections:
             _write_sessions(conn, self.site, self.session_changes)
 
 
-_STATE = {"session_started": "started", "session_active": "charging", "session_ended": "ended",
-          "session_faulted": "faulted"}
-
-
 def _write_sessions(conn: Connection, site: str, changes: Iterable[tuple[Event, str | None]]) -> None:
     table = schema.sessions
     latest: dict[str, dict[str, Any]] = {}
@@ -261,24 +255,9 @@ def _write_sessions(conn: Connection, site: str, changes: Iterable[tuple[Event, 
         row = latest.get(sid)
         if row is None:
             found = conn.execute(select(table).where(table.c.site == site, table.c.session_id == sid)).mappings().first()
-            row = dict(found) if found else {"site": site, "session_id": sid, "bay": event.bay, "subject": None,
-                                             "started_at": None, "ended_at": None, "state": "started",
-                                             "energy_kwh": 0.0, "current_a": 0.0, "updated_at": event.ts, "_new": True}
+            row = dict(found) if found else {**replay.new_session(site, event), "_new": True}
             latest[sid] = row
-        state = _STATE.get(event.kind)
-        if event.kind == "session_suspended":
-            state = f"suspended_{event.by}"  # type: ignore[attr-defined]
-        if event.kind == "session_active" and event.current_a == 0:  # type: ignore[attr-defined]
-            state = "zero_current"
-        row["state"] = state or row["state"]
-        if event.kind == "session_started":
-            row["started_at"] = event.ts
-            row["subject"] = subject or row["subject"]
-        if event.kind == "session_ended":
-            row["ended_at"] = event.ts
-        row["energy_kwh"] = max(row["energy_kwh"], event.energy_kwh)  # type: ignore[attr-defined]
-        row["current_a"] = event.current_a  # type: ignore[attr-defined]
-        row["updated_at"] = event.ts
+        replay.apply_session(row, event, subject)
     for row in latest.values():
         if row.pop("_new", False):
             conn.execute(insert(table), [row])
