@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from core.config import (
     ConfigError,
+    Name,
     TimeZoneName,
     deep_merge,
     load_yaml,
@@ -111,7 +112,7 @@ class Chargers(_Strict):
 
 
 class Site(_Strict):
-    id: str = Field(min_length=1)
+    id: Name = Field(min_length=1)
     timezone: TimeZoneName = "UTC"
     ev_bays: int = Field(ge=1)
     general_bays: int = Field(0, ge=0)
@@ -239,7 +240,7 @@ class Outputs(_Strict):
 
 
 class Scenario(_Strict):
-    name: str = Field(min_length=1)
+    name: Name = Field(min_length=1)
     description: str = ""
     start: date = date(2024, 1, 1)
     days: float = Field(28.0, gt=0)
@@ -247,7 +248,7 @@ class Scenario(_Strict):
     site: Site
     weather: Weather = Weather()
     behaviour: Behaviour = Behaviour()
-    population: dict[str, Group] = Field(min_length=1)
+    population: dict[Name, Group] = Field(min_length=1)
     policy: Policy = Policy()
     outputs: Outputs = Outputs()
 
@@ -286,6 +287,8 @@ class Scenario(_Strict):
 def resolve_scenario_path(name_or_path: str | Path) -> Path:
     """A path as given, or the name of a bundled scenario (``workplace-garage/baseline``)."""
     path = Path(name_or_path)
+    if "\x00" in str(name_or_path):
+        raise ConfigError(path, "", "not a usable path (it contains a NUL byte)")
     if path.exists():
         return path
     for candidate in (SCENARIO_DIR / f"{name_or_path}.yaml", SCENARIO_DIR / str(name_or_path)):
@@ -299,26 +302,28 @@ def resolve_scenario_path(name_or_path: str | Path) -> Path:
 
 def load_raw(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     """The scenario document with ``extends`` followed, ``policy`` inlined and ``overrides`` applied."""
-    path = path.resolve()
+    try:
+        path = path.resolve()
+    except (OSError, RuntimeError) as err:  # RuntimeError: a symbolic link that points back at itself
+        raise ConfigError(path, "", f"cannot resolve the path ({err})") from None
     if path in _seen:
         raise ConfigError(path, "extends", "circular extends")
     data = load_yaml(path)
     base: dict[str, Any] = {}
     if "extends" in data:
         parent = data.pop("extends")
-        if not isinstance(parent, str):
-            raise ConfigError(path, "extends", "must be a file path")
-        base = load_raw(path.parent / parent, _seen + (path,))
+        base = load_raw(referenced_file(path, "extends", parent), _seen + (path,))
     overrides = data.pop("overrides", {}) or {}
     if not isinstance(overrides, dict):
         raise ConfigError(path, "overrides", "must be a mapping of dotted.path: value")
     identification = (data.get("site") or {}).get("identification") if isinstance(data.get("site"), dict) else None
     if isinstance(identification, dict) and isinstance(identification.get("calibration"), str):
-        if not Path(identification["calibration"]).is_absolute():  # relative to the file that names it
-            identification["calibration"] = str(path.parent / identification["calibration"])
+        # relative to the file that names it
+        identification["calibration"] = str(referenced_file(path, "site.identification.calibration",
+                                                            identification["calibration"]))
     policy = data.get("policy")
     if isinstance(policy, str):
-        policy_path = path.parent / policy
+        policy_path = referenced_file(path, "policy", policy)
         data["policy"] = load_yaml(policy_path)
         data["policy_file"] = display_path(policy_path)
     if "policy" in data:
@@ -330,6 +335,20 @@ def load_raw(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     if any(str(d).startswith("policy.") for d in overrides):
         merged["policy_overridden_by"] = display_path(path)
     return merged
+
+
+def referenced_file(source: Path, field: str, value: Any) -> Path:
+    """The file a field of ``source`` names, relative to ``source``'s folder unless absolute.
+
+    The name is checked first: a NUL byte cannot be passed to the operating system at all (Python raises a
+    ValueError deep inside the first ``open``), and control characters in a path are never what was meant."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(source, field, "must be a file path")
+    if "\x00" in value:
+        raise ConfigError(source, field, "not a usable path (it contains a NUL byte)")
+    if not value.isprintable():
+        raise ConfigError(source, field, f"not a usable path (it contains control characters: {value!r})")
+    return source.parent / value
 
 
 def _is_distribution(value: Any) -> bool:
@@ -362,5 +381,5 @@ def display_path(path: Path) -> str:
     """A path as a user would type it: relative to the working directory where possible."""
     try:
         return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # elsewhere, or not resolvable (a symbolic link loop)
         return str(path)

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from core.config import deep_merge, load_yaml, validate
+from core.config import Name, deep_merge, load_yaml, validate
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PENALTIES = frozenset({"idle_fee", "ticket", "restrict", "ban"})
@@ -199,14 +199,14 @@ class ActiveWindow(_Strict):
 class Policy(_Strict):
     """One site's enforcement policy."""
 
-    name: str = "policy"
-    version: str = "1"
+    name: Name = "policy"  # shown in terminals and reports: no control characters
+    version: Name = "1"
     rules: Rules = Rules()
     idle_fee: IdleFee = IdleFee()
     escalation: Escalation = Escalation()
     exemptions: Exemptions = Exemptions()
     active_hours: tuple[ActiveWindow, ...] = ()  # empty: always active
-    default_group: str = "visitor"
+    default_group: Name = "visitor"
     retention: Retention = Retention()
     site_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
