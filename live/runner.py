@@ -30,7 +30,7 @@ from typing import Any
 from core.clock import Clock, WallClock
 from core.csms.central import CentralSystem, Command
 from core.csms.server import CsmsServer
-from core.csms.service import open_sessions, purge_periodically
+from core.csms.service import issued_session_ids, open_sessions, purge_periodically
 from core.events import (
     ActionTaken,
     Event,
@@ -194,7 +194,7 @@ class LiveRunner:
         if recovered.missing:
             LOG.warning("storing %d decision(s) the last run made but did not write", len(recovered.missing))
             self._record(recovered.missing)
-        restored = self.central.restore(open_sessions(self.log, self.site.id))
+        restored = self.central.restore(open_sessions(self.log, self.site.id), issued_session_ids(self.log, self.site.id))
         for bay in self.site.bays():
             visit = self.engine.visit(bay)
             if visit is not None:  # the camera will find the same car; it must not be a new arrival

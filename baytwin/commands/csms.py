@@ -41,6 +41,7 @@ def csms_serve(
     from core.csms.config import CsmsConfig, load_csms_config
     from core.csms.server import CsmsServer
     from core.csms.service import persistent_central_system, purge_periodically
+    from core.store.writer import StoreWriter
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("ocpp").setLevel(logging.WARNING)  # every frame at INFO is too much for a busy site
@@ -58,7 +59,8 @@ def csms_serve(
         except (OSError, ssl.SSLError) as err:
             raise fail(f"cannot load the TLS certificate or key: {err}") from None
     log = None if no_store else open_store(db, key_file)
-    central = persistent_central_system(config, log)
+    writer = StoreWriter(log) if log is not None else None
+    central = persistent_central_system(config, log, writer=writer)
     server = CsmsServer(central)
 
     async def serve() -> None:
@@ -75,6 +77,8 @@ def csms_serve(
         await server.stop()
         if purging is not None:
             await purging
+        if writer is not None:
+            await asyncio.to_thread(writer.close)
 
     try:
         asyncio.run(serve())

@@ -11,14 +11,23 @@ recognized plate, stop one that overstays) comes back as ``Command`` values
 for the server to send from its own task, never from inside a handler.
 
 State that must survive a restart (open transactions, the next 1.6
-transaction id) is rebuilt from the store's session projection at start-up
-(``restore``); a charger that reconnects and replays queued messages is
-reconciled by the idempotency rules below.
+transaction id) is rebuilt from the store at start-up (``restore``): the next
+id follows the highest id ever issued at the site, never only the open ones,
+so no id is handed out twice. A charger that reconnects and replays queued
+messages is reconciled by the idempotency rules below.
+
+``emit`` may store synchronously (return None) or hand back an asyncio future
+that settles when the events are durable. State that an event replaces (a
+transaction leaving memory at its stop) is kept until that write commits; if
+the write fails, the change is undone, so the charger's retry finds the
+transaction again instead of being acknowledged with nothing stored.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -35,6 +44,10 @@ from core.events import (
     VehicleArrived,
     VehicleLeft,
 )
+
+class InvalidValue(ValueError):
+    """A charger sent a number that cannot be a measurement (NaN, infinite, negative energy)."""
+
 
 AuthStatus = Literal["Accepted", "Blocked", "Invalid"]
 ChargingState = Literal["Charging", "EVConnected", "SuspendedEV", "SuspendedEVSE", "Idle"]
@@ -100,7 +113,7 @@ class StationState:
 
 
 class CentralSystem:
-    def __init__(self, config: CsmsConfig, emit: Callable[[list[Event]], None] | None = None,
+    def __init__(self, config: CsmsConfig, emit: Callable[[list[Event]], object] | None = None,
                  authorizer: Authorizer | None = None) -> None:
         self.config = config
         self.emit = emit or (lambda events: None)
@@ -109,12 +122,23 @@ class CentralSystem:
         self.transactions: dict[tuple[str, str], Transaction] = {}  # (station, transaction id) -> open transaction
         self._ended: set[tuple[str, str]] = set()
         self._next_v16_id = itertools.count(1)
+        self._issued = 0  # highest 1.6 transaction id handed out (or found in the store)
+        self._pending: dict[str, list[asyncio.Future[object]]] = {}  # station -> writes its answer waits for
+        self._unconfirmed_ends: dict[str, Transaction] = {}  # session id -> transaction whose stop is being written
 
     # --- restart ---------------------------------------------------------------------------------
 
-    def restore(self, open_sessions: Iterable[dict[str, object]]) -> int:
-        """Rebuild open transactions from the store's session rows (``session_id`` is ``station/transaction``)."""
+    def restore(self, open_sessions: Iterable[dict[str, object]], issued_ids: Iterable[str] = ()) -> int:
+        """Rebuild open transactions from the store's session rows (``session_id`` is ``station/transaction``).
+
+        ``issued_ids``: every session id the site's log has ever started; 1.6 numbering continues
+        after the highest of them, so a restart after closed transactions never reuses an id.
+        """
         highest = 0
+        for session_id in issued_ids:
+            tx = str(session_id).partition("/")[2]
+            if tx.isdigit():
+                highest = max(highest, int(tx))
         restored = 0
         for row in open_sessions:
             station, _, tx = str(row["session_id"]).partition("/")
@@ -127,7 +151,8 @@ class CentralSystem:
             restored += 1
             if tx.isdigit():
                 highest = max(highest, int(tx))
-        self._next_v16_id = itertools.count(highest + 1)
+        self._issued = max(self._issued, highest)
+        self._next_v16_id = itertools.count(self._issued + 1)
         return restored
 
     # --- connection and station status ---------------------------------------------------------------
@@ -159,7 +184,7 @@ class CentralSystem:
         if tx is None:
             return
         if status == "Faulted":
-            self._emit(SessionFaulted(now, self.config.site_id, tx.bay, tx.session_id, tx.energy_kwh, 0.0,
+            self._emit(station, SessionFaulted(now, self.config.site_id, tx.bay, tx.session_id, tx.energy_kwh, 0.0,
                                       fault=(error or "other")))
         elif status in ("Charging", "SuspendedEV", "SuspendedEVSE"):
             self.charging_state(station, evse, tx.transaction_id, status, now)
@@ -190,18 +215,26 @@ class CentralSystem:
         if existing is not None and transaction_id is None and existing.id_token == id_token \
                 and existing.meter_start_wh == meter_wh:
             return existing
+        _check_reading(meter_wh, "meterStart")
         if existing is not None:  # the charger lost the old one: it ended when this began
             self.end_transaction(station, existing.transaction_id, existing.energy_wh, now, "superseded")
-        tx_id = transaction_id if transaction_id is not None else str(next(self._next_v16_id))
+        tx_id = transaction_id if transaction_id is not None else self._new_v16_id()
         bay = self.config.bay_of(station, evse)
         tx = Transaction(station, evse, tx_id, bay, id_token, now, meter_wh, meter_wh)
         self.transactions[(station, tx_id)] = tx
-        self._emit(SessionStarted(now, self.config.site_id, bay, tx.session_id, 0.0, 0.0, id_token=id_token))
+        self._emit(station, SessionStarted(now, self.config.site_id, bay, tx.session_id, 0.0, 0.0, id_token=id_token))
         return tx
+
+    def _new_v16_id(self) -> str:
+        self._issued += 1
+        self._next_v16_id = itertools.count(self._issued + 1)
+        return str(self._issued)
 
     def meter(self, station: str, evse: int, transaction_id: str | None, energy_wh: float | None,
               current_a: float | None, now: float) -> None:
         tx = self.transactions.get((station, transaction_id)) if transaction_id else self._open_on(station, evse)
+        _check_reading(energy_wh, "energy")
+        _check_reading(current_a, "current")
         if tx is None:
             return
         if energy_wh is not None:
@@ -209,7 +242,7 @@ class CentralSystem:
         if current_a is not None:
             tx.current_a = current_a
         if tx.state == "Charging":
-            self._emit(SessionActive(now, self.config.site_id, tx.bay, tx.session_id, tx.energy_kwh, tx.current_a))
+            self._emit(station, SessionActive(now, self.config.site_id, tx.bay, tx.session_id, tx.energy_kwh, tx.current_a))
 
     def charging_state(self, station: str, evse: int, transaction_id: str | None, state: str, now: float) -> None:
         """2.0.1's chargingState (1.6's connector status): charging, suspended by the EV or the EVSE, idle."""
@@ -219,23 +252,25 @@ class CentralSystem:
         tx.state = state
         site = self.config.site_id
         if state == "Charging":
-            self._emit(SessionActive(now, site, tx.bay, tx.session_id, tx.energy_kwh, tx.current_a))
+            self._emit(station, SessionActive(now, site, tx.bay, tx.session_id, tx.energy_kwh, tx.current_a))
         elif state in ("SuspendedEV", "EVConnected", "Idle"):
-            self._emit(SessionSuspended(now, site, tx.bay, tx.session_id, tx.energy_kwh, 0.0, by="ev"))
+            self._emit(station, SessionSuspended(now, site, tx.bay, tx.session_id, tx.energy_kwh, 0.0, by="ev"))
         elif state == "SuspendedEVSE":
-            self._emit(SessionSuspended(now, site, tx.bay, tx.session_id, tx.energy_kwh, 0.0, by="evse"))
+            self._emit(station, SessionSuspended(now, site, tx.bay, tx.session_id, tx.energy_kwh, 0.0, by="evse"))
 
     def end_transaction(self, station: str, transaction_id: str, meter_wh: float | None, now: float,
                         reason: str | None) -> Transaction | None:
         """Close a transaction; a second stop of the same one is ignored (replays after an outage)."""
+        _check_reading(meter_wh, "meterStop")
         tx = self.transactions.pop((station, transaction_id), None)
         if tx is None:
             return None
         if meter_wh is not None:
             tx.energy_wh = max(tx.energy_wh, meter_wh)
         self._ended.add((station, transaction_id))
-        self._emit(SessionEnded(now, self.config.site_id, tx.bay, tx.session_id, tx.energy_kwh, 0.0,
-                                reason=_reason(reason)))
+        self._unconfirmed_ends[tx.session_id] = tx
+        self._emit(station, SessionEnded(now, self.config.site_id, tx.bay, tx.session_id, tx.energy_kwh, 0.0,
+                                         reason=_reason(reason)))
         return tx
 
     def seen_sequence(self, station: str, transaction_id: str, seq_no: int | None) -> bool:
@@ -257,7 +292,7 @@ class CentralSystem:
     def bay_occupancy(self, station: str, evse: int, occupied: bool, now: float) -> list[Command]:
         bay = self.config.bay_of(station, evse)
         site = self.config.site_id
-        self._emit(VehicleArrived(now, site, bay, SENSOR) if occupied else VehicleLeft(now, site, bay, SENSOR))
+        self._emit(station, VehicleArrived(now, site, bay, SENSOR) if occupied else VehicleLeft(now, site, bay, SENSOR))
         if not occupied and self.config.stop_when_bay_empty:
             tx = self._open_on(station, evse)
             if tx is not None:
@@ -294,8 +329,48 @@ class CentralSystem:
     def _open_on(self, station: str, evse: int) -> Transaction | None:
         return next((t for t in self.transactions.values() if t.station == station and t.evse == evse), None)
 
-    def _emit(self, event: Event) -> None:
-        self.emit([event])
+    def _emit(self, station: str, event: Event) -> None:
+        """Hand ``event`` to the store; a failed write undoes what the event replaced."""
+        try:
+            written = self.emit([event])
+        except Exception:
+            self._settle(event, failed=True)
+            raise
+        if isinstance(written, asyncio.Future):
+            self._pending.setdefault(station, []).append(written)
+            written.add_done_callback(lambda done: self._settle(event, failed=done.cancelled() or done.exception() is not None))
+        else:
+            self._settle(event, failed=False)
+
+    def _settle(self, event: Event, failed: bool) -> None:
+        session_id = getattr(event, "session_id", None)
+        if session_id is None:
+            return
+        station, _, tx_id = str(session_id).partition("/")
+        if isinstance(event, SessionEnded):
+            tx = self._unconfirmed_ends.pop(session_id, None)
+            if failed and tx is not None:  # the stop is not stored: the transaction is still open
+                self._ended.discard((station, tx_id))
+                self.transactions.setdefault((station, tx_id), tx)
+        elif isinstance(event, SessionStarted) and failed:  # the start is not stored: it did not happen
+            self.transactions.pop((station, tx_id), None)
+
+    async def durable(self, station: str) -> bool:
+        """Wait for every write made on behalf of ``station``'s current message; False if one failed
+        (its answer must then be an error, so the charger retries)."""
+        pending = self._pending.pop(station, [])
+        if not pending:
+            return True
+        results = await asyncio.gather(*pending, return_exceptions=True)
+        return not any(isinstance(r, BaseException) for r in results)
+
+
+def _check_reading(value: float | None, what: str) -> None:
+    """A measurement must be a finite number; energy registers never go below zero."""
+    if value is None:
+        return
+    if not math.isfinite(value) or (what != "current" and value < 0):
+        raise InvalidValue(f"{what} {value!r} is not a valid reading (a finite number, not negative)")
 
 
 def _reason(reason: str | None) -> str:

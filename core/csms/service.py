@@ -1,9 +1,13 @@
 """The central system wired to the store: every session event is in the log before the charger gets its answer,
-open transactions come back from the log after a restart, and expired personal data is purged on a timer."""
+open transactions come back from the log after a restart, and expired personal data is purged on a timer.
+
+Writes go through one ``StoreWriter`` thread (group commit): on the event loop a handler's events
+become a future the station awaits before it answers, so no charger waits on another's disk sync."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 from sqlalchemy import select
@@ -13,6 +17,7 @@ from core.csms.config import CsmsConfig
 from core.events import Event
 from core.store import schema
 from core.store.log import EventLog
+from core.store.writer import StoreWriter
 
 LOG = logging.getLogger("baytwin.csms")
 
@@ -25,18 +30,45 @@ def open_sessions(log: EventLog, site: str) -> list[dict[str, object]]:
     return [dict(row) for row in rows]
 
 
+def issued_session_ids(log: EventLog, site: str) -> list[str]:
+    """Every session id the log has ever started at ``site`` (read from the chained log, not a projection)."""
+    table = schema.event_log
+    with log.engine.connect() as conn:
+        rows = conn.execute(select(table.c.public).where(table.c.site == site, table.c.kind == "session_started"))
+        found = []
+        for (public,) in rows:
+            try:
+                found.append(str(json.loads(public).get("session_id", "")))
+            except (ValueError, AttributeError):
+                continue
+    return found
+
+
 def persistent_central_system(config: CsmsConfig, log: EventLog | None,
-                              authorizer: Authorizer | None = None) -> CentralSystem:
-    """A central system that appends what it learns to ``log`` (write-through) and resumes from it."""
-    def write(events: list[Event]) -> None:
-        if log is not None and events:
-            log.append(events)
+                              authorizer: Authorizer | None = None,
+                              writer: StoreWriter | None = None) -> CentralSystem:
+    """A central system that appends what it learns to ``log`` (write-through) and resumes from it.
+
+    On an event loop each write is a future the answering station awaits; outside one (tools,
+    tests) the write completes before the call returns.
+    """
+    if log is not None and writer is None:
+        writer = StoreWriter(log)
+
+    def write(events: list[Event]) -> object:
         for event in events:
             LOG.info("%s %s %s", event.kind, event.bay, getattr(event, "session_id", ""))
+        if writer is None or not events:
+            return None
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return writer.submit(events).result()
+        return writer.submit_async(events)
 
     central = CentralSystem(config, write, authorizer)
     if log is not None:
-        restored = central.restore(open_sessions(log, config.site_id))
+        restored = central.restore(open_sessions(log, config.site_id), issued_session_ids(log, config.site_id))
         if restored:
             LOG.info("resumed %d open transaction(s) from the store", restored)
     return central

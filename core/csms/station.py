@@ -9,6 +9,9 @@ package's router:
 * a CALL whose unique id was already answered is answered again from the
   cache, without running its handler twice (a charger that did not get our
   reply resends it);
+* a CALL is answered only once what it changed is durable in the store; if
+  the write fails the answer is InternalError and the change is undone, so the
+  charger's retry is handled afresh;
 * a station configured with ``relaxed_validation`` has its payloads checked
   and deviations logged, but the data kept;
 * 1.6 error codes keep 1.6's own names (FormationViolation,
@@ -105,11 +108,19 @@ class StationMixin:
                         self.id, message.action, err.description)
 
     async def _send(self, message: str) -> None:
+        answering = self._answering is not None and message.startswith(("[3,", "[4,"))
+        if answering and not await self.central.durable(self.id):
+            # what the handler learnt is not in the store (and was undone): say so, and let the charger
+            # send it again; an acknowledgement here would lose it for good
+            LOG.warning("%s: message %s could not be stored; answered InternalError", self.id, self._answering)
+            await super()._send(json.dumps([4, self._answering, "InternalError",  # type: ignore[misc]
+                                            "the message could not be stored; send it again", {}]))
+            return
         if message.startswith("[4,") and self.subprotocol.startswith("ocpp1.6"):
             for name, old in _V16_NAMES.items():
                 message = message.replace(name, old, 1)
-        if self._answering is not None and message.startswith(("[3,", "[4,")):
-            self._replies[self._answering] = message  # routing is sequential: this answers the call in hand
+        if answering:
+            self._replies[self._answering] = message  # type: ignore[index]  # routing is sequential: this answers the call in hand
             if len(self._replies) > _REPLY_CACHE:
                 self._replies.popitem(last=False)
         await super()._send(message)  # type: ignore[misc]

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from ocpp.exceptions import PropertyConstraintViolationError
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
 
 from core.csms.central import Command
-from core.csms.meter import energy_and_current
+from core.csms.meter import readings, valid_meter
 from core.csms.station import StationMixin
 
 _TRIGGERS = {"BootNotification", "Heartbeat", "MeterValues", "StatusNotification", "DiagnosticsStatusNotification",
@@ -54,35 +55,34 @@ class Station16(StationMixin, ChargePoint):
     def on_start(self, connector_id: int, id_tag: str, meter_start: int, timestamp: str,
                  **_: Any) -> call_result.StartTransaction:
         now = self.when(timestamp)
+        start = valid_meter(float(meter_start), self.id, "meterStart")
+        if start is None:
+            raise PropertyConstraintViolationError(description=f"meterStart {meter_start!r} is not a valid reading")
         status = self.central.authorize(id_tag, now)
-        tx = self.central.start_transaction(self.id, connector_id, id_tag, float(meter_start), now)
+        tx = self.central.start_transaction(self.id, connector_id, id_tag, start, now)
         return call_result.StartTransaction(transaction_id=int(tx.transaction_id), id_tag_info={"status": status})
 
     @on(Action.stop_transaction)
     def on_stop(self, meter_stop: int, timestamp: str, transaction_id: int, reason: str | None = None,
                 transaction_data: list[dict[str, Any]] | None = None, **_: Any) -> call_result.StopTransaction:
         now = self.when(timestamp)
-        for reading in transaction_data or []:
-            self._meter(0, str(transaction_id), reading)
-        self.central.end_transaction(self.id, str(transaction_id), float(meter_stop), now, reason or "Local")
+        for energy_wh, current_a, at in readings(transaction_data, self.id, drop_invalid=True):
+            self.central.meter(self.id, 0, str(transaction_id), energy_wh, current_a, self.when(at))
+        stop = valid_meter(float(meter_stop), self.id, "meterStop")
+        self.central.end_transaction(self.id, str(transaction_id), stop, now, reason or "Local")
         return call_result.StopTransaction()
 
     @on(Action.meter_values)
     def on_meter_values(self, connector_id: int, meter_value: list[dict[str, Any]],
                         transaction_id: int | None = None) -> call_result.MeterValues:
-        for reading in meter_value:
-            self._meter(connector_id, None if transaction_id is None else str(transaction_id), reading)
+        tx = None if transaction_id is None else str(transaction_id)
+        for energy_wh, current_a, at in readings(meter_value, self.id, drop_invalid=False):
+            self.central.meter(self.id, connector_id, tx, energy_wh, current_a, self.when(at))
         return call_result.MeterValues()
 
     @on(Action.data_transfer)
     def on_data_transfer(self, vendor_id: str, **_: Any) -> call_result.DataTransfer:
         return call_result.DataTransfer(status="UnknownVendorId")
-
-    def _meter(self, connector_id: int, transaction_id: str | None, reading: dict[str, Any]) -> None:
-        energy_wh, current_a = energy_and_current(reading.get("sampled_value", []))
-        if energy_wh is None and current_a is None:
-            return
-        self.central.meter(self.id, connector_id, transaction_id, energy_wh, current_a, self.when(reading.get("timestamp")))
 
     # --- commands ---------------------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from ocpp.v201 import ChargePoint, call, call_result
 from ocpp.v201.enums import Action
 
 from core.csms.central import Command
-from core.csms.meter import energy_and_current
+from core.csms.meter import Reading, readings
 from core.csms.station import StationMixin
 
 _TRIGGERS = {"BootNotification", "Heartbeat", "MeterValues", "StatusNotification", "TransactionEvent",
@@ -61,6 +61,7 @@ class Station201(StationMixin, ChargePoint):
                              id_token: dict[str, Any] | None = None, meter_value: list[dict[str, Any]] | None = None,
                              **_: Any) -> call_result.TransactionEvent:
         now = self.when(timestamp)
+        checked = readings(meter_value, self.id, drop_invalid=event_type == "Ended")  # before anything changes
         tx_id = str(transaction_info["transaction_id"])
         known = self.central.transactions.get((self.id, tx_id))
         evse_id = int(evse["id"]) if evse else (known.evse if known else 1)
@@ -72,18 +73,17 @@ class Station201(StationMixin, ChargePoint):
         if trigger_reason == "EVDetected":
             commands += self.central.bay_occupancy(self.id, evse_id, True, now)
         if event_type == "Started":
-            self.central.start_transaction(self.id, evse_id, token, _energy_wh(meter_value) or 0.0, now, tx_id)
+            self.central.start_transaction(self.id, evse_id, token, _energy_wh(checked) or 0.0, now, tx_id)
             self.central.seen_sequence(self.id, tx_id, seq_no)
-        for reading in meter_value or []:
-            energy, current = energy_and_current(reading.get("sampled_value", []))
-            self.central.meter(self.id, evse_id, tx_id, energy, current, self.when(reading.get("timestamp")))
+        for energy, current, at in checked:
+            self.central.meter(self.id, evse_id, tx_id, energy, current, self.when(at))
         state = transaction_info.get("charging_state")
         if state and event_type != "Ended":
             self.central.charging_state(self.id, evse_id, tx_id, state, now)
         if event_type == "Ended":
             # a transaction ended because the bay emptied (TxStopPoint ParkingBayOccupancy) says so by its trigger
             reason = "EVDeparted" if trigger_reason == "EVDeparted" else transaction_info.get("stopped_reason")
-            self.central.end_transaction(self.id, tx_id, _energy_wh(meter_value), now, reason)
+            self.central.end_transaction(self.id, tx_id, _energy_wh(checked), now, reason)
         if trigger_reason == "EVDeparted" or transaction_info.get("stopped_reason") == "ParkingBayUnoccupied":
             commands += self.central.bay_occupancy(self.id, evse_id, False, now)
         self.send_later(commands)
@@ -91,9 +91,8 @@ class Station201(StationMixin, ChargePoint):
 
     @on(Action.meter_values)
     def on_meter_values(self, evse_id: int, meter_value: list[dict[str, Any]], **_: Any) -> call_result.MeterValues:
-        for reading in meter_value:
-            energy, current = energy_and_current(reading.get("sampled_value", []))
-            self.central.meter(self.id, evse_id, None, energy, current, self.when(reading.get("timestamp")))
+        for energy, current, at in readings(meter_value, self.id, drop_invalid=False):
+            self.central.meter(self.id, evse_id, None, energy, current, self.when(at))
         return call_result.MeterValues()
 
     @on(Action.notify_event)
@@ -152,9 +151,9 @@ class Station201(StationMixin, ChargePoint):
         return str(result.set_variable_result[0]["attribute_status"]) if result else "CallError"
 
 
-def _energy_wh(meter_value: list[dict[str, Any]] | None) -> float | None:
+def _energy_wh(checked: list[Reading]) -> float | None:
+    """The last energy register reading of a message's (checked) meter values."""
     energy = None
-    for reading in meter_value or []:
-        value, _ = energy_and_current(reading.get("sampled_value", []))
+    for value, _, _ in checked:
         energy = value if value is not None else energy
     return energy
