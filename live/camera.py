@@ -13,10 +13,12 @@ Frames stay in memory. Nothing here writes an image anywhere.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 import cv2
 import numpy as np
@@ -43,13 +45,53 @@ class Health:
     error: str | None
 
 
+#: Query or fragment parameters whose value is a secret: password, pass, passwd, pwd, token, access_token, key,
+#: api_key, secret, auth, authorization, signature, sig, X-Amz-Signature, X-Amz-Credential, session, cookie …
+_SECRET_PARAMETER = re.compile(r"pass|pwd|token|key|secret|auth|sig|credential|session|cookie", re.IGNORECASE)
+
+
 def masked(source: str | int) -> str:
-    """A camera source fit for logs and errors: a URL's password (and user) replaced by ***."""
+    """A camera source fit for logs and errors: a URL's user and password, and the value of every query
+    parameter named like a secret, replaced by ``***``.
+
+    Camera URLs carry credentials in two places: ``rtsp://user:pass@host/…`` and ``http://host/mjpg?pwd=…``.
+    Where the credentials end follows ``urllib.parse`` (and ffmpeg, which opens the stream): the authority
+    runs to the first ``/``, ``?`` or ``#``, and within it the *last* ``@`` separates the credentials from the
+    host, so a password holding ``@`` is hidden whole. A password holding an unencoded ``/`` cannot work, but
+    is hidden too rather than shown in part."""
     text = str(source)
-    if "@" in text and "://" in text:
-        scheme, rest = text.split("://", 1)
-        text = f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return text
+    if "://" not in text:
+        return text  # a device index or a file path
+    scheme, rest = text.split("://", 1)
+    authority, tail = _split_authority(rest)
+    if "@" in authority:
+        authority = "***@" + authority.rpartition("@")[2]
+    elif "@" in tail and ":" in authority and not authority.rpartition(":")[2].isdigit():
+        # "user:pa/ss@host": not a port after the colon, so the part up to the last "@" is credentials
+        authority, tail = _split_authority("***@" + tail.rpartition("@")[2])
+    return f"{scheme}://{authority}{_masked_parameters(tail)}"
+
+
+def _split_authority(rest: str) -> tuple[str, str]:
+    """``rest`` (a URL after ``scheme://``) split where urllib ends the authority: the first / ? or #."""
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    return rest[:end], rest[end:]
+
+
+def _masked_parameters(tail: str) -> str:
+    """The path, with the value of each query and fragment parameter named like a secret replaced by ***."""
+    def hide(part: str) -> str:
+        pieces = []
+        for item in re.split(r"([&;])", part):
+            name, equals, _value = item.partition("=")
+            if equals and _SECRET_PARAMETER.search(unquote(name)):
+                item = f"{name}=***"
+            pieces.append(item)
+        return "".join(pieces)
+
+    tail, hash_, fragment = tail.partition("#")
+    path, question, query = tail.partition("?")
+    return path + question + hide(query) + hash_ + hide(fragment)
 
 
 def open_capture(source: str | int) -> cv2.VideoCapture:
