@@ -17,10 +17,11 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, field_validator, model_validator
 
-from core.config import ConfigError, TimeZoneName, load_yaml, validate
+from core.config import ConfigError, Name, TimeZoneName, load_yaml, validate
 from core.csms.config import CsmsConfig
+from core.csms.identity import MAX_LENGTH, valid_station_id
 from core.plates import sanitize
 from core.registry import RegisteredVehicle, Registry
 from core.rules.policy import Policy, load_policy
@@ -31,7 +32,7 @@ class _Strict(BaseModel):
 
 
 class SiteIdentity(_Strict):
-    id: str = Field(min_length=1)
+    id: Name = Field(min_length=1)  # shown on every status line: no escape codes
     timezone: TimeZoneName = "UTC"
 
 
@@ -39,7 +40,8 @@ class CameraSpec(_Strict):
     source: str | int  # rtsp://…, http://… (MJPEG), a USB index, or a video file (relative to the site file)
     sample_fps: float = Field(5.0, gt=0, le=60)  # frames a second looked at for motion
     frames_per_vehicle: int = Field(3, ge=1, le=10)  # frames read and voted per arrival
-    bays: dict[str, list[tuple[float, float]]] = Field(min_length=1)  # bay -> ROI polygon in this camera's pixels
+    # bay -> ROI polygon in this camera's pixels; NaN or infinity would make every point test false (or true)
+    bays: dict[Name, list[tuple[FiniteFloat, FiniteFloat]]] = Field(min_length=1)
 
     @field_validator("bays")
     @classmethod
@@ -94,7 +96,7 @@ class ListenSpec(_Strict):
 class LiveSite(_Strict):
     site: SiteIdentity
     policy: str  # the policy file, the same the twin runs
-    cameras: dict[str, CameraSpec] = Field(default_factory=dict)
+    cameras: dict[Name, CameraSpec] = Field(default_factory=dict)
     csms: dict[str, Any] = Field(default_factory=dict)
     vehicles: str | None = None  # registered vehicles CSV
     store: StoreSpec = StoreSpec()
@@ -122,12 +124,22 @@ class Site:
         self.spec = validate(LiveSite, load_yaml(path), str(path))
         self.policy: Policy = load_policy(self.resolve(self.spec.policy))
         self.csms = validate(CsmsConfig, {"site_id": self.spec.site.id, **self.spec.csms}, f"{path} (csms)")
+        self._check_station_ids()
         self.registry = load_vehicles(self.resolve(self.spec.vehicles)) if self.spec.vehicles else Registry()
         self.recognizer_files = self._recognizer_files()
 
     @property
     def id(self) -> str:
         return self.spec.site.id
+
+    def _check_station_ids(self) -> None:
+        """A station the central system could never accept (its id cannot be a URL path segment under OCPP's
+        rules) is a mistake in the file, reported now rather than as a charger that never connects."""
+        for station in self.csms.stations:
+            if not valid_station_id(station):
+                raise ConfigError(self.path, f"csms.stations.{station}",
+                                  f"not a valid charge point id (1-{MAX_LENGTH} of A-Z a-z 0-9 * - _ = + | @ ., "
+                                  "no '..'; as the charger puts it in its URL)")
 
     def resolve(self, relative: str) -> Path:
         candidate = Path(relative)
@@ -191,6 +203,8 @@ def load_vehicles(path: Path) -> Registry:
         raise ConfigError(path, "", "file not found") from None
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise ConfigError(path, "", f"cannot read ({err})") from None
+    except ValueError:  # a NUL byte in the path
+        raise ConfigError(path, "", "not a usable path (it contains a NUL byte)") from None
     for needed in ("plate", "group"):
         if needed not in columns:
             raise ConfigError(path, needed, "column is missing")
