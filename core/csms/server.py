@@ -11,6 +11,13 @@ own id (security profile 1; with ``ssl`` given, profile 2: TLS + Basic).
 Frames larger than ``max_frame_bytes`` close that one connection with
 1009 (message too big); every other charger keeps being served.
 
+The id in the path must be a valid OCPP identity (``identity``), or the
+request is refused before anything else. Password hashes are checked in a
+small thread pool, never on the event loop (a deliberately slow hash would
+otherwise stall every connected charger), and failed attempts are limited
+(``AuthLimiter``): an address or a station id that keeps failing is answered
+429 without hashing until its window passes.
+
 Commands for chargers (remote start/stop, availability …) go through
 :meth:`CsmsServer.send`, from a task of their own.
 """
@@ -29,7 +36,9 @@ from websockets.headers import build_www_authenticate_basic, parse_authorization
 from websockets.http11 import Request, Response
 
 from core.clock import Clock, WallClock
+from core.csms.auth_limit import AuthLimiter
 from core.csms.central import CentralSystem, Command
+from core.csms.identity import valid_station_id
 from core.csms.station import spawn
 from core.csms.v16 import Station16
 from core.csms.v201 import Station201
@@ -44,7 +53,7 @@ def station_id(path: str) -> str | None:
     parts = [p for p in path.split("?", 1)[0].split("/") if p]
     if len(parts) == 2 and parts[0].lower() == "ocpp":
         parts = parts[1:]
-    if len(parts) != 1 or len(parts[0]) > 48:
+    if len(parts) != 1 or not valid_station_id(parts[0]):
         return None
     return parts[0]
 
@@ -56,6 +65,8 @@ class CsmsServer:
         self.response_timeout = response_timeout
         self.connected: dict[str, Station16 | Station201] = {}
         self._server: Server | None = None
+        self.auth_limiter = AuthLimiter()
+        self._hashing = asyncio.Semaphore(2)  # at most two password hashes at once: the rest wait their turn
         self.on_command: Callable[[Command, str], None] | None = None  # (command, result) for logs and tests
 
     # --- lifecycle -----------------------------------------------------------------------------------------
@@ -94,26 +105,41 @@ class CsmsServer:
     def _select(self, connection: ServerConnection, offered: list[str]) -> str | None:  # type: ignore[override]
         return next((p for p in offered if p in SUBPROTOCOLS), None)
 
-    def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
+    async def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
         config = self.central.config
         cp_id = station_id(request.path)
         if cp_id is None:
-            return connection.respond(http.HTTPStatus.NOT_FOUND, "use ws://host:port/<charge point id>\n")
+            return connection.respond(http.HTTPStatus.NOT_FOUND, "use ws://host:port/<charge point id> "
+                                      "(1-48 letters, digits or * - _ = + | @ .)\n")
         if not config.knows(cp_id):
             LOG.warning("refused unknown charge point %s", cp_id)
             return connection.respond(http.HTTPStatus.NOT_FOUND, f"unknown charge point {cp_id}\n")
         needs_password = config.require_auth or (cp_id in config.stations and config.stations[cp_id].password_hash)
         if not needs_password:
             return None
+        address = _address(connection)
+        now = self.clock.now()
+        if self.auth_limiter.blocked(address, cp_id, now):
+            LOG.warning("refused %s from %s: too many failed logins, try later", cp_id, address)
+            response = connection.respond(http.HTTPStatus.TOO_MANY_REQUESTS, "too many failed logins; try later\n")
+            response.headers["Retry-After"] = str(int(self.auth_limiter.window_s))
+            return response
         try:
             user, password = parse_authorization_basic(request.headers.get("Authorization", ""))
         except InvalidHeader:
             user, password = None, None
-        if user != cp_id or not config.check_password(cp_id, password):
-            LOG.warning("refused %s: missing or wrong Basic-auth credentials", cp_id)
+        # counted as a failure until proven right, so a burst of concurrent guesses cannot all get past the limit
+        self.auth_limiter.failed(address, cp_id, now)
+        ok = user == cp_id
+        if ok:
+            async with self._hashing:
+                ok = await asyncio.to_thread(config.check_password, cp_id, password)
+        if not ok:
+            LOG.warning("refused %s from %s: missing or wrong Basic-auth credentials", cp_id, address)
             response = connection.respond(http.HTTPStatus.UNAUTHORIZED, "credentials required\n")
             response.headers["WWW-Authenticate"] = build_www_authenticate_basic(f"baytwin {config.site_id}")
             return response
+        self.auth_limiter.succeeded(address, cp_id, now)
         return None
 
     async def _serve(self, connection: ServerConnection) -> None:
@@ -138,6 +164,11 @@ class CsmsServer:
             if self.connected.get(cp_id) is station:
                 del self.connected[cp_id]
                 self.central.disconnected(cp_id, self.clock.now())
+
+
+def _address(connection: ServerConnection) -> str:
+    peer = connection.remote_address
+    return str(peer[0]) if isinstance(peer, tuple) and peer else str(peer)
 
 
 async def run_forever(server: CsmsServer, host: str, port: int, ssl: ssl_module.SSLContext | None = None,
