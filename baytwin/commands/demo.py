@@ -31,6 +31,7 @@ def demo(
     import pandas as pd
 
     from core.store.evidence import export_pack
+    from core.store.signing import Signer, signing_paths
     from core.store.verify import verify
 
     out.mkdir(parents=True, exist_ok=True)
@@ -39,6 +40,10 @@ def demo(
         stale.unlink(missing_ok=True)  # the demo's own store starts afresh each time
     if not key_file.exists():
         keys_generate(key_file)
+    signing_key, public_key = signing_paths(key_file)
+    if not signing_key.exists():  # a demo folder from before packs were signed
+        public_key.unlink(missing_ok=True)
+        Signer.generate().save(signing_key, public_key)
     store = (f"sqlite:///{db_file}", key_file)
     summaries = {}
     for name in DEMO_SCENARIOS:
@@ -59,8 +64,9 @@ def demo(
     ]
     if len(detected):
         pack = out / "evidence-example.zip"
-        export_pack(log, str(detected.iloc[0]), pack, time.time())
-        lines.append(f"Evidence pack for violation {detected.iloc[0]}: {pack} (check it: baytwin evidence verify {pack})")
+        export_pack(log, str(detected.iloc[0]), pack, time.time(), Signer.from_file(signing_key))
+        lines.append(f"Evidence pack for violation {detected.iloc[0]}: {pack} (check it: baytwin evidence verify {pack}"
+                     f" --public-key {public_key})")
     lines.append(f"See them in the browser: [bold]baytwin dashboard --runs {out}[/]")
     for line in lines:
         console.print(line)

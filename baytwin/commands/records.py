@@ -104,48 +104,101 @@ def privacy_export(
     console.print(f"{found} events at {len(export['sites'])} site(s) written to {out}")
 
 
+SIGNING_KEY_OPTION = typer.Option(None, "--signing-key",
+                                   help="The site's Ed25519 signing key (default: BAYTWIN_SIGNING_KEY_FILE, else the "
+                                        "<key>.signing.key beside the key file).")
+PUBLIC_KEY_OPTION = typer.Option(None, "--public-key",
+                                 help="The site's public key, <key>.signing.pub (default: BAYTWIN_PUBLIC_KEY_FILE).")
+
+
 @evidence_app.command("export")
 def evidence_export(
     violation_id: str = typer.Argument(..., help="The violation, e.g. workplace-garage/EV012/3."),
     out: Path = typer.Option(..., "--out", "-o", help="Zip file to write."),
     db: Optional[str] = DB_OPTION,
     key_file: Optional[Path] = KEY_OPTION,
+    signing_key: Optional[Path] = SIGNING_KEY_OPTION,
 ) -> None:
-    """Write a violation's evidence pack: timeline, sessions, policy, chain proof, printable summary."""
+    """Write a violation's signed evidence pack: chain segment, timeline, sessions, policy, printable summary."""
     import time
 
     from core.privacy import KeyProblem
     from core.store.evidence import EvidenceProblem, export_pack
+    from core.store.signing import SigningProblem, signer_from_environment
 
+    with failing_on(SigningProblem):
+        signer = signer_from_environment(signing_key, key_file)
     log = open_store(db, key_file)
     with failing_on(EvidenceProblem, KeyProblem):
-        manifest = export_pack(log, violation_id, out, time.time())
-    console.print(f"evidence for {manifest['violation_id']} ({manifest['rule']}) written to {out}")
+        manifest = export_pack(log, violation_id, out, time.time(), signer)
+    console.print(f"evidence for {manifest['violation_id']} ({manifest['rule']}) written to {out}, "
+                  f"signed by key {signer.key_id}")
 
 
 @evidence_app.command("verify")
-def evidence_verify(pack: Path = typer.Argument(..., help="An evidence pack (zip).")) -> None:
-    """Check a pack on its own, without the database: digests, chain, timeline."""
+def evidence_verify(
+    pack: Path = typer.Argument(..., help="An evidence pack (zip)."),
+    public_key: Optional[Path] = PUBLIC_KEY_OPTION,
+) -> None:
+    """Check a pack offline with the site's public key: signature, every file, the chain, everything derived from it."""
     from core.store.evidence import EvidenceProblem, verify_pack
+    from core.store.signing import SigningProblem, public_key_from_environment
 
+    with failing_on(SigningProblem):
+        key = public_key_from_environment(public_key)
     try:
-        manifest = verify_pack(pack)
+        manifest = verify_pack(pack, key)
     except EvidenceProblem as err:
         err_console.print(f"[bold red]invalid:[/] {err}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
-    console.print(f"valid: evidence for {manifest['violation_id']}, chain rows checked up to head {manifest['chain_head']['seq']}")
+    console.print(f"valid: evidence for {manifest['violation_id']}, signed by key {manifest['signed_by']}, "
+                  f"{manifest['rows_checked']} chain rows checked", highlight=False, soft_wrap=True)
 
 
 @keys_app.command("generate")
 def keys_generate(out: Path = typer.Option(..., "--out", "-o", help="Key file to create (mode 600).")) -> None:  # noqa: B008
-    """Create a new key file. Keep it out of the database and its backups."""
+    """Create a new key file, and beside it the site's signing key pair. Keep them out of the database and its backups."""
     import os
 
     from core.privacy import generate_key
+    from core.store.signing import Signer, signing_paths
 
-    if out.exists():
-        raise fail(f"{out}: already exists; refusing to overwrite a key (data sealed with it would be lost)")
+    private, public = signing_paths(out)
+    for path in (out, private, public):
+        if path.exists():
+            raise fail(f"{path}: already exists; refusing to overwrite a key (data sealed or signed with it would be lost)")
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(generate_key() + "\n")
-    console.print(f"key written to {out}")
+    Signer.generate().save(private, public)
+    console.print(f"key written to {out}; signing key {private}, its public key {public} (give that one to whoever checks packs)")
+
+
+@keys_app.command("signing")
+def keys_signing(out: Path = typer.Option(..., "--out", "-o", help="Signing key file to create, e.g. site.signing.key (mode 600).")) -> None:  # noqa: B008
+    """Create a signing key pair for a site whose key file already exists (the public half goes to FILE's .pub)."""
+    from core.store.signing import Signer, SigningProblem
+
+    public = out.with_suffix(".pub")
+    with failing_on(SigningProblem):
+        signer = Signer.generate()
+        signer.save(out, public)
+    console.print(f"signing key written to {out} (key {signer.key_id}); its public key to {public}")
+
+
+@keys_app.command("public")
+def keys_public(
+    signing_key: Path = typer.Option(..., "--signing-key", help="The site's signing key."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="File to write (default: print it)."),
+) -> None:
+    """Export the public key that checks the site's packs and checkpoints."""
+    from core.store.signing import Signer, SigningProblem, public_pem
+
+    with failing_on(SigningProblem):
+        signer = Signer.from_file(signing_key)
+    pem = public_pem(signer.public).decode("ascii")
+    if out is None:
+        print(pem, end="")
+        return
+    out.write_text(pem, encoding="ascii")
+    console.print(f"public key {signer.key_id} written to {out}")

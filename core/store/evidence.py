@@ -1,204 +1,176 @@
-"""Evidence packs: one violation's whole story, checkable without the database.
+"""Evidence packs: one violation's whole story, signed, checkable offline with the site's public key.
 
-A pack is a zip file:
+A pack is a zip file in which every reader-facing file is derived from the chained event rows
+the pack itself carries (``core.store.evidence_story``):
 
-* ``timeline.json``  the stored events of that bay from the first evidence to the close,
-                     with their personal fields unsealed (the driver's plate, as read);
-* ``sessions.json``  the charging sessions of that bay in that window;
-* ``policy.json``    the policy document (name, version, digest) that decided it;
-* ``proof.json``     the contiguous run of the site's hash chain that covers the timeline:
-                     for every row its digests and links, so the chain can be re-walked;
-* ``crops/``         plate crops where the store holds them (never full frames);
-* ``summary.html``   the same story for a person to read and print;
-* ``manifest.json``  SHA-256 of every other file, the violation id and the chain head at export.
+* ``chain.json``     the contiguous run of the site's hash chain the pack relies on: every row
+                     between the first and the last timeline row, with all its hash covers;
+* ``timeline.json``  that bay's rows from the first evidence to the close, as events; plates
+                     shown in the clear carry the salt that ties them to their row's commitment;
+* ``sessions.json``  the bay's charging sessions, replayed from the chained session events;
+* ``violation.json`` the violation's facts (opening, close, actions) from its chained events;
+* ``policy.json``    the policy document whose digest the violation's chained row names;
+* ``crops/<row>.png`` plate crops (never full frames), each tied to its row's commitment;
+* ``summary.html``   the same story for a person to read and print, rendered from the above;
+* ``manifest.json``  the SHA-256 of every file above, the violation, window and chain head;
+* ``signature.json`` the site's Ed25519 signature of ``manifest.json``.
 
-``verify_pack`` re-checks the manifest digests, re-walks the chain segment and checks that
-every timeline row is the row the chain covers.
+The checker (``core.store.evidence_check.verify_pack``) needs only the pack and the site's
+public key: it checks the signature, that the manifest lists exactly the files present, their
+digests, the chain segment, and then re-derives every file and requires it to be the same.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import html
 import json
 import zipfile
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Connection, and_, or_, select
 
 from core.store import schema
-from core.store.chain import personal_digest, row_hash, sha256_hex
+from core.store.chain import canonical, sha256_hex
+from core.store.commitments import CROP_COMMIT, POLICY_DIGEST, salt
+from core.store.evidence_story import (
+    ChainRow,
+    derive_sessions,
+    derive_violation,
+    evidence_start,
+    in_timeline,
+    render_summary,
+    shown,
+)
+from core.store.evidence_check import verify_pack
 from core.store.log import EventLog, reveal
+from core.store.pack_format import MANIFEST, SIGNATURE, EvidenceProblem, to_json
+from core.store.signing import Signer
 
-FILES = ("timeline.json", "sessions.json", "policy.json", "proof.json", "summary.html")
+__all__ = ["EvidenceProblem", "export_pack", "verify_pack"]
 
-
-class EvidenceProblem(Exception):
-    """The violation cannot be exported, or a pack does not check out; the message says why."""
-
-
-def export_pack(log: EventLog, violation_id: str, out: Path, exported_at: float) -> dict[str, Any]:
-    """Write the pack for ``violation_id`` to ``out``; returns its manifest."""
-    t, v = schema.event_log, schema.violations
+def export_pack(log: EventLog, violation_id: str, out: Path, exported_at: float, signer: Signer) -> dict[str, Any]:
+    """Write the signed pack for ``violation_id`` to ``out``; returns its manifest."""
+    t = schema.event_log
     with log.engine.connect() as conn:
-        violation = conn.execute(select(v).where(v.c.violation_id == violation_id)).mappings().first()
-        if violation is None:
-            raise EvidenceProblem(f"no violation {violation_id!r} in this database")
-        site, bay = violation["site"], violation["bay"]
-        opened = conn.execute(select(t).where(t.c.site == site, t.c.seq == violation["opened_seq"])).mappings().one()
-        evidence = json.loads(opened["public"]).get("evidence", [])
-        start = min([e["ts"] for e in evidence] + [violation["opened_at"]])
-        end = violation["closed_at"] if violation["closed_at"] is not None else float("inf")
-        window = [t.c.site == site, t.c.ts >= start, or_(t.c.bay == bay, t.c.kind == "retention_purged")]
-        if end != float("inf"):
+        site, opened = _opening(conn, violation_id)
+        start = _session_start(conn, site, opened.bay, evidence_start(opened))
+        end = _close_time(conn, site, opened, violation_id)
+        window = [t.c.site == site, t.c.ts >= start, or_(t.c.bay == opened.bay, t.c.kind == "retention_purged")]
+        if end is not None:
             window.append(t.c.ts <= end)
         rows = conn.execute(select(t).where(*window).order_by(t.c.seq)).mappings().all()
         first, last = rows[0]["seq"], rows[-1]["seq"]
-        segment = conn.execute(select(t.c.seq, t.c.ts, t.c.kind, t.c.bay, t.c.public, t.c.personal_digest,
-                                      t.c.evidence_digest, t.c.prev_hash, t.c.hash)
-                               .where(t.c.site == site, t.c.seq >= first, t.c.seq <= last).order_by(t.c.seq)).all()
+        segment = [_chain_row(r) for r in conn.execute(select(t).where(t.c.site == site, t.c.seq >= first, t.c.seq <= last)
+                                                       .order_by(t.c.seq)).mappings()]
         head = conn.execute(select(schema.chain_heads).where(schema.chain_heads.c.site == site)).mappings().one()
-        s = schema.sessions
-        sessions = conn.execute(select(s).where(s.c.site == site, s.c.bay == bay, s.c.started_at <= end,
-                                                or_(s.c.ended_at.is_(None), s.c.ended_at >= start))).mappings().all()
-        policy_doc = None
-        if violation["policy_digest"]:
-            policy_doc = conn.execute(select(schema.store_meta.c.value)
-                                      .where(schema.store_meta.c.name == f"policy:{violation['policy_digest']}")).scalar()
+        policy = _policy(conn, opened)
 
-    timeline = [_timeline_row(log, row) for row in rows]
-    proof = {"site": site, "rows": [{
-        "seq": r.seq, "ts": r.ts, "kind": r.kind, "bay": r.bay, "public_sha256": sha256_hex(r.public),
-        "personal_digest": r.personal_digest, "evidence_digest": r.evidence_digest,
-        "prev_hash": r.prev_hash, "hash": r.hash} for r in segment]}
-    policy = {"name": violation["policy_name"], "version": violation["policy_version"],
-              "digest": violation["policy_digest"], "document": json.loads(policy_doc) if policy_doc else None}
-    files: dict[str, bytes] = {
-        "timeline.json": _json(timeline),
-        "sessions.json": _json([{k: val for k, val in row.items() if k != "subject"} for row in sessions]),
-        "policy.json": _json(policy),
-        "proof.json": _json(proof),
-    }
-    for row in rows:
-        if row["evidence"] is not None:
-            crop = log.keys.unseal(row["evidence"])["png"]
-            files[f"crops/{row['seq']}.png"] = base64.b64decode(crop)
-    files["summary.html"] = _summary_html(dict(violation), timeline, policy).encode("utf-8")
+    stored = {r["seq"]: r for r in rows}
+    timeline_rows = [row for row in segment if in_timeline(row, opened.bay, start, end)]
+    files: dict[str, bytes] = {}
+    timeline = []
+    for row in timeline_rows:
+        entry, crop = _timeline_entry(log, site, row, stored[row.seq])
+        timeline.append(entry)
+        if crop is not None:
+            files[f"crops/{row.seq}.png"] = crop
+    facts = derive_violation(site, violation_id, timeline_rows)
+    sessions = derive_sessions(site, timeline_rows)
+    files.update({
+        "chain.json": to_json({"site": site, "rows": [row.as_dict() for row in segment]}),
+        "timeline.json": to_json(timeline),
+        "sessions.json": to_json(sessions),
+        "violation.json": to_json(facts),
+        "policy.json": to_json(policy),
+        "summary.html": render_summary(facts, timeline, sessions, policy).encode("utf-8"),
+    })
     manifest = {
-        "violation_id": violation_id, "site": site, "bay": bay, "rule": violation["rule"],
-        "exported_at": exported_at, "chain_head": {"seq": head["seq"], "hash": head["hash"]},
-        "files": {name: hashlib.sha256(data).hexdigest() for name, data in files.items()},
+        "violation_id": violation_id, "site": site, "bay": opened.bay, "rule": facts["rule"],
+        "window": {"from": start, "to": end}, "exported_at": exported_at,
+        "chain_head": {"seq": head["seq"], "hash": head["hash"]}, "key_id": signer.key_id,
+        "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
     }
+    manifest_bytes = to_json(manifest)
+    signature = {"algorithm": "Ed25519", "key_id": signer.key_id, "signature": signer.sign(manifest_bytes)}
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as pack:
         for name, data in files.items():
             pack.writestr(name, data)
-        pack.writestr("manifest.json", _json(manifest))
+        pack.writestr(MANIFEST, manifest_bytes)
+        pack.writestr(SIGNATURE, to_json(signature))
     return manifest
 
 
-def verify_pack(path: Path) -> dict[str, Any]:
-    """Check a pack on its own; raises EvidenceProblem naming the first thing that is wrong."""
-    try:
-        with zipfile.ZipFile(path) as pack:
-            names = set(pack.namelist())
-            if "manifest.json" not in names:
-                raise EvidenceProblem(f"{path}: no manifest.json (not an evidence pack)")
-            manifest = json.loads(pack.read("manifest.json"))
-            contents = {}
-            for name, digest in manifest["files"].items():
-                if name not in names:
-                    raise EvidenceProblem(f"{path}: {name} is missing")
-                data = pack.read(name)
-                if hashlib.sha256(data).hexdigest() != digest:
-                    raise EvidenceProblem(f"{path}: {name} was altered (its digest does not match the manifest)")
-                contents[name] = data
-    except FileNotFoundError:
-        raise EvidenceProblem(f"{path}: no such file") from None
-    except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile):
-        raise EvidenceProblem(f"{path}: not a readable zip file (corrupt or truncated)") from None
-    except (KeyError, ValueError, TypeError) as err:
-        raise EvidenceProblem(f"{path}: malformed pack ({err})") from None
-    if not set(FILES) <= set(contents):
-        raise EvidenceProblem(f"{path}: incomplete pack (needs {', '.join(FILES)})")
-    proof = json.loads(contents["proof.json"])
-    timeline = json.loads(contents["timeline.json"])
-    _check_chain(path, proof)
-    covered = {row["seq"]: row for row in proof["rows"]}
-    for entry in timeline:
-        row = covered.get(entry["seq"])
-        if row is None or sha256_hex(entry["public"]) != row["public_sha256"]:
-            raise EvidenceProblem(f"{path}: timeline row {entry['seq']} is not the row the chain covers")
-        if entry["personal"] is not None and personal_digest(entry["personal"]) != row["personal_digest"]:
-            raise EvidenceProblem(f"{path}: personal data of timeline row {entry['seq']} does not match the chain")
-        if entry.get("evidence") is not None and personal_digest(entry["evidence"]) != row["evidence_digest"]:
-            raise EvidenceProblem(f"{path}: the crop of timeline row {entry['seq']} does not match the chain")
-    opened = [e for e in timeline if e["kind"] == "violation_opened" and e["event"].get("violation_id") == manifest["violation_id"]]
-    if not opened:
-        raise EvidenceProblem(f"{path}: the timeline does not contain the opening of {manifest['violation_id']}")
-    return manifest
+def _opening(conn: Connection, violation_id: str) -> tuple[str, ChainRow]:
+    """The violation's chained opening row (the projection only says where to look)."""
+    v, t = schema.violations, schema.event_log
+    found = conn.execute(select(v.c.site, v.c.opened_seq).where(v.c.violation_id == violation_id)).first()
+    if found is None:
+        raise EvidenceProblem(f"no violation {violation_id!r} in this database")
+    row = conn.execute(select(t).where(t.c.site == found.site, t.c.seq == found.opened_seq)).mappings().first()
+    if row is None or row["kind"] != "violation_opened" or json.loads(row["public"]).get("violation_id") != violation_id:
+        raise EvidenceProblem(f"{violation_id}: the violations table points at log row {found.opened_seq}, which is not "
+                              "its opening (run baytwin audit verify)")
+    return found.site, _chain_row(row)
 
 
-def _check_chain(path: Path, proof: dict[str, Any]) -> None:
-    rows = proof["rows"]
-    for before, row in zip(rows, rows[1:]):
-        if row["seq"] != before["seq"] + 1 or row["prev_hash"] != before["hash"]:
-            raise EvidenceProblem(f"{path}: chain broken between rows {before['seq']} and {row['seq']}")
-    for row in rows:
-        if row_hash(row["prev_hash"], proof["site"], row["seq"], row["ts"], row["kind"], row["bay"],
-                    row["public_sha256"], row["personal_digest"], row["evidence_digest"]) != row["hash"]:
-            raise EvidenceProblem(f"{path}: chain row {row['seq']} does not match its hash")
+def _session_start(conn: Connection, site: str, bay: str, start: float) -> float:
+    """Move the window's start back to the start of a session still open in the bay at ``start``."""
+    t = schema.event_log
+    started = conn.execute(select(t.c.seq, t.c.ts, t.c.public)
+                           .where(t.c.site == site, t.c.bay == bay, t.c.kind == "session_started", t.c.ts < start)
+                           .order_by(t.c.seq.desc()).limit(1)).first()
+    if started is None:
+        return start
+    session_id = json.loads(started.public).get("session_id")
+    ends = conn.execute(select(t.c.public).where(t.c.site == site, t.c.bay == bay, t.c.seq > started.seq, t.c.ts < start,
+                                                 t.c.kind.in_(("session_ended", "session_faulted")))).scalars()
+    if any(json.loads(public).get("session_id") == session_id for public in ends):
+        return start
+    return float(started.ts)
 
 
-def _timeline_row(log: EventLog, row: Any) -> dict[str, Any]:
-    event = reveal(log.keys, row["public"], row["personal"])
-    return {"seq": row["seq"], "kind": row["kind"], "public": row["public"], "personal": row["personal"],
-            "evidence": row["evidence"], "event": event}
+def _close_time(conn: Connection, site: str, opened: ChainRow, violation_id: str) -> float | None:
+    t = schema.event_log
+    closes = conn.execute(select(t.c.ts, t.c.public).where(and_(t.c.site == site, t.c.bay == opened.bay,
+                                                                t.c.kind == "violation_closed", t.c.seq > opened.seq))
+                          .order_by(t.c.seq)).all()
+    for close in closes:
+        if json.loads(close.public).get("violation_id") == violation_id:
+            return max(float(close.ts), opened.ts)
+    return None
 
 
-def _json(data: Any) -> bytes:
-    return json.dumps(data, indent=2, sort_keys=True, default=str).encode("utf-8")
+def _policy(conn: Connection, opened: ChainRow) -> dict[str, Any]:
+    """The policy document the chained opening names by digest (none when the row names none)."""
+    digest = opened.data.get(POLICY_DIGEST)
+    if not digest:
+        return {"digest": None, "name": None, "version": None, "document": None}
+    text = conn.execute(select(schema.store_meta.c.value).where(schema.store_meta.c.name == f"policy:{digest}")).scalar()
+    if text is None or sha256_hex(canonical(json.loads(text))) != digest:
+        raise EvidenceProblem(f"the stored policy document {digest[:12]}… is missing or does not match its digest "
+                              "(run baytwin audit verify)")
+    document = json.loads(text)
+    return {"digest": digest, "name": document.get("name"), "version": document.get("version"), "document": document}
 
 
-def _when(ts: float | None) -> str:
-    if ts is None:
-        return "-"
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+def _chain_row(row: Any) -> ChainRow:
+    return ChainRow(seq=int(row["seq"]), ts=float(row["ts"]), kind=row["kind"], bay=row["bay"], public=row["public"],
+                    personal_digest=row["personal_digest"], evidence_digest=row["evidence_digest"],
+                    prev_hash=row["prev_hash"], hash=row["hash"])
 
 
-def _summary_html(violation: dict[str, Any], timeline: list[dict[str, Any]], policy: dict[str, Any]) -> str:
-    def describe(event: dict[str, Any]) -> str:
-        keys = ("plate", "confidence", "source", "session_id", "energy_kwh", "current_a", "by", "reason", "rule",
-                "action", "amount")
-        return ", ".join(f"{k}: {event[k]}" for k in keys if event.get(k) not in (None, "", 0.0))
-
-    rows = "\n".join(
-        f"<tr><td>{e['seq']}</td><td>{_when(e['event'].get('ts'))}</td><td>{html.escape(e['kind'])}</td>"
-        f"<td>{html.escape(describe(e['event']))}</td></tr>" for e in timeline)
-    minutes = violation.get("minutes")
-    return f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>Evidence {html.escape(violation['violation_id'])}</title>
-<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #999;padding:4px 8px;text-align:left}}</style>
-</head><body>
-<h1>Violation {html.escape(violation['violation_id'])}</h1>
-<table>
-<tr><th>Rule</th><td>{html.escape(violation['rule'])}</td></tr>
-<tr><th>Site / bay</th><td>{html.escape(violation['site'])} / {html.escape(violation['bay'])}</td></tr>
-<tr><th>Breach began</th><td>{_when(violation['since'])}</td></tr>
-<tr><th>Opened</th><td>{_when(violation['opened_at'])}</td></tr>
-<tr><th>Closed</th><td>{_when(violation['closed_at'])} ({html.escape(str(violation.get('close_reason') or 'open'))})</td></tr>
-<tr><th>Minutes in breach</th><td>{'-' if minutes is None else f'{minutes:.1f}'}</td></tr>
-<tr><th>Identity confidence</th><td>{violation['plate_confidence']:.3f}</td></tr>
-<tr><th>Policy</th><td>{html.escape(str(policy.get('name')))} version {html.escape(str(policy.get('version')))}</td></tr>
-</table>
-<h2>Timeline</h2>
-<table><tr><th>Row</th><th>Time</th><th>Event</th><th>Details</th></tr>
-{rows}
-</table>
-<p>Each row is part of the site's tamper-evident log; proof.json holds the hash chain that covers it.
-Check this pack with <code>baytwin evidence verify</code>.</p>
-</body></html>
-"""
+def _timeline_entry(log: EventLog, site: str, row: ChainRow, stored: Any) -> tuple[dict[str, Any], bytes | None]:
+    """A timeline row and its crop: plates and crops only where their commitment lets a reader check them."""
+    personal = stored["personal"]
+    committed = personal is not None and "commit" in json.loads(personal)
+    event = shown(reveal(log.keys, row.public, personal if committed else None))
+    crop = None
+    if stored["evidence"] is not None and CROP_COMMIT in row.data:
+        crop = base64.b64decode(log.keys.unseal(stored["evidence"])["png"])
+    entry = {"seq": row.seq, "kind": row.kind, "event": event, "personal": personal if committed else None,
+             "salt": salt(log.keys, site, row.seq) if committed or crop is not None else None,
+             "crop": f"crops/{row.seq}.png" if crop is not None else None}
+    return entry, crop

@@ -23,6 +23,7 @@ def test_demo_writes_runs_comparison_store_and_evidence(tmp_path: Path) -> None:
     assert "chain intact" in result.stdout
     assert f"baytwindashboard--runs{out}" in "".join(result.stdout.split())  # how to see it, however wrapped
     assert baytwin("audit", "verify", "--db", f"sqlite:///{out / 'store.db'}").returncode == 0
-    assert baytwin("evidence", "verify", str(out / "evidence-example.zip")).returncode == 0
+    assert baytwin("evidence", "verify", str(out / "evidence-example.zip"),
+                   "--public-key", str(out / "demo.signing.pub")).returncode == 0
     again = baytwin("demo", "--out", str(out), "--days", "1")  # a second demo starts its store afresh
     assert again.returncode == 0, again.stderr

@@ -1,4 +1,9 @@
-"""Evidence packs: complete, checkable without the database, and rejected when altered."""
+"""Evidence packs: complete, signed, derived from their chain segment, and rejected when anything changes.
+
+Each manipulation is tried twice: with the manifest recomputed (the signature then fails), and
+re-signed with the site's own key, as a careless or dishonest exporter could: the chain
+segment the pack carries must still give it away.
+"""
 
 from __future__ import annotations
 
@@ -6,130 +11,256 @@ import hashlib
 import json
 import zipfile
 from pathlib import Path
+from typing import Callable
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select, update
 
 from core.privacy import Keys
 from core.rules.policy import Policy
+from core.store import schema
 from core.store.evidence import EvidenceProblem, export_pack, verify_pack
 from core.store.log import EventLog
+from core.store.signing import Signer
 
 from .test_log import PLATE, day
 
 
+@pytest.fixture(scope="module")
+def signer() -> Signer:
+    return Signer.generate()
+
+
 @pytest.fixture
-def pack(engine: Engine, keys: Keys, tmp_path: Path) -> Path:
+def pack(engine: Engine, keys: Keys, tmp_path: Path, signer: Signer) -> Path:
     log = EventLog(engine, keys, Policy(name="strict", version="7"))
     log.append(day("s1", "EV002", "a") + day("s1") + day("s1", "EV003", "b"))
     out = tmp_path / "pack.zip"
-    export_pack(log, "s1/EV001/1", out, exported_at=5000.0)
+    export_pack(log, "s1/EV001/1", out, exported_at=5000.0, signer=signer)
     return out
 
 
-def rewrite(pack: Path, name: str, data: bytes, fix_manifest: bool) -> Path:
+def contents(pack: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(pack) as z:
+        return {name: z.read(name) for name in z.namelist()}
+
+
+def repack(pack: Path, files: dict[str, bytes], signer: Signer | None) -> Path:
+    """Write ``files`` as a pack with the manifest recomputed; re-signed by ``signer`` if given."""
+    files = dict(files)
+    manifest = json.loads(files["manifest.json"])
+    manifest["files"] = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()
+                         if name not in ("manifest.json", "signature.json")}
+    files["manifest.json"] = json.dumps(manifest).encode()
+    if signer is not None:
+        files["signature.json"] = json.dumps({"algorithm": "Ed25519", "key_id": signer.key_id,
+                                              "signature": signer.sign(files["manifest.json"])}).encode()
     target = pack.with_name("altered.zip")
-    with zipfile.ZipFile(pack) as src, zipfile.ZipFile(target, "w") as dst:
-        manifest = json.loads(src.read("manifest.json"))
-        for item in src.namelist():
-            if item not in (name, "manifest.json"):
-                dst.writestr(item, src.read(item))
-        dst.writestr(name, data)
-        if fix_manifest:
-            manifest["files"][name] = hashlib.sha256(data).hexdigest()
-        dst.writestr("manifest.json", json.dumps(manifest))
+    with zipfile.ZipFile(target, "w") as z:
+        for name, data in files.items():
+            z.writestr(name, data)
     return target
 
 
-def test_pack_holds_the_story_and_verifies_on_its_own(pack: Path) -> None:
-    manifest = verify_pack(pack)
+def edit_json(name: str, change: Callable[[object], None]) -> Callable[[dict[str, bytes]], None]:
+    def apply(files: dict[str, bytes]) -> None:
+        data = json.loads(files[name])
+        change(data)
+        files[name] = json.dumps(data, indent=2, sort_keys=True).encode()
+    return apply
+
+
+def _plate(timeline: list) -> None:
+    opened = next(e for e in timeline if e["kind"] == "violation_opened")
+    opened["event"]["plate"] = "XY99ZZZ"
+
+
+def _move_violation(timeline: list) -> None:
+    opened = next(e for e in timeline if e["kind"] == "violation_opened")
+    opened["event"]["ts"] += 3600.0
+
+
+def _remove_row(timeline: list) -> None:
+    del timeline[1]
+
+
+def _energy(sessions: list) -> None:
+    sessions[0]["energy_kwh"] = 0.0
+
+
+def _grace(policy: dict) -> None:
+    policy["document"]["rules"]["overstay"]["grace_min"] = 0.0
+
+
+def _add_file(files: dict[str, bytes]) -> None:
+    files["note.txt"] = b"the driver admitted it"
+
+
+def _summary(files: dict[str, bytes]) -> None:
+    files["summary.html"] = files["summary.html"].replace(b"overstay", b"not_charging")
+
+
+def _remove_sessions(files: dict[str, bytes]) -> None:
+    del files["sessions.json"]
+
+
+MANIPULATIONS = {
+    "readable plate edited": (edit_json("timeline.json", _plate), "plate or token shown in timeline row 15"),
+    "violation moved by an hour": (edit_json("timeline.json", _move_violation), "timeline row 15 does not match"),
+    "policy grace 15 -> 0": (edit_json("policy.json", _grace), "policy.json is not the policy"),
+    "session energy set to 0": (edit_json("sessions.json", _energy), "sessions.json is not what the chained events say"),
+    "timeline row removed": (edit_json("timeline.json", _remove_row), "lacks chained row 11"),
+    "file added": (_add_file, "note.txt is not a file an evidence pack holds"),
+    "summary reworded": (_summary, "summary.html is not what the chained events say"),
+    "required file removed": (_remove_sessions, "sessions.json is missing"),
+}
+
+
+@pytest.mark.parametrize("name", list(MANIPULATIONS))
+def test_a_manipulation_with_the_manifest_recomputed_fails_the_signature(pack: Path, signer: Signer, name: str) -> None:
+    files = contents(pack)
+    MANIPULATIONS[name][0](files)
+    altered = repack(pack, files, signer=None)
+    with pytest.raises(EvidenceProblem, match="signature does not match"):
+        verify_pack(altered, signer.public)
+
+
+@pytest.mark.parametrize("name", list(MANIPULATIONS))
+def test_a_manipulation_re_signed_with_the_site_key_is_caught_by_the_chain(pack: Path, signer: Signer, name: str) -> None:
+    files = contents(pack)
+    change, reason = MANIPULATIONS[name]
+    change(files)
+    altered = repack(pack, files, signer=signer)
+    with pytest.raises(EvidenceProblem, match=reason):
+        verify_pack(altered, signer.public)
+
+
+def test_pack_holds_the_story_and_verifies_on_its_own(pack: Path, signer: Signer) -> None:
+    manifest = verify_pack(pack, signer.public)
     assert manifest["violation_id"] == "s1/EV001/1" and manifest["rule"] == "overstay"
-    with zipfile.ZipFile(pack) as z:
-        timeline = json.loads(z.read("timeline.json"))
-        policy = json.loads(z.read("policy.json"))
-        sessions = json.loads(z.read("sessions.json"))
-        summary = z.read("summary.html").decode()
+    files = contents(pack)
+    assert set(files) == {"chain.json", "timeline.json", "sessions.json", "violation.json", "policy.json",
+                          "summary.html", "manifest.json", "signature.json"}
+    assert set(json.loads(files["manifest.json"])["files"]) == set(files) - {"manifest.json", "signature.json"}
+    timeline = json.loads(files["timeline.json"])
     assert {e["event"]["bay"] for e in timeline} == {"EV001"}  # only this bay's story
     opened = next(e["event"] for e in timeline if e["kind"] == "violation_opened")
     assert opened["plate"] == PLATE and opened["evidence"][1]["plate"] == PLATE
-    assert (policy["name"], policy["version"]) == ("strict", "7") and policy["document"]["name"] == "strict"
-    assert [s["session_id"] for s in sessions] == ["x1"]
+    policy = json.loads(files["policy.json"])
+    assert (policy["name"], policy["version"]) == ("strict", "7")
+    assert policy["document"]["rules"]["overstay"]["grace_min"] == 15.0
+    sessions = json.loads(files["sessions.json"])
+    assert [(s["session_id"], s["energy_kwh"], s["state"]) for s in sessions] == [("x1", 7.5, "ended")]
+    violation = json.loads(files["violation.json"])
+    assert violation["close_reason"] == "vehicle_left" and violation["actions"][0]["action"] == "warning"
+    summary = files["summary.html"].decode()
     assert "s1/EV001/1" in summary and PLATE in summary and "overstay" in summary
+    chain = json.loads(files["chain.json"])
+    assert [r["seq"] for r in chain["rows"]] == list(range(10, 19))  # the contiguous segment it relies on
 
 
-def test_a_file_altered_inside_the_pack_is_rejected(pack: Path) -> None:
-    altered = rewrite(pack, "sessions.json", b"[]", fix_manifest=False)
-    with pytest.raises(EvidenceProblem, match="sessions.json was altered"):
-        verify_pack(altered)
+def test_sessions_come_from_the_chain_not_from_the_sessions_table(engine: Engine, keys: Keys, tmp_path: Path,
+                                                                  signer: Signer) -> None:
+    log = EventLog(engine, keys)
+    log.append(day())
+    with engine.begin() as conn:
+        conn.execute(update(schema.sessions).values(energy_kwh=0.0, state="faulted"))
+    out = tmp_path / "pack.zip"
+    export_pack(log, "s1/EV001/1", out, 0.0, signer)
+    sessions = json.loads(contents(out)["sessions.json"])
+    assert sessions[0]["energy_kwh"] == 7.5 and sessions[0]["state"] == "ended"
+    verify_pack(out, signer.public)
 
 
-def test_a_rewritten_timeline_is_caught_by_the_chain_even_with_a_fixed_manifest(pack: Path) -> None:
-    with zipfile.ZipFile(pack) as z:
-        timeline = json.loads(z.read("timeline.json"))
-    timeline[0]["public"] = timeline[0]["public"].replace("EV001", "EV009")
-    altered = rewrite(pack, "timeline.json", json.dumps(timeline).encode(), fix_manifest=True)
-    with pytest.raises(EvidenceProblem, match="is not the row the chain covers"):
-        verify_pack(altered)
+def test_a_pack_checked_with_another_sites_key_is_rejected(pack: Path) -> None:
+    with pytest.raises(EvidenceProblem, match="signature does not match .* names key"):
+        verify_pack(pack, Signer.generate().public)
 
 
-def test_a_forged_chain_row_is_rejected(pack: Path) -> None:
-    with zipfile.ZipFile(pack) as z:
-        proof = json.loads(z.read("proof.json"))
-    proof["rows"][1]["kind"] = "vehicle_left"
-    altered = rewrite(pack, "proof.json", json.dumps(proof).encode(), fix_manifest=True)
-    with pytest.raises(EvidenceProblem, match="does not match its hash"):
-        verify_pack(altered)
+def test_an_unsigned_pack_is_rejected(pack: Path, signer: Signer) -> None:
+    files = contents(pack)
+    del files["signature.json"]
+    target = pack.with_name("unsigned.zip")
+    with zipfile.ZipFile(target, "w") as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    with pytest.raises(EvidenceProblem, match="no signature.json"):
+        verify_pack(target, signer.public)
+
+
+def test_a_forged_chain_row_is_rejected(pack: Path, signer: Signer) -> None:
+    files = contents(pack)
+    chain = json.loads(files["chain.json"])
+    chain["rows"][1]["kind"] = "vehicle_left"
+    files["chain.json"] = json.dumps(chain).encode()
+    with pytest.raises(EvidenceProblem, match="chain row 11 does not match its hash"):
+        verify_pack(repack(pack, files, signer), signer.public)
 
 
 @pytest.mark.parametrize("cut", [0, 100, 2000])
-def test_truncated_or_corrupt_pack_is_a_clear_error(pack: Path, cut: int) -> None:
+def test_truncated_or_corrupt_pack_is_a_clear_error(pack: Path, signer: Signer, cut: int) -> None:
     broken = pack.with_name("broken.zip")
     broken.write_bytes(pack.read_bytes()[:cut])
     with pytest.raises(EvidenceProblem, match="not a readable zip file"):
-        verify_pack(broken)
+        verify_pack(broken, signer.public)
 
 
-def test_zip_that_is_not_a_pack_is_a_clear_error(tmp_path: Path) -> None:
+def test_every_single_bit_flip_gets_a_verdict(pack: Path, signer: Signer) -> None:
+    """Bit flips all over the zip (headers, deflate data, directory): each one a verdict, never another error."""
+    raw = pack.read_bytes()
+    broken = pack.with_name("flipped.zip")
+    step = max(1, len(raw) * 8 // 400)
+    rejected = 0
+    for bit in range(0, len(raw) * 8, step):
+        flipped = bytearray(raw)
+        flipped[bit // 8] ^= 1 << (bit % 8)
+        broken.write_bytes(bytes(flipped))
+        try:
+            verify_pack(broken, signer.public)
+        except EvidenceProblem as err:
+            assert "\n" not in str(err)
+            rejected += 1
+    assert rejected > 300  # a flip in a zip's timestamps or padding may leave every file intact; most do not
+
+
+def test_zip_that_is_not_a_pack_is_a_clear_error(tmp_path: Path, signer: Signer) -> None:
     other = tmp_path / "other.zip"
     with zipfile.ZipFile(other, "w") as z:
         z.writestr("hello.txt", "hi")
     with pytest.raises(EvidenceProblem, match="not an evidence pack"):
-        verify_pack(other)
+        verify_pack(other, signer.public)
+    text = tmp_path / "text.zip"
+    text.write_text("not a zip at all")
+    with pytest.raises(EvidenceProblem, match="not a readable zip file"):
+        verify_pack(text, signer.public)
 
 
-def test_unknown_violation_is_a_clear_error(engine: Engine, keys: Keys, tmp_path: Path) -> None:
+def test_unknown_violation_is_a_clear_error(engine: Engine, keys: Keys, tmp_path: Path, signer: Signer) -> None:
     log = EventLog(engine, keys)
     with pytest.raises(EvidenceProblem, match="no violation 'nope'"):
-        export_pack(log, "nope", tmp_path / "x.zip", 0.0)
+        export_pack(log, "nope", tmp_path / "x.zip", 0.0, signer)
 
 
-def test_plate_crops_travel_sealed_and_come_out_in_the_pack(engine: Engine, keys: Keys, tmp_path: Path) -> None:
-    from sqlalchemy import select
-
-    from core.store import schema
-
+def test_plate_crops_travel_sealed_and_come_out_in_the_pack(engine: Engine, keys: Keys, tmp_path: Path,
+                                                            signer: Signer) -> None:
     log = EventLog(engine, keys)
-    events = day()
     crop = b"\x89PNG\r\n\x1a\n" + b"crop-pixels" * 10
-    log.append(events, crops={1: crop})  # the plate read
+    log.append(day(), crops={1: crop})  # the plate read
     with engine.connect() as conn:
         stored = conn.execute(select(schema.event_log.c.evidence).where(schema.event_log.c.seq == 2)).scalar_one()
     assert stored is not None and b"crop-pixels" not in stored.encode()
     out = tmp_path / "pack.zip"
-    manifest = export_pack(log, "s1/EV001/1", out, exported_at=0.0)
+    manifest = export_pack(log, "s1/EV001/1", out, exported_at=0.0, signer=signer)
     assert "crops/2.png" in manifest["files"]
-    with zipfile.ZipFile(out) as z:
-        assert z.read("crops/2.png") == crop
-    verify_pack(out)
-    altered = rewrite(out, "crops/2.png", b"another image", fix_manifest=False)
-    with pytest.raises(EvidenceProblem, match="crops/2.png was altered"):
-        verify_pack(altered)
+    assert contents(out)["crops/2.png"] == crop
+    verify_pack(out, signer.public)
+    files = contents(out)
+    files["crops/2.png"] = b"another image"
+    with pytest.raises(EvidenceProblem, match="crops/2.png is not the crop its chained row commits to"):
+        verify_pack(repack(out, files, signer), signer.public)
 
 
 def test_an_edited_crop_breaks_the_chain(engine: Engine, keys: Keys) -> None:
-    from sqlalchemy import update
-
-    from core.store import schema
     from core.store.verify import verify
 
     log = EventLog(engine, keys)
