@@ -49,6 +49,10 @@ class CameraSpec(_Strict):
         for bay, polygon in bays.items():
             if len(polygon) < 3:
                 raise ValueError(f"the ROI of bay '{bay}' needs at least 3 points, got {len(polygon)}")
+            from core.ocr.roi import MAX_COORDINATE
+
+            if any(abs(c) > MAX_COORDINATE for point in polygon for c in point):
+                raise ValueError(f"the ROI of bay '{bay}' has a point beyond ±{MAX_COORDINATE:,.0f} px")
         return bays
 
 

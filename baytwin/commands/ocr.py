@@ -155,9 +155,14 @@ def parse_roi(text: str):  # type: ignore[no-untyped-def]
         numbers = [float(v) for v in text.replace(" ", "").split(",") if v != ""]
     except ValueError:
         raise fail(f"--roi {text!r}: not a list of numbers x1,y1,x2,y2,...") from None
-    if len(numbers) % 2 or len(numbers) < 6 or not all(math.isfinite(v) for v in numbers):
+    if len(numbers) % 2 or len(numbers) < 6:
         raise fail(f"--roi {text!r}: needs at least 3 points as x,y pairs in the frame's pixels (x1,y1,x2,y2,x3,y3,...)")
-    return Roi(tuple(zip(numbers[0::2], numbers[1::2])))
+    if not all(math.isfinite(v) for v in numbers):
+        raise fail(f"--roi {text!r}: coordinates must be finite numbers of pixels (not nan or inf)")
+    try:
+        return Roi(tuple(zip(numbers[0::2], numbers[1::2])))
+    except ValueError as err:
+        raise fail(f"--roi {text!r}: {err}") from None
 
 
 def _site_rois(site_file: Path, camera: str | None):  # type: ignore[no-untyped-def]

@@ -5,11 +5,15 @@ missing, empty, corrupt, or whose header claims a size no camera delivers
 (a PNG saying 100000x100000 decodes into tens of gigabytes, and OpenCV stops
 the whole process with an assertion). The header is read first, without
 decoding a pixel, so such a file costs nothing and gets its own error while
-the rest of the batch is read.
+the rest of the batch is read. Only a file whose header Pillow can measure is
+handed to OpenCV: OpenCV also decodes formats Pillow does not know (Radiance
+HDR, OpenEXR, PFM), whose size would then go unchecked, and no camera writes
+those.
 """
 
 from __future__ import annotations
 
+import re
 import struct
 from pathlib import Path
 
@@ -19,6 +23,14 @@ from PIL import Image
 
 #: The largest image the reader decodes: an 8K frame is 33 megapixels; this leaves room for a 7680x6000 still.
 MAX_PIXELS = 50_000_000
+
+
+class _TooLarge(Exception):
+    """A Pillow plugin refused the header as a decompression bomb; ``pixels`` is the size it claims."""
+
+    def __init__(self, pixels: int) -> None:
+        super().__init__(pixels)
+        self.pixels = pixels
 
 
 def header_size(path: Path) -> tuple[int, int] | None:
@@ -40,8 +52,12 @@ def header_size(path: Path) -> tuple[int, int] | None:
                 f.seek(0)
                 try:
                     opened = factory(f, str(path))
-                except (SyntaxError, IndexError, TypeError, ValueError, OSError, struct.error):
-                    continue
+                except Image.DecompressionBombError as err:  # some plugins check the size themselves
+                    claimed = re.search(r"\((\d+) pixels\)", str(err))
+                    raise _TooLarge(int(claimed[1]) if claimed else MAX_PIXELS + 1) from None
+                except (SyntaxError, IndexError, TypeError, ValueError, OSError, struct.error, EOFError,
+                        KeyError, ZeroDivisionError, AttributeError, OverflowError, MemoryError, RecursionError):
+                    continue  # crafted or corrupt bytes: this plugin does not recognise them
                 width, height = opened.size
                 return int(width), int(height)
     except OSError:
@@ -55,8 +71,13 @@ def load_rgb(path: Path) -> np.ndarray | str:
         return "no such file"
     if not path.is_file():
         return "not a file"
-    size = header_size(path)
-    if size is not None and size[0] * size[1] > MAX_PIXELS:
+    try:
+        size = header_size(path)
+    except _TooLarge as err:
+        return f"image too large ({err.pixels:,} px)"
+    if size is None:  # no format a camera writes, or a header too broken to measure: never handed to OpenCV
+        return "not a readable image"
+    if size[0] * size[1] > MAX_PIXELS:
         return f"image too large ({size[0]}x{size[1]} px)"
     try:
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)

@@ -6,6 +6,7 @@ centre of its box lies inside the bay's ROI polygon (cross-bay rejection).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -13,6 +14,9 @@ import cv2
 import numpy as np
 
 Point = tuple[float, float]
+
+#: No camera frame is a million pixels across; a coordinate beyond is a typo, and OpenCV computes in float32.
+MAX_COORDINATE = 1_000_000.0
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,9 @@ class Roi:
     def __post_init__(self) -> None:
         if len(self.polygon) < 3:
             raise ValueError("an ROI polygon needs at least 3 points")
+        # NaN makes every point test answer "outside" (and infinity "inside"): no plate would ever be kept
+        if not all(math.isfinite(c) and abs(c) <= MAX_COORDINATE for point in self.polygon for c in point):
+            raise ValueError(f"ROI coordinates must be finite numbers of pixels within ±{MAX_COORDINATE:,.0f}")
 
     @property
     def _contour(self) -> np.ndarray:
