@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.events import Event, event_as_dict
@@ -247,20 +247,32 @@ class _Projections:
             _write_sessions(conn, self.site, self.session_changes)
 
 
+_SESSION_COLUMNS = ("bay", "subject", "started_at", "ended_at", "state", "energy_kwh", "current_a", "updated_at")
+
+
 def _write_sessions(conn: Connection, site: str, changes: Iterable[tuple[Event, str | None]]) -> None:
+    """Fold a batch's session events into their rows: one read for all of them, one statement per kind
+    of write. A busy site sends many small batches; a query per session event would make the
+    projection, not the log, the cost of every charger message."""
     table = schema.sessions
+    changes = list(changes)
+    ids = sorted({event.session_id for event, _ in changes})  # type: ignore[attr-defined]
+    found = {row["session_id"]: dict(row) for row in conn.execute(
+        select(table).where(table.c.site == site, table.c.session_id.in_(ids))).mappings()}
     latest: dict[str, dict[str, Any]] = {}
     for event, subject in changes:
         sid = event.session_id  # type: ignore[attr-defined]
         row = latest.get(sid)
         if row is None:
-            found = conn.execute(select(table).where(table.c.site == site, table.c.session_id == sid)).mappings().first()
-            row = dict(found) if found else {**replay.new_session(site, event), "_new": True}
+            row = found.get(sid) or {**replay.new_session(site, event), "_new": True}
             latest[sid] = row
         replay.apply_session(row, event, subject)
-    for row in latest.values():
-        if row.pop("_new", False):
-            conn.execute(insert(table), [row])
-        else:
-            conn.execute(update(table).where(table.c.site == site, table.c.session_id == row["session_id"])
-                         .values(**{k: v for k, v in row.items() if k not in ("site", "session_id")}))
+    inserts = [row for row in latest.values() if row.pop("_new", False)]
+    updates = [{"b_site": site, "b_session_id": sid, **{c: row[c] for c in _SESSION_COLUMNS}}
+               for sid, row in latest.items() if sid in found]
+    if inserts:
+        conn.execute(insert(table), inserts)
+    if updates:
+        conn.execute(update(table).where(table.c.site == bindparam("b_site"),
+                                         table.c.session_id == bindparam("b_session_id"))
+                     .values({c: bindparam(c) for c in _SESSION_COLUMNS}), updates)

@@ -1,6 +1,12 @@
-"""Central-system load on loopback: N chargers over real websockets, each sending one message a second
-(heartbeat, status, meter values in turn), against a bare ``ocpp`` server that only answers the same
-messages, measured in the same run. Reports messages/s and p50/p99 round-trip latency.
+"""Central-system load on loopback: N chargers over real websockets, each sending one message a second,
+against a bare ``ocpp`` server that only answers the same messages, measured in the same run. Reports
+messages/s and p50/p99 round-trip latency.
+
+Two workloads: the idle one (heartbeat, status, meter values in turn) and what a busy site does
+(Authorize, StartTransaction, three MeterValues, StopTransaction, over and over) with the store on, so
+every session event is committed to SQLite (or PostgreSQL, with BAYTWIN_TEST_PG_URL) before its answer.
+A third measurement floods the server with 50 wrong-password connections a second while a good charger
+sends heartbeats, and reports that charger's p99.
 
 The chargers run in a separate process (raw websocket clients sending ready-made OCPP-J frames, so the
 client side costs little); the server under test runs here. Each round is bounded in time and stops by
@@ -12,8 +18,10 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
+import os
 import statistics
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,8 +31,13 @@ from ocpp.v16 import ChargePoint as Bare16
 from ocpp.v16 import call_result
 
 from core.csms.central import CentralSystem
-from core.csms.config import CsmsConfig
+from core.csms.config import CsmsConfig, hash_password
 from core.csms.server import CsmsServer
+from core.csms.service import persistent_central_system
+from core.privacy import Keys, generate_key
+from core.store.database import connect
+from core.store.log import EventLog
+from core.store.writer import StoreWriter
 
 SECONDS = 8.0
 FRAMES = [
@@ -33,6 +46,17 @@ FRAMES = [
     '[2,"{id}","MeterValues",{{"connectorId":1,"meterValue":[{{"timestamp":"2024-05-29T08:00:00Z",'
     '"sampledValue":[{{"value":"1234.5","measurand":"Energy.Active.Import.Register","unit":"Wh"}}]}}]}}]',
 ]
+
+
+TRANSACTION_FRAMES = [
+    '[2,"{id}","Authorize",{{"idTag":"TAG{i}"}}]',
+    '[2,"{id}","StartTransaction",{{"connectorId":1,"idTag":"TAG{i}","meterStart":0,"timestamp":"2024-05-29T08:00:00Z"}}]',
+    '[2,"{id}","MeterValues",{{"connectorId":1,"transactionId":{tx},"meterValue":[{{"timestamp":"2024-05-29T08:10:00Z",'
+    '"sampledValue":[{{"value":"{wh}","measurand":"Energy.Active.Import.Register","unit":"Wh"}},'
+    '{{"value":"16.0","measurand":"Current.Import","unit":"A"}}]}}]}}]',
+    '[2,"{id}","StopTransaction",{{"meterStop":{wh},"timestamp":"2024-05-29T09:00:00Z","transactionId":{tx}}}]',
+]
+CYCLE = [0, 1, 2, 2, 2, 3]  # one session: authorize, start, three meter values, stop
 
 
 class BareServer(Bare16):
@@ -50,6 +74,21 @@ class BareServer(Bare16):
     def meter(self, **_: Any):  # type: ignore[no-untyped-def]
         return call_result.MeterValues()
 
+    @on("Authorize")
+    def authorize(self, **_: Any):  # type: ignore[no-untyped-def]
+        return call_result.Authorize(id_tag_info={"status": "Accepted"})
+
+    @on("StartTransaction")
+    def start_transaction(self, **_: Any):  # type: ignore[no-untyped-def]
+        BareServer.issued += 1
+        return call_result.StartTransaction(transaction_id=BareServer.issued, id_tag_info={"status": "Accepted"})
+
+    @on("StopTransaction")
+    def stop_transaction(self, **_: Any):  # type: ignore[no-untyped-def]
+        return call_result.StopTransaction()
+
+    issued = 0
+
 
 async def _bare(host: str) -> tuple[Any, int]:
     async def handler(connection):  # type: ignore[no-untyped-def]
@@ -62,18 +101,26 @@ async def _bare(host: str) -> tuple[Any, int]:
     return server, server.sockets[0].getsockname()[1]
 
 
-def _clients(port: int, n: int, seconds: float, out: Any) -> None:
+def _next_frame(i: int, k: int, tx: int, transactions: bool) -> str:
+    if not transactions:
+        return FRAMES[k % 3].format(id=f"{i}-{k}")
+    return TRANSACTION_FRAMES[CYCLE[k % len(CYCLE)]].format(id=f"{i}-{k}", i=i, tx=tx, wh=1000 * (k % len(CYCLE)))
+
+
+def _clients(port: int, n: int, seconds: float, out: Any, transactions: bool = False) -> None:
     """Run in its own process: n chargers, one message a second each, for ``seconds``."""
     async def charger(i: int, latencies: list[float], stop: float) -> None:
         async with websockets.connect(f"ws://127.0.0.1:{port}/LOAD{i:04d}", subprotocols=["ocpp1.6"],  # type: ignore[list-item]
                                       ping_interval=None, open_timeout=60) as ws:
             await asyncio.sleep((i % 100) / 100.0)  # spread the chargers over the second
-            k = 0
+            k, tx = 0, 0
             while time.perf_counter() < stop:
                 began = time.perf_counter()
-                await ws.send(FRAMES[k % 3].format(id=f"{i}-{k}"))
-                await ws.recv()
+                await ws.send(_next_frame(i, k, tx, transactions))
+                answer = await ws.recv()
                 latencies.append(time.perf_counter() - began)
+                if transactions and CYCLE[k % len(CYCLE)] == 1:
+                    tx = json.loads(answer)[2]["transactionId"]
                 k += 1
                 await asyncio.sleep(max(0.0, 1.0 - (time.perf_counter() - began)))
 
@@ -87,9 +134,9 @@ def _clients(port: int, n: int, seconds: float, out: Any) -> None:
     asyncio.run(main())
 
 
-def _drive(port: int, n: int) -> dict[str, float]:
+def _drive(port: int, n: int, transactions: bool = False) -> dict[str, float]:
     queue: Any = multiprocessing.get_context("spawn").Queue()
-    process = multiprocessing.get_context("spawn").Process(target=_clients, args=(port, n, SECONDS, queue))
+    process = multiprocessing.get_context("spawn").Process(target=_clients, args=(port, n, SECONDS, queue, transactions))
     process.start()
     result = queue.get(timeout=SECONDS + 120)
     process.join(30)
@@ -98,19 +145,32 @@ def _drive(port: int, n: int) -> dict[str, float]:
             "p99_ms": ms[int(0.99 * (len(ms) - 1))], "failed_chargers": result["failures"]}
 
 
-def _measure(n: int, ours: bool) -> dict[str, float]:
+def _store(folder: Path) -> tuple[EventLog, StoreWriter]:
+    url = os.environ.get("BAYTWIN_BENCH_DB_URL") or f"sqlite:///{folder / 'load.db'}"
+    log = EventLog(connect(url), Keys.from_text(generate_key(), "bench"))
+    return log, StoreWriter(log)
+
+
+def _measure(n: int, ours: bool, transactions: bool = False, folder: Path | None = None) -> dict[str, float]:
     async def main() -> dict[str, float]:
         if ours:
-            central = CentralSystem(CsmsConfig(site_id="load", auto_register=True, accept_unknown_tokens=True))
+            config = CsmsConfig(site_id=f"load{time.time_ns()}", auto_register=True, accept_unknown_tokens=True)
+            log, writer = _store(folder) if folder is not None else (None, None)
+            central = persistent_central_system(config, log, writer=writer)
             server = CsmsServer(central)
             port = await server.start("127.0.0.1", 0)
             try:
-                return await asyncio.to_thread(_drive, port, n)
+                figures = await asyncio.to_thread(_drive, port, n, transactions)
+                if writer is not None:
+                    figures["events_per_commit"] = writer.batches / max(1, writer.commits)
+                return figures
             finally:
                 await server.stop()
+                if writer is not None:
+                    writer.close()
         bare, port = await _bare("127.0.0.1")
         try:
-            return await asyncio.to_thread(_drive, port, n)
+            return await asyncio.to_thread(_drive, port, n, transactions)
         finally:
             bare.close()
             await bare.wait_closed()
@@ -135,6 +195,81 @@ def test_load_against_a_bare_ocpp_server(benchmark, chargers: int) -> None:
           f"p99 {ours['p99_ms']:.1f} ms | bare ocpp {bare['messages_per_s']:.0f} msg/s p50 {bare['p50_ms']:.1f} ms "
           f"p99 {bare['p99_ms']:.1f} ms | p99 ratio {ours['p99_ms'] / bare['p99_ms']:.2f}")
     assert ours["failed_chargers"] == 0 and bare["failed_chargers"] == 0
+
+
+@pytest.mark.parametrize("chargers", [100, 500, 1000])
+def test_load_with_transactions_and_the_store_against_a_bare_ocpp_server(benchmark, chargers: int, tmp_path: Path) -> None:
+    figures: dict[str, dict[str, float]] = {}
+
+    def both() -> None:
+        figures["bare"] = _measure(chargers, ours=False, transactions=True)
+        figures["csms"] = _measure(chargers, ours=True, transactions=True, folder=tmp_path)
+
+    benchmark.pedantic(both, rounds=1, iterations=1)
+    ours, bare = figures["csms"], figures["bare"]
+    benchmark.extra_info.update({"chargers": chargers, **{f"csms_{k}": round(v, 2) for k, v in ours.items()},
+                                 **{f"bare_{k}": round(v, 2) for k, v in bare.items()},
+                                 "p99_ratio": round(ours["p99_ms"] / bare["p99_ms"], 2)})
+    print(f"\n{chargers} chargers with transactions, store on: csms {ours['messages_per_s']:.0f} msg/s "
+          f"p50 {ours['p50_ms']:.1f} ms p99 {ours['p99_ms']:.1f} ms ({ours['events_per_commit']:.1f} batches/commit) | "
+          f"bare ocpp {bare['messages_per_s']:.0f} msg/s p50 {bare['p50_ms']:.1f} ms p99 {bare['p99_ms']:.1f} ms | "
+          f"p99 ratio {ours['p99_ms'] / bare['p99_ms']:.2f}")
+    assert ours["failed_chargers"] == 0 and bare["failed_chargers"] == 0
+
+
+def _flood(port: int, seconds: float, per_second: int) -> int:
+    """Wrong-password connection attempts at ``per_second`` for ``seconds``; returns how many were made."""
+    async def one() -> None:
+        try:
+            async with websockets.connect(f"ws://CP2:wrong@127.0.0.1:{port}/CP2", subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+                                          open_timeout=30):
+                pass
+        except Exception:
+            pass
+
+    async def main() -> int:
+        tasks, made = [], 0
+        stop = time.perf_counter() + seconds
+        while time.perf_counter() < stop:
+            tasks += [asyncio.create_task(one()) for _ in range(per_second)]
+            made += per_second
+            await asyncio.sleep(1.0)
+        await asyncio.gather(*tasks)
+        return made
+
+    return asyncio.run(main())
+
+
+def test_heartbeats_during_a_flood_of_wrong_passwords(benchmark) -> None:
+    config = CsmsConfig(site_id="flood", stations={"CP1": {"evses": {1: "B1"}, "password_hash": hash_password("good")},
+                                                   "CP2": {"evses": {1: "B2"}, "password_hash": hash_password("other")}})
+    figures: dict[str, float] = {}
+
+    async def main() -> None:
+        server = CsmsServer(CentralSystem(config))
+        port = await server.start("127.0.0.1", 0)
+        latencies: list[float] = []
+        try:
+            async with websockets.connect(f"ws://CP1:good@127.0.0.1:{port}/CP1", subprotocols=["ocpp1.6"]) as ws:  # type: ignore[list-item]
+                flood = asyncio.create_task(asyncio.to_thread(_flood, port, SECONDS, 50))
+                k = 0
+                while not flood.done():
+                    began = time.perf_counter()
+                    await ws.send(f'[2,"hb{k}","Heartbeat",{{}}]')
+                    await ws.recv()
+                    latencies.append(time.perf_counter() - began)
+                    k += 1
+                    await asyncio.sleep(0.1)
+                figures["attempts"] = await flood
+        finally:
+            await server.stop()
+        ms = sorted(x * 1000 for x in latencies)
+        figures.update(p50_ms=statistics.median(ms), p99_ms=ms[int(0.99 * (len(ms) - 1))], heartbeats=len(ms))
+
+    benchmark.pedantic(lambda: asyncio.run(main()), rounds=1, iterations=1)
+    benchmark.extra_info.update({k: round(v, 2) for k, v in figures.items()})
+    print(f"\nflood of {figures['attempts']:.0f} wrong-password connections: a good charger's heartbeat "
+          f"p50 {figures['p50_ms']:.1f} ms p99 {figures['p99_ms']:.1f} ms over {figures['heartbeats']:.0f} heartbeats")
 
 
 def test_in_process_transport_messages_per_second(benchmark) -> None:
