@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +13,7 @@ from typing import Any
 import typer
 import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -20,7 +23,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from core.config import ConfigError
+from core.config import ConfigError, printable
 
 DB_OPTION = typer.Option(None, "--db", help="Database URL (default: BAYTWIN_DB_URL, else sqlite:///baytwin.db).")
 KEY_OPTION = typer.Option(None, "--key-file", help="Key file (default: BAYTWIN_KEY or BAYTWIN_KEY_FILE).")
@@ -38,8 +41,28 @@ SUMMARY_ROWS = (
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print the one error line and return the exit to raise. The message often quotes what a user or a file
+    gave (a path, an id), so it is shown as text: control characters escaped, ``[...]`` never read as markup."""
+    err_console.print(f"[bold red]error:[/] {escape(printable(message))}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+def check_days(days: float | None) -> None:
+    """``--days`` must be a finite number above 0: zero days or fewer is no run at all."""
+    if days is not None and not (math.isfinite(days) and days > 0):
+        raise fail(f"--days: must be a number of days above 0 (got {days:g})")
+
+
+def check_out_folder(out: Path) -> None:
+    """``--out`` must be a folder that exists or can be made, checked before a run rather than when its results
+    are written: a file of that name, or a file where a parent folder should be, is one line now."""
+    nearest = next((p for p in (out, *out.parents) if p.exists() or p.is_symlink()), Path("."))
+    if nearest == out and not out.is_dir():
+        raise fail(f"--out {out}: is a file, not a folder (give a folder for the results)")
+    if not nearest.is_dir():
+        raise fail(f"--out {out}: {nearest} is a file, so no folder can be made in it")
+    if not os.access(nearest, os.W_OK | os.X_OK):
+        raise fail(f"--out {out}: no permission to write in {nearest}")
 
 
 @contextmanager
@@ -84,10 +107,15 @@ def open_store(db: str | None, key_file: Path | None, policy=None):  # type: ign
 
 def run_one(scenario_name: str, out: Path, seed: int | None, days: float | None,
             overrides: dict[str, Any], store=None, ocpp_url: str | None = None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    from sim.ocpp_link import CentralSystemUrlError, check_central_system_url
     from sim.runner import persist, run, write
     from sim.scenario import load_scenario
 
-    with failing_on(ConfigError):
+    check_days(days)
+    check_out_folder(out)
+    with failing_on(ConfigError, CentralSystemUrlError):
+        if ocpp_url is not None:
+            check_central_system_url(ocpp_url)
         scenario = load_scenario(scenario_name, overrides)
     total = days if days is not None else scenario.days
     with progress_bar("days") as bar:

@@ -71,11 +71,15 @@ class OcppCharger:
     # --- what the charger tells the central system ------------------------------------------------------
 
     def _boot(self) -> None:
+        """Announce the charger. A central system that rejects it would take none of its messages (OCPP: a
+        rejected charger only retries the boot), so the run stops here with one line, not sessions later."""
         if self.protocol == "ocpp1.6":
-            self._call("BootNotification", {"chargePointVendor": "baytwin", "chargePointModel": "emulated"})
+            answer = self._call("BootNotification", {"chargePointVendor": "baytwin", "chargePointModel": "emulated"})
         else:
-            self._call("BootNotification", {"chargingStation": {"vendorName": "baytwin", "model": "emulated"},
-                                            "reason": "PowerUp"})
+            answer = self._call("BootNotification", {"chargingStation": {"vendorName": "baytwin", "model": "emulated"},
+                                                     "reason": "PowerUp"})
+        if answer.get("status") == "Rejected":
+            raise RuntimeError(f"central system rejected charger {self.station} (BootNotification: Rejected)")
 
     def _authorize(self, id_token: str | None, plate: str | None, now: float) -> bool:
         token = id_token or f"PLATE-{plate}"

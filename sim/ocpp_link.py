@@ -21,6 +21,7 @@ import asyncio
 import itertools
 import json
 from typing import Any, Protocol
+from urllib.parse import quote, urlsplit
 
 from core.clock import Clock
 from core.csms.central import CentralSystem, Command
@@ -45,6 +46,30 @@ class OcppLink(Protocol):
     def call(self, station: str, action: str, payload: dict[str, Any]) -> dict[str, Any]: ...
 
     def close(self) -> None: ...
+
+
+class CentralSystemUrlError(ValueError):
+    """``--ocpp`` names no central system a charger could connect to; ``str(err)`` is the one-line reason."""
+
+
+def check_central_system_url(url: str) -> str:
+    """``url`` without a trailing slash, if a charger could connect to it: ``ws://`` or ``wss://``, a host, and
+    no query or fragment (each charger appends ``/<its id>``). Checked before a run starts, so a mistyped URL
+    is an error in the first second rather than a traceback once the first charger is built."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - reading it checks it
+    except ValueError as err:
+        raise CentralSystemUrlError(f"--ocpp {url!r}: not a URL ({err})") from None
+    if parts.scheme not in ("ws", "wss"):
+        shown = f"'{parts.scheme}://'" if parts.scheme else "no scheme"
+        raise CentralSystemUrlError(f"--ocpp {url!r}: a central system is reached over websockets: ws:// or wss://, "
+                                    f"not {shown} (e.g. ws://127.0.0.1:9000)")
+    if not parts.hostname:
+        raise CentralSystemUrlError(f"--ocpp {url!r}: no host (e.g. ws://127.0.0.1:9000)")
+    if parts.query or parts.fragment:
+        raise CentralSystemUrlError(f"--ocpp {url!r}: no query or fragment, please: each charger adds /<its id>")
+    return url.rstrip("/")
 
 
 def _result(action: str, reply: str) -> dict[str, Any]:
@@ -99,33 +124,69 @@ class InProcessLink:
 
 class WebSocketLink:
     def __init__(self, url: str, timeout_s: float = 30.0) -> None:
-        self.url = url.rstrip("/")
+        self.url = check_central_system_url(url)
         self.timeout_s = timeout_s
         self.sockets: dict[str, Any] = {}
         self._ids = itertools.count(1)
         self.frames = 0
 
     def connect(self, station: str, protocol: str) -> None:
+        """Open ``station``'s websocket; a central system that is unreachable, refuses the station (HTTP 401,
+        403, 404 …) or does not speak ``protocol`` is a ConnectionError with one line saying which."""
+        from websockets.exceptions import InvalidHandshake, InvalidStatus
         from websockets.sync.client import connect
 
+        url = f"{self.url}/{quote(station, safe='')}"
         try:
-            self.sockets[station] = connect(f"{self.url}/{station}", subprotocols=[protocol],  # type: ignore[list-item]
-                                            open_timeout=self.timeout_s)
-        except OSError as err:
+            socket = connect(url, subprotocols=[protocol], open_timeout=self.timeout_s)  # type: ignore[list-item]
+        except InvalidStatus as err:
+            status = err.response.status_code
+            reason = {401: "it wants credentials", 403: "it refuses it", 404: "it does not know this charger"}.get(
+                status, err.response.reason_phrase or "refused")
+            raise ConnectionError(f"the central system at {self.url} refused charger {station} "
+                                  f"(HTTP {status}: {reason})") from None
+        except InvalidHandshake as err:
+            raise ConnectionError(f"the central system at {self.url} refused charger {station}'s websocket "
+                                  f"({err})") from None
+        except (OSError, TimeoutError) as err:
             raise ConnectionError(f"cannot reach the central system at {self.url}: {err}") from None
+        if socket.subprotocol != protocol:
+            socket.close()
+            raise ConnectionError(f"the central system at {self.url} does not speak {protocol} "
+                                  f"(charger {station})")
+        self.sockets[station] = socket
 
     def call(self, station: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        from websockets.exceptions import ConnectionClosed
+
         ws = self.sockets[station]
         unique_id = f"sim-{next(self._ids)}"
-        ws.send(json.dumps([2, unique_id, action, payload], separators=(",", ":")))
-        self.frames += 2
-        while True:
-            message = json.loads(ws.recv(timeout=self.timeout_s))
-            if message[0] == 2:  # the central system calls the charger meanwhile: accept, as a charger would
-                ws.send(json.dumps([3, message[1], {"status": "Accepted"}]))
-                continue
-            if message[1] == unique_id:
-                return _result(action, json.dumps(message))
+        try:
+            ws.send(json.dumps([2, unique_id, action, payload], separators=(",", ":")))
+            self.frames += 2
+            while True:
+                message = self._frame(ws.recv(timeout=self.timeout_s))
+                if message[0] == 2:  # the central system calls the charger meanwhile: accept, as a charger would
+                    ws.send(json.dumps([3, message[1], {"status": "Accepted"}]))
+                    continue
+                if message[1] == unique_id:
+                    return _result(action, json.dumps(message))
+        except ConnectionClosed as err:
+            code = err.rcvd.code if err.rcvd is not None else None
+            raise ConnectionError(f"the central system at {self.url} closed charger {station}'s connection"
+                                  + (f" (code {code})" if code is not None else "")) from None
+
+    def _frame(self, raw: str | bytes) -> list[Any]:
+        """A frame from the central system as a list, or a ConnectionError: a peer that sends something else
+        is not an OCPP-J central system, and no reply of ours would help."""
+        try:
+            message = json.loads(raw)
+        except (ValueError, RecursionError):
+            message = None
+        if (not isinstance(message, list) or len(message) < 3 or message[0] not in (2, 3, 4)
+                or (message[0] == 4 and len(message) < 4) or (message[0] == 3 and not isinstance(message[2], dict))):
+            raise ConnectionError(f"the central system at {self.url} sent a frame that is not OCPP-J: {raw[:80]!r}")
+        return message
 
     def close(self) -> None:
         for ws in self.sockets.values():

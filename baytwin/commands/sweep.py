@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from baytwin.common import (
+    check_days,
     console,
     err_console,
     fail,
@@ -43,6 +44,7 @@ def sweep(
     from sim.sweep.run import run_sweep
     from sim.sweep.store import RunStore, SweepFolderProblem
 
+    check_days(days)
     if workers is not None and scheduler is not None:
         raise fail("--workers applies to the local cluster; with --scheduler the cluster has its own workers")
     with failing_on(ConfigError, GridProblem, SweepFolderProblem):
