@@ -35,6 +35,32 @@ def generate_key() -> str:
     return Fernet.generate_key().decode("ascii")
 
 
+def write_new_key(path: Path) -> str:
+    """Create the key file ``path`` with a new key (mode 600) and return the key; its folder is made if missing.
+
+    A user who types ``--out keys/site.key`` expects the file, not an error about a missing folder. An existing
+    file is never overwritten: data sealed with the key in it would be lost. Every failure is a KeyProblem
+    naming the path."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:  # a file where a folder should be, or no permission
+        raise KeyProblem(f"{path}: cannot create the key file's folder ({err.strerror or err})") from None
+    except ValueError:
+        raise KeyProblem(f"{path!r}: not a usable path (it contains a NUL byte)") from None
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise KeyProblem(f"{path}: already exists; refusing to overwrite a key (data sealed with it would be lost)") from None
+    except OSError as err:
+        raise KeyProblem(f"{path}: cannot create the key file ({err.strerror or err})") from None
+    except ValueError:  # a NUL byte in the path
+        raise KeyProblem(f"{path!r}: not a usable path (it contains a NUL byte)") from None
+    key = generate_key()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
 def _derive(master: bytes, purpose: str) -> bytes:
     return hmac.new(master, purpose.encode("utf-8"), hashlib.sha256).digest()
 
