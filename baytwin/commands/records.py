@@ -27,22 +27,85 @@ evidence_app = typer.Typer(no_args_is_help=True, help="Evidence packs for disput
 
 # --- audit and keys ----------------------------------------------------------------------
 
+SIGNING_KEY_OPTION = typer.Option(None, "--signing-key",
+                                   help="The site's Ed25519 signing key (default: BAYTWIN_SIGNING_KEY_FILE, else the "
+                                        "<key>.signing.key beside the key file).")
+PUBLIC_KEY_OPTION = typer.Option(None, "--public-key",
+                                 help="The site's public key, <key>.signing.pub (default: BAYTWIN_PUBLIC_KEY_FILE).")
+
+
+def _existing_store(db: str | None):  # type: ignore[no-untyped-def]
+    """The database an audit command names; never a new, empty one."""
+    import os
+
+    from core.store.database import StoreProblem, open_existing
+
+    url = db or os.environ.get("BAYTWIN_DB_URL")
+    if not url:
+        raise fail("no database: pass --db URL (or set BAYTWIN_DB_URL); an audit never creates one")
+    with failing_on(StoreProblem):
+        return open_existing(url)
+
 
 @audit_app.command("verify")
-def audit_verify(db: Optional[str] = DB_OPTION) -> None:
-    """Walk the hash chain; exit 1 and name the first broken row if anything was edited, inserted or deleted."""
-    from core.store.database import StoreProblem, connect
-    from core.store.verify import verify
+def audit_verify(
+    db: Optional[str] = DB_OPTION,
+    checkpoints: Optional[Path] = typer.Option(None, "--checkpoints",
+                                               help="Folder of signed checkpoints (audit checkpoint) to hold the log to."),
+    public_key: Optional[Path] = PUBLIC_KEY_OPTION,
+    late_allowance: float = typer.Option(3600.0, "--late-allowance", min=0.0,
+                                         help="Seconds a row logged after a checkpoint may be dated before it (late events)."),
+) -> None:
+    """Check the log and everything built from it; exit 1 naming each problem.
 
-    with failing_on(StoreProblem):
-        engine = connect(db)
-    result = verify(engine)
-    if result.intact:
-        console.print(f"intact: {result.rows:,} rows in {result.sites} site chain(s)")
+    The hash chain (edited, inserted, deleted rows), every column of every row, the projection tables
+    rebuilt from the log, and with --checkpoints the anchored heads (a chain recomputed, cut short, a site deleted).
+    """
+    from core.store.audit import audit
+    from core.store.checkpoint import CheckpointProblem, load
+    from core.store.signing import SigningProblem, public_key_from_environment
+
+    engine = _existing_store(db)
+    anchors = problems = None
+    if checkpoints is not None:
+        with failing_on(SigningProblem, CheckpointProblem):
+            anchors, problems = load(checkpoints, public_key_from_environment(public_key))
+    report = audit(engine, anchors, problems, late_allowance)
+    if report.intact:
+        chain = report.chain
+        console.print(f"intact: {chain.rows:,} rows in {chain.sites} site chain(s); projections match the log")
+        if report.anchoring is not None:
+            waiting = sum((report.anchoring.unanchored or {}).values())
+            console.print(f"anchored: {report.anchoring.checked} checkpoint(s) hold; {waiting:,} row(s) logged since "
+                          "the newest checkpoint of their site", highlight=False)
         return
-    for problem in result.breaks:
-        err_console.print(f"broken: {problem}", highlight=False)
+    for line in report.problems():
+        err_console.print(line, highlight=False, soft_wrap=True)
     raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    out: Path = typer.Option(..., "--out", "-o", help="Checkpoint folder, kept outside the database (files are only added)."),
+    db: Optional[str] = DB_OPTION,
+    key_file: Optional[Path] = KEY_OPTION,
+    signing_key: Optional[Path] = SIGNING_KEY_OPTION,
+) -> None:
+    """Write a signed checkpoint of every site's chain head: site, row count, head hash, time."""
+    import time
+
+    from core.store.checkpoint import CheckpointProblem, write_checkpoints
+    from core.store.signing import SigningProblem, signer_from_environment
+
+    with failing_on(SigningProblem):
+        signer = signer_from_environment(signing_key, key_file)
+    engine = _existing_store(db)
+    with failing_on(CheckpointProblem):
+        written = write_checkpoints(engine, signer, out, time.time())
+    for path in written:
+        console.print(f"checkpoint {path}", highlight=False, soft_wrap=True)
+    if not written:
+        console.print("no site has rows yet: nothing to anchor")
 
 
 def parse_as_of(as_of: str | None) -> float:
@@ -102,13 +165,6 @@ def privacy_export(
     out.write_text(json.dumps(export, indent=2, default=str) + "\n", encoding="utf-8")
     found = sum(len(site["events"]) for site in export["sites"].values())
     console.print(f"{found} events at {len(export['sites'])} site(s) written to {out}")
-
-
-SIGNING_KEY_OPTION = typer.Option(None, "--signing-key",
-                                   help="The site's Ed25519 signing key (default: BAYTWIN_SIGNING_KEY_FILE, else the "
-                                        "<key>.signing.key beside the key file).")
-PUBLIC_KEY_OPTION = typer.Option(None, "--public-key",
-                                 help="The site's public key, <key>.signing.pub (default: BAYTWIN_PUBLIC_KEY_FILE).")
 
 
 @evidence_app.command("export")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
@@ -94,3 +94,33 @@ def upgrade(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def open_existing(url: str) -> Engine:
+    """An engine for a store that must already exist, for checks that must not create or migrate one.
+
+    An audit that opened a mistyped path would otherwise create an empty database and
+    call it intact; here a missing SQLite file, an unreachable server or a database
+    without the store's tables is one ``StoreProblem``.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreProblem(f"{url}: not a database URL (e.g. sqlite:///baytwin.db or postgresql+psycopg://host/db)") from None
+    where = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            raise StoreProblem(f"{where}: an in-memory database has nothing to check; give a database file")
+        if not Path(parsed.database).is_file():
+            raise StoreProblem(f"{parsed.database}: no such database file")
+    engine = connect(url, migrate=False)
+    try:
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+    except DBAPIError as err:
+        reason = str(err.orig).strip().splitlines()[0] if err.orig else str(err).splitlines()[0]
+        raise StoreProblem(f"{where}: cannot open the database ({reason})") from None
+    missing = {"event_log", "chain_heads", "store_meta"} - tables
+    if missing:
+        raise StoreProblem(f"{where}: not a baytwin store (no {', '.join(sorted(missing))} table)")
+    return engine
