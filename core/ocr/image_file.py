@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import struct
+import warnings
 from pathlib import Path
 
 import cv2
@@ -23,6 +24,12 @@ from PIL import Image
 
 #: The largest image the reader decodes: an 8K frame is 33 megapixels; this leaves room for a 7680x6000 still.
 MAX_PIXELS = 50_000_000
+
+
+# What Pillow's plugins raise on bytes that are not (or not quite) their format; Image.open itself catches the
+# first four, and crafted headers reach the others.
+_NOT_THIS_FORMAT = (SyntaxError, IndexError, TypeError, struct.error, ValueError, OSError, EOFError, KeyError,
+                    ZeroDivisionError, AttributeError, OverflowError, MemoryError, RecursionError)
 
 
 class _TooLarge(Exception):
@@ -46,19 +53,17 @@ def header_size(path: Path) -> tuple[int, int] | None:
             Image.init()
             for name in Image.ID:
                 factory, accept = Image.OPEN[name]
-                accepted = True if accept is None else accept(prefix)
-                if isinstance(accepted, str) or not accepted:  # a string is Pillow's warning, not a yes
-                    continue
-                f.seek(0)
                 try:
-                    opened = factory(f, str(path))
+                    accepted = True if accept is None else accept(prefix)  # a 1-byte file trips some checks
+                    if isinstance(accepted, str) or not accepted:  # a string is Pillow's warning, not a yes
+                        continue
+                    f.seek(0)
+                    width, height = factory(f, str(path)).size
                 except Image.DecompressionBombError as err:  # some plugins check the size themselves
                     claimed = re.search(r"\((\d+) pixels\)", str(err))
                     raise _TooLarge(int(claimed[1]) if claimed else MAX_PIXELS + 1) from None
-                except (SyntaxError, IndexError, TypeError, ValueError, OSError, struct.error, EOFError,
-                        KeyError, ZeroDivisionError, AttributeError, OverflowError, MemoryError, RecursionError):
+                except _NOT_THIS_FORMAT:
                     continue  # crafted or corrupt bytes: this plugin does not recognise them
-                width, height = opened.size
                 return int(width), int(height)
     except OSError:
         return None
@@ -72,17 +77,23 @@ def load_rgb(path: Path) -> np.ndarray | str:
     if not path.is_file():
         return "not a file"
     try:
-        size = header_size(path)
+        with warnings.catch_warnings():  # "Corrupt EXIF data" and the like: the one line below says it
+            warnings.simplefilter("ignore")
+            size = header_size(path)
     except _TooLarge as err:
         return f"image too large ({err.pixels:,} px)"
     if size is None:  # no format a camera writes, or a header too broken to measure: never handed to OpenCV
         return "not a readable image"
     if size[0] * size[1] > MAX_PIXELS:
         return f"image too large ({size[0]}x{size[1]} px)"
+    level = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # its own "[ERROR] can't read data" lines
     try:
         image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     except cv2.error:  # a header Pillow could not read, and that OpenCV refuses
         return "not a readable image"
+    finally:
+        cv2.utils.logging.setLogLevel(level)
     if image is None or image.size == 0:
         return "not a readable image"
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
