@@ -144,3 +144,50 @@ def test_store_commands_fail_clearly(args: list[str], message: str, tmp_path: Pa
 def test_keys_generate_refuses_to_overwrite(stored_run: dict[str, Path]) -> None:
     result = baytwin("keys", "generate", "--out", str(stored_run["key"]))
     assert result.returncode == 2 and "already exists" in result.stderr
+
+
+def test_audit_verify_never_creates_a_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BAYTWIN_DB_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    for args, message in ((["audit", "verify"], "no database: pass --db URL"),
+                          (["audit", "verify", "--db", f"sqlite:///{tmp_path / 'typo.db'}"], "no such database file"),
+                          (["audit", "checkpoint", "--out", "cp", "--db", "sqlite:///typo.db",
+                            "--signing-key", "missing.key"], "signing key file not found")):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert message in result.output and len(result.output.strip().splitlines()) == 1, result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_audit_verify_rejects_a_database_that_is_not_a_store(tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE notes (x TEXT)")
+    result = CliRunner().invoke(app, ["audit", "verify", "--db", f"sqlite:///{other}"])
+    assert result.exit_code == 2 and "not a baytwin store" in result.output
+
+
+def test_audit_checkpoint_then_verify_finds_a_rewound_tail(stored_run: dict[str, Path], tmp_path: Path) -> None:
+    copy = tmp_path / "copy.db"
+    copy.write_bytes(stored_run["db"].read_bytes())
+    db = ["--db", f"sqlite:///{copy}"]
+    folder = tmp_path / "checkpoints"
+    public = ["--public-key", str(stored_run["root"] / "site.signing.pub")]
+    runner = CliRunner()
+    written = runner.invoke(app, ["audit", "checkpoint", "--out", str(folder), *db, "--key-file", str(stored_run["key"])])
+    assert written.exit_code == 0 and "checkpoint" in written.output, written.output
+    assert len(list(folder.glob("*.json"))) == 1
+    result = runner.invoke(app, ["audit", "verify", *db, "--checkpoints", str(folder), *public])
+    assert result.exit_code == 0 and "anchored: 1 checkpoint(s) hold" in result.output, result.output
+    with sqlite3.connect(copy) as conn:  # cut the last row and rewind the head: the chain alone still looks whole
+        site, last = conn.execute("SELECT site, seq FROM chain_heads").fetchone()
+        kind = conn.execute("SELECT kind FROM event_log WHERE seq = ?", (last,)).fetchone()[0]
+        conn.execute("DELETE FROM event_log WHERE seq = ?", (last,))
+        previous = conn.execute("SELECT hash FROM event_log WHERE seq = ?", (last - 1,)).fetchone()[0]
+        conn.execute("UPDATE chain_heads SET seq = ?, hash = ?", (last - 1, previous))
+    result = runner.invoke(app, ["audit", "verify", *db, "--checkpoints", str(folder), *public])
+    assert result.exit_code == 1, (kind, result.output)
+    assert "rows were removed from the end" in result.output
+    result = runner.invoke(app, ["audit", "verify", *db, "--checkpoints", str(folder)])
+    assert result.exit_code == 2 and "no public key" in result.output
