@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, field_validator, model_validator
 
-from core.config import ConfigError, Name, TimeZoneName, load_yaml, validate
+from core.config import ConfigError, Name, TimeZoneName, load_yaml, no_control_characters, validate
 from core.csms.config import CsmsConfig
 from core.csms.identity import MAX_LENGTH, valid_station_id
 from core.plates import sanitize
@@ -220,6 +220,10 @@ def load_vehicles(path: Path) -> Registry:
         group = (row.get("group") or "").strip()
         if not group:
             raise ConfigError(path, f"row {number}.group", "empty group")
+        try:  # the group is shown in status lines and decisions
+            no_control_characters(group)
+        except ValueError as err:
+            raise ConfigError(path, f"row {number}.group", str(err)) from None
         flags = {}
         for column in ("permit", "accessible"):
             value = (row.get(column) or "").strip().lower()

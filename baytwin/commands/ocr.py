@@ -15,7 +15,7 @@ from baytwin.common import (
     failing_on,
     progress_bar,
 )
-from core.config import ConfigError
+from core.config import ConfigError, printable
 
 ocr_app = typer.Typer(no_args_is_help=True, help="Synthetic plate images and the plate reader.")
 
@@ -228,7 +228,8 @@ def _print_read(record: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print(json.dumps(record))
         return
-    where = record["file"] + (f" bay {record['bay']}" if "bay" in record else "")
+    # a file name is whatever the folder holds: its escape codes are shown, not obeyed
+    where = printable(record["file"] + (f" bay {record['bay']}" if "bay" in record else ""))
     if "error" in record:
         err_console.print(f"{where}: error: {record['error']}", highlight=False, markup=False, soft_wrap=True)
     elif "plates" in record:

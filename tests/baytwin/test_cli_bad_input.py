@@ -103,3 +103,11 @@ def test_ocr_read_roi_with_nan_or_infinite_coordinates(tmp_path: Path, roi: str)
     image.write_bytes(b"")
     line = one_error_line(baytwin("ocr", "read", str(image), f"--roi={roi}"))
     assert line.startswith(f"error: --roi '{roi}': ") and "finite numbers of pixels" in line
+
+
+def test_ocr_read_shows_escape_codes_in_a_file_name_instead_of_obeying_them(tmp_path: Path) -> None:
+    image = tmp_path / "frame\x1b[2J.png"
+    image.write_bytes(b"not an image")
+    result = baytwin("ocr", "read", str(image))
+    assert result.returncode == 1 and "\x1b" not in result.stderr
+    assert result.stderr.strip() == f"{tmp_path}/frame\\x1b[2J.png: error: not a readable image"

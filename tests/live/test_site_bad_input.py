@@ -75,3 +75,9 @@ def test_a_nul_byte_in_the_vehicles_path_is_a_config_error(tmp_path: Path) -> No
 
 def test_a_nul_byte_in_the_policy_path_is_a_config_error(tmp_path: Path) -> None:
     assert "NUL byte" in _error(tmp_path, SITE.replace("policy: policy.yaml", 'policy: "pol\\0icy.yaml"'))
+
+
+def test_escape_codes_in_a_registered_vehicles_group_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "cars.csv").write_text("plate,group\nAB12CDE,\"fleet\x1b[2J\"\n")
+    message = _error(tmp_path, SITE + "vehicles: cars.csv\n")
+    assert "cars.csv: row 2.group: must not contain control characters" in message
