@@ -4,14 +4,20 @@ On this machine only (host 127.0.0.1, localhost or ::1) and without a users file
 whoever can open the page already has the machine. Bound to anything else (or given ``--users``),
 a page that calls ``require_role`` shows a login form and goes on only for a user of the users
 file whose role is high enough. The user is kept in the browser session's state; "Log out" forgets it.
+
+Wrong passwords are limited per username and per client address (one limiter for the whole
+dashboard process, so opening a new browser session does not reset it): past the limit the form
+says when to try again and checks nothing, the right password included, until then.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import streamlit as st
 
+from core.auth_limit import AuthLimiter
 from core.config import ConfigError
 from dashboards.settings import Settings
 from dashboards.users import ROLES, User, authenticate, load_users
@@ -26,8 +32,33 @@ def _users(path: str, stamp: int) -> dict[str, User]:
     return load_users(Path(path))
 
 
+@st.cache_resource(show_spinner=False)
+def login_limiter() -> AuthLimiter:
+    """Five wrong passwords per username, twenty per address, in fifteen minutes."""
+    return AuthLimiter(max_failures_per_address=20, max_failures_per_station=5, window_s=15 * 60.0)
+
+
+def _client_address() -> str:
+    try:
+        return str(st.context.ip_address or "unknown")
+    except Exception:  # noqa: BLE001 - outside a browser session (tests) there is no address
+        return "unknown"
+
+
 def current_user() -> User | None:
     return st.session_state.get(SESSION_USER)
+
+
+def signed_in_user(settings: Settings) -> User:
+    """The user ``page_setup`` let in (the local user when no login is needed)."""
+    return (current_user() or LOCAL_USER) if settings.login_required else LOCAL_USER
+
+
+def masked_plate(plate: str | None) -> str:
+    """A plate as a viewer sees it: enough to tell reads apart on the page, not enough to identify a car."""
+    if not plate:
+        return "?"
+    return plate[0] + "•" * max(1, len(plate) - 2) + (plate[-1] if len(plate) > 1 else "")
 
 
 def require_role(min_role: str, settings: Settings | None = None) -> User:
@@ -67,13 +98,22 @@ def _login_form(users: dict[str, User]) -> None:
         username = st.text_input("Username", key="login_username")
         password = st.text_input("Password", type="password", key="login_password")
         submitted = st.form_submit_button("Log in")
-    if submitted:
-        user = authenticate(users, username, password)
-        if user is None:
-            st.error("Unknown username or wrong password.")
-        else:
-            st.session_state[SESSION_USER] = user
-            st.rerun()
+    if not submitted:
+        return
+    limiter, address, now = login_limiter(), _client_address(), time.time()
+    account = username.strip()
+    wait = limiter.retry_in(address, account, now)
+    if wait > 0:
+        st.error(f"Too many failed logins; try again in {max(1, round(wait / 60))} minute(s).")
+        return
+    limiter.failed(address, account, now)  # counted until proven right
+    user = authenticate(users, username, password)
+    if user is None:
+        st.error("Unknown username or wrong password.")
+    else:
+        limiter.succeeded(address, account, now)
+        st.session_state[SESSION_USER] = user
+        st.rerun()
 
 
 def _sidebar(user: User) -> None:

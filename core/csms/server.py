@@ -36,7 +36,7 @@ from websockets.headers import build_www_authenticate_basic, parse_authorization
 from websockets.http11 import Request, Response
 
 from core.clock import Clock, WallClock
-from core.csms.auth_limit import AuthLimiter
+from core.auth_limit import AuthLimiter
 from core.csms.central import CentralSystem, Command
 from core.csms.identity import valid_station_id
 from core.csms.station import spawn

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboards.auth import require_role
+from dashboards.auth import masked_plate, signed_in_user
 from dashboards.live_view import bay_shapes, cameras_table, sessions_table, site_map, violations_table
 from dashboards.ui import page_setup, show_table
 
-settings = page_setup("Live operations", "The live site's status and its review queue.")
-user = require_role("viewer", settings)
+settings = page_setup("Live operations", "The live site's status and its review queue.", min_role="viewer")
+user = signed_in_user(settings)
 if settings.site_file is None:
     st.info("No live site: start the dashboard with `baytwin dashboard --site site.yaml` "
             "(the same file `baytwin live run` runs).")
@@ -85,16 +85,18 @@ if not waiting:
 for read in waiting:
     with st.container(border=True):
         left, right = st.columns([1, 2])
+        when = time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(read.ts))
+        if not may_decide:  # a viewer follows the queue without seeing whose car it is
+            left.caption(f"read #{read.seq}: crop shown to operators")
+            right.write(f"**{masked_plate(read.plate)}** at bay **{read.bay}**, confidence {read.confidence:.2f}, {when}")
+            right.caption("An operator settles reads.")
+            continue
         try:
             left.image(read.crop_png, caption=f"read #{read.seq}", width="stretch") if read.crop_png else \
                 left.caption(f"read #{read.seq}: no crop kept")
         except Exception:  # noqa: BLE001 - a damaged crop must not hide the rest of the queue
             left.caption(f"read #{read.seq}: the crop cannot be shown")
-        right.write(f"**{read.plate or '?'}** at bay **{read.bay}**, confidence {read.confidence:.2f}, "
-                    f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(read.ts))}")
-        if not may_decide:
-            right.caption("An operator settles reads.")
-            continue
+        right.write(f"**{read.plate or '?'}** at bay **{read.bay}**, confidence {read.confidence:.2f}, {when}")
         corrected = right.text_input("Plate as read from the crop (for a correction)", key=f"plate-{read.seq}")
         buttons = right.columns(3)
         decision = None

@@ -84,3 +84,26 @@ def test_a_role_below_the_one_required_is_turned_away(exposed: Path) -> None:
     assert not viewer.info
     operator = log_in(AppTest.from_string(script, default_timeout=30).run(), "otto", "otto-pass")
     assert [i.value for i in operator.info] == ["reviews"]
+
+
+@pytest.mark.parametrize("page", sorted(p.name for p in PAGES.glob("*.py")) + ["../app.py"])
+def test_reachable_from_other_machines_every_page_asks_for_a_login_first(exposed: Path, page: str) -> None:
+    at = AppTest.from_file(str(PAGES / page), default_timeout=60).run()
+    assert not at.exception
+    assert [t.label for t in at.text_input] == ["Username", "Password"]
+    assert not at.dataframe and not at.metric  # nothing of the site's data before the login
+
+
+def test_five_wrong_passwords_lock_the_user_out_for_a_while_even_with_the_right_one(exposed: Path) -> None:
+    from dashboards.auth import login_limiter
+
+    login_limiter.clear()
+    for _ in range(5):
+        at = log_in(AppTest.from_file(str(PAGE), default_timeout=30).run(), "otto", "guess")
+        assert [e.value for e in at.error] == ["Unknown username or wrong password."]
+    at = log_in(AppTest.from_file(str(PAGE), default_timeout=30).run(), "otto", "otto-pass")  # a new session, too
+    assert at.error[0].value.startswith("Too many failed logins; try again in")
+    assert not at.info  # not let in
+    at = log_in(AppTest.from_file(str(PAGE), default_timeout=30).run(), "vera", "vera-pass")  # others still can
+    assert [i.value for i in at.info] == [PLACEHOLDER]
+    login_limiter.clear()

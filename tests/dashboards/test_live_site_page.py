@@ -85,3 +85,6 @@ def test_a_viewer_sees_the_queue_but_cannot_decide(live_site: Path, monkeypatch:
     assert {m.label for m in at.metric} >= {"Reads to review"}
     assert not [b for b in at.button if b.key and b.key.startswith(("confirm-", "correct-", "reject-"))]
     assert "An operator settles reads." in [c.value for c in at.caption]
+    page_text = " ".join(str(e.value) for e in at.markdown)
+    assert "AB12CDF" not in page_text and "A•••••F" in page_text  # a viewer does not see whose car it is
+    assert not at.get("imgs")  # nor the crop

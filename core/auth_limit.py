@@ -1,9 +1,10 @@
-"""Failed-login limits for chargers: a flood of wrong passwords costs the attacker, not the site.
+"""Failed-login limits (chargers on the central system, users on the dashboard): a flood of wrong passwords costs the attacker, not the site.
 
-Each failed Basic-auth attempt is counted per client address and per station
-id inside a sliding window. Past the limit, further attempts from that
-address, or for that station id from anywhere, are refused at once (429)
-without computing a password hash, so a flood neither burns the CPU nor lets
+Each failed attempt is counted per client address and per account (a
+station id, a username) inside a sliding window. Past the limit, further
+attempts from that address, or for that account from anywhere, are refused
+at once (HTTP 429, a "try later" on the login form) without computing a
+password hash, so a flood neither burns the CPU nor lets
 anyone guess at the rate the hash allows. A success clears the address's
 count; a station's count clears with its window, so its real owner gets back
 in once an attack stops. An attempt is counted when it starts and taken back
@@ -24,6 +25,13 @@ class AuthLimiter:
     window_s: float = 60.0
     max_tracked: int = 10_000  # keys remembered at most; the oldest are forgotten first
     _failures: dict[str, deque[float]] = field(default_factory=dict)
+
+    def retry_in(self, address: str, station: str, now: float) -> float:
+        """Seconds until the oldest counted failure leaves the window (0 when not blocked)."""
+        if not self.blocked(address, station, now):
+            return 0.0
+        oldest = [t[0] for k in (f"a:{address}", f"s:{station}") if (t := self._failures.get(k))]
+        return max(0.0, min(oldest) + self.window_s - now) if oldest else 0.0
 
     def blocked(self, address: str, station: str, now: float) -> bool:
         return (self._count(f"a:{address}", now) >= self.max_failures_per_address
