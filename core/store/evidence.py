@@ -46,12 +46,21 @@ from core.store.evidence_story import (
 from core.store.evidence_check import verify_pack
 from core.store.log import EventLog, reveal
 from core.store.pack_format import MANIFEST, SIGNATURE, EvidenceProblem, to_json
-from core.store.signing import Signer
+from core.store.signing import Signer, SigningProblem, signer_from_environment
 
 __all__ = ["EvidenceProblem", "export_pack", "verify_pack"]
 
-def export_pack(log: EventLog, violation_id: str, out: Path, exported_at: float, signer: Signer) -> dict[str, Any]:
-    """Write the signed pack for ``violation_id`` to ``out``; returns its manifest."""
+def export_pack(log: EventLog, violation_id: str, out: Path, exported_at: float, signer: Signer | None = None) -> dict[str, Any]:
+    """Write the signed pack for ``violation_id`` to ``out``; returns its manifest.
+
+    Without ``signer`` the signing key is found as the command line finds it (``BAYTWIN_SIGNING_KEY_FILE``,
+    else beside ``BAYTWIN_KEY_FILE``); no signing key, no pack: an unsigned pack proves nothing.
+    """
+    if signer is None:
+        try:
+            signer = signer_from_environment(None, None)
+        except SigningProblem as err:
+            raise EvidenceProblem(str(err)) from None
     t = schema.event_log
     with log.engine.connect() as conn:
         site, opened = _opening(conn, violation_id)

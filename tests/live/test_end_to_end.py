@@ -34,6 +34,7 @@ from sqlalchemy import select
 from core.clock import AcceleratedClock
 from core.store import schema
 from core.store.evidence import export_pack, verify_pack
+from core.store.signing import Signer
 from sim.imagery.video import read_video, render_video
 from sim.imagery.video_script import VideoScript
 
@@ -148,8 +149,9 @@ def test_a_recorded_afternoon_gives_exactly_the_expected_violations_actions_and_
     assert kinds.count("vehicle_arrived") == 3 and kinds.count("vehicle_left") == 3  # no phantom visits
 
     pack = tmp_path / "overstay.zip"
-    export_pack(log, overstay["violation_id"], pack, T0 + 7200)
-    verify_pack(pack)  # raises, naming the problem, if the pack does not check out on its own
+    signer = Signer.generate()
+    export_pack(log, overstay["violation_id"], pack, T0 + 7200, signer)
+    verify_pack(pack, signer.public)  # raises, naming the problem, if the pack does not check out on its own
     with zipfile.ZipFile(pack) as z:
         crops = [name for name in z.namelist() if name.startswith("crops/") and name.endswith(".png")]
     assert crops, "the overstay's evidence carries the plate crop it was decided on"

@@ -115,6 +115,7 @@ def test_images_fidelity_keeps_the_plate_crop_as_evidence_in_the_store(tmp_path:
     from core.store.database import connect
     from core.store.evidence import export_pack, verify_pack
     from core.store.log import EventLog
+    from core.store.signing import Signer
     from sim.runner import persist
 
     spec = scenario(days=1, **_anpr(fidelity="images", images={"frames": 1}),
@@ -127,8 +128,9 @@ def test_images_fidelity_keeps_the_plate_crop_as_evidence_in_the_store(tmp_path:
     opened = [e for e, _ in model.recorder.outputs if isinstance(e, ViolationOpened)]
     assert opened, "the scenario should produce an overstay"
     pack = tmp_path / "pack.zip"
-    export_pack(log, opened[0].violation_id, pack, exported_at=model.env.now)
-    verify_pack(pack)
+    signer = Signer.generate()
+    export_pack(log, opened[0].violation_id, pack, exported_at=model.env.now, signer=signer)
+    verify_pack(pack, signer.public)
     with zipfile.ZipFile(pack) as z:
         crops = [n for n in z.namelist() if n.startswith("crops/")]
         assert crops
