@@ -125,8 +125,15 @@ def run_one(scenario_name: str, out: Path, seed: int | None, days: float | None,
                                 progress=lambda done, _total: bar.update(task, completed=done), ocpp_url=ocpp_url)
     write(result, out, scenario)
     if store is not None:
-        stored = persist(model, open_store(*store, policy=model.policy))
-        err_console.print(f"{stored:,} events appended to the event log")
+        appended, total = persist(model, open_store(*store, policy=model.policy))
+        if appended == total:
+            err_console.print(f"{appended:,} events appended to the event log")
+        elif appended:
+            err_console.print(f"this run was partly stored before: {appended:,} missing events appended "
+                              f"({total:,} in all)")
+        else:
+            err_console.print(f"this run (same scenario, seed and days) is already in the event log: "
+                              f"nothing appended ({total:,} events)")
     return result.summary
 
 

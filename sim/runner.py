@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -9,6 +10,11 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from core.events import Event
+from core.store import schema
 from sim.metrics import RunResult, collect
 from sim.model import BayTwinModel
 from sim.scenario import Scenario
@@ -35,17 +41,55 @@ def run(scenario: Scenario, seed: int | None = None, days: float | None = None,
     return model, collect(model, time.perf_counter() - started)
 
 
-def persist(model: BayTwinModel, log, batch: int = 2000) -> int:  # type: ignore[no-untyped-def]
+def run_identity(scenario: Scenario, seed: int, days: float) -> str:
+    """What makes two runs the same run: the scenario as run, the seed and the length (same seed, same
+    events), as a digest. A store remembers how much of each run it holds under this name."""
+    document = json.dumps({"scenario": scenario.model_dump(mode="json"), "seed": seed, "days": days},
+                          sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(document.encode("utf-8")).hexdigest()[:32]
+
+
+def persist(model: BayTwinModel, log, batch: int = 2000) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     """Append what the site observed and decided, in time order, to an event log, with the plate
-    crops reads were made from (``images`` fidelity) sealed beside their reads."""
+    crops reads were made from (``images`` fidelity) sealed beside their reads.
+
+    Idempotent per run: each chunk commits together with the count of the run's events stored so
+    far (``store_meta``), so a rerun after a kill appends only what is missing and a rerun of a
+    finished run appends nothing. Returns (events appended now, events of the run).
+    """
     events = list(model.recorder.observed)
     events.extend(event for event, _ in model.recorder.outputs)
     events.sort(key=lambda e: e.ts)
     crops = model.recorder.crops
-    for start in range(0, len(events), batch):
+    run_id = run_identity(model.scenario, model.seed, model.days)
+    done = stored_so_far(log, run_id)
+    appended = 0
+    for start in range(min(done, len(events)), len(events), batch):
         chunk = events[start:start + batch]
-        log.append(chunk, {i: crops[id(e)] for i, e in enumerate(chunk) if id(e) in crops} or None)
-    return len(events)
+        by_site: dict[str, list[tuple[Event, bytes | None]]] = {}
+        for event in chunk:
+            by_site.setdefault(event.site, []).append((event, crops.get(id(event))))
+        with log.engine.begin() as conn:
+            log.append_in(conn, by_site)
+            _record_progress(conn, run_id, start + len(chunk), len(events))
+        appended += len(chunk)
+    return appended, len(events)
+
+
+def stored_so_far(log, run_id: str) -> int:  # type: ignore[no-untyped-def]
+    """How many of the run's events the store already holds (0 for a run it has never seen)."""
+    meta = schema.store_meta
+    with log.engine.connect() as conn:
+        found = conn.execute(select(meta.c.value).where(meta.c.name == f"run:{run_id}")).scalar()
+    return int(json.loads(found)["stored"]) if found else 0
+
+
+def _record_progress(conn: Connection, run_id: str, stored: int, total: int) -> None:
+    meta = schema.store_meta
+    value = json.dumps({"stored": stored, "events": total})
+    maker = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    statement = maker(meta).values(name=f"run:{run_id}", value=value)
+    conn.execute(statement.on_conflict_do_update(index_elements=[meta.c.name], set_={"value": value}))
 
 
 def write(result: RunResult, out: Path, scenario: Scenario) -> list[Path]:
