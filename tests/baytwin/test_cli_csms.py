@@ -121,3 +121,74 @@ def test_sim_run_with_no_central_system_listening_is_a_clear_error(tmp_path: Pat
     result = baytwin("sim", "run", "workplace-garage/enforced", "--days", "1", "--out", str(tmp_path / "run"),
                      "--ocpp", f"ws://127.0.0.1:{_free_port()}")
     assert result.returncode == 2 and "cannot reach the central system" in result.stderr
+
+
+def test_sigkill_under_load_loses_no_acknowledged_message_and_reuses_no_transaction_id(tmp_path: Path) -> None:
+    """Chargers start and stop transactions as fast as they are answered; the server is killed (SIGKILL)
+    mid-stream three times and restarted. Whatever a charger got an answer for must be in the store
+    exactly once, and no transaction id may be handed out twice."""
+    import json
+
+    import websockets
+
+    assert baytwin("keys", "generate", "--out", str(tmp_path / "site.key")).returncode == 0
+    port = _free_port()
+    acked_starts: list[int] = []
+    acked_stops: list[int] = []
+
+    async def cycle(station: str, stop_at: float, open_tx: dict[str, int]) -> None:
+        try:
+            async with websockets.connect(f"ws://127.0.0.1:{port}/{station}", subprotocols=["ocpp1.6"]) as ws:
+                k = 0
+                while time.time() < stop_at:
+                    k += 1
+                    if station in open_tx:
+                        tx = open_tx[station]
+                        await ws.send(json.dumps([2, f"{station}-{k}", "StopTransaction", {
+                            "meterStop": 1000, "timestamp": "2024-05-29T09:00:00Z", "transactionId": tx}]))
+                        if json.loads(await ws.recv())[0] == 3:
+                            acked_stops.append(tx)
+                            del open_tx[station]
+                    else:
+                        await ws.send(json.dumps([2, f"{station}-{k}", "StartTransaction", {
+                            "connectorId": 1, "idTag": "TAG", "meterStart": 0, "timestamp": "2024-05-29T08:00:00Z"}]))
+                        answer = json.loads(await ws.recv())
+                        if answer[0] == 3:
+                            acked_starts.append(answer[2]["transactionId"])
+                            open_tx[station] = answer[2]["transactionId"]
+        except (OSError, websockets.ConnectionClosed):
+            pass  # the server died under us: what was answered counts, what was not is resent next round
+
+    open_tx: dict[str, int] = {}
+    for round_ in range(3):
+        server = _serve(tmp_path, port)
+
+        async def load() -> None:
+            stop_at = time.time() + 30
+            tasks = [asyncio.create_task(cycle(f"CP{n}", stop_at, open_tx)) for n in range(5)]
+            await asyncio.sleep(1.0 + 0.5 * round_)
+            server.send_signal(signal.SIGKILL)
+            await asyncio.gather(*tasks)
+
+        asyncio.run(load())
+        server.wait(timeout=30)
+    server = _serve(tmp_path, port)
+    _stop(server)
+
+    assert len(acked_starts) >= 15 and len(set(acked_starts)) == len(acked_starts), "a transaction id was reused"
+    engine = create_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    with engine.connect() as conn:
+        sessions = {r[0]: r[1] for r in conn.execute(text("SELECT session_id, ended_at FROM sessions"))}
+        started = [json.loads(r[0])["session_id"] for r in
+                   conn.execute(text("SELECT public FROM event_log WHERE kind = 'session_started'"))]
+        ended = [json.loads(r[0])["session_id"] for r in
+                 conn.execute(text("SELECT public FROM event_log WHERE kind = 'session_ended'"))]
+    stations = {}
+    for sid in sessions:
+        stations[int(sid.split("/")[1])] = sid
+    for tx in acked_starts:
+        assert tx in stations, f"acknowledged start of transaction {tx} is not stored"
+    for tx in acked_stops:
+        assert sessions[stations[tx]] is not None, f"acknowledged stop of transaction {tx} is not stored"
+    assert len(started) == len(set(started)) and len(ended) == len(set(ended)), "a message was stored twice"
+    assert baytwin("audit", "verify", "--db", f"sqlite:///{tmp_path / 'store.db'}").returncode == 0
