@@ -88,7 +88,8 @@ def export_pack(log: EventLog, violation_id: str, out: Path, exported_at: float,
     facts = derive_violation(site, violation_id, timeline_rows)
     sessions = derive_sessions(site, timeline_rows)
     files.update({
-        "chain.json": to_json({"site": site, "rows": [row.as_dict() for row in segment]}),
+        "chain.json": to_json({"site": site, "rows": [
+            (row if in_timeline(row, opened.bay, start, end) else row.withheld()).as_dict() for row in segment]}),
         "timeline.json": to_json(timeline),
         "sessions.json": to_json(sessions),
         "violation.json": to_json(facts),
@@ -167,7 +168,7 @@ def _policy(conn: Connection, opened: ChainRow) -> dict[str, Any]:
 
 def _chain_row(row: Any) -> ChainRow:
     return ChainRow(seq=int(row["seq"]), ts=float(row["ts"]), kind=row["kind"], bay=row["bay"], public=row["public"],
-                    personal_digest=row["personal_digest"], evidence_digest=row["evidence_digest"],
+                    public_sha256=sha256_hex(row["public"]), personal_digest=row["personal_digest"], evidence_digest=row["evidence_digest"],
                     prev_hash=row["prev_hash"], hash=row["hash"])
 
 

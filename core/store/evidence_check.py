@@ -120,7 +120,9 @@ def _check_chain(site: str, rows: list[ChainRow]) -> None:
         if row.seq != before.seq + 1 or row.prev_hash != before.hash:
             raise EvidenceProblem(f"chain broken between rows {before.seq} and {row.seq}")
     for row in rows:
-        if row_hash(row.prev_hash, site, row.seq, row.ts, row.kind, row.bay, sha256_hex(row.public),
+        if row.public is not None and sha256_hex(row.public) != row.public_sha256:
+            raise EvidenceProblem(f"chain row {row.seq}'s public part does not match its digest")
+        if row_hash(row.prev_hash, site, row.seq, row.ts, row.kind, row.bay, row.public_sha256,
                     row.personal_digest, row.evidence_digest) != row.hash:
             raise EvidenceProblem(f"chain row {row.seq} does not match its hash")
 
@@ -139,6 +141,9 @@ def _check_story(files: dict[str, bytes], manifest: dict[str, Any], site: str, r
     chained = [row for row in rows if in_timeline(row, opened.bay, start, end)]
     if not chained or chained[0].seq != rows[0].seq or chained[-1].seq != rows[-1].seq:
         raise EvidenceProblem("the chain segment does not begin and end with timeline rows")
+    for row in chained:
+        if row.public is None:
+            raise EvidenceProblem(f"timeline row {row.seq}'s public part is not in chain.json")
     timeline = json.loads(files["timeline.json"])
     _check_timeline(files, timeline, chained)
     facts = derive_violation(site, violation_id, chained)

@@ -23,13 +23,18 @@ RETENTION_KIND = "retention_purged"
 
 @dataclass(frozen=True)
 class ChainRow:
-    """One chained row as a pack carries it: everything its hash covers (the personal parts by digest)."""
+    """One chained row as a pack carries it: everything its hash covers (the personal parts by digest).
+
+    Rows of other bays are in the segment only so the chain can be re-walked; their public part is
+    left out (``public`` is None) and only its digest travels, so a pack tells nothing about other drivers.
+    """
 
     seq: int
     ts: float
     kind: str
     bay: str
-    public: str
+    public: str | None
+    public_sha256: str
     personal_digest: str
     evidence_digest: str
     prev_hash: str
@@ -38,15 +43,22 @@ class ChainRow:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def withheld(self) -> "ChainRow":
+        """The same row with its public part left out (its digest still chains it)."""
+        return ChainRow(**{**asdict(self), "public": None})
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ChainRow":
         row = cls(**{name: data[name] for name in cls.__dataclass_fields__})
-        if not (isinstance(row.seq, int) and isinstance(row.ts, (int, float)) and isinstance(row.public, str)):
+        if not (isinstance(row.seq, int) and isinstance(row.ts, (int, float)) and isinstance(row.public_sha256, str)
+                and (row.public is None or isinstance(row.public, str))):
             raise ValueError(f"chain row {data.get('seq')!r} has fields of the wrong type")
         return row
 
     @property
     def data(self) -> dict[str, Any]:
+        if self.public is None:
+            raise ValueError(f"chain row {self.seq}: its public part is not in the pack")
         return json.loads(self.public)
 
 
@@ -62,7 +74,7 @@ def in_timeline(row: ChainRow, bay: str, start: float, end: float | None) -> boo
 
 def opened_row(rows: list[ChainRow], violation_id: str) -> ChainRow | None:
     for row in rows:
-        if row.kind == "violation_opened" and row.data.get("violation_id") == violation_id:
+        if row.kind == "violation_opened" and row.public is not None and row.data.get("violation_id") == violation_id:
             return row
     return None
 

@@ -268,3 +268,22 @@ def test_an_edited_crop_breaks_the_chain(engine: Engine, keys: Keys) -> None:
     with engine.begin() as conn:
         conn.execute(update(schema.event_log).where(schema.event_log.c.seq == 2).values(evidence=keys.seal({"png": "eA=="})))
     assert str(verify(engine).breaks[0]) == "site s1, row 2: evidence crop does not match its digest (edited)"
+
+
+def test_other_bays_rows_chain_the_segment_but_their_content_stays_out(engine: Engine, keys: Keys, tmp_path: Path,
+                                                                       signer: Signer) -> None:
+    log = EventLog(engine, keys)
+    mine, neighbour = day("s1", "EV001", "x1"), day("s1", "EV002", "y1")
+    log.append([event for pair in zip(mine, neighbour) for event in pair])  # the two bays' events interleaved
+    out = tmp_path / "pack.zip"
+    export_pack(log, "s1/EV001/1", out, 0.0, signer)
+    chain = json.loads(contents(out)["chain.json"])
+    assert [r["seq"] for r in chain["rows"]] == list(range(1, 18))
+    assert {r["bay"] for r in chain["rows"] if r["public"] is None} == {"EV002"}
+    assert all(r["public"] is not None for r in chain["rows"] if r["bay"] == "EV001")
+    verify_pack(out, signer.public)
+    files = contents(out)
+    chain["rows"][1]["public_sha256"] = "0" * 64
+    files["chain.json"] = json.dumps(chain).encode()
+    with pytest.raises(EvidenceProblem, match="chain row 2 does not match its hash"):
+        verify_pack(repack(out, files, signer), signer.public)
