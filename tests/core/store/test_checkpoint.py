@@ -156,3 +156,24 @@ def test_a_broken_head_is_not_anchored(log: EventLog, signer: Signer, tmp_path: 
         conn.execute(update(schema.chain_heads).where(schema.chain_heads.c.site == "s1").values(seq=3))
     with pytest.raises(CheckpointProblem, match="site s1: the chain head and the log's last row"):
         write_checkpoint(log.engine, "s1", signer, tmp_path, NOW)
+
+
+def test_a_service_anchors_its_heads_on_a_timer(log: EventLog, signer: Signer, tmp_path: Path) -> None:
+    import asyncio
+
+    from core.store.checkpoint_timer import checkpoint_periodically
+
+    folder = tmp_path / "anchors"
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(checkpoint_periodically(log.engine, signer, folder, lambda: NOW, every_s=0.05, stop=stop))
+        while len(list(folder.glob("*.json"))) < 4:
+            await asyncio.sleep(0.01)
+        stop.set()
+        await asyncio.wait_for(task, 5)
+
+    asyncio.run(run())
+    checkpoints, problems = load(folder, signer.public)
+    assert problems == [] and len(checkpoints) >= 4
+    assert audit(log.engine, checkpoints, problems).intact
