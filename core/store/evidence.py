@@ -61,6 +61,14 @@ def export_pack(log: EventLog, violation_id: str, out: Path, exported_at: float,
             signer = signer_from_environment(None, None)
         except SigningProblem as err:
             raise EvidenceProblem(str(err)) from None
+    try:
+        return _export(log, violation_id, out, exported_at, signer)
+    except (ValueError, KeyError, TypeError) as err:
+        raise EvidenceProblem(f"{violation_id}: the log's rows cannot be read ({type(err).__name__}: {str(err)[:80]}); "
+                              "run baytwin audit verify") from None
+
+
+def _export(log: EventLog, violation_id: str, out: Path, exported_at: float, signer: Signer) -> dict[str, Any]:
     t = schema.event_log
     with log.engine.connect() as conn:
         site, opened = _opening(conn, violation_id)

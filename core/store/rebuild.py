@@ -43,12 +43,14 @@ class _Rebuilt:
     violations: dict[str, dict[str, Any]]
     actions: dict[tuple[str, int], dict[str, Any]]
     erased_before: dict[str, float]  # per site: the latest time any retention record erased up to
+    unreadable: list[Difference]  # log rows the replay had to skip
 
 
 def compare_projections(conn: Connection) -> list[Difference]:
     """Every difference between the projection tables and the log replayed; empty when they agree."""
     problems = list(_check_policies(conn))
     rebuilt = _replay(conn)
+    problems += rebuilt.unreadable
     problems += _compare(conn, "sessions", schema.sessions, rebuilt.sessions, ("site", "session_id"),
                          lambda row: row["started_at"] if row["started_at"] is not None else row["updated_at"], rebuilt)
     problems += _compare(conn, "plate_reads", schema.plate_reads, rebuilt.reads, ("site", "log_seq"),
@@ -85,7 +87,7 @@ def _policy_of(conn: Connection, digest: str | None, cache: dict[str, tuple[Any,
 
 def _replay(conn: Connection) -> _Rebuilt:
     t = schema.event_log.c
-    rebuilt = _Rebuilt({}, {}, {}, {}, {})
+    rebuilt = _Rebuilt({}, {}, {}, {}, {}, [])
     policies: dict[str, tuple[Any, Any]] = {}
     sites = sorted({site for site in conn.execute(select(t.site).distinct()).scalars()})
     for site in sites:
@@ -95,8 +97,13 @@ def _replay(conn: Connection) -> _Rebuilt:
         query = (select(t.seq, t.kind, t.public, t.subject).where(t.site == site).order_by(t.seq)
                  .execution_options(yield_per=5000))
         for seq, kind, public, subject in conn.execute(query):
-            data = json.loads(public)
-            event = event_from_dict(data)
+            try:
+                data = json.loads(public)
+                event = event_from_dict(data)
+            except (ValueError, KeyError, TypeError, AttributeError):
+                rebuilt.unreadable.append(Difference("event_log", f"{site}/{seq}", "cannot be replayed: its public part "
+                                                     "is not an event the log writes (edited)"))
+                continue
             if kind in ("plate_read", "vehicle_identified"):
                 row = replay.read_row(site, event, seq, subject)
                 rebuilt.reads[(site, seq)] = row
@@ -162,7 +169,10 @@ def _compare(conn: Connection, name: str, table: Any, rebuilt: dict[Any, dict[st
         for column, value in stored.items():
             if column in skip or column in key_columns:
                 continue
-            want = expected.get(column, EITHER)
+            if column not in expected:  # a column added to the table but not to the replay must not pass unchecked
+                problems.append(Difference(name, label, f"{column}: the audit cannot rebuild this column from the log"))
+                continue
+            want = expected[column]
             if want is EITHER or value == want:
                 continue
             if column == "subject" and (value is None or want is None) and _erased(state, stored, when):
@@ -172,7 +182,7 @@ def _compare(conn: Connection, name: str, table: Any, rebuilt: dict[Any, dict[st
         if key in seen:
             continue
         label = "/".join(str(part) for part in (key if isinstance(key, tuple) else (key,)))
-        if name == "plate_reads" and expected["led_to_violation"] is False and _erased(state, expected, when):
+        if name == "plate_reads" and expected["led_to_violation"] is not True and _erased(state, expected, when):
             continue  # a read that led to nothing, deleted at the end of its retention
         problems.append(Difference(name, label, "is in the log but missing from the table (deleted)"))
     return problems

@@ -104,8 +104,11 @@ def retention_records(conn: Connection, site: str) -> list[tuple[int, str, float
     t = schema.event_log.c
     records = []
     for seq, public in conn.execute(select(t.seq, t.public).where(t.site == site, t.kind == "retention_purged")):
-        data = json.loads(public)
-        records.append((int(seq), str(data.get("data_class")), float(data.get("before", 0.0))))
+        try:
+            data = json.loads(public)
+            records.append((int(seq), str(data["data_class"]), float(data["before"])))
+        except (ValueError, KeyError, TypeError):
+            continue  # an unreadable record covers nothing; the chain walk reports the row itself
     return records
 
 

@@ -140,3 +140,11 @@ def test_the_public_part_must_name_the_rows_own_kind_and_time(filled: Engine) ->
         conn.execute(update(t).where(t.c.id == row["id"]).values(ts=row["ts"] - 3600.0, hash=link))
     broken = verify(filled).breaks
     assert broken[0].seq in (9, 10)  # the chain (the next row's link) or the column check, whichever comes first
+
+
+def test_a_row_whose_public_part_is_not_json_is_reported_not_raised(filled: Engine) -> None:
+    t = schema.event_log
+    _edit(filled, t, (t.c.site == "s1") & (t.c.seq == 4), public="{not json")
+    report = audit(filled)
+    assert [str(b) for b in report.chain.breaks] == ["site s1, row 4: content does not match its hash (edited)"]
+    assert any("event_log s1/4: cannot be replayed" in line for line in report.problems())
