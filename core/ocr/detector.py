@@ -6,8 +6,9 @@ rectangle. Vertical gradients are thresholded and closed into blobs with a
 wide kernel; blobs whose rotated rectangle has a plate's aspect ratio and size
 become candidates, scored by how densely they are filled with edges.
 
-A site that has a better detector brings it as an ONNX file with YOLO-style
-output (see ``OnnxDetector``); both give the same ``Candidate`` list.
+A learned detector (``OnnxDetector``) is an ONNX file with YOLO-style output:
+the one ``baytwin ocr train-detector`` trains on rendered bay scenes, or a
+site's own; all give the same ``Candidate`` list.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Protocol
 
 import cv2
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.ocr.rectify import refine_quad
 
@@ -74,34 +76,99 @@ class ClassicalDetector:
         return found[: self.max_candidates]
 
 
-class OnnxDetector:
-    """A YOLO-style ONNX detector: input float32 NCHW RGB in [0, 1]; output (1, N, 5+classes) or (1, 5+classes, N)
-    rows of (cx, cy, w, h, objectness, class scores...) in input pixels."""
+class DetectorProblem(Exception):
+    """A detector model or its config cannot be used; the message says why in one line."""
 
-    def __init__(self, model: Path, input_size: int = 640, threshold: float = 0.4, nms: float = 0.45) -> None:
+
+class DetectorConfig(BaseModel):
+    """The small YAML beside a detector model (same name, ``.yaml``): what input it reads and where it cuts.
+
+    A brought YOLO model needs none (640 px, 0.4, NMS 0.45); the bundled detector's training writes one,
+    with a description of what it was trained on."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)  # training notes and descriptions ride along
+
+    input_size: int = Field(640, ge=32, le=4096)
+    threshold: float = Field(0.4, gt=0, lt=1)
+    nms: float = Field(0.45, gt=0, le=1)
+
+
+def load_detector_config(model: Path) -> DetectorConfig:
+    """The config beside ``model``, or the YOLO defaults when there is none; a broken one is a DetectorProblem."""
+    from core.config import ConfigError, load_yaml, validate
+
+    path = model.with_suffix(".yaml")
+    if not path.is_file():
+        return DetectorConfig()
+    try:
+        return validate(DetectorConfig, load_yaml(path) or {}, str(path))
+    except ConfigError as err:
+        raise DetectorProblem(str(err)) from None
+
+
+class OnnxDetector:
+    """A YOLO-style ONNX detector: input float32 NCHW RGB in [0, 1], a square of ``input_size`` with the frame
+    letterboxed into its top-left corner; output (1, N, 5+classes) or (1, 5+classes, N) rows of
+    (cx, cy, w, h, objectness, class scores...) in input pixels.
+
+    The bundled learned detector (``sim/detector_training.py``) is exported in this same form (its heatmap
+    peaks as rows with objectness only), so one runtime serves it and a site's own YOLO model. Boxes are
+    taken to be tight around the plate; each is refined to the plate's quadrilateral where the plate stands
+    out, so the crop is rectified as the classical detector's are."""
+
+    def __init__(self, model: Path, input_size: int | None = None, threshold: float | None = None,
+                 nms: float | None = None) -> None:
         import onnxruntime as ort
 
-        self.session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+        self.model = Path(model)
+        config = load_detector_config(self.model)
+        try:
+            self.session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+        except Exception as err:  # onnxruntime raises its own exception types
+            raise DetectorProblem(f"{model}: cannot load the detector ({str(err).splitlines()[0]})") from None
         self.input = self.session.get_inputs()[0].name
-        self.size, self.threshold, self.nms = input_size, threshold, nms
+        self.size = input_size or config.input_size
+        self.threshold = threshold if threshold is not None else config.threshold
+        self.nms = nms if nms is not None else config.nms
 
     def detect(self, frame: np.ndarray) -> list[Candidate]:
         h, w = frame.shape[:2]
         scale = self.size / max(h, w)
-        resized = cv2.resize(frame, (round(w * scale), round(h * scale)))
+        resized = cv2.resize(frame, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+        if resized.ndim == 2:
+            resized = cv2.cvtColor(resized, cv2.COLOR_GRAY2RGB)
         canvas = np.full((self.size, self.size, 3), 114, dtype=np.uint8)
         canvas[: resized.shape[0], : resized.shape[1]] = resized
         blob = canvas.astype(np.float32).transpose(2, 0, 1)[None] / 255.0
-        out = np.asarray(self.session.run(None, {self.input: blob})[0])[0]
-        if out.shape[0] < out.shape[1]:
+        try:
+            out = np.asarray(self.session.run(None, {self.input: blob})[0])[0]
+        except Exception as err:  # a model that wants another input shape
+            raise DetectorProblem(f"{self.model}: cannot run the detector ({str(err).splitlines()[0]})") from None
+        if 5 <= out.shape[0] < out.shape[1]:  # (5+classes, N): attributes first
             out = out.T
         scores = out[:, 4] * (out[:, 5:].max(axis=1) if out.shape[1] > 5 else 1.0)
         keep = scores >= self.threshold
+        kept_scores = scores[keep]
         boxes = [(float(cx - bw / 2), float(cy - bh / 2), float(bw), float(bh)) for cx, cy, bw, bh in out[keep, :4]]
-        chosen = cv2.dnn.NMSBoxes(boxes, scores[keep].tolist(), self.threshold, self.nms)
+        chosen = cv2.dnn.NMSBoxes(boxes, kept_scores.tolist(), self.threshold, self.nms) if boxes else []
+        gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY) if frame.ndim == 3 else frame
         found = []
-        for i in np.asarray(chosen).reshape(-1):
+        for i in np.asarray(chosen, dtype=np.int64).reshape(-1):
             x, y, bw, bh = boxes[int(i)]
-            box = (int(x / scale), int(y / scale), int((x + bw) / scale), int((y + bh) / scale))
-            found.append(Candidate(box, float(scores[keep][int(i)])))
+            x1, y1 = max(0, int(x / scale)), max(0, int(y / scale))
+            x2, y2 = min(w, int(np.ceil((x + bw) / scale))), min(h, int(np.ceil((y + bh) / scale)))
+            if x2 - x1 < 2 or y2 - y1 < 2:
+                continue
+            box = (x1, y1, x2, y2)
+            found.append(Candidate(box, float(kept_scores[int(i)]), plate_corners(gray, box)))
+        found.sort(key=lambda c: c.score, reverse=True)
         return found
+
+
+def plate_corners(gray: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The plate's quadrilateral for a tight box: refined where the plate stands out, else the box itself."""
+    refined = refine_quad(gray, box)
+    if refined is not None:
+        return refined
+    x1, y1, x2, y2 = box
+    return np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], dtype=np.float32)
