@@ -8,10 +8,21 @@ detector's loose margin) and small is a crop; a photo scaled down to a few
 hundred pixels is still a frame. An image the detector finds no plate in, but
 that could be a larger crop (a plate shaped image a little over the size
 limit), is then read as a crop after all: nothing else can be made of it.
+
+Size and shape alone cannot tell a small whole-car photo (a 320x180 thumbnail,
+a 300x200 picture of one car) from a crop: both are small and wider than high.
+What tells them apart is where the plate is: a crop is the plate, filling most
+of its height, while in a photo of a car the plate is a small part of it. So a
+small image that looks like a crop is looked at by the detector first; a plate
+found well inside it makes it a scene: the largest plate the detector finds is
+lower than a third of the image and narrower than half of it. (In a crop the
+largest find is the crop's own characters; a state name or a sticker beside
+them may be small, but it is never the largest.)
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 Kind = Literal["crop", "scene"]
@@ -25,6 +36,11 @@ CROP_MAX_HEIGHT = 200
 #: resolution (the renderer's square US crops reach 250 px); it is read as one when the detector finds no
 #: plate in it. A 640x360 frame is above it.
 LARGE_CROP_MAX_HEIGHT = 300
+#: A plate box at most this share of the image's height and ``PLATE_IN_SCENE_WIDTH`` of its width is a plate
+#: in a photo, not the crop itself: in a crop the plate (one line of a two-line plate, even with a
+#: detector's padding) fills well over a third of the height.
+PLATE_IN_SCENE_HEIGHT = 0.35
+PLATE_IN_SCENE_WIDTH = 0.5
 
 
 def _plate_shaped(width: int, height: int) -> bool:
@@ -41,6 +57,19 @@ def could_be_crop(width: int, height: int) -> bool:
     return _plate_shaped(width, height) and height <= LARGE_CROP_MAX_HEIGHT
 
 
-def guess_kind(width: int, height: int) -> Kind:
-    """The first guess for an image of this size; a ``scene`` that ``could_be_crop`` may be re-read as a crop."""
-    return "crop" if looks_like_crop(width, height) else "scene"
+def holds_small_plate(width: int, height: int, boxes: Sequence[tuple[int, int, int, int]]) -> bool:
+    """Whether the largest detected plate (boxes x1, y1, x2, y2) is a small part of the image: then the image is a
+    photo around a plate, not a crop."""
+    if not boxes:
+        return False
+    x1, y1, x2, y2 = max(boxes, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]))
+    return (y2 - y1) <= PLATE_IN_SCENE_HEIGHT * height and (x2 - x1) <= PLATE_IN_SCENE_WIDTH * width
+
+
+def guess_kind(width: int, height: int, plates: Sequence[tuple[int, int, int, int]] | None = None) -> Kind:
+    """The guess for an image of this size, and of the plates a detector found in it when given: a small
+    plate-shaped image is a crop unless one of them is a small part of it. A ``scene`` that
+    ``could_be_crop`` may still be re-read as a crop when the detector finds no plate in it."""
+    if not looks_like_crop(width, height):
+        return "scene"
+    return "scene" if plates and holds_small_plate(width, height, plates) else "crop"

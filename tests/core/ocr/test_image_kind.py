@@ -30,3 +30,28 @@ def test_rendered_crops_of_every_format_are_crops_or_may_be_read_as_one() -> Non
 def test_shapes_no_plate_has_are_scenes() -> None:
     assert guess_kind(100, 100) == "scene"  # square: no plate with its margin
     assert guess_kind(700, 100) == "scene"  # a strip seven times as wide as high
+
+
+def _thumbnail(seed: int, size: tuple[int, int]) -> np.ndarray:
+    """A bay camera's whole frame of one car, scaled down to a small photo (plate-shaped in size alone)."""
+    import cv2
+
+    from sim.imagery.scenes import render_scene
+
+    return cv2.resize(render_scene(np.random.default_rng(seed)).image, size, interpolation=cv2.INTER_AREA)
+
+
+def test_a_small_whole_car_photo_is_a_scene_once_its_plate_is_found_inside_it() -> None:
+    from core.ocr.detector import ClassicalDetector
+
+    photo = _thumbnail(4, (320, 180))
+    assert guess_kind(320, 180) == "crop"  # by size alone it could be a crop ...
+    boxes = [c.box for c in ClassicalDetector().detect(photo)]
+    assert guess_kind(320, 180, boxes) == "scene"  # ... but its plate is a small part of it
+
+
+def test_a_crop_stays_a_crop_when_the_detector_also_finds_a_small_line_in_it() -> None:
+    # a US plate: its characters fill the crop, the state name above them is a small find
+    assert guess_kind(196, 142, [(23, 42, 144, 112), (68, 29, 152, 55)]) == "crop"
+    assert guess_kind(196, 142, []) == "crop"
+    assert guess_kind(300, 200, [(120, 150, 170, 162)]) == "scene"
