@@ -11,20 +11,27 @@ inherit the bundled model's.
 from __future__ import annotations
 
 from core.config import ConfigError
+from core.ocr.detector import Detector, DetectorProblem, OnnxDetector
 from core.ocr.gate import ConfidenceGate
 from core.ocr.pipeline import PlateReader, default_gate
 from core.ocr.recognizer import Recognizer
 from live.site import Site
 
 
-def site_reader(site: Site, recognizer: Recognizer | None = None, accept_at: float | None = None) -> PlateReader:
-    """The site's PlateReader; a model onnxruntime cannot load raises ModelProblem, a gate below its review
-    floor a ConfigError naming the site file.
+def site_reader(site: Site, recognizer: Recognizer | None = None, accept_at: float | None = None,
+                detector: Detector | None = None) -> PlateReader:
+    """The site's PlateReader; a model onnxruntime cannot load raises ModelProblem, a detector it cannot load
+    or a gate below its review floor a ConfigError naming the site file.
 
-    ``recognizer`` and ``accept_at`` override the site's, for a person trying another model or threshold
-    on the site's frames (``baytwin ocr read --site``)."""
+    ``recognizer``, ``accept_at`` and ``detector`` override the site's, for a person trying another model,
+    threshold or detector on the site's frames (``baytwin ocr read --site``)."""
     if recognizer is None:
         recognizer = Recognizer(*site.recognizer_files) if site.recognizer_files else Recognizer()
+    if detector is None and site.detector_file is not None:
+        try:
+            detector = OnnxDetector(site.detector_file)
+        except DetectorProblem as err:
+            raise ConfigError(site.path, "ocr.detector", str(err)) from None
     given = site.spec.gate.model_fields_set if "gate" in site.spec.model_fields_set else set()
     model_gate = default_gate(recognizer.config)
     if accept_at is not None:
@@ -36,4 +43,5 @@ def site_reader(site: Site, recognizer: Recognizer | None = None, accept_at: flo
         gate = ConfidenceGate(accept_at=accept, review_from=review)
     except ValueError as err:
         raise ConfigError(site.path, "gate", f"{err} (accept_at {accept:g}, review_from {review:g})") from None
-    return PlateReader(recognizer=recognizer, gate=gate, formats=site.spec.ocr.formats if site.spec.ocr else None)
+    return PlateReader(recognizer=recognizer, detector=detector, gate=gate,
+                       formats=site.spec.ocr.formats if site.spec.ocr else None)

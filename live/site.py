@@ -73,10 +73,12 @@ class OccupancySpec(_Strict):
 
 class OcrSpec(_Strict):
     """The site's own plate recognizer (ONNX and its fast-plate-ocr style YAML), instead of the bundled one,
-    and the plate formats its cars carry, if the site knows them."""
+    its own plate detector (ONNX, YOLO-style output) instead of the classical one, and the plate formats its
+    cars carry, if the site knows them."""
 
     model: str | None = Field(None, min_length=1)
     config_file: str | None = Field(None, alias="model_config", min_length=1)  # default: the model's .yaml
+    detector: str | None = Field(None, min_length=1)  # its .yaml beside it (input size, threshold), if any
     # Declared formats (core/plate_formats.yaml names): reads are fitted to them, and a fitted read goes to review.
     formats: list[str] | None = Field(None, min_length=1)
 
@@ -131,6 +133,7 @@ class Site:
         self._check_station_ids()
         self.registry = load_vehicles(self.resolve(self.spec.vehicles)) if self.spec.vehicles else Registry()
         self.recognizer_files = self._recognizer_files()
+        self.detector_file = self._detector_file()
 
     @property
     def id(self) -> str:
@@ -173,6 +176,22 @@ class Site:
 
         load_model_config(config)  # a broken config names its own file and field
         return model, config
+
+    def _detector_file(self) -> Path | None:
+        """The ``ocr`` section's detector, checked now like the recognizer: the file, and its config if it has one."""
+        ocr = self.spec.ocr
+        if ocr is None or ocr.detector is None:
+            return None
+        detector = self.resolve(ocr.detector)
+        if not detector.is_file():
+            raise ConfigError(self.path, "ocr.detector", f"file {detector} does not exist")
+        from core.ocr.detector import DetectorProblem, load_detector_config
+
+        try:
+            load_detector_config(detector)
+        except DetectorProblem as err:
+            raise ConfigError(self.path, "ocr.detector", str(err)) from None
+        return detector
 
     def store_url(self) -> str | None:
         """The store's URL, with a relative SQLite file taken relative to the site file like every other path."""

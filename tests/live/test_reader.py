@@ -55,3 +55,21 @@ def test_a_site_that_declares_its_plate_formats_gets_reads_fitted_to_them_and_an
     assert site_reader(load_site(write_site(tmp_path / "any"))).formats is None
     with pytest.raises(ConfigError, match="ocr.formats.*unknown plate format 'xx'"):
         load_site(write_site(tmp_path / "bad", extra="ocr: {formats: [xx]}\n"))
+
+
+def test_the_site_reader_detects_with_the_detector_the_site_file_names(tmp_path: Path) -> None:
+    import numpy as np
+    import pytest
+
+    pytest.importorskip("onnx")
+    from core.config import ConfigError
+    from core.ocr.detector import OnnxDetector
+    from tests.core.ocr.images import write_yolo_detector
+
+    write_yolo_detector(tmp_path / "models" / "plates.onnx", np.array([[320, 180, 60, 16, 0.9]], np.float32))
+    site = load_site(write_site(tmp_path, extra="ocr: {detector: models/plates.onnx}\n"))
+    reader = site_reader(site)
+    assert isinstance(reader.detector, OnnxDetector) and reader.detector.model == tmp_path / "models" / "plates.onnx"
+    (tmp_path / "models" / "plates.onnx").write_bytes(b"not a model")
+    with pytest.raises(ConfigError, match=r"site\.yaml: ocr\.detector: .*cannot load the detector"):
+        site_reader(site)

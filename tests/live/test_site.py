@@ -117,3 +117,30 @@ def test_a_missing_recognizer_file_is_one_line_naming_the_field(tmp_path: Path, 
     with pytest.raises(ConfigError, match=message) as caught:
         load_site(_with_model(tmp_path, ocr, model, config))
     assert "\n" not in str(caught.value)
+
+
+def _with_detector(tmp_path: Path, ocr: str, config: str | None = None, model: bool = True) -> Path:
+    if model:
+        (tmp_path / "models").mkdir(exist_ok=True)
+        (tmp_path / "models" / "plates.onnx").write_bytes(b"an onnx file")  # loaded by the reader, not the loader
+        if config is not None:
+            (tmp_path / "models" / "plates.yaml").write_text(config)
+    return _write(tmp_path, GOOD + ocr, vehicles="plate,group\nAB12CDE,staff\n")
+
+
+def test_the_site_may_name_its_own_detector_relative_to_the_site_file(tmp_path: Path) -> None:
+    site = load_site(_with_detector(tmp_path, "ocr: {detector: models/plates.onnx}", "input_size: 640\nthreshold: 0.3\n"))
+    assert site.detector_file == tmp_path / "models" / "plates.onnx" and site.recognizer_files is None
+    assert load_site(_write(tmp_path, GOOD, vehicles="plate,group\n")).detector_file is None
+
+
+@pytest.mark.parametrize(("config", "model", "message"), [
+    (None, False, r"site\.yaml: ocr\.detector: file .*gone\.onnx does not exist"),
+    ("threshold: 2\n", True, r"site\.yaml: ocr\.detector: .*plates\.yaml: threshold"),
+])
+def test_a_missing_detector_or_a_broken_config_is_one_line_naming_the_field(tmp_path: Path, config: str | None,
+                                                                            model: bool, message: str) -> None:
+    name = "models/plates.onnx" if model else "models/gone.onnx"
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_site(_with_detector(tmp_path, f"ocr: {{detector: {name}}}", config, model))
+    assert "\n" not in str(caught.value)
