@@ -111,6 +111,8 @@ def _image_paths(paths: list[Path]) -> list[Path]:
 MODEL_OPTION = typer.Option(None, "--model", help="A recognizer (ONNX) to use instead of the bundled one; its "
                             "config (.yaml, fast-plate-ocr keys) beside it with the same name, or --model-config.")
 MODEL_CONFIG_OPTION = typer.Option(None, "--model-config", help="The --model's config, if not beside it.")
+DETECTOR_OPTION = typer.Option(None, "--detector", help="A plate detector (ONNX, YOLO-style output, e.g. one "
+                               "`ocr train-detector` wrote; its .yaml beside it) instead of the classical one.")
 GATE_OPTION = typer.Option(None, "--gate", help="Confidence at or above which a read is accepted (default: the "
                            "model's calibrated threshold, `ocr calibrate`; 0.90 for a model without one).")
 
@@ -132,17 +134,31 @@ def brought_recognizer(model: Path | None, model_config: Path | None):  # type: 
         return Recognizer(model, config)
 
 
-def plate_reader(gate: float | None, model: Path | None, model_config: Path | None):  # type: ignore[no-untyped-def]
-    """The reader the command asked for (bundled or brought model), gated at ``gate`` if given, else at the
-    model's own threshold; exit 2 with one line if unusable."""
+def brought_detector(detector: Path | None):  # type: ignore[no-untyped-def]
+    """The detector of ``--detector`` (None for the classical one); exit 2 with one line if it is unusable."""
+    from core.ocr.detector import DetectorProblem, OnnxDetector
+
+    if detector is None:
+        return None
+    if not detector.is_file():
+        raise fail(f"--detector {detector}: no such file")
+    with failing_on(DetectorProblem):
+        return OnnxDetector(detector)
+
+
+def plate_reader(gate: float | None, model: Path | None, model_config: Path | None,  # type: ignore[no-untyped-def]
+                 detector: Path | None = None):
+    """The reader the command asked for (bundled or brought model and detector), gated at ``gate`` if given,
+    else at the model's own threshold; exit 2 with one line if unusable."""
     from core.ocr.gate import ConfidenceGate
     from core.ocr.pipeline import PlateReader
     from core.ocr.recognizer import ModelProblem
 
     recognizer = brought_recognizer(model, model_config)
+    found = brought_detector(detector)
     with failing_on(ModelProblem, ConfigError, ValueError):
         chosen = None if gate is None else ConfidenceGate(accept_at=gate, review_from=min(0.5, gate))
-        return PlateReader(recognizer=recognizer, gate=chosen)
+        return PlateReader(recognizer=recognizer, detector=found, gate=chosen)
 
 
 def parse_roi(text: str):  # type: ignore[no-untyped-def]
@@ -195,17 +211,22 @@ def read_image(path: Path, reader, kind: str, rois: dict) -> list[dict[str, Any]
     A frame without an ROI is never read as one plate: the most confident plate in view is as likely the
     neighbouring bay's, so every plate is listed and none accepted."""
     from core.ocr.image_file import load_rgb
-    from core.ocr.image_kind import could_be_crop, guess_kind
+    from core.ocr.image_kind import could_be_crop, guess_kind, looks_like_crop
     from core.ocr.pipeline import NO_ROI
 
     pixels = load_rgb(path)
     if isinstance(pixels, str):
         return [{"file": str(path), "error": pixels}]
     height, width = pixels.shape[:2]
+    detected = None
     chosen = kind if kind != "auto" else ("scene" if rois else guess_kind(width, height))
+    if kind == "auto" and not rois and looks_like_crop(width, height):  # a crop, or a small photo of a car?
+        detected = reader.detector.detect(pixels)
+        chosen = guess_kind(width, height, [c.box for c in detected])
     if chosen == "crop":
         return [{"file": str(path), "kind": "crop", **reader.read_crops([pixels])[0].as_json()}]
-    detected = reader.detector.detect(pixels)
+    small_photo = detected is not None  # a plate was found well inside it: not a crop, whatever is read
+    detected = reader.detector.detect(pixels) if detected is None else detected
     if rois:
         records = []
         for bay, roi in rois.items():
@@ -216,7 +237,7 @@ def read_image(path: Path, reader, kind: str, rois: dict) -> list[dict[str, Any]
                 records.append({**where, **reader.read_frame(pixels, roi, detected).as_json()})
         return records
     plates = reader.read_every_plate(pixels, detected)
-    if not plates and kind == "auto" and could_be_crop(width, height):  # no plate in it as a frame: a large crop?
+    if not plates and kind == "auto" and not small_photo and could_be_crop(width, height):  # a large crop?
         return [{"file": str(path), "kind": "crop", **reader.read_crops([pixels])[0].as_json()}]
     listed = [{k: v for k, v in p.as_json().items() if k != "why"} for p in plates]
     return [{"file": str(path), "kind": "scene", "plate": None,
@@ -256,6 +277,7 @@ def ocr_read(
     gate: Optional[float] = GATE_OPTION,
     model: Optional[Path] = MODEL_OPTION,
     model_config: Optional[Path] = MODEL_CONFIG_OPTION,
+    detector: Optional[Path] = DETECTOR_OPTION,
 ) -> None:
     """Read plates; a file that cannot be read gets its own error and the batch goes on (exit 1 if any did).
 
@@ -277,12 +299,15 @@ def ocr_read(
     if site_file is not None:
         from live.reader import site_reader
 
+        from core.ocr.detector import DetectorProblem
+
         site, rois = _site_rois(site_file, camera)  # type: ignore[assignment]
         recognizer = brought_recognizer(model, model_config)
-        with failing_on(ModelProblem, ConfigError, ValueError):
-            reader = site_reader(site, recognizer, gate)
+        found = brought_detector(detector)
+        with failing_on(ModelProblem, DetectorProblem, ConfigError, ValueError):
+            reader = site_reader(site, recognizer, gate, found)
     else:
-        reader = plate_reader(gate, model, model_config)
+        reader = plate_reader(gate, model, model_config, detector)
     failures = 0
     for path in _image_paths(paths):
         for record in read_image(path, reader, kind, rois):
@@ -301,22 +326,32 @@ def ocr_eval(
     gate: Optional[float] = GATE_OPTION,
     model: Optional[Path] = MODEL_OPTION,
     model_config: Optional[Path] = MODEL_CONFIG_OPTION,
+    detector: Optional[Path] = DETECTOR_OPTION,
 ) -> None:
     """Measure the reader on labelled images: accuracy per degradation and severity, confusions, voting gain,
-    dangerous reads (wrong yet accepted), crops/s and frame latency."""
+    dangerous reads (wrong yet accepted), crops/s and frame latency; on whole frames with plate corners, the
+    detector's recall."""
+    from core.ocr import detection_recall
+    from core.ocr.detector import DetectorProblem
     from core.ocr.eval_report import write_report
     from core.ocr.evaluation import LabelsProblem, evaluate, load_labels
     from core.ocr.tesseract import TesseractBaseline, TesseractMissing
 
     if baseline not in (None, "tesseract"):
         raise fail(f"--baseline {baseline!r}: the available baseline is tesseract")
-    reader = plate_reader(gate, model, model_config)
-    with failing_on(LabelsProblem, TesseractMissing, ValueError):
-        labelled = load_labels(labels or images / "labels.csv")
+    reader = plate_reader(gate, model, model_config, detector)
+    labels_file = labels or images / "labels.csv"
+    with failing_on(LabelsProblem, detection_recall.SceneLabelsProblem, TesseractMissing, ValueError):
+        labelled = load_labels(labels_file)
+        scenes = detection_recall.load_scene_labels(labels_file)
         other = TesseractBaseline() if baseline else None
-    with progress_bar() as bar:
+    with progress_bar() as bar, failing_on(DetectorProblem):
         task = bar.add_task("read", total=len(labelled))
         evaluation = evaluate(images, labelled, reader, other, lambda done, _n: bar.update(task, completed=done))
+        if scenes:
+            task = bar.add_task("detect", total=len(scenes))
+            evaluation.detection = detection_recall.measure(images, scenes, reader.detector,
+                                                            lambda done, _n: bar.update(task, completed=done))
     report = write_report(evaluation, out)
     _print_eval(report)
     from core.ocr.evaluation import GROUP_COLUMNS
@@ -344,6 +379,13 @@ def _print_eval(report: dict[str, Any]) -> None:
         console.print(f"recognition {speed['crops_per_second']:.0f} crops/s")
     if speed["frames"]:
         console.print(f"frame latency p50 {speed['frame_latency_ms_p50']} ms, p95 {speed['frame_latency_ms_p95']} ms")
+    found = report.get("detection")
+    if found:
+        own = f", own bay's {pct(found['own_recall'])}, neighbours' {pct(found['neighbour_recall'])}" \
+            if found["neighbour_plates"] else ""
+        console.print(f"detection recall (IoU > {found['iou_threshold']}) {pct(found['recall'])}: {found['found']} of "
+                      f"{found['plates']} plates in {found['images']} frames{own}; {found['false_per_image']} other finds "
+                      f"per frame, p50 {found['latency_ms_p50']} ms")
     whole = report.get("without_roi")
     if whole:
         roi = whole["with_roi"]
@@ -482,3 +524,45 @@ def ocr_train(
     console.print(f"model written to {out} and {out.with_suffix('.yaml')} (confidence temperature {figures['temperature']:.2f}, "
                   f"weights for fine-tuning in {out.with_suffix('.pt')})")
     console.print(f"measure it before use: baytwin ocr eval --images LABELLED_DIR --out DIR --model {out}")
+
+
+@ocr_app.command("train-detector")
+def ocr_train_detector(
+    samples: int = typer.Option(6_000, min=0, help="Bay-camera scenes to render for training."),
+    epochs: int = typer.Option(8, min=1, help="Passes over them (each a fresh patch of every frame)."),
+    seed: int = typer.Option(0, help="Training seed (evaluation seeds are never used)."),
+    out: Path = typer.Option(Path("plate_detector.onnx"), "--out", help="ONNX detector to write; its .yaml and .pt beside it."),
+    scenes: Optional[list[Path]] = typer.Option(None, "--scenes", help="A folder of real photos with plate corners "
+                                                "(labels.csv: file, x1,y1 .. x4,y4) to learn from as well; repeat for more."),
+    scenes_share: float = typer.Option(0.3, min=0.01, max=0.95, help="Share of the training frames the --scenes photos fill (repeated as needed)."),
+    workers: int = typer.Option(2, min=1, help="Processes to render with."),
+) -> None:
+    """Train the learned plate detector on rendered bay-camera scenes (and real photos with plate corners) and
+    export it to ONNX for --detector and a site's ocr.detector (needs the train extra: torch)."""
+    for folder in scenes or []:
+        if not (folder / "labels.csv").is_file():
+            raise fail(f"--scenes {folder}: no labels.csv there (columns file and x1,y1 .. x4,y4)")
+    if samples == 0 and not scenes:
+        raise fail("--samples 0 without --scenes leaves nothing to train on")
+    if out.suffix.lower() != ".onnx":
+        raise fail(f"--out {out}: name the model file, ending in .onnx")
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise fail("training needs PyTorch: pip install torch==2.13.0 (the 'train' extra)") from None
+    from sim.detector_training import DetectorSettings, ScenesProblem, train
+
+    settings = DetectorSettings(samples=samples, epochs=epochs, seed=seed, scenes=tuple(scenes or ()),
+                                scenes_share=scenes_share, workers=workers)
+    with progress_bar() as bar, failing_on(ScenesProblem):  # train() reads the folders before it renders anything
+        tasks: dict[str, Any] = {}
+
+        def progress(stage: str, done: float, total: float) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done)
+
+        figures = train(out, settings, progress)
+    console.print(f"detector written to {out} and {out.with_suffix('.yaml')} ({figures['frames']:.0f} frames, "
+                  f"{figures['real_photos']:.0f} of them real photos; weights in {out.with_suffix('.pt')})")
+    console.print(f"measure it before use: baytwin ocr eval --images SCENES_DIR --out DIR --detector {out}")

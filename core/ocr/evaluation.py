@@ -50,6 +50,7 @@ DESCRIPTIVE_COLUMNS = frozenset({"file", "vehicle", "plate", "format", "style", 
                                  "severity"})
 #: Descriptive columns the figures are also grouped by (report.json ``by_<column>``).
 GROUP_COLUMNS = ("font", "design", "country")
+CORNERS = ("x1", "y1", "x2", "y2", "x3", "y3", "x4", "y4")
 BATCH = 256
 Progress = Callable[[int, int], None]
 
@@ -169,6 +170,8 @@ def load_labels(labels: Path) -> list[LabelledImage]:
             except (ValueError, TypeError):
                 raise LabelsProblem(f"{labels}: row {number}, column 'roi': not a JSON list of [x, y] points") from None
         plate = (row.get("plate") or "").strip()
+        if row.get("file") and not plate and all((row.get(c) or "").strip() for c in CORNERS):
+            continue  # a photo labelled with its plate's corners only: for detection recall, not for reading
         if not row.get("file") or not plate:
             raise LabelsProblem(f"{labels}: row {number}: 'file' and 'plate' must not be empty")
         neighbour = (row.get("neighbour_plate") or "").strip() or None
@@ -194,6 +197,7 @@ class Evaluation:
     voted: dict[str, VotedVehicle]  # for vehicles seen in 2+ images
     timing: Timing
     baseline: str | None
+    detection: dict[str, object] | None = None  # the detector's recall on frames with plate corners (detection_recall)
 
 
 class Baseline:
@@ -375,6 +379,8 @@ def summarize(evaluation: Evaluation, top_confusions: int = 20) -> dict[str, obj
     assert isinstance(voting, dict)
     if voting["single_frame_accuracy"] is not None and voting["voted_accuracy"] is not None:
         voting["gain"] = round(voting["voted_accuracy"] - voting["single_frame_accuracy"], 4)
+    if evaluation.detection is not None:
+        report["detection"] = evaluation.detection
     without_roi = whole_frame_figures(reads)
     if without_roi is not None:
         report["without_roi"] = without_roi

@@ -281,3 +281,69 @@ def test_calibrate_writes_the_models_threshold_and_refuses_too_few_images(tmp_pa
     assert f"threshold {written['accept_threshold']:.3f} on 250 images" in result.stdout
     assert "accepted" in result.stdout and "wrong yet accepted" in result.stdout
     assert written["calibrated_on"]["images"] == 250 and written["calibrated_on"]["wrong_accepted"] <= 0.005
+
+
+def test_read_and_eval_take_a_brought_detector_and_eval_reports_its_recall(tmp_path: Path) -> None:
+    pytest.importorskip("onnx")
+    import numpy as np
+
+    from tests.core.ocr.images import write_yolo_detector
+
+    data = tmp_path / "scenes"
+    assert baytwin("ocr", "generate", "--out", str(data), "--n", "2", "--scene", "--seed", "7").returncode == 0
+    detector = write_yolo_detector(tmp_path / "det" / "plates.onnx", np.array([[320, 180, 60, 16, 0.9]], np.float32))
+    read = baytwin("ocr", "read", str(data / "images"), "--json", "--detector", str(detector))
+    assert read.returncode == 0, read.stderr
+    result = baytwin("ocr", "eval", "--images", str(data), "--out", str(tmp_path / "report"), "--detector", str(detector))
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert report["detection"]["images"] == 2 and report["detection"]["iou_threshold"] == 0.3
+    assert "exact_plate_accuracy" in report and "without_roi" in report  # the reader's figures stay
+    assert "detection recall (IoU > 0.3)" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["read", "eval"])
+def test_a_missing_or_broken_detector_is_one_line_and_exit_2(tmp_path: Path, command: str) -> None:
+    args = ["ocr", "read", str(tmp_path)] if command == "read" else ["ocr", "eval", "--images", str(tmp_path),
+                                                                     "--out", str(tmp_path / "r")]
+    missing = baytwin(*args, "--detector", str(tmp_path / "gone.onnx"))
+    assert missing.returncode == 2 and "--detector" in missing.stderr and "gone.onnx: no such file" in missing.stderr
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not a model")
+    refused = baytwin(*args, "--detector", str(broken))
+    assert refused.returncode == 2 and "cannot load the detector" in refused.stderr
+    assert "Traceback" not in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_a_small_photo_of_a_car_is_read_as_a_scene_not_a_crop(tmp_path: Path) -> None:
+    import cv2
+    import numpy as np
+
+    from sim.imagery.scenes import render_scene
+
+    photo = cv2.resize(render_scene(np.random.default_rng(4)).image, (320, 180), interpolation=cv2.INTER_AREA)
+    cv2.imwrite(str(tmp_path / "car.png"), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
+    result = baytwin("ocr", "read", str(tmp_path / "car.png"), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["kind"] == "scene"
+
+
+def test_train_detector_refuses_a_scene_folder_without_labels_and_a_model_name_without_onnx(tmp_path: Path) -> None:
+    no_labels = baytwin("ocr", "train-detector", "--scenes", str(tmp_path), "--out", str(tmp_path / "d.onnx"))
+    assert no_labels.returncode == 2 and "no labels.csv there" in no_labels.stderr
+    bad_name = baytwin("ocr", "train-detector", "--out", str(tmp_path / "detector"))
+    assert bad_name.returncode == 2 and "ending in .onnx" in bad_name.stderr
+    assert not list(tmp_path.glob("*.onnx"))
+
+
+def test_train_detector_writes_a_model_read_and_eval_use(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    model = tmp_path / "det" / "plates.onnx"
+    trained = baytwin("ocr", "train-detector", "--samples", "2", "--epochs", "1", "--workers", "1", "--out", str(model))
+    assert trained.returncode == 0, trained.stderr
+    assert model.is_file() and model.with_suffix(".yaml").is_file() and model.with_suffix(".pt").is_file()
+    data = tmp_path / "scenes"
+    assert baytwin("ocr", "generate", "--out", str(data), "--n", "1", "--scene", "--seed", "7").returncode == 0
+    result = baytwin("ocr", "eval", "--images", str(data), "--out", str(tmp_path / "report"), "--detector", str(model))
+    assert result.returncode == 0, result.stderr
