@@ -24,6 +24,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import asdict
 from typing import Any
 
@@ -45,6 +46,7 @@ from core.ocr.pipeline import PlateReader
 from core.rules.engine import RulesEngine
 from core.site import Bay, SiteInfo
 from core.store.log import EventLog
+from core.store.writer import StoreWriter
 from live.bay_watch import BayWatch
 from live.camera import Camera, Frame
 from live.occupancy import Observation, Occupancy
@@ -68,6 +70,7 @@ class LiveRunner:
         bays = tuple(Bay(b) for b in site.bays())
         self.engine = RulesEngine(site.policy, SiteInfo(site.id, site.spec.site.timezone, bays), site.registry)
         self.occupancy = Occupancy(site.id, site.spec.occupancy.arrive_samples, site.spec.occupancy.leave_after_s)
+        self.writer = StoreWriter(log) if log is not None else None  # every write, in decision order, off the loop
         self.central = CentralSystem(site.csms, self._from_central, authorizer=self.engine)
         self.server = CsmsServer(self.central, self.clock)
         self.cameras: dict[str, Camera] = {}
@@ -110,6 +113,8 @@ class LiveRunner:
         await self.server.stop()
         self._advance()
         self._write_status(running=False)
+        if self.writer is not None:
+            await asyncio.to_thread(self.writer.close)
         LOG.info("site %s stopped: %s", self.site.id, self.counts)
 
     async def run(self, stop: asyncio.Event, host: str = "127.0.0.1", port: int | None = None, ssl=None) -> None:  # type: ignore[no-untyped-def]
@@ -122,30 +127,47 @@ class LiveRunner:
     # --- the one way in: events to store, rules and actions ------------------------------------------------
 
     def ingest(self, events: list[Event], crops: dict[int, bytes] | None = None) -> list[Event]:
-        """Apply input events: the rules engine decides, everything is stored, then actions go out."""
+        """Apply input events: the rules engine decides, everything is stored, then actions go out.
+        When this returns, the events and decisions are in the store."""
+        outputs, written = self._decide(events, crops)
+        if written is not None:
+            written.result()
+        return outputs
+
+    def _decide(self, events: list[Event], crops: dict[int, bytes] | None = None) -> tuple[list[Event], Future[Any] | None]:
+        """The rules engine's decisions on ``events``, all of it queued for the store (in decision order:
+        one writer thread), and the actions sent; returns the decisions and the write to wait for."""
         outputs: list[Event] = []
         for event in events:
             if isinstance(event, SessionEvent):
                 self.occupancy.session(event)
             outputs += self.engine.handle(event)
-        self._record(events + outputs, crops)
+        written = self._queue_record(events + outputs, crops)
         for event in events:
             self._follow_input(event)
         self._follow_outputs(outputs)
-        return outputs
+        return outputs, written
 
-    def _from_central(self, events: list[Event]) -> None:
-        self.ingest(events)
+    def _from_central(self, events: list[Event]) -> object:
+        """A charger's events: the station answers once the returned write has committed."""
+        _, written = self._decide(events)
+        return asyncio.wrap_future(written) if written is not None else None
 
     def _record(self, events: list[Event], crops: dict[int, bytes] | None = None) -> None:
+        written = self._queue_record(events, crops)
+        if written is not None:
+            written.result()
+
+    def _queue_record(self, events: list[Event], crops: dict[int, bytes] | None = None) -> Future[Any] | None:
         if not events:
-            return
+            return None
         self.counts["events"] += len(events)
-        if self.log is not None:
-            indexed = {i: crops[id(e)] for i, e in enumerate(events) if crops and id(e) in crops}
-            self.log.append(events, indexed or None)
         for event in events:
             LOG.info("%s bay=%s %s", event.kind, event.bay, _brief(event))
+        if self.writer is None:
+            return None
+        indexed = {i: crops[id(e)] for i, e in enumerate(events) if crops and id(e) in crops}
+        return self.writer.submit(events, indexed or None)
 
     def _follow_input(self, event: Event) -> None:
         now = self.clock.now()
@@ -234,7 +256,9 @@ class LiveRunner:
                 events = self.occupancy.camera(bay, observation)
                 if events:
                     crops = {id(e): self.occupancy.crops.pop(id(e)) for e in events if id(e) in self.occupancy.crops}
-                    self.ingest(events, crops)
+                    _, written = self._decide(events, crops)
+                    if written is not None:  # stored before this camera's next sample, without holding the loop
+                        await asyncio.wrap_future(written)
 
     def _look(self, name: str, frame: Frame, identified: dict[str, bool]) -> list[tuple[str, Observation]]:
         """Every bay of one camera in one frame (runs on a worker thread: OCR must not hold up chargers).
