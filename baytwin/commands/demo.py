@@ -10,6 +10,8 @@ import typer
 from baytwin.commands.records import keys_generate
 from baytwin.common import (
     DEMO_SCENARIOS,
+    check_days,
+    check_out_folder,
     console,
     open_store,
     run_one,
@@ -34,6 +36,8 @@ def demo(
     from core.store.signing import Signer, signing_paths
     from core.store.verify import verify
 
+    check_days(days)
+    check_out_folder(out)
     out.mkdir(parents=True, exist_ok=True)
     key_file, db_file = out / "demo.key", out / "store.db"
     for stale in (db_file, db_file.with_name("store.db-wal"), db_file.with_name("store.db-shm")):

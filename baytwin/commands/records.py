@@ -214,19 +214,16 @@ def evidence_verify(
 @keys_app.command("generate")
 def keys_generate(out: Path = typer.Option(..., "--out", "-o", help="Key file to create (mode 600).")) -> None:  # noqa: B008
     """Create a new key file, and beside it the site's signing key pair. Keep them out of the database and its backups."""
-    import os
-
-    from core.privacy import generate_key
-    from core.store.signing import Signer, signing_paths
+    from core.privacy import KeyProblem, write_new_key
+    from core.store.signing import Signer, SigningProblem, signing_paths
 
     private, public = signing_paths(out)
     for path in (out, private, public):
         if path.exists():
             raise fail(f"{path}: already exists; refusing to overwrite a key (data sealed or signed with it would be lost)")
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(generate_key() + "\n")
-    Signer.generate().save(private, public)
+    with failing_on(KeyProblem, SigningProblem, OSError):
+        write_new_key(out)
+        Signer.generate().save(private, public)
     console.print(f"key written to {out}; signing key {private}, its public key {public} (give that one to whoever checks packs)")
 
 

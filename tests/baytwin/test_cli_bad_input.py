@@ -111,3 +111,18 @@ def test_ocr_read_shows_escape_codes_in_a_file_name_instead_of_obeying_them(tmp_
     result = baytwin("ocr", "read", str(image))
     assert result.returncode == 1 and "\x1b" not in result.stderr
     assert result.stderr.strip() == f"{tmp_path}/frame\\x1b[2J.png: error: not a readable image"
+
+
+def test_demo_out_naming_a_file_or_zero_days_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("not a folder")
+    assert "is a file" in one_error_line(baytwin("demo", "--out", str(tmp_path / "taken")))
+    assert "--days" in one_error_line(baytwin("demo", "--out", str(tmp_path / "d"), "--days", "0"))
+    assert not (tmp_path / "d").exists()
+
+
+def test_keys_generate_makes_missing_folders_and_never_overwrites(tmp_path: Path) -> None:
+    key = tmp_path / "new" / "deeper" / "site.key"
+    made = baytwin("keys", "generate", "--out", str(key))
+    assert made.returncode == 0, made.stderr
+    assert key.is_file() and (key.stat().st_mode & 0o777) == 0o600
+    assert "already exists" in one_error_line(baytwin("keys", "generate", "--out", str(key)))
