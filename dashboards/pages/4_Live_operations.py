@@ -125,11 +125,16 @@ else:
     chosen = st.selectbox("Violation", list(violations["violation_id"]), key="evidence_violation")
     if st.button("Prepare evidence pack", key="prepare_pack"):
         from core.store.evidence import export_pack
+        from core.store.signing import signer_from_environment
 
-        with tempfile.TemporaryDirectory() as folder:
-            pack = Path(folder) / "evidence.zip"
-            export_pack(log, chosen, pack, time.time())
-            st.session_state["pack"] = (chosen, pack.read_bytes())
+        key_file = site.resolve(site.spec.store.key_file) if site.spec.store.key_file else None
+        try:  # signed with the site's signing key, kept beside its key file
+            with tempfile.TemporaryDirectory() as folder:
+                pack = Path(folder) / "evidence.zip"
+                export_pack(log, chosen, pack, time.time(), signer_from_environment(None, key_file))
+                st.session_state["pack"] = (chosen, pack.read_bytes())
+        except Exception as err:  # noqa: BLE001 - no signing key, a store problem: said on the page, not raised
+            st.error(f"error: {err}")
     if st.session_state.get("pack", (None,))[0] == chosen:
         st.download_button("Download evidence pack (zip)", data=st.session_state["pack"][1],
                            file_name=f"evidence-{chosen.replace('/', '_')}.zip", mime="application/zip",

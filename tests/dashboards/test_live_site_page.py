@@ -88,3 +88,23 @@ def test_a_viewer_sees_the_queue_but_cannot_decide(live_site: Path, monkeypatch:
     page_text = " ".join(str(e.value) for e in at.markdown)
     assert "AB12CDF" not in page_text and "A•••••F" in page_text  # a viewer does not see whose car it is
     assert not at.get("imgs")  # nor the crop
+
+
+def test_an_operator_prepares_a_signed_evidence_pack_that_verifies(live_site: Path, tmp_path: Path) -> None:
+    from core.events import ViolationOpened
+    from core.store.evidence import verify_pack
+    from core.store.signing import Signer, signing_paths
+
+    site = load_site(live_site)
+    key_file = site.resolve(site.spec.store.key_file)
+    signer = Signer.generate()
+    signer.save(*signing_paths(key_file))
+    arrived = VehicleArrived(T0, "garage", "B1")
+    open_log(site).append([ViolationOpened(T0 + 900, "garage", "B1", "garage/B1/1", "not_charging", "QQ11QQQ", 0.97,
+                                           since=T0 + 600, evidence=(arrived,))])
+    at = AppTest.from_file(str(PAGE), default_timeout=60).run()
+    at.button(key="prepare_pack").click().run()
+    assert not at.exception and not at.error
+    pack = tmp_path / "pack.zip"
+    pack.write_bytes(at.session_state["pack"][1])
+    verify_pack(pack, signer.public)
