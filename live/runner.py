@@ -46,6 +46,7 @@ from core.ocr.pipeline import PlateReader
 from core.rules.engine import RulesEngine
 from core.site import Bay, SiteInfo
 from core.store.log import EventLog
+from core.store.signing import Signer
 from core.store.writer import StoreWriter
 from live.bay_watch import BayWatch
 from live.camera import Camera, Frame
@@ -71,6 +72,7 @@ class LiveRunner:
         self.engine = RulesEngine(site.policy, SiteInfo(site.id, site.spec.site.timezone, bays), site.registry)
         self.occupancy = Occupancy(site.id, site.spec.occupancy.arrive_samples, site.spec.occupancy.leave_after_s)
         self.writer = StoreWriter(log) if log is not None else None  # every write, in decision order, off the loop
+        self.signer = _checkpoint_signer(site) if log is not None and site.spec.store.checkpoints else None
         self.central = CentralSystem(site.csms, self._from_central, authorizer=self.engine)
         self.server = CsmsServer(self.central, self.clock)
         self.cameras: dict[str, Camera] = {}
@@ -100,6 +102,13 @@ class LiveRunner:
             retention = self.engine.policy.retention
             self._tasks.append(asyncio.create_task(
                 purge_periodically(self.log, self.clock.now, retention_for=lambda _site: retention), name="retention"))
+        store = self.site.spec.store
+        if self.log is not None and self.signer is not None and store.checkpoints:  # the head, anchored outside the database
+            from core.store.checkpoint_timer import checkpoint_periodically
+
+            self._tasks.append(asyncio.create_task(checkpoint_periodically(
+                self.log.engine, self.signer, self.site.resolve(store.checkpoints), self.clock.now,
+                every_s=store.checkpoint_every_s), name="checkpoints"))
         return self.port
 
     async def stop(self) -> None:
@@ -342,3 +351,13 @@ def _brief(event: Event) -> str:
         if value:
             return f"{name}={value}"
     return ""
+
+
+def _checkpoint_signer(site: Site) -> "Signer":
+    """The site's signing key for checkpoints (``store.signing_key``, else beside ``store.key_file``);
+    a missing key is a set-up error found before anything starts (SigningProblem)."""
+    from core.store.signing import signer_from_environment
+
+    store = site.spec.store
+    key_file = site.resolve(store.key_file) if store.key_file else None
+    return signer_from_environment(site.resolve(store.signing_key) if store.signing_key else None, key_file)

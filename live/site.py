@@ -59,6 +59,9 @@ class CameraSpec(_Strict):
 class StoreSpec(_Strict):
     url: str | None = None  # default: BAYTWIN_DB_URL, else sqlite:///baytwin.db
     key_file: str | None = None  # default: BAYTWIN_KEY / BAYTWIN_KEY_FILE
+    checkpoints: str | None = Field(None, min_length=1)  # folder (outside the database) for signed checkpoints
+    checkpoint_every_s: float = Field(3600.0, ge=1.0)
+    signing_key: str | None = Field(None, min_length=1)  # default: beside key_file
 
 
 class GateSpec(_Strict):

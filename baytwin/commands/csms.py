@@ -31,6 +31,10 @@ def csms_serve(
     no_store: bool = typer.Option(False, "--no-store", help="Keep nothing (testing only)."),
     cert: Optional[Path] = typer.Option(None, "--cert", help="TLS certificate (PEM) for wss:// (security profile 2)."),
     tls_key: Optional[Path] = typer.Option(None, "--tls-key", help="TLS private key (PEM)."),
+    checkpoints: Optional[Path] = typer.Option(None, "--checkpoints", help="Folder outside the database for signed "
+                                               "checkpoints of the log's head (audit verify --checkpoints checks them)."),
+    checkpoint_every: float = typer.Option(3600.0, "--checkpoint-every", min=1.0, help="Seconds between checkpoints."),
+    signing_key: Optional[Path] = typer.Option(None, "--signing-key", help="Site signing key (default: beside the key file)."),
 ) -> None:
     """Serve chargers over OCPP-J websockets: ws://HOST:PORT/<charge point id> (or /ocpp/<id>)."""
     import asyncio
@@ -59,6 +63,14 @@ def csms_serve(
         except (OSError, ssl.SSLError) as err:
             raise fail(f"cannot load the TLS certificate or key: {err}") from None
     log = None if no_store else open_store(db, key_file)
+    signer = None
+    if checkpoints is not None:
+        if log is None:
+            raise fail("--checkpoints needs the store (drop --no-store)")
+        from core.store.signing import SigningProblem, signer_from_environment
+
+        with failing_on(SigningProblem):
+            signer = signer_from_environment(signing_key, key_file)
     writer = StoreWriter(log) if log is not None else None
     central = persistent_central_system(config, log, writer=writer)
     server = CsmsServer(central)
@@ -70,6 +82,12 @@ def csms_serve(
             loop.add_signal_handler(signum, stop.set)
         bound = await server.start(host, port, context)
         purging = asyncio.create_task(purge_periodically(log, server.clock.now, stop=stop)) if log else None
+        anchoring = None
+        if log is not None and signer is not None and checkpoints is not None:
+            from core.store.checkpoint_timer import checkpoint_periodically
+
+            anchoring = asyncio.create_task(checkpoint_periodically(log.engine, signer, checkpoints, server.clock.now,
+                                                                    every_s=checkpoint_every, stop=stop))
         scheme = "wss" if context else "ws"
         console.print(f"central system for site {config.site_id} on {scheme}://{host}:{bound}/<charge point id> "
                       "(subprotocols ocpp2.0.1, ocpp1.6); Ctrl-C stops", highlight=False)
@@ -77,8 +95,17 @@ def csms_serve(
         await server.stop()
         if purging is not None:
             await purging
+        if anchoring is not None:
+            await anchoring
         if writer is not None:
             await asyncio.to_thread(writer.close)
+        if log is not None and signer is not None and checkpoints is not None:  # the last head, anchored at shutdown
+            from core.store.checkpoint import CheckpointProblem, write_checkpoints
+
+            try:
+                await asyncio.to_thread(write_checkpoints, log.engine, signer, checkpoints, server.clock.now())
+            except CheckpointProblem as err:
+                console.print(f"warning: no checkpoint at shutdown: {err}", highlight=False)
 
     try:
         asyncio.run(serve())

@@ -90,8 +90,9 @@ def live_run(
     for noisy in ("ocpp", "websockets"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from core.ocr.recognizer import ModelProblem
+    from core.store.signing import SigningProblem
 
-    with failing_on(ModelProblem, ConfigError):
+    with failing_on(ModelProblem, ConfigError, SigningProblem):
         runner = LiveRunner(site, log)
     bind_host = host or site.spec.listen.host
 

@@ -192,3 +192,41 @@ def test_sigkill_under_load_loses_no_acknowledged_message_and_reuses_no_transact
         assert sessions[stations[tx]] is not None, f"acknowledged stop of transaction {tx} is not stored"
     assert len(started) == len(set(started)) and len(ended) == len(set(ended)), "a message was stored twice"
     assert baytwin("audit", "verify", "--db", f"sqlite:///{tmp_path / 'store.db'}").returncode == 0
+
+
+def test_serve_anchors_the_logs_head_in_signed_checkpoints_that_audit_verify_checks(tmp_path: Path) -> None:
+    assert baytwin("keys", "generate", "--out", str(tmp_path / "site.key")).returncode == 0
+    port = _free_port()
+    exe = Path(sys.executable).parent / "baytwin"
+    folder = tmp_path / "anchors"
+    logfile = (tmp_path / "csms.log").open("a")
+    server = subprocess.Popen([str(exe), "csms", "serve", "--port", str(port), "--db", f"sqlite:///{tmp_path / 'store.db'}",
+                               "--key-file", str(tmp_path / "site.key"), "--checkpoints", str(folder),
+                               "--checkpoint-every", "1"], stdout=logfile, stderr=subprocess.STDOUT, cwd=tmp_path)
+    server.log_path = tmp_path / "csms.log"  # type: ignore[attr-defined]
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.1)
+
+    async def session() -> None:
+        async with charger(f"ws://127.0.0.1:{port}/CP7") as cp:
+            started = await cp.call(call16.StartTransaction(connector_id=1, id_tag="TAG", meter_start=0,
+                                                            timestamp="2024-05-29T08:00:00Z"))
+            await cp.call(call16.StopTransaction(meter_stop=900, timestamp="2024-05-29T09:00:00Z",
+                                                 transaction_id=started.transaction_id))
+
+    asyncio.run(session())
+    time.sleep(2.5)  # a tick or two of the checkpoint timer
+    _stop(server)  # type: ignore[arg-type]
+    assert list(folder.glob("*.json"))
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    public = str(tmp_path / "site.signing.pub")
+    assert baytwin("audit", "verify", "--db", db, "--checkpoints", str(folder), "--public-key", public).returncode == 0
+    engine = create_engine(db)
+    with engine.begin() as conn:  # cut the tail and rewind the head: the checkpoint remembers
+        conn.execute(text("DELETE FROM event_log WHERE seq = (SELECT max(seq) FROM event_log)"))
+        conn.execute(text("UPDATE chain_heads SET seq = seq - 1, hash = (SELECT hash FROM event_log ORDER BY seq DESC LIMIT 1)"))
+    assert baytwin("audit", "verify", "--db", db, "--checkpoints", str(folder), "--public-key", public).returncode != 0

@@ -204,3 +204,28 @@ def test_a_running_site_erases_personal_data_whose_retention_has_ended(tmp_path:
             assert subjects == [None] and sealed == [None]  # the plate is gone; the chain still verifies
 
     run(scenario())
+
+
+def test_a_live_site_anchors_its_log_in_signed_checkpoints_and_needs_its_signing_key_for_that(tmp_path: Path) -> None:
+    from core.store.checkpoint import load
+    from core.store.signing import Signer, SigningProblem, signing_paths
+    from live.runner import LiveRunner
+    from live.site import load_site
+
+    from .conftest import open_log
+
+    site_file = write_site(tmp_path)
+    site_file.write_text(site_file.read_text().replace("key_file: site.key}", "key_file: site.key, checkpoints: anchors}"))
+    with pytest.raises(SigningProblem):  # asked for checkpoints, no signing key: found before anything starts
+        LiveRunner(load_site(site_file), open_log(load_site(site_file)))
+    signer = Signer.generate()
+    signer.save(*signing_paths(tmp_path / "site.key"))
+
+    async def scenario() -> None:
+        async with live_site(site_file) as live:
+            live.runner.ingest([VehicleArrived(T0, "garage", "B1")])
+            await until(lambda: any((tmp_path / "anchors").glob("*.json")))
+
+    run(scenario())
+    checkpoints, problems = load(tmp_path / "anchors", signer.public)
+    assert checkpoints and not problems and checkpoints[0].site == "garage"
