@@ -85,6 +85,34 @@ class VehicleLeft(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class BayUnobserved(Event):
+    """Nothing that reports departures watches the bay any more (its camera went down or its
+    stream ended, its sensor fell silent). What happens there from now on is unknown, so no
+    one may be charged for it: the rules end the visit there, and a car still in the bay when
+    the camera comes back starts a new one."""
+
+    kind: ClassVar[str] = "bay_unobserved"
+    source: str = CAMERA
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerUnavailable(Event):
+    """The bay's charger cannot charge (offline, faulted, inoperative): a driver who does not
+    charge there is not to blame, so not-charging rules wait until it is back."""
+
+    kind: ClassVar[str] = "charger_unavailable"
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerAvailable(Event):
+    """The bay's charger can charge again; a driver gets the arrival allowance from now to plug in."""
+
+    kind: ClassVar[str] = "charger_available"
+
+
+@dataclass(frozen=True, slots=True)
 class PlateRead(Event):
     """One OCR result, before it becomes an identification."""
 
@@ -234,6 +262,9 @@ INPUT_EVENTS: tuple[type[Event], ...] = (
     SessionSuspended,
     SessionEnded,
     SessionFaulted,
+    ChargerUnavailable,
+    ChargerAvailable,
+    BayUnobserved,
 )
 OUTPUT_EVENTS: tuple[type[Event], ...] = (ViolationOpened, ViolationClosed, ActionTaken)
 RECORD_EVENTS: tuple[type[Event], ...] = (ReviewResolved, RetentionPurged)
@@ -244,6 +275,7 @@ EVENT_TYPES: dict[str, type[Event]] = {cls.kind: cls for cls in INPUT_EVENTS + O
 # of simultaneous events means the same thing whatever order it came in.
 KIND_RANK: dict[str, int] = {cls.kind: rank for rank, cls in enumerate(INPUT_EVENTS)}
 KIND_RANK[VehicleLeft.kind] = len(INPUT_EVENTS)  # a departure is always last
+KIND_RANK[BayUnobserved.kind] = len(INPUT_EVENTS) + 1  # and losing sight of the bay after everything seen
 
 
 def sort_key(event: Event) -> tuple[float, int, str]:

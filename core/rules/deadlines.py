@@ -58,9 +58,11 @@ def _fault_shields(policy: Policy, visit: Visit) -> bool:
 def not_charging_due(policy: Policy, visit: Visit, who: Standing) -> float | None:
     """No charging session at all after the arrival allowance: ICEing or not plugged in."""
     rule = policy.rules.not_charging
-    if not rule.enabled or visit.had_session or _fault_shields(policy, visit):
+    if not rule.enabled or visit.had_session or _fault_shields(policy, visit) or visit.charger_down:
         return None
-    return visit.arrived_at + rule.arrival_allowance_min * 60.0 + who.extra_s
+    allowance = rule.arrival_allowance_min * 60.0 + who.extra_s
+    start = visit.arrived_at if visit.charger_back_at is None else max(visit.arrived_at, visit.charger_back_at)
+    return start + allowance
 
 
 def overstay_due(policy: Policy, visit: Visit, who: Standing) -> float | None:

@@ -22,6 +22,9 @@ from core.events import (
     PATROL,
     RFID,
     ActionTaken,
+    BayUnobserved,
+    ChargerAvailable,
+    ChargerUnavailable,
     Event,
     SessionActive,
     SessionEnded,
@@ -37,6 +40,7 @@ from core.events import (
 )
 from core.registry import Registry
 from core.rules.deadlines import (
+    NOT_CHARGING,
     OVERSTAY,
     RULES,
     Standing,
@@ -60,6 +64,7 @@ class RulesEngine:
         self.registry = registry or Registry()
         self.ledger = OffenderLedger(self.policy.escalation.window_days * 86400.0)
         self._visits: dict[str, Visit] = {}
+        self._chargers_down: dict[str, float] = {}  # bay -> since when its charger cannot charge
         self._timers: list[tuple[float, int, str, int, str]] = []
         self._timer_seq = 0
         self._visit_seq = 0
@@ -211,6 +216,41 @@ class RulesEngine:
                 return
         self._reschedule(visit, out)
 
+    def _on_unobserved(self, event: BayUnobserved, out: list[Event]) -> None:
+        visit = self._visits.get(event.bay)
+        if visit is None:
+            return
+        visit.evidence.append(event)
+        if visit.plugged and event.source in CONTINUOUS_SOURCES:
+            # the cable still proves presence: unplugging becomes the departure, as without a camera
+            visit.continuous = False
+            self._reschedule(visit, out)
+            return
+        self._end_visit(visit, event.ts, "bay_unobserved", out)
+
+    def _on_charger_unavailable(self, event: ChargerUnavailable, out: list[Event]) -> None:
+        self._chargers_down.setdefault(event.bay, event.ts)
+        visit = self._visits.get(event.bay)
+        if visit is None:
+            return
+        visit.evidence.append(event)
+        visit.charger_down = True
+        if NOT_CHARGING in visit.open:
+            self._close(visit, NOT_CHARGING, event.ts, "charger_unavailable", out)
+        visit.done.discard(NOT_CHARGING)  # it may apply again once the charger is back
+        self._reschedule(visit, out)
+
+    def _on_charger_available(self, event: ChargerAvailable, out: list[Event]) -> None:
+        if self._chargers_down.pop(event.bay, None) is None:
+            return
+        visit = self._visits.get(event.bay)
+        if visit is None:
+            return
+        visit.evidence.append(event)
+        visit.charger_down = False
+        visit.charger_back_at = event.ts
+        self._reschedule(visit, out)
+
     _HANDLERS = {
         VehicleArrived: _on_arrived,
         VehicleIdentified: _on_identified,
@@ -220,6 +260,9 @@ class RulesEngine:
         SessionSuspended: _on_session,
         SessionEnded: _on_session,
         SessionFaulted: _on_session,
+        BayUnobserved: _on_unobserved,
+        ChargerUnavailable: _on_charger_unavailable,
+        ChargerAvailable: _on_charger_available,
     }
 
     # --- visits -------------------------------------------------------------------------
@@ -227,6 +270,7 @@ class RulesEngine:
     def _start_visit(self, bay: str, ts: float) -> Visit:
         self._visit_seq += 1
         visit = Visit(number=self._visit_seq, bay=bay, arrived_at=ts, last_seen=ts)
+        visit.charger_down = bay in self._chargers_down
         self._visits[bay] = visit
         return visit
 
@@ -309,7 +353,9 @@ class RulesEngine:
                 visit.id_token, since, tuple(visit.evidence),
             )
         )
-        self._escalate(visit, violation_id, at, out)
+        if rule not in visit.escalated:  # a breach that reopens in the same visit counts once
+            visit.escalated.add(rule)
+            self._escalate(visit, violation_id, at, out)
 
     def _escalate(self, visit: Visit, violation_id: str, at: float, out: list[Event]) -> None:
         key = visit.plate or visit.id_token

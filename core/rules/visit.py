@@ -44,6 +44,9 @@ class Visit:
     ended_known_at: float | None = None  # when that conclusion may be drawn
     zero_current_since: float | None = None
     faulted: bool = False
+    charger_down: bool = False  # the bay's charger cannot charge: not charging is not the driver's doing
+    charger_back_at: float | None = None  # when it could charge again (the arrival allowance restarts there)
+    escalated: set[str] = field(default_factory=set)  # rules that already counted against the driver this visit
     open: dict[str, OpenViolation] = field(default_factory=dict)
     done: set[str] = field(default_factory=set)  # rules already breached in this visit
     awaiting: set[str] = field(default_factory=set)  # due, waiting for a sighting to confirm presence
