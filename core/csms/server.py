@@ -38,6 +38,7 @@ from websockets.http11 import Request, Response
 from core.clock import Clock, WallClock
 from core.auth_limit import AuthLimiter
 from core.csms.central import CentralSystem, Command
+from core.csms.health import Report, answer, probe_path, site_report
 from core.csms.identity import valid_station_id
 from core.csms.station import spawn
 from core.csms.v16 import Station16
@@ -68,6 +69,8 @@ class CsmsServer:
         self.auth_limiter = AuthLimiter()
         self._hashing = asyncio.Semaphore(2)  # at most two password hashes at once: the rest wait their turn
         self.on_command: Callable[[Command, str], None] | None = None  # (command, result) for logs and tests
+        # what GET /health and /ready report (core/csms/health.py); a process with a store or cameras says more
+        self.health: Report = lambda: site_report(self.central, self.connected, None)
 
     # --- lifecycle -----------------------------------------------------------------------------------------
 
@@ -106,6 +109,9 @@ class CsmsServer:
         return next((p for p in offered if p in SUBPROTOCOLS), None)
 
     async def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        probe = probe_path(request)
+        if probe is not None:
+            return answer(connection, probe, self.health)
         config = self.central.config
         cp_id = station_id(request.path)
         if cp_id is None:

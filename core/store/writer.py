@@ -19,6 +19,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 
@@ -31,6 +32,39 @@ _Batch = tuple[Sequence[Event], Mapping[int, bytes] | None, "Future[list[Appende
 _STOP = object()
 
 
+class WriteTimes:
+    """When a store last took a write and last refused one (monotonic seconds), for health reports.
+
+    Kept beside the writes themselves so a health check never has to touch the database to know."""
+
+    def __init__(self) -> None:
+        self.ok_at: float | None = None
+        self.failed_at: float | None = None
+
+    def ok(self) -> None:
+        self.ok_at = time.monotonic()
+
+    def failed(self) -> None:
+        self.failed_at = time.monotonic()
+
+    @property
+    def failing(self) -> bool:
+        """The last write failed (none has succeeded since)."""
+        return self.failed_at is not None and (self.ok_at is None or self.failed_at >= self.ok_at)
+
+    def age_s(self) -> float | None:
+        """Seconds since the last successful write; None if there was none."""
+        return None if self.ok_at is None else round(time.monotonic() - self.ok_at, 3)
+
+    @staticmethod
+    def latest(*times: WriteTimes) -> WriteTimes:
+        """One record of several writers: the newest success and the newest failure."""
+        merged = WriteTimes()
+        merged.ok_at = max((t.ok_at for t in times if t.ok_at is not None), default=None)
+        merged.failed_at = max((t.failed_at for t in times if t.failed_at is not None), default=None)
+        return merged
+
+
 class StoreWriter:
     """Appends submitted batches to ``log`` from its own thread, several per transaction."""
 
@@ -39,6 +73,7 @@ class StoreWriter:
         self.max_events = max_events_per_commit
         self.commits = 0
         self.batches = 0
+        self.times = WriteTimes()
         self._queue: queue.Queue[object] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
         self._closed = False
@@ -108,6 +143,7 @@ class StoreWriter:
             appended = self.log.append(events, crops or None)
         except Exception as err:
             if len(live) == 1:
+                self.times.failed()
                 live[0][2].set_exception(err)
                 return
             LOG.warning("a group commit of %d batches failed (%s); committing them one by one", len(live), err)
@@ -116,6 +152,7 @@ class StoreWriter:
             return
         self.commits += 1
         self.batches += len(live)
+        self.times.ok()
         positions = _by_event(events, appended)
         for (start, end), (_, _, future) in zip(bounds, live):
             future.set_result([positions[i] for i in range(start, end)])
@@ -123,11 +160,15 @@ class StoreWriter:
     def _commit_alone(self, batch: _Batch) -> None:
         events, crops, future = batch
         try:
-            future.set_result(self.log.append(events, crops))
-            self.commits += 1
-            self.batches += 1
+            appended = self.log.append(events, crops)
         except Exception as err:
+            self.times.failed()
             future.set_exception(err)
+            return
+        self.commits += 1
+        self.batches += 1
+        self.times.ok()
+        future.set_result(appended)
 
 
 def _by_event(events: Sequence[Event], appended: Sequence[Appended]) -> list[Appended]:
