@@ -47,9 +47,10 @@ from core.rules.engine import RulesEngine
 from core.site import Bay, SiteInfo
 from core.store.log import EventLog
 from core.store.signing import Signer
-from core.store.writer import StoreWriter
+from core.store.writer import StoreWriter, WriteTimes
 from live.bay_watch import BayWatch
 from live.camera import Camera, Frame
+from live.health import live_report
 from live.occupancy import Observation, Occupancy
 from live.reader import site_reader
 from live.recovery import recover
@@ -79,6 +80,8 @@ class LiveRunner:
         self.watches: dict[str, dict[str, BayWatch]] = {}
         self.unavailable: set[str] = set()  # bays whose EVSE was made inoperative for a denied vehicle
         self.port: int | None = None
+        self.status_writes = WriteTimes()  # the status written every few seconds: the store's pulse for /health
+        self.server.health = lambda: live_report(self)
         self.counts = {"events": 0, "violations": 0, "actions": 0, "commands": 0}
         self._review_seq = 0
         self._tasks: list[asyncio.Task[Any]] = []
@@ -88,6 +91,7 @@ class LiveRunner:
     async def start(self, host: str = "127.0.0.1", port: int | None = None, ssl=None) -> int:  # type: ignore[no-untyped-def]
         """Recover from the store, then listen for chargers and open the cameras; returns the CSMS port."""
         self._recover()
+        self.central.not_yet_connected(self.clock.now())  # until a charger connects, its bays cannot charge
         csms_port = port if port is not None else self.site.spec.listen.port
         self.port = await self.server.start(host, csms_port, ssl)
         LOG.info("site %s: central system on %s:%d", self.site.id, host, self.port)
@@ -318,7 +322,12 @@ class LiveRunner:
 
     async def _report_status(self) -> None:
         while True:
-            self._write_status(running=True)
+            try:
+                self._write_status(running=True)
+                self.status_writes.ok()
+            except Exception as err:  # noqa: BLE001 - the store may be briefly unreachable; /health says so meanwhile
+                self.status_writes.failed()
+                LOG.warning("status not written: %s", err)
             await asyncio.sleep(self.status_every_s)
 
     # --- status ------------------------------------------------------------------------------------------

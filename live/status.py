@@ -9,11 +9,13 @@ database, never the running process, and show nothing but hashes of plates.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from core.health import Assessment, assess, camera_state
 from core.store import schema
 from core.store.log import EventLog
 from live.review import pending_count
@@ -38,10 +40,21 @@ def read_status(log: EventLog, site: str) -> dict[str, Any] | None:
     return json.loads(found) if found else None
 
 
-def site_overview(log: EventLog, site: str, now: float) -> dict[str, Any]:
+def stored_health(running: bool, status: dict[str, Any], chargers_expected: Iterable[str]) -> Assessment:
+    """The site's health as its last stored status shows it, judged as the running process judges it
+    (core/health.py): down when not running or stale, degraded when a camera or a listed charger is not connected."""
+    cameras = {name: camera_state(health) for name, health in status.get("cameras", {}).items()}
+    return assess(running=running, cameras=cameras, chargers_expected=chargers_expected,
+                  chargers_connected=status.get("chargers", []))
+
+
+def site_overview(log: EventLog, site: str, now: float, chargers_expected: Iterable[str] = ()) -> dict[str, Any]:
+    """Everything ``live status`` shows; ``chargers_expected``: the stations the site file lists, each of
+    which should be connected."""
     status = read_status(log, site) or {}
     updated = status.get("updated_at")
     running = bool(status.get("running")) and updated is not None and now - float(updated) < STALE_AFTER_S
+    health = stored_health(running, status, chargers_expected)
     s, v = schema.sessions, schema.violations
     with log.engine.connect() as conn:
         sessions = [dict(r) for r in conn.execute(
@@ -55,6 +68,7 @@ def site_overview(log: EventLog, site: str, now: float) -> dict[str, Any]:
     return {
         "site": site,
         "running": running,
+        "health": {"status": health.status, "problems": health.problems},
         "status_updated_at": updated,
         "csms_port": status.get("csms_port"),
         "chargers_connected": status.get("chargers", []),

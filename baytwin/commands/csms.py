@@ -14,6 +14,8 @@ from baytwin.common import (
     failing_on,
     open_store,
 )
+from baytwin.logs import LOG_FORMAT_OPTION, LOG_LEVEL_OPTION, LogFormat, LogLevel, configure_logging
+from baytwin.tls import CERT_OPTION, TLS_KEY_OPTION, server_context
 from core.config import ConfigError
 
 csms_app = typer.Typer(no_args_is_help=True, help="The OCPP central system (1.6J and 2.0.1).")
@@ -29,39 +31,30 @@ def csms_serve(
     db: Optional[str] = DB_OPTION,
     key_file: Optional[Path] = typer.Option(None, "--key-file", help="Key that seals personal data in the store."),
     no_store: bool = typer.Option(False, "--no-store", help="Keep nothing (testing only)."),
-    cert: Optional[Path] = typer.Option(None, "--cert", help="TLS certificate (PEM) for wss:// (security profile 2)."),
-    tls_key: Optional[Path] = typer.Option(None, "--tls-key", help="TLS private key (PEM)."),
+    cert: Optional[Path] = CERT_OPTION,
+    tls_key: Optional[Path] = TLS_KEY_OPTION,
     checkpoints: Optional[Path] = typer.Option(None, "--checkpoints", help="Folder outside the database for signed "
                                                "checkpoints of the log's head (audit verify --checkpoints checks them)."),
     checkpoint_every: float = typer.Option(3600.0, "--checkpoint-every", min=1.0, help="Seconds between checkpoints."),
     signing_key: Optional[Path] = typer.Option(None, "--signing-key", help="Site signing key (default: beside the key file)."),
+    log_level: LogLevel = LOG_LEVEL_OPTION,
+    log_format: LogFormat = LOG_FORMAT_OPTION,
 ) -> None:
     """Serve chargers over OCPP-J websockets: ws://HOST:PORT/<charge point id> (or /ocpp/<id>)."""
     import asyncio
-    import logging
     import signal
-    import ssl
 
     from core.csms.config import CsmsConfig, load_csms_config
+    from core.csms.health import site_report
     from core.csms.server import CsmsServer
     from core.csms.service import persistent_central_system, purge_periodically
     from core.store.writer import StoreWriter
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("ocpp").setLevel(logging.WARNING)  # every frame at INFO is too much for a busy site
-    logging.getLogger("websockets").setLevel(logging.WARNING)
+    configure_logging(log_level, log_format)
     with failing_on(ConfigError):
         config = load_csms_config(site) if site else CsmsConfig(site_id="site", auto_register=True,
                                                                 accept_unknown_tokens=True)
-    context = None
-    if cert or tls_key:
-        if not (cert and tls_key):
-            raise fail("--cert and --tls-key go together")
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        try:
-            context.load_cert_chain(cert, tls_key)
-        except (OSError, ssl.SSLError) as err:
-            raise fail(f"cannot load the TLS certificate or key: {err}") from None
+    context = server_context(cert, tls_key)
     log = None if no_store else open_store(db, key_file)
     signer = None
     if checkpoints is not None:
@@ -74,6 +67,8 @@ def csms_serve(
     writer = StoreWriter(log) if log is not None else None
     central = persistent_central_system(config, log, writer=writer)
     server = CsmsServer(central)
+    if writer is not None:  # GET /health also says when the store last took a write, and whether it refuses them
+        server.health = lambda: site_report(central, server.connected, writer.times)
 
     async def serve() -> None:
         stop = asyncio.Event()

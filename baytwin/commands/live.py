@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-import logging
 import time
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from baytwin.common import console, err_console, fail, failing_on
+from baytwin.logs import LOG_FORMAT_OPTION, LOG_LEVEL_OPTION, LogFormat, LogLevel, configure_logging
+from baytwin.tls import CERT_OPTION, TLS_KEY_OPTION, server_context
 from core.config import ConfigError
 
 live_app = typer.Typer(no_args_is_help=True, help="Run a real site on the shared core: cameras, chargers, rules, store.")
@@ -19,6 +21,7 @@ review_app = typer.Typer(no_args_is_help=True, help="Marginal plate reads waitin
 live_app.add_typer(review_app, name="review")
 
 SITE_OPTION = typer.Option(..., "--site", help="The site file (YAML).")
+EXIT_DOWN, EXIT_DEGRADED = 1, 3  # live status: not running (or stale); running with a camera or charger missing
 
 
 def load(site_file: Path):  # type: ignore[no-untyped-def]
@@ -60,20 +63,16 @@ def check_cameras(site, timeout_s: float = 5.0) -> None:  # type: ignore[no-unty
             raise fail(f"{site.path}: cameras.{name}.source: cannot open {masked(source)}")
 
 
-class JsonLines(logging.Formatter):
-    """One JSON object per log line, for a site's log collector."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return json.dumps({"ts": round(record.created, 3), "level": record.levelname, "logger": record.name,
-                           "message": record.getMessage()})
-
-
 @live_app.command("run")
 def live_run(
     site_file: Path = SITE_OPTION,
-    host: Optional[str] = typer.Option(None, help="Address chargers connect to (default: the site file's listen.host)."),
+    host: Optional[str] = typer.Option(None, envvar="BAYTWIN_LISTEN_HOST",
+                                       help="Address chargers connect to (default: the site file's listen.host)."),
     port: Optional[int] = typer.Option(None, help="Port chargers connect to (default: the site file's listen.port)."),
-    log_format: str = typer.Option("text", "--log-format", help="text or json (one object per line)."),
+    cert: Optional[Path] = CERT_OPTION,
+    tls_key: Optional[Path] = TLS_KEY_OPTION,
+    log_level: LogLevel = LOG_LEVEL_OPTION,
+    log_format: LogFormat = LOG_FORMAT_OPTION,
 ) -> None:
     """Run the site: the central system, the cameras, the rules engine and the store, until Ctrl-C or SIGTERM."""
     import asyncio
@@ -81,14 +80,10 @@ def live_run(
 
     from live.runner import LiveRunner
 
+    configure_logging(log_level, log_format)
+    context = server_context(cert, tls_key)
     site, log = load(site_file)
     check_cameras(site)
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonLines() if log_format == "json" else
-                         logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
-    for noisy in ("ocpp", "websockets"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     from core.ocr.recognizer import ModelProblem
     from core.store.signing import SigningProblem
 
@@ -101,8 +96,9 @@ def live_run(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        bound = await runner.start(bind_host, port if port is not None else site.spec.listen.port)
-        err_console.print(f"site {site.id} live: chargers on ws://{bind_host}:{bound}/<charge point id>, "
+        bound = await runner.start(bind_host, port if port is not None else site.spec.listen.port, context)
+        scheme = "wss" if context else "ws"
+        err_console.print(f"site {site.id} live: chargers on {scheme}://{bind_host}:{bound}/<charge point id>, "
                           f"{len(site.spec.cameras)} camera(s); Ctrl-C stops", highlight=False)
         try:
             await stop.wait()
@@ -121,14 +117,19 @@ def live_status(
     site_file: Path = SITE_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print the status as one JSON object."),
 ) -> None:
-    """Bay states, open sessions, open violations, camera health and pending reviews."""
+    """Bay states, open sessions, open violations, camera health and pending reviews.
+
+    Exits 0 when the site is ok, 1 when it is down (not running, or its status is stale) and 3 when it is
+    degraded (a camera or a listed charger not connected), so a monitoring script needs only the exit code."""
     from live.status import site_overview
 
     site, log = load(site_file)
-    overview = site_overview(log, site.id, time.time())
+    overview = site_overview(log, site.id, time.time(), site.csms.stations)
+    health = overview["health"]
+    code = {"ok": 0, "down": EXIT_DOWN}.get(health["status"], EXIT_DEGRADED)
     if as_json:
         print(json.dumps(overview, default=str, indent=2))
-        return
+        raise typer.Exit(code)
     state = "[green]running[/]" if overview["running"] else "[yellow]not running[/]"
     console.print(f"site [bold]{site.id}[/]: {state}; chargers connected: {', '.join(overview['chargers_connected']) or 'none'}; "
                   f"reviews pending: {overview['reviews_pending']}")
@@ -153,6 +154,9 @@ def live_status(
         cameras.add_row(name, "yes" if h.get("connected") else "no", f"{h.get('fps', 0):.1f}",
                         "-" if age is None else f"{age:.1f} s ago", str(h.get("reconnects", 0)), h.get("error") or "")
     console.print(cameras)
+    if health["status"] == "degraded":  # down is the "not running" above
+        console.print("[yellow]degraded[/]: " + escape("; ".join(health["problems"])), highlight=False)
+    raise typer.Exit(code)
 
 
 @review_app.command("list")

@@ -100,9 +100,9 @@ def test_live_run_serves_chargers_and_stops_cleanly_on_sigterm(tmp_path: Path) -
     logged = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
     assert any("session_started" in entry["message"] for entry in logged)
     result = _cli("live", "status", "--site", str(site), "--json")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # stopped: down
     status = json.loads(result.output)
-    assert status["running"] is False
+    assert status["running"] is False and status["health"]["status"] == "down"
     assert [s["bay"] for s in status["open_sessions"]] == ["B2"]
 
 
@@ -159,7 +159,7 @@ def test_replay_of_an_unknown_site_is_a_clear_error(tmp_path: Path) -> None:
 def test_status_of_a_site_never_run_says_so(tmp_path: Path) -> None:
     site = write_site(tmp_path)
     result = _cli("live", "status", "--site", str(site))
-    assert result.exit_code == 0 and "not running" in result.output
+    assert result.exit_code == 1 and "not running" in result.output
 
 
 def test_live_run_killed_mid_session_and_restarted_loses_and_repeats_nothing(tmp_path: Path) -> None:
