@@ -20,7 +20,7 @@ import sys
 
 import typer
 
-from baytwin.commands import csms, dashboard, demo, live, ocr, records, sim, sweep
+from baytwin.commands import charger, csms, dashboard, demo, live, ocr, records, sim, sweep
 from baytwin.common import err_console
 from core.config import ConfigError
 
@@ -31,6 +31,7 @@ app.add_typer(sim.sim_app, name="sim")
 app.command("sweep")(sweep.sweep)
 app.add_typer(ocr.ocr_app, name="ocr")
 app.add_typer(csms.csms_app, name="csms")
+app.command("charger")(charger.charger)
 app.add_typer(live.live_app, name="live")
 app.command("dashboard")(dashboard.dashboard)
 app.add_typer(records.audit_app, name="audit")

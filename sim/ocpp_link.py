@@ -52,7 +52,7 @@ class CentralSystemUrlError(ValueError):
     """``--ocpp`` names no central system a charger could connect to; ``str(err)`` is the one-line reason."""
 
 
-def check_central_system_url(url: str) -> str:
+def check_central_system_url(url: str, flag: str = "--ocpp") -> str:
     """``url`` without a trailing slash, if a charger could connect to it: ``ws://`` or ``wss://``, a host, and
     no query or fragment (each charger appends ``/<its id>``). Checked before a run starts, so a mistyped URL
     is an error in the first second rather than a traceback once the first charger is built."""
@@ -60,15 +60,15 @@ def check_central_system_url(url: str) -> str:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - reading it checks it
     except ValueError as err:
-        raise CentralSystemUrlError(f"--ocpp {url!r}: not a URL ({err})") from None
+        raise CentralSystemUrlError(f"{flag} {url!r}: not a URL ({err})") from None
     if parts.scheme not in ("ws", "wss"):
         shown = f"'{parts.scheme}://'" if parts.scheme else "no scheme"
-        raise CentralSystemUrlError(f"--ocpp {url!r}: a central system is reached over websockets: ws:// or wss://, "
+        raise CentralSystemUrlError(f"{flag} {url!r}: a central system is reached over websockets: ws:// or wss://, "
                                     f"not {shown} (e.g. ws://127.0.0.1:9000)")
     if not parts.hostname:
-        raise CentralSystemUrlError(f"--ocpp {url!r}: no host (e.g. ws://127.0.0.1:9000)")
+        raise CentralSystemUrlError(f"{flag} {url!r}: no host (e.g. ws://127.0.0.1:9000)")
     if parts.query or parts.fragment:
-        raise CentralSystemUrlError(f"--ocpp {url!r}: no query or fragment, please: each charger adds /<its id>")
+        raise CentralSystemUrlError(f"{flag} {url!r}: no query or fragment, please: each charger adds /<its id>")
     return url.rstrip("/")
 
 
@@ -131,30 +131,8 @@ class WebSocketLink:
         self.frames = 0
 
     def connect(self, station: str, protocol: str) -> None:
-        """Open ``station``'s websocket; a central system that is unreachable, refuses the station (HTTP 401,
-        403, 404 …) or does not speak ``protocol`` is a ConnectionError with one line saying which."""
-        from websockets.exceptions import InvalidHandshake, InvalidStatus
-        from websockets.sync.client import connect
-
-        url = f"{self.url}/{quote(station, safe='')}"
-        try:
-            socket = connect(url, subprotocols=[protocol], open_timeout=self.timeout_s)  # type: ignore[list-item]
-        except InvalidStatus as err:
-            status = err.response.status_code
-            reason = {401: "it wants credentials", 403: "it refuses it", 404: "it does not know this charger"}.get(
-                status, err.response.reason_phrase or "refused")
-            raise ConnectionError(f"the central system at {self.url} refused charger {station} "
-                                  f"(HTTP {status}: {reason})") from None
-        except InvalidHandshake as err:
-            raise ConnectionError(f"the central system at {self.url} refused charger {station}'s websocket "
-                                  f"({err})") from None
-        except (OSError, TimeoutError) as err:
-            raise ConnectionError(f"cannot reach the central system at {self.url}: {err}") from None
-        if socket.subprotocol != protocol:
-            socket.close()
-            raise ConnectionError(f"the central system at {self.url} does not speak {protocol} "
-                                  f"(charger {station})")
-        self.sockets[station] = socket
+        """Open ``station``'s websocket (see :func:`dial`)."""
+        self.sockets[station] = dial(self.url, station, protocol, self.timeout_s)
 
     def call(self, station: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
         from websockets.exceptions import ConnectionClosed
@@ -191,3 +169,34 @@ class WebSocketLink:
     def close(self) -> None:
         for ws in self.sockets.values():
             ws.close()
+
+
+def dial(url: str, station: str, protocol: str, timeout_s: float, authorization: str | None = None) -> Any:
+    """A blocking websocket to the central system at ``url`` (checked, no trailing slash) for ``station``,
+    offering ``protocol``. A central system that is unreachable, refuses the station (HTTP 401, 403, 404 …)
+    or does not speak ``protocol`` is a ConnectionError with one line saying which; ``authorization`` is an
+    HTTP Authorization header (Basic auth, security profile 1), never shown in a message."""
+    from websockets.exceptions import InvalidHandshake, InvalidStatus
+    from websockets.sync.client import connect
+
+    target = f"{url}/{quote(station, safe='')}"
+    headers = {"Authorization": authorization} if authorization else None
+    try:
+        socket = connect(target, subprotocols=[protocol], open_timeout=timeout_s,  # type: ignore[list-item]
+                         additional_headers=headers)
+    except InvalidStatus as err:
+        status = err.response.status_code
+        reason = {401: "it wants credentials" if not authorization else "wrong user or password",
+                  403: "it refuses it", 404: "it does not know this charger",
+                  429: "too many failed logins, try later"}.get(status, err.response.reason_phrase or "refused")
+        raise ConnectionError(f"the central system at {url} refused charger {station} "
+                              f"(HTTP {status}: {reason})") from None
+    except InvalidHandshake as err:
+        raise ConnectionError(f"the central system at {url} refused charger {station}'s websocket "
+                              f"({err})") from None
+    except (OSError, TimeoutError) as err:
+        raise ConnectionError(f"cannot reach the central system at {url}: {err}") from None
+    if socket.subprotocol != protocol:
+        socket.close()
+        raise ConnectionError(f"the central system at {url} does not speak {protocol} (charger {station})")
+    return socket
