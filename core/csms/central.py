@@ -35,6 +35,8 @@ from typing import Literal, Protocol
 from core.csms.config import CsmsConfig
 from core.events import (
     SENSOR,
+    ChargerAvailable,
+    ChargerUnavailable,
     Event,
     SessionActive,
     SessionEnded,
@@ -125,6 +127,7 @@ class CentralSystem:
         self._issued = 0  # highest 1.6 transaction id handed out (or found in the store)
         self._pending: dict[str, list[asyncio.Future[object]]] = {}  # station -> writes its answer waits for
         self._unconfirmed_ends: dict[str, Transaction] = {}  # session id -> transaction whose stop is being written
+        self._down: dict[str, str] = {}  # bay -> why its charger cannot charge (offline, faulted, unavailable)
 
     # --- restart ---------------------------------------------------------------------------------
 
@@ -160,12 +163,43 @@ class CentralSystem:
     def connected(self, station: str, protocol: str, now: float) -> StationState:
         state = self.stations.setdefault(station, StationState(station))
         state.protocol, state.connected, state.last_seen = protocol, True, now
+        for bay in self._bays_of(station):
+            if self._down.get(bay) in ("offline", "not_connected"):
+                self._set_available(station, bay, now)
         return state
 
     def disconnected(self, station: str, now: float) -> None:
         if station in self.stations:
             self.stations[station].connected = False
             self.stations[station].last_seen = now
+        for bay in self._bays_of(station):
+            self._set_unavailable(station, bay, "offline", now)
+
+    def not_yet_connected(self, now: float) -> None:
+        """At start-up: every configured charger that has not connected cannot charge yet, so its bays'
+        not-charging rules wait for it (a site restarting must not blame drivers for its own outage)."""
+        for station in self.config.stations:
+            if not (station in self.stations and self.stations[station].connected):
+                for bay in self._bays_of(station):
+                    self._set_unavailable(station, bay, "not_connected", now)
+
+    def unavailable_bays(self) -> dict[str, str]:
+        """Bays whose charger cannot charge now, with the reason."""
+        return dict(self._down)
+
+    def _bays_of(self, station: str) -> list[str]:
+        spec = self.config.stations.get(station)
+        return list(spec.evses.values()) if spec is not None else []
+
+    def _set_unavailable(self, station: str, bay: str, reason: str, now: float) -> None:
+        if self._down.get(bay) == reason:
+            return
+        self._down[bay] = reason
+        self._emit(station, ChargerUnavailable(now, self.config.site_id, bay, reason=reason))
+
+    def _set_available(self, station: str, bay: str, now: float) -> None:
+        if self._down.pop(bay, None) is not None:
+            self._emit(station, ChargerAvailable(now, self.config.site_id, bay))
 
     def boot(self, station: str, vendor: str, model: str, now: float) -> bool:
         state = self.stations.setdefault(station, StationState(station))
@@ -180,6 +214,12 @@ class CentralSystem:
         """A connector's status. For 1.6 this is where charging, suspension and faults are told."""
         state = self.stations.setdefault(station, StationState(station))
         state.status[evse] = status
+        if station in self.config.stations and evse in self.config.stations[station].evses:
+            bay = self.config.bay_of(station, evse)
+            if status in ("Faulted", "Unavailable"):
+                self._set_unavailable(station, bay, status.lower(), now)
+            elif self._down.get(bay) in ("faulted", "unavailable", "offline", "not_connected"):
+                self._set_available(station, bay, now)
         tx = self._open_on(station, evse)
         if tx is None:
             return

@@ -201,7 +201,9 @@ def test_a_running_site_erases_personal_data_whose_retention_has_ended(tmp_path:
                 subjects = conn.execute(select(schema.plate_reads.c.subject)).scalars().all()
                 sealed = conn.execute(select(schema.event_log.c.personal).where(
                     schema.event_log.c.kind == "plate_read")).scalars().all()
-            assert subjects == [None] and sealed == [None]  # the plate is gone; the chain still verifies
+            # the plate is gone (a read that decided nothing loses its row, one kept as evidence its plate);
+            # the chain still verifies
+            assert subjects in ([], [None]) and sealed == [None]
 
     run(scenario())
 

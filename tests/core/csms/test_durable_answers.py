@@ -123,4 +123,24 @@ def test_a_stop_that_cannot_be_stored_is_not_acknowledged_and_its_retry_is_store
 
     run(scenario())
     assert open_sessions(log, "s") == []
-    assert _stored_kinds(log) == ["session_started", "session_ended"]
+    assert [k for k in _stored_kinds(log) if k.startswith("session_")] == ["session_started", "session_ended"]
+
+
+def test_a_charger_that_drops_off_or_faults_makes_its_bays_unavailable_until_it_is_back() -> None:
+    from core.csms.central import CentralSystem
+    from core.events import ChargerAvailable, ChargerUnavailable
+
+    events: list = []
+    central = CentralSystem(CONFIG, events.extend)
+    central.not_yet_connected(0.0)
+    assert central.unavailable_bays() == {"B1": "not_connected", "B2": "not_connected"}
+    central.connected("CP1", "ocpp1.6", 1.0)
+    central.status("CP1", 1, "Faulted", "GroundFailure", 2.0)
+    central.status("CP1", 1, "Available", None, 3.0)
+    central.disconnected("CP1", 4.0)
+    central.disconnected("CP1", 5.0)  # told twice, said once
+    assert [(type(e).__name__, e.bay, getattr(e, "reason", None), e.ts) for e in events] == [
+        ("ChargerUnavailable", "B1", "not_connected", 0.0), ("ChargerUnavailable", "B2", "not_connected", 0.0),
+        ("ChargerAvailable", "B1", None, 1.0), ("ChargerUnavailable", "B1", "faulted", 2.0),
+        ("ChargerAvailable", "B1", None, 3.0), ("ChargerUnavailable", "B1", "offline", 4.0)]
+    assert all(isinstance(e, (ChargerAvailable, ChargerUnavailable)) for e in events)
