@@ -20,7 +20,7 @@ import sys
 
 import typer
 
-from baytwin.commands import charger, csms, dashboard, demo, live, ocr, records, sim, sweep
+from baytwin.commands import charger, csms, dashboard, demo, health, live, ocr, records, sim, sweep
 from baytwin.common import err_console
 from core.config import ConfigError
 
@@ -34,6 +34,7 @@ app.add_typer(csms.csms_app, name="csms")
 app.command("charger")(charger.charger)
 app.add_typer(live.live_app, name="live")
 app.command("dashboard")(dashboard.dashboard)
+app.command("health")(health.health)
 app.add_typer(records.audit_app, name="audit")
 app.add_typer(records.keys_app, name="keys")
 app.add_typer(records.retention_app, name="retention")
