@@ -5,7 +5,9 @@ due; in between, the last answer stands. While a vehicle pulls in, the last
 ``frames_per_vehicle`` frames with a plate are kept; when the bay settles
 (or at a recheck) they are voted into one read, so the read comes from the
 parked car, not from the blurred approach. A vehicle already identified is
-not read again until the bay changes.
+read again only when the bay settles after movement: that is when one car
+may have left and another taken its place (a swap the occupancy tracker must
+see), and reading then costs one vote per movement, not one per frame.
 """
 
 from __future__ import annotations
@@ -67,6 +69,8 @@ class BayWatch:
             return Observation(ts, False)
         self.present = True
         self._recent.append(result)
+        if identified and settled_now:  # the same car, or another one quietly in its place?
+            return Observation(ts, True, self._vote(reader))
         wants_read = not identified and self._reads < self.reads_per_visit
         if wants_read and (settled_now or recheck or not active):
             self._reads += 1

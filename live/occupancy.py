@@ -9,6 +9,16 @@ front or a plate hidden by snow then cannot end the visit; only the end of
 the charging (or the camera seeing the bay empty once the current stops) can.
 An occupancy sensor, where a bay has one, is believed as it reports.
 
+Two things end a visit that the camera alone would have kept going:
+
+* a **different** accepted plate in a bay already identified (a car swap: one
+  car out, another in, quicker than ``leave_after_s``): the first visit ends
+  at the last sample that saw the bay empty (else at the new read) and a new
+  one begins, so the second car's stay is never charged to the first driver;
+* the camera **going blind** (stream ended, camera down): the bay becomes
+  *unknown* (``BayUnobserved``); nobody is charged for what nobody saw, and a
+  car still there when the camera is back is a new arrival.
+
 The tracker turns these into the core's events: vehicle arrived / identified /
 left, and a plate read for every gated read (accepted, review or unreadable),
 with the crop kept only when the read is evidence.
@@ -23,6 +33,7 @@ import numpy as np
 from core.events import (
     CAMERA,
     SENSOR,
+    BayUnobserved,
     Event,
     PlateRead,
     SessionEnded,
@@ -47,6 +58,8 @@ class BayState:
     current_a: float = 0.0
     session: str | None = None
     source: str = CAMERA
+    empty_seen_at: float | None = None  # the last sample that found the bay empty while a car was believed in it
+    unknown: str | None = None  # why nothing can see the bay now (camera down, stream ended); None while watched
 
     @property
     def locked(self) -> bool:
@@ -80,6 +93,7 @@ class Occupancy:
         s = self.state(bay)
         out: list[Event] = []
         ts = observation.ts
+        s.unknown = None
         if observation.present:
             s.seen_run += 1
             s.last_seen = ts
@@ -91,6 +105,8 @@ class Occupancy:
                 out += self._read(s, observation)
         else:
             s.seen_run = 0
+            if s.occupied:
+                s.empty_seen_at = ts
             if s.occupied and s.source == CAMERA and not s.locked and s.last_seen is not None \
                     and ts - s.last_seen >= self.leave_after_s:
                 out.append(self._leave(s, ts, CAMERA))
@@ -106,16 +122,49 @@ class Occupancy:
             # an unreadable one keeps no image
             self.crops[id(event)] = _png(read.crop)
         if s.identified:
+            if read.status == "accepted" and read.plate and read.plate != s.plate and not s.locked:
+                out += self._swap(s, observation)
             return out
         if read.status == "accepted":
             s.plate, s.confidence, s.identified = read.plate, read.confidence, True
             out.append(VehicleIdentified(observation.ts, self.site, s.bay, read.plate, round(read.confidence, 4), CAMERA))
         return out
 
+    def _swap(self, s: BayState, observation: Observation) -> list[Event]:
+        """Another car than the one identified: the first left (when the bay was last seen empty, if it
+        was since it arrived), the second arrived and is identified now."""
+        read = observation.read
+        assert read is not None and read.plate is not None
+        ts = observation.ts
+        left_at = s.empty_seen_at if s.empty_seen_at is not None and s.since is not None and s.empty_seen_at > s.since else ts
+        out: list[Event] = [self._leave(s, left_at, CAMERA)]
+        s.occupied, s.since, s.source, s.seen_run, s.last_seen = True, ts, CAMERA, self.arrive_samples, ts
+        s.plate, s.confidence, s.identified = read.plate, read.confidence, True
+        out.append(VehicleArrived(ts, self.site, s.bay, CAMERA))
+        out.append(VehicleIdentified(ts, self.site, s.bay, read.plate, round(read.confidence, 4), CAMERA))
+        return out
+
     def _leave(self, s: BayState, ts: float, source: str) -> Event:
         s.occupied, s.since, s.seen_run = False, None, 0
-        s.plate, s.identified = None, False
+        s.plate, s.identified, s.empty_seen_at = None, False, None
         return VehicleLeft(ts, self.site, s.bay, source)
+
+    def camera_lost(self, bays: list[str], ts: float, reason: str) -> list[Event]:
+        """The camera watching ``bays`` cannot see any more: each becomes unknown; a visit it was tracking
+        ends there (``BayUnobserved``), unless charging current holds the bay for its session's car."""
+        out: list[Event] = []
+        for bay in bays:
+            s = self.state(bay)
+            if s.unknown is not None:
+                continue
+            s.unknown = reason
+            if s.source != CAMERA:
+                continue
+            if s.occupied or s.locked:
+                out.append(BayUnobserved(ts, self.site, bay, CAMERA, reason))
+            s.occupied, s.since, s.seen_run, s.last_seen = False, None, 0, None
+            s.plate, s.identified, s.empty_seen_at = None, False, None
+        return out
 
     # --- chargers and sensors ----------------------------------------------------------------------------
 

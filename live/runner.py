@@ -248,12 +248,18 @@ class LiveRunner:
         camera, spec = self.cameras[name], self.site.spec.cameras[name]
         period = 1.0 / spec.sample_fps
         seq, next_sample = 0, 0.0
+        blind_after_s = max(5.0, self.site.spec.occupancy.leave_after_s)
         while True:
             frame = await asyncio.to_thread(camera.wait_for, seq, 1.0)
             if frame is None:
-                if camera.health().ended:
+                health = camera.health()
+                if health.ended:
                     LOG.info("camera %s: end of file", name)
+                    self._camera_lost(name, "the camera's stream ended")
                     return
+                age = health.last_frame_age_s
+                if not health.connected and (age is None or age >= blind_after_s) or (age or 0.0) >= blind_after_s:
+                    self._camera_lost(name, f"no picture from the camera ({health.error or 'no frames'})")
                 continue
             seq = frame.seq
             if time.monotonic() < next_sample:
@@ -272,6 +278,15 @@ class LiveRunner:
                     _, written = self._decide(events, crops)
                     if written is not None:  # stored before this camera's next sample, without holding the loop
                         await asyncio.wrap_future(written)
+
+    def _camera_lost(self, name: str, reason: str) -> None:
+        """Every bay of a camera that can no longer see becomes unknown (once per outage)."""
+        bays = list(self.site.spec.cameras[name].bays)
+        if all(self.occupancy.state(bay).unknown is not None for bay in bays):
+            return
+        LOG.warning("camera %s: %s; its bays are unknown until it sees again", name, reason)
+        events = self.occupancy.camera_lost(bays, self.clock.now(), reason)
+        self.ingest(events)
 
     def _look(self, name: str, frame: Frame, identified: dict[str, bool]) -> list[tuple[str, Observation]]:
         """Every bay of one camera in one frame (runs on a worker thread: OCR must not hold up chargers).
@@ -339,7 +354,8 @@ class LiveRunner:
             s = self.occupancy.state(bay)
             bays[bay] = {"occupied": s.occupied, "since": s.since, "identified": s.identified,
                          "locked": s.locked, "current_a": s.current_a, "session": s.session,
-                         "source": s.source if s.occupied else None, "unavailable": bay in self.unavailable}
+                         "source": s.source if s.occupied else None, "unavailable": bay in self.unavailable,
+                         "unknown": s.unknown, "charger_unavailable": self.central.unavailable_bays().get(bay)}
         cameras = {name: asdict(camera.health()) for name, camera in self.cameras.items()}
         for name, watches in self.watches.items():
             cameras[name]["frames_read"] = sum(w.looks for w in watches.values())

@@ -66,3 +66,42 @@ def test_an_occupancy_sensor_is_believed_as_it_reports() -> None:
     assert occupancy.sensor("B2", True, 6.0) == []
     (left,) = occupancy.sensor("B2", False, 9.0)
     assert isinstance(left, VehicleLeft) and left.source == "sensor"
+
+
+def _accepted(plate: str) -> PlateResult:
+    return PlateResult(plate, 0.97, "accepted", (0, 0, 60, 20), crop=CROP)
+
+
+def test_a_car_swapped_faster_than_the_leave_timeout_ends_the_first_visit_and_starts_the_second() -> None:
+    occupancy = Occupancy("s", leave_after_s=30.0)
+    _seen(occupancy, 0.0), _seen(occupancy, 1.0), _seen(occupancy, 2.0, _accepted("EV11EVV"))
+    _seen(occupancy, 95.0)
+    assert _empty(occupancy, 100.0) == []  # the EV pulls out ...
+    swapped = _seen(occupancy, 110.0, _accepted("IC22ICE"))  # ... and an ICE car is in 10 s later
+    left, arrived, identified = [e for e in swapped if not isinstance(e, PlateRead)]
+    assert isinstance(left, VehicleLeft) and left.ts == 100.0  # when the bay was last seen empty
+    assert isinstance(arrived, VehicleArrived) and arrived.ts == 110.0
+    assert isinstance(identified, VehicleIdentified) and identified.plate == "IC22ICE"
+    assert [type(e) for e in _seen(occupancy, 120.0, _accepted("IC22ICE"))] == [PlateRead]  # the new car, read again
+
+
+def test_the_same_plate_read_again_changes_nothing_and_a_charging_car_is_never_swapped_out() -> None:
+    occupancy = Occupancy("s")
+    _seen(occupancy, 0.0), _seen(occupancy, 1.0), _seen(occupancy, 2.0, _accepted("EV11EVV"))
+    assert [type(e) for e in _seen(occupancy, 50.0, _accepted("EV11EVV"))] == [PlateRead]
+    occupancy.session(SessionActive(60.0, "s", "B1", "CP1/1", 1.0, 16.0))
+    assert [type(e) for e in _seen(occupancy, 70.0, _accepted("ZZ99ZZZ"))] == [PlateRead]  # current holds the bay
+
+
+def test_a_camera_that_goes_blind_makes_its_bays_unknown_once_and_the_next_sighting_is_a_new_arrival() -> None:
+    from core.events import BayUnobserved
+
+    occupancy = Occupancy("s")
+    _seen(occupancy, 0.0), _seen(occupancy, 1.0), _seen(occupancy, 2.0, _accepted("EV11EVV"))
+    (lost,) = occupancy.camera_lost(["B1", "B2"], 30.0, "the camera's stream ended")
+    assert isinstance(lost, BayUnobserved) and lost.bay == "B1" and lost.reason == "the camera's stream ended"
+    assert occupancy.state("B1").unknown and occupancy.state("B2").unknown  # an empty bay is unknown too
+    assert occupancy.camera_lost(["B1", "B2"], 31.0, "still down") == []
+    assert _seen(occupancy, 40.0) == [] and occupancy.state("B1").unknown is None
+    (arrived,) = _seen(occupancy, 41.0)
+    assert isinstance(arrived, VehicleArrived)
