@@ -239,6 +239,42 @@ class ReviewResolved(Event):
     reviewer: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class OperatorCommand(Event):
+    """An operator asked a charger to do something (remote start or stop, availability, unlock, reset, trigger).
+
+    Recorded before anything is sent, by whoever asked (``baytwin csms command``, the live page), so the
+    audit trail names the person behind every command even if it never reached the charger. The running
+    central system picks it up from the store and answers with a ``command_answered`` naming this row's
+    chain position. ``expires_at``: after it the command is not sent (the operator stopped waiting), only
+    answered ``expired``. ``bay`` is the EVSE's bay where the asker knows it, else ``*``.
+    """
+
+    kind: ClassVar[str] = "operator_command"
+    station: str = ""
+    action: str = ""  # remote-start | remote-stop | unlock | availability | reset | trigger
+    evse: int | None = None
+    id_token: str | None = None
+    transaction_id: str | None = None
+    operative: bool | None = None
+    message: str | None = None  # reset type, or the message a trigger asks for
+    operator: str = ""
+    expires_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class CommandAnswered(Event):
+    """What came of an operator's command: the charger's answer (Accepted, Rejected …) or why there was none
+    (``not connected``, ``timeout``, ``expired``, ``error``). ``command_seq`` is the command's chain position."""
+
+    kind: ClassVar[str] = "command_answered"
+    command_seq: int = 0
+    station: str = ""
+    action: str = ""
+    status: str = ""
+    detail: str = ""
+
+
 # --- the store's own record -----------------------------------------------------------
 
 
@@ -267,7 +303,7 @@ INPUT_EVENTS: tuple[type[Event], ...] = (
     BayUnobserved,
 )
 OUTPUT_EVENTS: tuple[type[Event], ...] = (ViolationOpened, ViolationClosed, ActionTaken)
-RECORD_EVENTS: tuple[type[Event], ...] = (ReviewResolved, RetentionPurged)
+RECORD_EVENTS: tuple[type[Event], ...] = (ReviewResolved, OperatorCommand, CommandAnswered, RetentionPurged)
 EVENT_TYPES: dict[str, type[Event]] = {cls.kind: cls for cls in INPUT_EVENTS + OUTPUT_EVENTS + RECORD_EVENTS}
 
 # Canonical order of different kinds that carry the same timestamp: arrivals

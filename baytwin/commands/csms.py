@@ -14,6 +14,7 @@ from baytwin.common import (
     failing_on,
     open_store,
 )
+from baytwin.commands.csms_command import csms_command
 from baytwin.logs import LOG_FORMAT_OPTION, LOG_LEVEL_OPTION, LogFormat, LogLevel, configure_logging
 from baytwin.tls import CERT_OPTION, TLS_KEY_OPTION, server_context
 from core.config import ConfigError
@@ -77,6 +78,11 @@ def csms_serve(
             loop.add_signal_handler(signum, stop.set)
         bound = await server.start(host, port, context)
         purging = asyncio.create_task(purge_periodically(log, server.clock.now, stop=stop)) if log else None
+        relaying = None  # operators' commands, asked through the store (csms command, the live page)
+        if log is not None and writer is not None:
+            from core.csms.operator_relay import CommandRelay
+
+            relaying = asyncio.create_task(CommandRelay(log, writer, server, config.site_id, server.clock.now).run(stop))
         anchoring = None
         if log is not None and signer is not None and checkpoints is not None:
             from core.store.checkpoint_timer import checkpoint_periodically
@@ -88,6 +94,8 @@ def csms_serve(
                       "(subprotocols ocpp2.0.1, ocpp1.6); Ctrl-C stops", highlight=False)
         await stop.wait()
         await server.stop()
+        if relaying is not None:
+            await relaying
         if purging is not None:
             await purging
         if anchoring is not None:
@@ -108,6 +116,8 @@ def csms_serve(
         raise fail(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
     console.print(f"stopped; {len(central.open_transactions())} transaction(s) still open, kept in the store")
 
+
+csms_app.command("command")(csms_command)
 
 @csms_app.command("hash-password")
 def csms_hash_password(password: str = typer.Option(..., prompt=True, hide_input=True,

@@ -38,6 +38,7 @@ DATA_CLASS = {
     "session_ended": "session", "session_faulted": "session",
     "violation_opened": "violation", "violation_closed": "violation", "action_taken": "violation",
     "review_resolved": "read", "retention_purged": "audit",
+    "operator_command": "session", "command_answered": "audit",  # a command may name an id token: kept as long as sessions
     "bay_unobserved": "presence", "charger_unavailable": "session", "charger_available": "session",
 }
 
