@@ -101,6 +101,11 @@ class LiveRunner:
         self._tasks.append(asyncio.create_task(self._tick(), name="rules-timers"))
         if self.log is not None:
             self._tasks.append(asyncio.create_task(self._poll_reviews(), name="review-queue"))
+        if self.log is not None and self.writer is not None:  # operators' commands to chargers, asked through the store
+            from core.csms.operator_relay import CommandRelay
+
+            relay = CommandRelay(self.log, self.writer, self.server, self.site.id, self.clock.now)
+            self._tasks.append(asyncio.create_task(relay.run(), name="operator-commands"))
         self._tasks.append(asyncio.create_task(self._report_status(), name="status"))
         if self.log is not None:  # a site that runs for months keeps no personal data past its retention
             retention = self.engine.policy.retention
