@@ -10,6 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboards.auth import masked_plate, signed_in_user
+from dashboards.charger_control import charger_controls
 from dashboards.live_view import bay_shapes, cameras_table, sessions_table, site_map, violations_table
 from dashboards.ui import page_setup, show_table
 
@@ -117,6 +118,9 @@ for read in waiting:
                 st.rerun()
 if "last_review" in st.session_state:
     st.success(st.session_state["last_review"])
+
+st.subheader("Charger commands")
+charger_controls(site, log, user.username, user.may("operator"))
 
 st.subheader("Evidence packs")
 if violations.empty:

@@ -108,3 +108,50 @@ def test_an_operator_prepares_a_signed_evidence_pack_that_verifies(live_site: Pa
     pack = tmp_path / "pack.zip"
     pack.write_bytes(at.session_state["pack"][1])
     verify_pack(pack, signer.public)
+
+
+def test_an_operators_charger_command_from_the_page_is_recorded_with_its_answer(live_site: Path) -> None:
+    import asyncio
+    import threading
+
+    from core.csms.central import CentralSystem
+    from core.csms.operator_relay import CommandRelay
+    from core.csms.server import CsmsServer
+    from core.events import CommandAnswered, OperatorCommand
+    from core.store.writer import StoreWriter
+
+    site = load_site(live_site)
+    log = open_log(site)
+    writer = StoreWriter(log)
+    stop_flag: dict[str, asyncio.Event] = {}
+
+    def relay() -> None:  # the running site's side, with no charger connected
+        async def go() -> None:
+            stop_flag["stop"] = asyncio.Event()
+            server = CsmsServer(CentralSystem(site.csms))
+            await CommandRelay(log, writer, server, site.id, lambda: T0 + 500, poll_s=0.1).run(stop_flag["stop"])
+        asyncio.run(go())
+
+    thread = threading.Thread(target=relay, daemon=True)
+    thread.start()
+    try:
+        at = AppTest.from_file(str(PAGE), default_timeout=60).run()
+        at.selectbox(key="cmd_action").select("availability").run()
+        at.radio(key="cmd_operative").set_value("inoperative").run()
+        at.button(key="cmd_send").click().run()
+        assert not at.exception
+        assert any("CP1 availability by local: not connected" in e.value for e in at.error)
+    finally:
+        while "stop" not in stop_flag:
+            pass
+        stop_flag["stop"].set()
+        thread.join(timeout=10)
+        writer.close()
+    import json
+
+    from sqlalchemy import text
+    with log.engine.connect() as conn:
+        rows = [(k, json.loads(p)) for k, p in conn.execute(text(
+            "select kind, public from event_log where kind in ('operator_command', 'command_answered') order by seq"))]
+    assert [(k, p.get("operator") or p.get("status")) for k, p in rows] == [
+        (OperatorCommand.kind, "local"), (CommandAnswered.kind, "not connected")]
