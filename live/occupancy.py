@@ -60,6 +60,7 @@ class BayState:
     source: str = CAMERA
     empty_seen_at: float | None = None  # the last sample that found the bay empty while a car was believed in it
     unknown: str | None = None  # why nothing can see the bay now (camera down, stream ended); None while watched
+    sensed: bool = False  # an occupancy sensor reports this bay: it, not the camera, says when cars come and go
 
     @property
     def locked(self) -> bool:
@@ -97,7 +98,7 @@ class Occupancy:
         if observation.present:
             s.seen_run += 1
             s.last_seen = ts
-            if not s.occupied and s.seen_run >= self.arrive_samples:
+            if not s.occupied and s.seen_run >= self.arrive_samples and not s.sensed:
                 s.occupied, s.since, s.source = True, ts, CAMERA
                 s.plate, s.confidence, s.identified = None, 0.0, False
                 out.append(VehicleArrived(ts, self.site, bay, CAMERA))
@@ -178,13 +179,31 @@ class Occupancy:
         return []
 
     def sensor(self, bay: str, occupied: bool, ts: float) -> list[Event]:
+        """A bay sensor's report. The sensor is believed over the camera: a car the camera found is the sensor's
+        to end from now on, and the camera no longer starts visits in this bay (it still identifies them)."""
         s = self.state(bay)
+        s.sensed, s.unknown = True, None
         if occupied and not s.occupied:
             s.occupied, s.since, s.source = True, ts, SENSOR
             return [VehicleArrived(ts, self.site, bay, SENSOR)]
+        if occupied:
+            s.source = SENSOR
         if not occupied and s.occupied:
             return [self._leave(s, ts, SENSOR)]
         return []
+
+    def sensor_lost(self, bay: str, ts: float, reason: str) -> list[Event]:
+        """The bay's sensor is not heard any more (silent too long, its broker unreachable): the bay is unknown
+        and a visit the sensor was tracking ends there (``BayUnobserved``), as for a camera gone blind. The
+        camera, if one watches the bay, starts visits in it again; the sensor's next report clears it."""
+        s = self.state(bay)
+        s.unknown, s.sensed = reason, False
+        if s.source != SENSOR:
+            return []
+        out: list[Event] = [BayUnobserved(ts, self.site, bay, SENSOR, reason)] if s.occupied or s.locked else []
+        s.occupied, s.since, s.seen_run, s.last_seen, s.source = False, None, 0, None, CAMERA
+        s.plate, s.identified, s.empty_seen_at = None, False, None
+        return out
 
 
 def _png(crop: np.ndarray) -> bytes:

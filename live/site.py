@@ -25,6 +25,7 @@ from core.csms.identity import MAX_LENGTH, valid_station_id
 from core.plates import sanitize
 from core.registry import RegisteredVehicle, Registry
 from core.rules.policy import Policy, load_policy
+from live.sensor_spec import MIN_TOKEN_LENGTH, SensorsSpec
 
 
 class _Strict(BaseModel):
@@ -113,6 +114,7 @@ class LiveSite(_Strict):
     occupancy: OccupancySpec = OccupancySpec()
     listen: ListenSpec = ListenSpec()
     ocr: OcrSpec | None = None
+    sensors: SensorsSpec | None = None  # occupancy sensors over MQTT or a webhook (live/sensor_spec.py)
 
     @model_validator(mode="after")
     def _one_camera_per_bay(self) -> LiveSite:
@@ -137,6 +139,7 @@ class Site:
         self.registry = load_vehicles(self.resolve(self.spec.vehicles)) if self.spec.vehicles else Registry()
         self.recognizer_files = self._recognizer_files()
         self.detector_file = self._detector_file()
+        self._check_sensors()
 
     @property
     def id(self) -> str:
@@ -150,6 +153,18 @@ class Site:
                 raise ConfigError(self.path, f"csms.stations.{station}",
                                   f"not a valid charge point id (1-{MAX_LENGTH} of A-Z a-z 0-9 * - _ = + | @ ., "
                                   "no '..'; as the charger puts it in its URL)")
+
+    def _check_sensors(self) -> None:
+        """What the schema cannot say without repeating a secret or touching the disk: the webhook's token is
+        long enough to resist guessing, and the broker's CA file exists."""
+        sensors = self.spec.sensors
+        if sensors is None:
+            return
+        if sensors.webhook is not None and len(sensors.webhook.token.get_secret_value()) < MIN_TOKEN_LENGTH:
+            raise ConfigError(self.path, "sensors.webhook.token",
+                              f"too short to resist guessing: use at least {MIN_TOKEN_LENGTH} random characters")
+        if sensors.mqtt is not None and sensors.mqtt.ca_file and not self.resolve(sensors.mqtt.ca_file).is_file():
+            raise ConfigError(self.path, "sensors.mqtt.ca_file", f"file {self.resolve(sensors.mqtt.ca_file)} does not exist")
 
     def resolve(self, relative: str) -> Path:
         candidate = Path(relative)
@@ -215,6 +230,7 @@ class Site:
         """Every bay the site knows, from its cameras and its chargers."""
         found = {bay for spec in self.spec.cameras.values() for bay in spec.bays}
         found |= {bay for station in self.csms.stations.values() for bay in station.evses.values()}
+        found |= set(self.spec.sensors.bays) if self.spec.sensors else set()
         return sorted(found)
 
 
