@@ -55,6 +55,7 @@ from live.occupancy import Observation, Occupancy
 from live.reader import site_reader
 from live.recovery import recover
 from live.review import resolutions_after
+from live.sensors import BaySensors
 from live.site import Site
 from live.status import write_status
 
@@ -85,6 +86,9 @@ class LiveRunner:
         self.counts = {"events": 0, "violations": 0, "actions": 0, "commands": 0}
         self._review_seq = 0
         self._tasks: list[asyncio.Task[Any]] = []
+        # bay sensors over MQTT or a webhook: their events go in on the loop, their writes awaited off it
+        self.sensors = BaySensors(site, self.occupancy, lambda events: self._decide(events)[1], self.clock) \
+            if site.spec.sensors is not None else None
 
     # --- lifecycle --------------------------------------------------------------------------------------
 
@@ -118,6 +122,8 @@ class LiveRunner:
             self._tasks.append(asyncio.create_task(checkpoint_periodically(
                 self.log.engine, self.signer, self.site.resolve(store.checkpoints), self.clock.now,
                 every_s=store.checkpoint_every_s), name="checkpoints"))
+        if self.sensors is not None:
+            await self.sensors.start(ssl=ssl)
         return self.port
 
     async def stop(self) -> None:
@@ -128,6 +134,8 @@ class LiveRunner:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for camera in self.cameras.values():
             await asyncio.to_thread(camera.stop)
+        if self.sensors is not None:
+            await self.sensors.stop()
         await self.server.stop()
         self._advance()
         self._write_status(running=False)
@@ -365,7 +373,8 @@ class LiveRunner:
         for name, watches in self.watches.items():
             cameras[name]["frames_read"] = sum(w.looks for w in watches.values())
         return {"site": self.site.id, "running": running, "updated_at": self.clock.now(), "csms_port": self.port,
-                "chargers": sorted(self.server.connected), "bays": bays, "cameras": cameras, "counts": dict(self.counts)}
+                "chargers": sorted(self.server.connected), "bays": bays, "cameras": cameras, "counts": dict(self.counts),
+                "sensors": self.sensors.status() if self.sensors is not None else None}
 
     def _write_status(self, running: bool) -> None:
         if self.log is None:
