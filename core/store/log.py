@@ -211,7 +211,8 @@ class _Projections:
     def add(self, event: Event, seq: int, subject: str | None) -> None:
         kind = event.kind
         if kind in ("plate_read", "vehicle_identified"):
-            self.reads.append(replay.read_row(self.site, event, seq, subject))
+            if replay.is_read(event):
+                self.reads.append(replay.read_row(self.site, event, seq, subject))
         elif kind.startswith("session_"):
             self.session_changes.append((event, subject))
         elif kind == "violation_opened":

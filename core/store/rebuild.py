@@ -104,7 +104,7 @@ def _replay(conn: Connection) -> _Rebuilt:
                 rebuilt.unreadable.append(Difference("event_log", f"{site}/{seq}", "cannot be replayed: its public part "
                                                      "is not an event the log writes (edited)"))
                 continue
-            if kind in ("plate_read", "vehicle_identified"):
+            if kind in ("plate_read", "vehicle_identified") and replay.is_read(event):
                 row = replay.read_row(site, event, seq, subject)
                 rebuilt.reads[(site, seq)] = row
                 reads.add(row)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.events import Event
+from core.events import CAMERA, Event
 
 _STATE = {"session_started": "started", "session_active": "charging", "session_ended": "ended",
           "session_faulted": "faulted"}
@@ -40,6 +40,14 @@ def apply_session(row: dict[str, Any], event: Event, subject: str | None) -> Non
     row["energy_kwh"] = max(row["energy_kwh"], event.energy_kwh)  # type: ignore[attr-defined]
     row["current_a"] = event.current_a  # type: ignore[attr-defined]
     row["updated_at"] = event.ts
+
+
+def is_read(event: Event) -> bool:
+    """Whether ``event`` is a row of ``plate_reads``: every plate read, and identifications that are reads of
+    their own (a patrol, a review, a charging token); a camera's identification repeats the read just before it."""
+    if event.kind == "plate_read":
+        return True
+    return event.kind == "vehicle_identified" and getattr(event, "source", CAMERA) != CAMERA
 
 
 def read_row(site: str, event: Event, seq: int, subject: str | None) -> dict[str, Any]:

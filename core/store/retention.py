@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, delete, exists, select, union, update
 
 from core.events import RetentionPurged
 from core.rules.policy import Retention
@@ -39,6 +39,14 @@ def purge(log: EventLog, now: float, retention_for: Callable[[str], Retention] =
             counts: dict[str, int] = {}
             kept_reads = select(reads.c.log_seq).where(reads.c.site == site, reads.c.led_to_violation.is_(True),
                                                        reads.c.ts >= cutoff["violation"])
+            # a camera's identification is the read just before it (one row of plate_reads for both): it is
+            # kept as long as that read is
+            ident = t.alias("ident")
+            kept_identifications = select(ident.c.seq).where(
+                ident.c.site == site, ident.c.kind == "vehicle_identified",
+                exists().where(reads.c.site == ident.c.site, reads.c.bay == ident.c.bay, reads.c.ts == ident.c.ts,
+                               reads.c.led_to_violation.is_(True), reads.c.ts >= cutoff["violation"]))
+            kept_reads = union(kept_reads, kept_identifications)
             for data_class, before in cutoff.items():
                 condition = and_(t.c.site == site, t.c.data_class == data_class, t.c.ts < before,
                                  t.c.personal.is_not(None))

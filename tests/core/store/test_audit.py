@@ -62,12 +62,19 @@ def test_a_plate_read_edited_added_or_deleted_in_the_table_is_found(filled: Engi
     r = schema.plate_reads
     with filled.begin() as conn:
         conn.execute(update(r).where(r.c.site == "s2", r.c.log_seq == 2).values(confidence=0.5))
-        conn.execute(delete(r).where(r.c.site == "s2", r.c.log_seq == 3))
+        conn.execute(delete(r).where(r.c.site == "s1", r.c.log_seq == 2))
         conn.execute(insert(r).values(site="s2", bay="EV001", ts=50.0, subject=None, confidence=0.99, status="accepted",
                                       source="camera", log_seq=99, led_to_violation=False))
-    assert sorted(_differences(filled)) == ["plate_reads s2/2: confidence is 0.5, the log says 0.97",
-                                            "plate_reads s2/3: is in the log but missing from the table (deleted)",
+    assert sorted(_differences(filled)) == ["plate_reads s1/2: is in the log but missing from the table (deleted)",
+                                            "plate_reads s2/2: confidence is 0.5, the log says 0.97",
                                             "plate_reads s2/99: has no event in the log (added)"]
+
+
+def test_a_camera_read_is_one_row_and_an_identification_of_its_own_is_another(filled: Engine) -> None:
+    r = schema.plate_reads
+    with filled.connect() as conn:
+        rows = conn.execute(select(r.c.site, r.c.log_seq, r.c.source)).all()
+    assert sorted(rows) == [("s1", 2, "camera"), ("s1", 11, "camera"), ("s2", 2, "camera")]  # reads, not their echoes
 
 
 def test_a_violation_deleted_from_the_table_or_its_policy_renamed_is_found(filled: Engine) -> None:
