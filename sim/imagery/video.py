@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 import yaml
 
+from sim.imagery.degrade import dirt
 from sim.imagery.plates import as_format, as_rgb, noise_field, styles_for
 from sim.imagery.scenes import (
     BayRow,
@@ -213,6 +214,11 @@ class BayCameraVideo:
                    away if rng.random() < 0.7 else -away)
         scale = face_scale(self.camera, parked) * 1.3  # a little finer: the car is nearer while it drives in
         car.texture, car.plate_rect = paint_face(parked, spec, scale, rng)
+        if visit.plate_dirt:  # mud on the plate itself: it moves, blurs and shrinks with the car
+            x0, y0, x1, y1 = car.plate_rect
+            plate = np.float32([[[x0, y0], [x1, y0], [x1, y1], [x0, y1]]])
+            colour = np.ascontiguousarray(car.texture[..., :3])
+            car.texture[..., :3] = dirt(colour, visit.plate_dirt, rng, plate)
         return car
 
     def _pose(self, car: _Car, t: float) -> tuple[Vehicle, str, np.ndarray] | None:

@@ -11,6 +11,7 @@ plate to a watched bay), and the visits::
     visits:
       - {bay: EV1, plate: "AB12 CDE", format: uk, arrive_s: 2, leave_s: 40, note: EV arrives and charges}
       - {bay: neighbour, plate: "CD34 EFG", format: uk, arrive_s: -10, leave_s: 200}
+      - {bay: EV2, plate: "KX19 PLM", format: uk, arrive_s: 50, leave_s: 90, plate_dirt: 3, note: muddy plate}
 
 A visit starts to drive in at ``arrive_s``, comes to rest ``drive_s`` later,
 starts to drive out ``drive_s`` before ``leave_s`` and is gone at
@@ -44,6 +45,9 @@ class Visit(_Strict):
     leave_s: float
     drive_s: float = Field(3.0, ge=1.0, le=6.0)  # how long driving in (and out) takes
     note: str = ""  # what the visit is for a reader of the script (e.g. "ICE car blocks the bay")
+    # Mud on the plate (the ``dirt`` degradation's severity, 0..4): a plate that reads only marginally,
+    # for the review queue, while every other car in the clip reads cleanly.
+    plate_dirt: int = Field(0, ge=0, le=4)
 
     @field_validator("format")
     @classmethod
