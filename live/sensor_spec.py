@@ -37,12 +37,12 @@ class _Strict(BaseModel):
 
 def _words(value: Any) -> tuple[str, ...]:
     """A payload value (or list of them) as the lower-case words a message is compared with:
-    YAML's ``1``, ``"1"`` and ``true`` are what a sensor sends as ``1``, ``1`` and ``true``."""
+    YAML's ``1`` and ``"1"`` are what a sensor sends as ``1``; an unquoted ``on``, ``yes`` or ``true`` any of the three."""
     values = value if isinstance(value, (list, tuple)) else [value]
     words = []
     for item in values:
-        if isinstance(item, bool):
-            words.append("true" if item else "false")
+        if isinstance(item, bool):  # YAML reads an unquoted on/yes/true as true: the sensor may send any of them
+            words += ["true", "on", "yes"] if item else ["false", "off", "no"]
         elif isinstance(item, (int, float, str)):
             words.append(str(item).strip().lower())
         else:
@@ -104,10 +104,29 @@ class SensorBaySpec(_Strict):
         return self
 
 
-class MqttSpec(_Strict):
-    """The site's MQTT broker. Credentials go in their own fields, never in the URL, so the URL can be logged."""
+def url_problem(url: str) -> str | None:
+    """What is wrong with a broker URL, without repeating it (it may hold a password), or None."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return "not a URL such as mqtt://host:1883 (a port from 0 to 65535)"
+    if parts.username is not None or parts.password is not None:
+        return "put the credentials in username and password, not in the URL"
+    if parts.scheme not in ("mqtt", "mqtts"):
+        return "use mqtt://host:port or mqtts://host:port"
+    if not parts.hostname:
+        return "names no host"
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return "mqtt://host:port, nothing after the port"
+    return None
 
-    url: str
+
+class MqttSpec(_Strict):
+    """The site's MQTT broker. Credentials go in their own fields, never in the URL, so the URL can be logged.
+    The URL is checked by :func:`url_problem` where an error cannot repeat it (the schema's errors show values)."""
+
+    url: str = Field(min_length=1)
     username: str | None = Field(None, min_length=1)
     password: SecretStr | None = None
     tls: bool = False  # also implied by mqtts://
@@ -116,24 +135,6 @@ class MqttSpec(_Strict):
     keepalive_s: int = Field(30, ge=5, le=3600)
     reconnect_max_s: int = Field(30, ge=1, le=600)  # backoff from 1 s doubling up to this
     unknown_after_s: float = Field(10.0, ge=0)  # broker unreachable this long: its bays are unknown
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, url: str) -> str:
-        parts = urlsplit(url)
-        if parts.scheme not in ("mqtt", "mqtts"):
-            raise ValueError("use mqtt://host:port or mqtts://host:port")
-        if parts.username is not None or parts.password is not None:
-            raise ValueError("put the credentials in username and password, not in the URL")
-        if not parts.hostname:
-            raise ValueError("names no host")
-        try:
-            parts.port
-        except ValueError:
-            raise ValueError("has a port that is not a number from 0 to 65535") from None
-        if parts.path not in ("", "/") or parts.query or parts.fragment:
-            raise ValueError("mqtt://host:port, nothing after the port")
-        return url
 
     @property
     def host(self) -> str:

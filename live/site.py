@@ -25,7 +25,7 @@ from core.csms.identity import MAX_LENGTH, valid_station_id
 from core.plates import sanitize
 from core.registry import RegisteredVehicle, Registry
 from core.rules.policy import Policy, load_policy
-from live.sensor_spec import MIN_TOKEN_LENGTH, SensorsSpec
+from live.sensor_spec import MIN_TOKEN_LENGTH, SensorsSpec, url_problem
 
 
 class _Strict(BaseModel):
@@ -155,14 +155,17 @@ class Site:
                                   "no '..'; as the charger puts it in its URL)")
 
     def _check_sensors(self) -> None:
-        """What the schema cannot say without repeating a secret or touching the disk: the webhook's token is
-        long enough to resist guessing, and the broker's CA file exists."""
+        """What the schema cannot say without repeating a secret or touching the disk: the broker's URL is usable
+        (it may hold a password), the webhook's token is long enough to resist guessing, the broker's CA file exists."""
         sensors = self.spec.sensors
         if sensors is None:
             return
         if sensors.webhook is not None and len(sensors.webhook.token.get_secret_value()) < MIN_TOKEN_LENGTH:
             raise ConfigError(self.path, "sensors.webhook.token",
                               f"too short to resist guessing: use at least {MIN_TOKEN_LENGTH} random characters")
+        problem = url_problem(sensors.mqtt.url) if sensors.mqtt is not None else None
+        if problem is not None:
+            raise ConfigError(self.path, "sensors.mqtt.url", problem)
         if sensors.mqtt is not None and sensors.mqtt.ca_file and not self.resolve(sensors.mqtt.ca_file).is_file():
             raise ConfigError(self.path, "sensors.mqtt.ca_file", f"file {self.resolve(sensors.mqtt.ca_file)} does not exist")
 
