@@ -13,6 +13,7 @@ from baytwin.common import (
     check_days,
     check_out_folder,
     console,
+    fail,
     open_store,
     run_one,
     summary_table,
@@ -23,12 +24,26 @@ from baytwin.common import (
 
 
 def demo(
-    out: Path = typer.Option(Path("runs/demo"), "--out", "-o", help="Folder for the demo's runs."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for the demo's results "
+                                       "(default: runs/demo, or runs/live-demo with --live)."),
     days: Optional[float] = typer.Option(None, help="Days to simulate (default: each scenario's)."),
+    live: bool = typer.Option(False, "--live", help="Instead: a live site on rendered footage and emulated chargers, "
+                              "half an hour of site time in about half a minute."),
 ) -> None:
     """Run the demo: the workplace garage without and with enforcement, compared; the enforced run's
-    log kept in a demo store, its chain verified and one violation's evidence pack exported."""
+    log kept in a demo store, its chain verified and one violation's evidence pack exported.
+
+    With --live: the live mode end to end (camera, reader, chargers, rules, review queue, store, evidence)."""
     import time
+
+    if live:
+        if days is not None:
+            raise fail("--days: the live demo's half hour is fixed; --days is for the twin's demo")
+        from baytwin.commands.demo_live import demo_live
+
+        demo_live(out or Path("runs/live-demo"))
+        return
+    out = out or Path("runs/demo")
 
     import pandas as pd
 
