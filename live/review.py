@@ -20,7 +20,7 @@ import base64
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 
 from core.events import ReviewResolved
 from core.plates import sanitize
@@ -105,13 +105,21 @@ def _waiting(log: EventLog, site: str) -> list[int]:
     """Chain positions of the site's marginal reads that no decision names yet, oldest first.
 
     Found through the ``plate_reads`` projection (status and chain position, no JSON to parse);
-    a read whose retention has ended is gone from it, and from the queue with it."""
-    r = schema.plate_reads
+    a read whose retention has ended is gone from it, and from the queue with it. A read whose
+    vehicle has left since (or was identified another way, or whose bay nobody can see any more)
+    leaves the queue too: deciding it would change nothing, and the operator's time goes to the
+    cars still there. It stays in the log, and ``resolve`` still refuses it as not pending."""
+    r, t = schema.plate_reads, schema.event_log
     with log.engine.connect() as conn:
-        marginal = conn.execute(select(r.c.log_seq).where(r.c.site == site, r.c.status == "review")
-                                .order_by(r.c.log_seq)).scalars().all()
+        marginal = conn.execute(select(r.c.log_seq, r.c.bay).where(r.c.site == site, r.c.status == "review")
+                                .order_by(r.c.log_seq)).all()
+        # a visit that ended (or a car identified since) makes its marginal reads moot: the queue lets them go
+        moot_after = dict(conn.execute(
+            select(t.c.bay, func.max(t.c.seq))
+            .where(t.c.site == site, t.c.kind.in_(("vehicle_left", "bay_unobserved", "vehicle_identified")))
+            .group_by(t.c.bay)).all())
     settled = _settled(log, site)
-    return [int(seq) for seq in marginal if seq not in settled]
+    return [int(seq) for seq, bay in marginal if seq not in settled and moot_after.get(bay, -1) < seq]
 
 
 def stored_reads(log: EventLog, site: str, seqs: list[int]) -> list[PendingRead]:

@@ -231,3 +231,23 @@ def test_a_live_site_anchors_its_log_in_signed_checkpoints_and_needs_its_signing
     run(scenario())
     checkpoints, problems = load(tmp_path / "anchors", signer.public)
     assert checkpoints and not problems and checkpoints[0].site == "garage"
+
+
+def test_a_marginal_read_leaves_the_queue_when_its_car_is_identified_or_gone(tmp_path: Path) -> None:
+    from core.events import VehicleLeft
+
+    site = write_site(tmp_path)
+
+    async def scenario() -> None:
+        async with live_site(site) as live:
+            live.runner.ingest([VehicleArrived(T0, "garage", "B1"), PlateRead(T0 + 1, "garage", "B1", "AB12CDF", 0.7, "review"),
+                                VehicleArrived(T0, "garage", "B2"), PlateRead(T0 + 1, "garage", "B2", "ZZ12ZZF", 0.6, "review")])
+            assert {r.bay for r in pending(live.log, "garage")} == {"B1", "B2"}
+            live.runner.ingest([VehicleIdentified(T0 + 5, "garage", "B1", "AB12CDE", 0.97)])  # a clear read after all
+            live.runner.ingest([VehicleLeft(T0 + 60, "garage", "B2")])  # gone before anyone decided
+            assert pending(live.log, "garage") == []
+            (later,) = [PlateRead(T0 + 90, "garage", "B2", "QQ12QQF", 0.6, "review")]
+            live.runner.ingest([VehicleArrived(T0 + 89, "garage", "B2"), later])
+            assert [r.plate for r in pending(live.log, "garage")] == ["QQ12QQF"]  # the next car's read waits
+
+    run(scenario())
