@@ -85,3 +85,19 @@ def _when(ts: Any) -> str:
     if ts is None or (isinstance(ts, float) and pd.isna(ts)):
         return "-"
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(ts)))
+
+
+def decodable_png(data: bytes | None) -> bytes | None:
+    """``data`` if it is an image Pillow can fully decode, else None (a damaged crop in the store)."""
+    if not data:
+        return None
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+    except Exception:  # noqa: BLE001 - any decoding failure means the same: not shown
+        return None
+    return data

@@ -10,6 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboards.auth import masked_plate, signed_in_user
+from dashboards.live_view import decodable_png
 from dashboards.charger_control import charger_controls
 from dashboards.live_view import bay_shapes, cameras_table, sessions_table, site_map, violations_table
 from dashboards.ui import page_setup, show_table
@@ -92,11 +93,11 @@ for read in waiting:
             right.write(f"**{masked_plate(read.plate)}** at bay **{read.bay}**, confidence {read.confidence:.2f}, {when}")
             right.caption("An operator settles reads.")
             continue
-        try:
-            left.image(read.crop_png, caption=f"read #{read.seq}", width="stretch") if read.crop_png else \
-                left.caption(f"read #{read.seq}: no crop kept")
-        except Exception:  # noqa: BLE001 - a damaged crop must not hide the rest of the queue
-            left.caption(f"read #{read.seq}: the crop cannot be shown")
+        crop = decodable_png(read.crop_png)  # checked first: a card shows the crop or says why not, never both
+        if crop is not None:
+            left.image(crop, caption=f"read #{read.seq}", width="stretch")
+        else:
+            left.caption(f"read #{read.seq}: " + ("the crop cannot be shown" if read.crop_png else "no crop kept"))
         right.write(f"**{read.plate or '?'}** at bay **{read.bay}**, confidence {read.confidence:.2f}, {when}")
         corrected = right.text_input("Plate as read from the crop (for a correction)", key=f"plate-{read.seq}")
         buttons = right.columns(3)

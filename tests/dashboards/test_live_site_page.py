@@ -155,3 +155,12 @@ def test_an_operators_charger_command_from_the_page_is_recorded_with_its_answer(
             "select kind, public from event_log where kind in ('operator_command', 'command_answered') order by seq"))]
     assert [(k, p.get("operator") or p.get("status")) for k, p in rows] == [
         (OperatorCommand.kind, "local"), (CommandAnswered.kind, "not connected")]
+
+
+def test_a_review_card_shows_the_crop_or_says_why_not_never_both() -> None:
+    from dashboards.live_view import decodable_png
+
+    good = _png()
+    assert decodable_png(good) == good
+    assert decodable_png(good[: len(good) // 2]) is None  # cut short in the store
+    assert decodable_png(b"not an image") is None and decodable_png(None) is None
