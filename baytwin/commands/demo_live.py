@@ -70,7 +70,12 @@ def demo_live(out: Path) -> None:
     except (OSError, SigningProblem) as err:
         raise fail(f"the live site could not run: {err}") from None
     played.wall_s = time.monotonic() - began
-    pack, public = _evidence(demo, log, played.ended_at)
+    from core.store.pack_format import EvidenceProblem
+
+    try:
+        pack, public = _evidence(demo, log, played.ended_at)
+    except (EvidenceProblem, SigningProblem, OSError) as err:
+        raise fail(f"evidence pack: {err}") from None
     _summary(demo, log, site.id, played, pack, public)
 
 
@@ -89,8 +94,11 @@ def _render(demo: story.DemoSite) -> tuple[Path, dict[str, list[list[float]]]]:
     with Progress(TextColumn("rendering the bay camera's footage"), BarColumn(), TextColumn("{task.completed}/{task.total} frames"),
                   console=console, transient=True) as progress:
         task = progress.add_task("render", total=None)
-        video, sidecar = render_video(script, demo.footage, fps=story.RENDER_FPS, seed=story.SEED,
-                                      progress=lambda done, total: progress.update(task, completed=done, total=total))
+        try:
+            video, sidecar = render_video(script, demo.footage, fps=story.RENDER_FPS, seed=story.SEED,
+                                          progress=lambda done, total: progress.update(task, completed=done, total=total))
+        except (RuntimeError, OSError) as err:  # no video encoder in this OpenCV, a folder that cannot be written
+            raise fail(f"cannot render the demo's footage: {err}") from None
     info = yaml.safe_load(sidecar.read_text(encoding="utf-8"))
     console.print(f"footage: {video} ({info['frames']} frames, one second of it a minute of the site)")
     return video, {bay: [list(p) for p in polygon] for bay, polygon in info["bays"].items()}
@@ -244,7 +252,9 @@ class _ProgressLines(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         args = record.args if isinstance(record.args, tuple) else ()
         if record.levelno >= logging.WARNING:
-            self.say("site", f"warning: {record.getMessage()}")
+            message = record.getMessage()
+            ended = "stream ended" in message  # the footage is over, which is the story's end, not a fault
+            self.say("site", "the footage ends; the camera's bays are unknown from here" if ended else f"warning: {message}")
             return
         if len(args) != 3 or not isinstance(args[0], str):
             return
