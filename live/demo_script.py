@@ -158,7 +158,7 @@ def settle_reviews(log: EventLog, site: str, now: float) -> list[ReviewResolved]
 
     The decision goes through the review queue like one made at ``baytwin live review resolve``, recorded
     under :data:`REVIEWER`; the running site picks it up from the store."""
-    from live.review import pending, resolve
+    from live.review import ReviewProblem, pending, resolve
 
     decided = []
     for read in pending(log, site):
@@ -169,5 +169,8 @@ def settle_reviews(log: EventLog, site: str, now: float) -> list[ReviewResolved]
             decision, plate = "confirmed", None
         else:
             decision, plate = "corrected", actual
-        decided.append(resolve(log, site, read.seq, decision, plate, REVIEWER, now))
+        try:
+            decided.append(resolve(log, site, read.seq, decision, plate, REVIEWER, now))
+        except ReviewProblem:  # it left the queue meanwhile (its car drove off, or was identified otherwise)
+            continue
     return decided
