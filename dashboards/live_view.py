@@ -51,10 +51,10 @@ def site_map(shapes: pd.DataFrame, camera: str) -> alt.LayerChart:
     regions = (alt.Chart(alt.Data(values=features)).mark_geoshape(stroke="white", strokeWidth=2, opacity=0.8)
                .encode(color=colour, tooltip=[alt.Tooltip("properties.bay:N", title="bay"),
                                               alt.Tooltip("properties.state:N", title="state")])
-               .project(type="identity", reflectY=True))
+               .project(type="identity"))  # image rows grow downwards, as the camera sees them
     labels = (alt.Chart(mine[["bay", "x", "y"]]).mark_text(fontSize=16, fontWeight="bold", color="black")
               .encode(longitude="x:Q", latitude="y:Q", text="bay:N")
-              .project(type="identity", reflectY=True))
+              .project(type="identity"))  # image rows grow downwards, as the camera sees them
     return alt.layer(regions, labels).properties(title=f"camera {camera}", height=320)
 
 
