@@ -34,6 +34,11 @@ def _kinds(live, bay: str = "B1") -> list[str]:  # type: ignore[no-untyped-def]
                                  .order_by(schema.event_log.c.seq)).scalars())
 
 
+def _violation(live):  # type: ignore[no-untyped-def]
+    with live.log.engine.connect() as conn:
+        return conn.execute(select(schema.violations)).mappings().one_or_none()
+
+
 async def _connected(live) -> None:  # type: ignore[no-untyped-def]
     await until(lambda: live.runner.sensors.mqtt_state == "connected", timeout=10)
 
@@ -55,16 +60,16 @@ def test_an_occupied_message_starts_a_visit_the_rules_judge_and_a_free_message_e
                 assert conn.execute(select(schema.violations)).first() is None
             live.clock.set(T0 + 10 * 60 + 1)
             await until(lambda: "violation_opened" in _kinds(live))
-            with live.log.engine.connect() as conn:
-                violation = conn.execute(select(schema.violations)).mappings().one()
+            await until(lambda: _violation(live) is not None)
+            violation = _violation(live)
             assert (violation["rule"], violation["bay"], violation["closed_at"]) == ("not_charging", "B1", None)
 
             live.clock.set(T0 + 20 * 60)
             await asyncio.to_thread(broker.publish, TOPIC, "0")
-            await until(lambda: live.runner.engine.visit("B1") is None)
-            with live.log.engine.connect() as conn:
-                violation = conn.execute(select(schema.violations)).mappings().one()
-            assert violation["closed_at"] == T0 + 20 * 60
+            await until(lambda: "vehicle_left" in _kinds(live))  # decided at once, stored by the writer thread
+            assert live.runner.engine.visit("B1") is None
+            await until(lambda: _violation(live)["closed_at"] is not None)
+            assert _violation(live)["closed_at"] == T0 + 20 * 60
             kinds = _kinds(live)
             assert kinds.index("vehicle_arrived") < kinds.index("violation_opened") < kinds.index("vehicle_left")
 
@@ -124,7 +129,7 @@ def test_a_broker_that_dies_makes_its_bays_unknown_and_the_site_reconnects_when_
             await until(lambda: live.runner.occupancy.state("B1").unknown is not None)
             assert "broker is unreachable" in (live.runner.occupancy.state("B1").unknown or "")
             await until(lambda: live.runner.engine.visit("B1") is None)  # nobody is charged for what nobody saw
-            assert _kinds(live)[-2:] == ["vehicle_arrived", "bay_unobserved"]
+            await until(lambda: _kinds(live)[-2:] == ["vehicle_arrived", "bay_unobserved"])  # once the writer stored it
             assert live.runner.status()["sensors"]["unknown"] == ["B1"]
 
             broker.start()
