@@ -65,6 +65,8 @@ class RulesEngine:
         self.ledger = OffenderLedger(self.policy.escalation.window_days * 86400.0)
         self._visits: dict[str, Visit] = {}
         self._chargers_down: dict[str, float] = {}  # bay -> since when its charger cannot charge
+        self._unseen_stays: dict[str, tuple[str | None, frozenset[str]]] = {}  # bay -> (plate, rules counted) of
+        # a visit ended because nobody could see the bay: the same car found there next is the same stay
         self._timers: list[tuple[float, int, str, int, str]] = []
         self._timer_seq = 0
         self._visit_seq = 0
@@ -136,6 +138,9 @@ class RulesEngine:
             visit.sighted = True
         if event.plate is not None and (visit.plate is None or event.confidence >= visit.confidence):
             visit.plate, visit.confidence = event.plate, event.confidence
+        unseen = self._unseen_stays.pop(event.bay, None)
+        if unseen is not None and unseen[0] is not None and unseen[0] == visit.plate:
+            visit.escalated |= unseen[1]  # the car that was there when the picture went: one stay, counted once
         visit.evidence.append(event)
         if visit.awaiting:  # a sighting confirms presence for breaches that were waiting for it
             for rule in sorted(visit.awaiting):
@@ -143,6 +148,7 @@ class RulesEngine:
         self._reschedule(visit, out)
 
     def _on_left(self, event: VehicleLeft, out: list[Event]) -> None:
+        self._unseen_stays.pop(event.bay, None)
         visit = self._visits.get(event.bay)
         if visit is not None:
             visit.evidence.append(event)
@@ -226,6 +232,7 @@ class RulesEngine:
             visit.continuous = False
             self._reschedule(visit, out)
             return
+        self._unseen_stays[event.bay] = (visit.plate, frozenset(visit.escalated))
         self._end_visit(visit, event.ts, "bay_unobserved", out)
 
     def _on_charger_unavailable(self, event: ChargerUnavailable, out: list[Event]) -> None:

@@ -50,3 +50,12 @@ def test_unknown_states_of_one_bay_leave_the_neighbour_alone() -> None:
                                     BayUnobserved(at(2), SITE.id, "b1", "camera", "down")] + leave(60, bay="b2")
     out = run(policy(**{"rules.not_charging.arrival_allowance_min": 10}), events)
     assert opened(out) == [("not_charging", 10.0)]
+
+
+def test_the_same_car_found_after_an_outage_is_one_stay_and_counts_once_against_the_driver() -> None:
+    events = arrive(0) + [BayUnobserved(at(30), SITE.id, "b1", "camera", "camera down")] + arrive(40) + leave(90)
+    out = run(policy(**{"rules.not_charging.arrival_allowance_min": 10}), events)
+    assert opened(out) == [("not_charging", 10.0), ("not_charging", 50.0)]  # nothing between 30 and 50 is charged
+    assert [a.action for a in kinds(out, "action_taken")] == ["warning"]  # not a second offence: no restriction
+    other = arrive(0) + [BayUnobserved(at(30), SITE.id, "b1", "camera", "camera down")] + arrive(40, plate="ZZ99ZZZ")
+    assert len(kinds(run(policy(), other), "action_taken")) == 2  # another car is another driver's first offence
