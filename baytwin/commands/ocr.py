@@ -210,6 +210,7 @@ def read_image(path: Path, reader, kind: str, rois: dict) -> list[dict[str, Any]
 
     A frame without an ROI is never read as one plate: the most confident plate in view is as likely the
     neighbouring bay's, so every plate is listed and none accepted."""
+    from core.ocr.detector import ClassicalDetector
     from core.ocr.image_file import load_rgb
     from core.ocr.image_kind import could_be_crop, guess_kind, looks_like_crop
     from core.ocr.pipeline import NO_ROI
@@ -218,15 +219,16 @@ def read_image(path: Path, reader, kind: str, rois: dict) -> list[dict[str, Any]
     if isinstance(pixels, str):
         return [{"file": str(path), "error": pixels}]
     height, width = pixels.shape[:2]
-    detected = None
     chosen = kind if kind != "auto" else ("scene" if rois else guess_kind(width, height))
+    small_photo = False
     if kind == "auto" and not rois and looks_like_crop(width, height):  # a crop, or a small photo of a car?
-        detected = reader.detector.detect(pixels)
-        chosen = guess_kind(width, height, [c.box for c in detected])
+        # Always the classical detector: a learned one, shown a crop scaled up to its input, finds parts of
+        # the big plate as plates (on rendered crops, half of them looked like photos to the bundled one).
+        chosen = guess_kind(width, height, [c.box for c in ClassicalDetector().detect(pixels)])
+        small_photo = chosen == "scene"  # a plate was found well inside it: not a crop, whatever is read
     if chosen == "crop":
         return [{"file": str(path), "kind": "crop", **reader.read_crops([pixels])[0].as_json()}]
-    small_photo = detected is not None  # a plate was found well inside it: not a crop, whatever is read
-    detected = reader.detector.detect(pixels) if detected is None else detected
+    detected = reader.detector.detect(pixels)
     if rois:
         records = []
         for bay, roi in rois.items():

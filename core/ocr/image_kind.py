@@ -13,7 +13,9 @@ Size and shape alone cannot tell a small whole-car photo (a 320x180 thumbnail,
 a 300x200 picture of one car) from a crop: both are small and wider than high.
 What tells them apart is where the plate is: a crop is the plate, filling most
 of its height, while in a photo of a car the plate is a small part of it. So a
-small image that looks like a crop is looked at by the detector first; a plate
+small image that looks like a crop is looked at by the classical detector first (a
+learned one, shown a crop scaled up to its input, takes parts of the big plate for
+plates); a plate
 found well inside it makes it a scene: the largest plate the detector finds is
 lower than a third of the image and narrower than half of it. (In a crop the
 largest find is the crop's own characters; a state name or a sticker beside

@@ -328,6 +328,20 @@ def test_a_small_photo_of_a_car_is_read_as_a_scene_not_a_crop(tmp_path: Path) ->
     assert json.loads(result.stdout)["kind"] == "scene"
 
 
+def test_a_crop_stays_a_crop_whatever_a_brought_detector_finds_in_it(tmp_path: Path) -> None:
+    pytest.importorskip("onnx")
+    import numpy as np
+
+    from tests.core.ocr.images import write_yolo_detector
+
+    data = tmp_path / "set"
+    assert baytwin("ocr", "generate", "--out", str(data), "--n", "2", "--format", "fr", "--seed", "5").returncode == 0
+    small_find = write_yolo_detector(tmp_path / "d.onnx", np.array([[40, 20, 30, 8, 0.9]], np.float32))
+    result = baytwin("ocr", "read", str(data / "images"), "--json", "--detector", str(small_find))
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line)["kind"] for line in result.stdout.splitlines()] == ["crop", "crop"]
+
+
 def test_train_detector_refuses_a_scene_folder_without_labels_and_a_model_name_without_onnx(tmp_path: Path) -> None:
     no_labels = baytwin("ocr", "train-detector", "--scenes", str(tmp_path), "--out", str(tmp_path / "d.onnx"))
     assert no_labels.returncode == 2 and "no labels.csv there" in no_labels.stderr
