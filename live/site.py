@@ -136,6 +136,7 @@ class Site:
         self.policy: Policy = load_policy(self.resolve(self.spec.policy))
         self.csms = validate(CsmsConfig, {"site_id": self.spec.site.id, **self.spec.csms}, f"{path} (csms)")
         self._check_station_ids()
+        self._check_leave_timeout()
         self.registry = load_vehicles(self.resolve(self.spec.vehicles)) if self.spec.vehicles else Registry()
         self.recognizer_files = self._recognizer_files()
         self.detector_file = self._detector_file()
@@ -153,6 +154,21 @@ class Site:
                 raise ConfigError(self.path, f"csms.stations.{station}",
                                   f"not a valid charge point id (1-{MAX_LENGTH} of A-Z a-z 0-9 * - _ = + | @ ., "
                                   "no '..'; as the charger puts it in its URL)")
+
+    def _check_leave_timeout(self) -> None:
+        """A car is known to have left only ``leave_after_s`` after it was last seen. If a rule's window (the
+        arrival allowance, the overstay grace) is shorter, a driver who left in time can be found in breach
+        before the departure is known: a fine for someone who did nothing wrong. Refused at load."""
+        leave = self.spec.occupancy.leave_after_s
+        rules = self.policy.rules
+        windows = {"not_charging.arrival_allowance_min": rules.not_charging.arrival_allowance_min
+                   if rules.not_charging.enabled else None,
+                   "overstay.grace_min": rules.overstay.grace_min if rules.overstay.enabled else None}
+        for name, minutes in windows.items():
+            if minutes is not None and minutes * 60.0 <= leave:
+                raise ConfigError(self.path, "occupancy.leave_after_s",
+                                  f"{leave:g} s is not shorter than the policy's {name} ({minutes:g} min): a driver "
+                                  "who left in time could be found in breach before the departure is known")
 
     def _check_sensors(self) -> None:
         """What the schema cannot say without repeating a secret or touching the disk: the broker's URL is usable

@@ -81,3 +81,12 @@ def test_escape_codes_in_a_registered_vehicles_group_are_refused(tmp_path: Path)
     (tmp_path / "cars.csv").write_text("plate,group\nAB12CDE,\"fleet\x1b[2J\"\n")
     message = _error(tmp_path, SITE + "vehicles: cars.csv\n")
     assert "cars.csv: row 2.group: must not contain control characters" in message
+
+
+def test_a_leave_timeout_as_long_as_a_rules_window_is_refused(tmp_path: Path) -> None:
+    from live.site import load_site
+    from tests.live.conftest import write_site
+
+    site = write_site(tmp_path, leave_after_s=600)  # the policy gives 10 minutes to plug in
+    with pytest.raises(ConfigError, match=r"occupancy.leave_after_s.*arrival_allowance_min \(10 min\)"):
+        load_site(site)
