@@ -13,12 +13,12 @@ by ``;``); only ``plate`` and ``group`` are required.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, field_validator, model_validator
 
+from core.csv_rows import read_csv_rows
 from core.config import ConfigError, Name, TimeZoneName, load_yaml, no_control_characters, validate
 from core.csms.config import CsmsConfig
 from core.csms.identity import MAX_LENGTH, valid_station_id
@@ -255,17 +255,7 @@ class Site:
 
 def load_vehicles(path: Path) -> Registry:
     """The registered vehicles CSV as a registry; a bad row is a ConfigError naming the row and column."""
-    try:
-        with path.open(newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            columns = reader.fieldnames or []
-            rows = list(reader)
-    except FileNotFoundError:
-        raise ConfigError(path, "", "file not found") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise ConfigError(path, "", f"cannot read ({err})") from None
-    except ValueError:  # a NUL byte in the path
-        raise ConfigError(path, "", "not a usable path (it contains a NUL byte)") from None
+    columns, rows = read_csv_rows(path, lambda reason: ConfigError(path, "", reason), "file not found")
     for needed in ("plate", "group"):
         if needed not in columns:
             raise ConfigError(path, needed, "column is missing")

@@ -17,7 +17,6 @@ too. Rows of one file are one image with several plates.
 
 from __future__ import annotations
 
-import csv
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.csv_rows import read_csv_rows
 from core.ocr.detector import Candidate, Detector
 from core.ocr.image_file import load_rgb
 from core.ocr.image_kind import guess_kind
@@ -53,15 +53,8 @@ class LabelledScene:
 def load_scene_labels(labels: Path) -> list[LabelledScene]:
     """Every image of a labels.csv with plate corners, its rows of one file merged; rows without corners
     are left out (a crop folder has none to measure). A corner that is not a number names its row."""
-    try:
-        with labels.open(newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            columns = reader.fieldnames or []
-            rows = list(reader)
-    except FileNotFoundError:
-        raise SceneLabelsProblem(f"{labels}: no such labels file") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise SceneLabelsProblem(f"{labels}: cannot read ({err})") from None
+    columns, rows = read_csv_rows(labels, lambda reason: SceneLabelsProblem(f"{labels}: {reason}"),
+                                  "no such labels file")
     if "file" not in columns or not set(CORNER_COLUMNS) <= set(columns):
         return []
     plates: dict[str, list[np.ndarray]] = {}

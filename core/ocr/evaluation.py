@@ -24,7 +24,6 @@ design and per country too, so a typeface or a plate design the reader has not l
 
 from __future__ import annotations
 
-import csv
 import difflib
 import json
 import time
@@ -35,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.csv_rows import read_csv_rows
 from core.ocr.image_file import load_rgb
 from core.ocr.pipeline import PlateReader, PlateResult
 from core.ocr.roi import Roi
@@ -137,15 +137,7 @@ def load_labels(labels: Path) -> list[LabelledImage]:
     conditions: a degradation of the renderer, or any condition a site labels
     its own images with (``rain``, ``night``...), each a severity 0-4.
     """
-    try:
-        with labels.open(newline="", encoding="utf-8") as f:
-            reader = csv.DictReader(f)
-            columns = reader.fieldnames or []
-            rows = list(reader)
-    except FileNotFoundError:
-        raise LabelsProblem(f"{labels}: no such labels file") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise LabelsProblem(f"{labels}: cannot read ({err})") from None
+    columns, rows = read_csv_rows(labels, lambda reason: LabelsProblem(f"{labels}: {reason}"), "no such labels file")
     for needed in ("file", "plate"):
         if needed not in columns:
             raise LabelsProblem(f"{labels}: column {needed!r} is missing (columns: {', '.join(columns) or 'none'})")
