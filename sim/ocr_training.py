@@ -268,20 +268,17 @@ def load_labelled(folders: tuple[Path, ...]) -> tuple[np.ndarray, list[str]]:
 
     Whole frames are not crops; rows whose image is missing or unreadable are
     skipped and counted, and a folder with nothing usable is refused."""
-    import csv
-
     import cv2
 
+    from core.csv_rows import read_csv_rows
     from core.plates import sanitize
 
     images, texts = [], []
     for folder in folders:
         labels = folder / "labels.csv"
-        if not labels.is_file():
-            raise LabelledProblem(f"{labels}: no such file (a labelled folder needs labels.csv with file,plate)")
-        with labels.open(newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-        if not rows or not {"file", "plate"} <= set(rows[0]):
+        columns, rows = read_csv_rows(labels, lambda reason: LabelledProblem(f"{labels}: {reason}"),
+                                      "no such file (a labelled folder needs labels.csv with file,plate)")
+        if not rows or not {"file", "plate"} <= set(columns):
             raise LabelledProblem(f"{labels}: needs the columns file and plate")
         for row in rows:
             text = sanitize(row["plate"] or "")

@@ -132,3 +132,8 @@ def test_labelled_folders_join_the_training_set_and_bad_ones_are_named(tmp_path:
     assert images.shape == (3, CONFIG.img_height, CONFIG.img_width, 1)
     with pytest.raises(LabelledProblem, match="labels.csv"):
         load_labelled((tmp_path / "nowhere",))
+    latin = tmp_path / "latin"
+    latin.mkdir()
+    (latin / "labels.csv").write_bytes(b"file,plate\n\xe9.png,AB12CDE\n")
+    with pytest.raises(LabelledProblem, match="cannot read"):  # one line, not a traceback
+        load_labelled((latin,))
