@@ -363,12 +363,13 @@ class LiveRunner:
     def status(self, running: bool = True) -> dict[str, Any]:
         """What ``baytwin live status`` and the dashboard show that the store alone cannot know."""
         bays = {}
+        chargers_down = self.central.unavailable_bays()
         for bay in self.site.bays():
             s = self.occupancy.state(bay)
             bays[bay] = {"occupied": s.occupied, "since": s.since, "identified": s.identified,
                          "locked": s.locked, "current_a": s.current_a, "session": s.session,
                          "source": s.source if s.occupied else None, "unavailable": bay in self.unavailable,
-                         "unknown": s.unknown, "charger_unavailable": self.central.unavailable_bays().get(bay)}
+                         "unknown": s.unknown, "charger_unavailable": chargers_down.get(bay)}
         cameras = {name: asdict(camera.health()) for name, camera in self.cameras.items()}
         for name, watches in self.watches.items():
             cameras[name]["frames_read"] = sum(w.looks for w in watches.values())
