@@ -34,6 +34,7 @@ import yaml
 
 from core.ocr.model_config import PlateModelConfig
 from core.ocr.recognizer import DEFAULT_CONFIG, DEFAULT_MODEL
+from sim.training_run import TrainingRunFolder
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_"
 CONFIG = PlateModelConfig(
@@ -79,6 +80,14 @@ class TrainSettings:
     labelled_share: float = 0.3  # of the training set, when ``labelled`` is given: its crops repeated to fill it
     calibration_crops: int = 6_000  # for fitting the confidence temperature after training
     mixed_precision: bool = True  # bfloat16 where the CPU computes it natively: about twice as fast, same model
+    run_folder: Path | None = None  # keep the rendered data and the state here, and continue from it when started again
+    save_every: int = 40  # steps between saves of the state into ``run_folder``
+
+    def fingerprint(self) -> dict[str, object]:
+        """What decides the trained network: a run folder continues only a run with the same."""
+        return {"samples": self.samples, "epochs": self.epochs, "batch": self.batch, "learning_rate": self.learning_rate,
+                "seed": self.seed, "init": str(self.init) if self.init else None, "init_backbone_only": self.init_backbone_only,
+                "labelled": [str(folder) for folder in self.labelled], "labelled_share": self.labelled_share}
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -437,15 +446,8 @@ def train(out_model: Path = DEFAULT_MODEL, out_config: Path = DEFAULT_CONFIG, se
     net = build_network().to(memory_format=torch.channels_last)  # the crops arrive NHWC: about a sixth faster on CPU
     if settings.init is not None:  # before rendering: wrong weights are refused at once, not after many minutes
         load_weights(net, settings.init, settings.init_backbone_only)
-    synthetic = settings.samples
-    if settings.labelled:
-        real_images, real_texts = load_labelled(settings.labelled)
-        repeats = max(1, round(settings.samples * settings.labelled_share / len(real_texts)))
-        synthetic = max(0, settings.samples - repeats * len(real_texts))
-    images, targets = make_dataset(TRAIN_SEED_BASE + settings.seed * 10_000_000, synthetic, settings.workers, progress)
-    if settings.labelled:
-        images = np.concatenate([images, np.tile(real_images, (repeats, 1, 1, 1))])
-        targets = np.concatenate([targets, np.tile(encode(real_texts), (repeats, 1))])
+    run = TrainingRunFolder(settings.run_folder, settings.fingerprint()) if settings.run_folder else None
+    images, targets = run.dataset(lambda: _training_set(settings, progress)) if run else _training_set(settings, progress)
     x, y = torch.from_numpy(images), torch.from_numpy(targets)
     steps = settings.epochs * math.ceil(len(x) / settings.batch)
     optimizer = torch.optim.AdamW(net.parameters(), lr=settings.learning_rate, weight_decay=1e-4)
@@ -454,11 +456,20 @@ def train(out_model: Path = DEFAULT_MODEL, out_config: Path = DEFAULT_CONFIG, se
     lengths = (y != ALPHABET.index(CONFIG.pad_char)).sum(dim=1)
     generator = torch.Generator().manual_seed(settings.seed)
     bf16 = settings.mixed_precision and _native_bfloat16()
-    step = 0
-    for epoch in range(settings.epochs):
+    step, first_epoch, first_start, order = 0, 0, 0, None
+    saved = run.last_state() if run else None
+    if saved is not None:  # a run stopped earlier: continue where its last save left it
+        net.load_state_dict(saved["net"])
+        optimizer.load_state_dict(saved["optimizer"])
+        schedule.load_state_dict(saved["schedule"])
+        generator.set_state(saved["generator"])
+        torch.set_rng_state(saved["dropout_rng"])
+        step, first_epoch, first_start, order = saved["step"], saved["epoch"], saved["start"], saved["order"]
+    for epoch in range(first_epoch, settings.epochs):
         net.train()
-        order = torch.randperm(len(x), generator=generator)
-        for start in range(0, len(x), settings.batch):
+        if order is None:
+            order = torch.randperm(len(x), generator=generator)
+        for start in range(first_start, len(x), settings.batch):
             idx = order[start:start + settings.batch]
             batch = _augment(x[idx], generator)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
@@ -473,11 +484,30 @@ def train(out_model: Path = DEFAULT_MODEL, out_config: Path = DEFAULT_CONFIG, se
             step += 1
             if progress and step % 20 == 0:
                 progress("train", step, steps)
+            if run and step % settings.save_every == 0:
+                run.save({"net": net.state_dict(), "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(),
+                          "generator": generator.get_state(), "dropout_rng": torch.get_rng_state(), "step": step, "epoch": epoch,
+                          "start": start + settings.batch, "order": order})
+        order, first_start = None, 0
     out_model.parent.mkdir(parents=True, exist_ok=True)
     torch.save(net.state_dict(), out_model.with_suffix(".pt"))  # for fine-tuning later; not needed at run time
     export(net, out_model, out_config)
     temperature = calibrate_temperature(out_model, out_config, settings.calibration_crops, settings.workers)
     return {"train_samples": float(len(x)), "epochs": float(settings.epochs), "temperature": temperature}
+
+
+def _training_set(settings: TrainSettings, progress: Progress | None) -> tuple[np.ndarray, np.ndarray]:
+    """Rendered crops and their targets, with the labelled folders' crops repeated to their share."""
+    synthetic = settings.samples
+    if settings.labelled:
+        real_images, real_texts = load_labelled(settings.labelled)
+        repeats = max(1, round(settings.samples * settings.labelled_share / len(real_texts)))
+        synthetic = max(0, settings.samples - repeats * len(real_texts))
+    images, targets = make_dataset(TRAIN_SEED_BASE + settings.seed * 10_000_000, synthetic, settings.workers, progress)
+    if settings.labelled:
+        images = np.concatenate([images, np.tile(real_images, (repeats, 1, 1, 1))])
+        targets = np.concatenate([targets, np.tile(encode(real_texts), (repeats, 1))])
+    return images, targets
 
 
 def _native_bfloat16() -> bool:

@@ -494,6 +494,7 @@ def ocr_train(
     labelled: Optional[list[Path]] = typer.Option(None, "--labelled", help="A folder with labels.csv (reviewed or real crops) to learn from as well; repeat for more."),
     labelled_share: float = typer.Option(0.3, min=0.01, max=1.0, help="Share of the training set the labelled crops fill (repeated as needed)."),
     backbone_only: bool = typer.Option(False, "--init-backbone-only", help="Take only the convolutions from --init (a recognizer of another input size or slot count)."),
+    run_folder: Optional[Path] = typer.Option(None, "--run-folder", help="Keep the rendered data and the training state here; started again with the same settings, training continues from the last save."),
 ) -> None:
     """Train the plate recognizer on synthetic plates (and labelled folders) and export it to ONNX (needs the train extra: torch)."""
     if init is not None and not init.is_file():  # found out now, not after rendering the whole training set
@@ -508,9 +509,10 @@ def ocr_train(
     from core.ocr.recognizer import DEFAULT_MODEL
     from sim.imagery.font_pool import FontPoolProblem
     from sim.ocr_training import LabelledProblem, TrainSettings, WeightsMismatch, train
+    from sim.training_run import RunFolderMismatch
 
     out = out or DEFAULT_MODEL
-    with progress_bar() as bar, failing_on(WeightsMismatch, LabelledProblem, FontPoolProblem):
+    with progress_bar() as bar, failing_on(WeightsMismatch, LabelledProblem, FontPoolProblem, RunFolderMismatch):
         tasks: dict[str, Any] = {}
 
         def progress(stage: str, done: float, total: float) -> None:
@@ -522,7 +524,8 @@ def ocr_train(
                                                                           learning_rate=learning_rate,
                                                                           init_backbone_only=backbone_only,
                                                                           labelled=tuple(labelled or ()),
-                                                                          labelled_share=labelled_share), progress)
+                                                                          labelled_share=labelled_share,
+                                                                          run_folder=run_folder), progress)
     console.print(f"model written to {out} and {out.with_suffix('.yaml')} (confidence temperature {figures['temperature']:.2f}, "
                   f"weights for fine-tuning in {out.with_suffix('.pt')})")
     console.print(f"measure it before use: baytwin ocr eval --images LABELLED_DIR --out DIR --model {out}")

@@ -137,3 +137,47 @@ def test_labelled_folders_join_the_training_set_and_bad_ones_are_named(tmp_path:
     (latin / "labels.csv").write_bytes(b"file,plate\n\xe9.png,AB12CDE\n")
     with pytest.raises(LabelledProblem, match="cannot read"):  # one line, not a traceback
         load_labelled((latin,))
+
+
+def test_a_run_stopped_part_way_continues_from_its_folder_and_ends_as_an_unbroken_run(tmp_path: Path) -> None:
+    import torch
+
+    import sim.training_run as training_run
+
+    settings = dict(samples=256, epochs=2, workers=1, batch=64, calibration_crops=300, save_every=1, seed=3)
+    unbroken = tmp_path / "unbroken" / "reader.onnx"
+    train(unbroken, unbroken.with_suffix(".yaml"), TrainSettings(**settings, run_folder=tmp_path / "run-unbroken"))
+
+    class Killed(BaseException):
+        pass
+
+    saves = 0
+    real_save = training_run.TrainingRunFolder.save
+
+    def save_then_die(self, state):  # type: ignore[no-untyped-def]
+        nonlocal saves
+        real_save(self, state)
+        saves += 1
+        if saves == 5:  # in the second epoch, mid-way
+            raise Killed
+
+    resumed = tmp_path / "resumed" / "reader.onnx"
+    broken = TrainSettings(**settings, run_folder=tmp_path / "run-broken")
+    training_run.TrainingRunFolder.save = save_then_die  # type: ignore[method-assign]
+    try:
+        with pytest.raises(Killed):
+            train(resumed, resumed.with_suffix(".yaml"), broken)
+    finally:
+        training_run.TrainingRunFolder.save = real_save  # type: ignore[method-assign]
+    assert not resumed.exists() and (tmp_path / "run-broken" / "dataset.npz").is_file()
+    train(resumed, resumed.with_suffix(".yaml"), broken)
+    expected, got = torch.load(unbroken.with_suffix(".pt")), torch.load(resumed.with_suffix(".pt"))
+    assert all(torch.allclose(expected[key].float(), got[key].float(), atol=1e-5) for key in expected)
+
+
+def test_a_run_folder_of_other_settings_is_refused(tmp_path: Path) -> None:
+    from sim.training_run import RunFolderMismatch, TrainingRunFolder
+
+    TrainingRunFolder(tmp_path / "run", TrainSettings(samples=256).fingerprint())
+    with pytest.raises(RunFolderMismatch, match="samples"):
+        TrainingRunFolder(tmp_path / "run", TrainSettings(samples=512).fingerprint())
