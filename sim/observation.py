@@ -62,6 +62,7 @@ class Patrol(Observer):
                  interval_min: float, offset_min: float) -> None:
         super().__init__(model, identifier, emit)
         self._last_seen: dict[str, tuple[int, str]] = {}  # bay -> (visit id, plate noted)
+        self._occupied_s: dict[str, float] = {}  # bay -> its occupied time at the last round (grows when a car leaves)
         model.env.process(self._rounds(interval_min * 60.0, offset_min * 60.0))
 
     def _rounds(self, interval: float, offset: float):  # type: ignore[no-untyped-def]
@@ -77,10 +78,15 @@ class Patrol(Observer):
         for bay in self.model.world.ev_bays:
             visit = bay.occupant
             noted = self._last_seen.get(bay.id)
+            came_and_went = self._occupied_s.get(bay.id, 0.0) != bay.occupied_seconds
+            self._occupied_s[bay.id] = bay.occupied_seconds
             if noted is not None and (visit is None or visit.visit_id != noted[0]):
                 self.emit(VehicleLeft(ts, site, bay.id, PATROL))
                 del self._last_seen[bay.id]
                 noted = None
+            elif visit is None and came_and_went:
+                # the officer notes the bay empty: a car that charged unseen since the last round is gone
+                self.emit(VehicleLeft(ts, site, bay.id, PATROL))
             if visit is None:
                 continue
             if noted is None:

@@ -62,6 +62,8 @@ def not_charging_due(policy: Policy, visit: Visit, who: Standing) -> float | Non
         return None
     allowance = rule.arrival_allowance_min * 60.0 + who.extra_s
     start = visit.arrived_at if visit.charger_back_at is None else max(visit.arrived_at, visit.charger_back_at)
+    if visit.unseen_charge_ended_at is not None:  # perhaps the car that charged: in breach only past its grace too
+        return max(start + allowance, visit.unseen_charge_ended_at + policy.rules.overstay.grace_min * 60.0 + who.extra_s)
     return start + allowance
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 from collections import OrderedDict
+from dataclasses import dataclass
 
 from core.events import (
     CONTINUOUS_SOURCES,
@@ -57,6 +58,15 @@ from core.site import SiteInfo
 _RECENT_EVENTS = 4096  # how many recent events are remembered to drop exact duplicates
 
 
+@dataclass(frozen=True, slots=True)
+class _UnclaimedSession:
+    """A session that ended with nobody having seen its car: the car found next in the bay may be that car."""
+
+    at: float  # when the visit it belonged to ended
+    charging_ended_at: float
+    same_round_only: bool  # its visit ended by a sighting of another car: only a car found at that moment may be it
+
+
 class RulesEngine:
     def __init__(self, policy: Policy, site: SiteInfo, registry: Registry | None = None) -> None:
         self.site = site
@@ -67,6 +77,8 @@ class RulesEngine:
         self._chargers_down: dict[str, float] = {}  # bay -> since when its charger cannot charge
         self._unseen_stays: dict[str, tuple[str | None, frozenset[str]]] = {}  # bay -> (plate, rules counted) of
         # a visit ended because nobody could see the bay: the same car found there next is the same stay
+        self._cables: dict[str, Visit] = {}  # bay -> the visit that ended while its session stayed plugged
+        self._unclaimed: dict[str, _UnclaimedSession] = {}  # bay -> a session whose car may be the next one found
         self._timers: list[tuple[float, int, str, int, str]] = []
         self._timer_seq = 0
         self._visit_seq = 0
@@ -136,6 +148,8 @@ class RulesEngine:
         visit.last_seen = max(visit.last_seen, event.ts)
         if event.source == PATROL:
             visit.sighted = True
+        if visit.plugged:
+            visit.on_cable = True  # seen while the cable is in: this is the car on it
         if event.plate is not None and (visit.plate is None or event.confidence >= visit.confidence):
             visit.plate, visit.confidence = event.plate, event.confidence
         unseen = self._unseen_stays.pop(event.bay, None)
@@ -153,20 +167,28 @@ class RulesEngine:
         if visit is not None:
             visit.evidence.append(event)
             self._end_visit(visit, event.ts, "vehicle_left", out)
+        else:
+            self._unclaimed.pop(event.bay, None)  # seen empty: no car found later can be one that charged before
 
     def _on_session(self, event: SessionEvent, out: list[Event]) -> None:
         visit = self._visits.get(event.bay)
-        if (visit is not None and isinstance(event, SessionStarted) and visit.had_session
-                and not visit.plugged and not visit.continuous):
-            # A new session after the last one ended, with no camera to say the car stayed:
-            # treat it as the next car, so its breaches are not billed to the previous driver.
-            self._end_visit(visit, event.ts, "replaced", out)
-            visit = None
+        if isinstance(event, SessionStarted):
+            self._cables.pop(event.bay, None)  # a new session: whatever was plugged before is out
+            self._unclaimed.pop(event.bay, None)  # and the car plugging in is this session's
+            if visit is not None and visit.had_session and not visit.plugged and not visit.continuous:
+                # A new session after the last one ended, with no camera to say the car stayed:
+                # treat it as the next car, so its breaches are not billed to the previous driver.
+                self._end_visit(visit, event.ts, "replaced", out)
+                visit = None
         if visit is None:
             if isinstance(event, SessionEnded):
+                self._cables.pop(event.bay, None)
                 return  # a session end for a bay already known empty
             visit = self._start_visit(event.bay, event.ts)
-        visit.last_seen = max(visit.last_seen, event.ts)
+        if isinstance(event, SessionStarted):
+            visit.on_cable = self._same_car(visit, event)
+        if visit.on_cable:  # the session speaks for the visit's car only when that car is known to be on it
+            visit.last_seen = max(visit.last_seen, event.ts)
         if type(event) is SessionActive and event.current_a > 0 and visit.charging:
             return  # a meter value while charging changes nothing the rules look at
         visit.evidence.append(event)
@@ -176,6 +198,7 @@ class RulesEngine:
         if isinstance(event, SessionStarted):
             visit.plugged = True
             visit.had_session = True
+            visit.plugged_at = event.ts
             visit.id_token = event.id_token or visit.id_token
             if visit.plate is None:
                 token_plate = self.registry.plate_for_token(event.id_token)
@@ -186,6 +209,8 @@ class RulesEngine:
                     )
             self._close(visit, "not_charging", event.ts, "session_started", out)
         elif isinstance(event, SessionActive):
+            if not visit.plugged:
+                visit.plugged_at = event.ts
             visit.plugged = visit.had_session = True
             if event.current_a > 0:
                 if visit.charging_ended_at is not None:
@@ -199,6 +224,8 @@ class RulesEngine:
                 if after is not None:
                     visit.end_charging(event.ts, event.ts + after * 60.0)
         elif isinstance(event, SessionSuspended):
+            if not visit.plugged:
+                visit.plugged_at = event.ts
             visit.plugged = visit.had_session = True
             visit.charging = False
             if event.by == "ev" and rules.overstay.suspended_ev_counts_as_ended:
@@ -221,6 +248,14 @@ class RulesEngine:
                 self._end_visit(visit, event.ts, "session_ended", out)
                 return
         self._reschedule(visit, out)
+
+    def _same_car(self, visit: Visit, started: SessionStarted) -> bool:
+        """Whether the car plugging in is provably the visit's car: the bay was watched all along, the visit
+        began with this session, or the charging token is registered to the plate seen."""
+        if visit.continuous or not any(isinstance(e, (VehicleArrived, VehicleIdentified)) for e in visit.evidence):
+            return True
+        token_plate = self.registry.plate_for_token(started.id_token)
+        return token_plate is not None and token_plate == visit.plate
 
     def _on_unobserved(self, event: BayUnobserved, out: list[Event]) -> None:
         visit = self._visits.get(event.bay)
@@ -278,6 +313,15 @@ class RulesEngine:
         self._visit_seq += 1
         visit = Visit(number=self._visit_seq, bay=bay, arrived_at=ts, last_seen=ts)
         visit.charger_down = bay in self._chargers_down
+        cable = self._cables.pop(bay, None)
+        if cable is not None:
+            visit.take_cable(cable)
+        unclaimed = self._unclaimed.pop(bay, None)
+        if unclaimed is not None and cable is None and (not unclaimed.same_round_only or unclaimed.at == ts):
+            # it may be the car that charged unseen (then overstaying once the grace ran out) or a car that came
+            # since and never plugged in; the likelier is the second, and it is judged so only once it would be
+            # in breach either way
+            visit.unseen_charge_ended_at = unclaimed.charging_ended_at
         self._visits[bay] = visit
         return visit
 
@@ -285,6 +329,13 @@ class RulesEngine:
         for rule in list(visit.open):
             self._close(visit, rule, ts, reason, out)
         del self._visits[visit.bay]
+        if reason == "session_ended":  # only the cable ever showed this car: the next car found may be it
+            self._unclaimed[visit.bay] = _UnclaimedSession(ts, visit.charging_ended_at or ts, same_round_only=False)
+        elif visit.had_session and not visit.on_cable and not visit.continuous and visit.charging_ended_at is not None:
+            # the car seen before the session is gone; the one on it may be the car found in its place this round
+            self._unclaimed[visit.bay] = _UnclaimedSession(ts, visit.charging_ended_at, same_round_only=True)
+        if visit.plugged:  # the car is gone as far as the engine knows, the session is not: the next car is on it
+            self._cables[visit.bay] = visit
 
     # --- timers -------------------------------------------------------------------------
 

@@ -33,6 +33,9 @@ class Visit:
     continuous: bool = False  # a camera or sensor watches the bay, and will report the departure
     sighted: bool = False  # seen at least once by a patrol (intermittent presence)
     plugged: bool = False  # a charging session is open: the cable proves presence
+    plugged_at: float | None = None  # when the open session began (the plugged car has been here since)
+    unseen_charge_ended_at: float | None = None  # a session that ended unseen just before: this may be its car
+    on_cable: bool = False  # this visit's car is known to be the one on the session (seen while plugged, token, camera)
     plate: str | None = None
     confidence: float = 0.0
     id_token: str | None = None
@@ -55,7 +58,23 @@ class Visit:
     @property
     def presence_is_proven(self) -> bool:
         """True while a source that would report the departure is watching."""
-        return self.continuous or self.plugged
+        return self.continuous or (self.plugged and self.on_cable)
+
+    def take_cable(self, earlier: "Visit") -> None:
+        """Carry the open session of ``earlier`` (a visit ended while its cable stayed in) into this one.
+
+        A patrol that finds a new car at a plugged charger has found the car
+        on the cable: it has been here since the session began, is charging or
+        not as the session says, and must not be taken for an unplugged car.
+        """
+        self.plugged = self.had_session = True
+        self.plugged_at = earlier.plugged_at
+        if earlier.plugged_at is not None:
+            self.arrived_at = min(self.arrived_at, earlier.plugged_at)
+        self.session_id, self.id_token = earlier.session_id, earlier.id_token
+        self.ever_charged, self.charging, self.faulted = earlier.ever_charged, earlier.charging, earlier.faulted
+        self.charging_ended_at, self.ended_known_at = earlier.charging_ended_at, earlier.ended_known_at
+        self.zero_current_since = earlier.zero_current_since
 
     def end_charging(self, at: float, known_at: float) -> None:
         if self.charging_ended_at is None or at < self.charging_ended_at:
