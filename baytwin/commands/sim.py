@@ -1,4 +1,4 @@
-"""``baytwin sim``: simulate one scenario, compare runs, list and check scenarios."""
+"""``baytwin sim``: simulate one scenario or a portfolio of sites, compare runs, list and check scenarios."""
 
 from __future__ import annotations
 
@@ -29,23 +29,49 @@ sim_app = typer.Typer(no_args_is_help=True, help="Simulate sites, populations an
 
 @sim_app.command("run")
 def sim_run(
-    scenario: str = typer.Argument(..., help="Scenario file, or a bundled name such as workplace-garage/baseline."),
+    scenario: str = typer.Argument(..., help="Scenario file, or a bundled name such as workplace-garage/baseline; "
+                                   "or a portfolio file (docs/portfolio.md), such as portfolios/north-estate."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for summary.json and the Parquet tables."),
-    seed: Optional[int] = typer.Option(None, help="Random seed (default: the scenario's)."),
-    days: Optional[float] = typer.Option(None, help="Days to simulate (default: the scenario's)."),
-    set_: list[str] = typer.Option([], "--set", help="Override a field: policy.rules.overstay.grace_min=5 (repeatable)."),
+    seed: Optional[int] = typer.Option(None, help="Random seed (default: the scenario's or portfolio's)."),
+    days: Optional[float] = typer.Option(None, help="Days to simulate (default: the scenario's or portfolio's)."),
+    set_: list[str] = typer.Option([], "--set", help="Override a field: policy.rules.overstay.grace_min=5 "
+                                   "(repeatable; in a portfolio, at every site)."),
     store: bool = typer.Option(False, "--store", help="Also keep the run's full event log in the database."),
     db: Optional[str] = DB_OPTION,
     key_file: Optional[Path] = KEY_OPTION,
     ocpp: Optional[str] = typer.Option(None, "--ocpp", help="Chargers speak OCPP over websockets to the central "
                                        "system at this URL, e.g. ws://127.0.0.1:9000"),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="A portfolio's sites in this many "
+                                          "processes (default: one per idle core; 1: one after another)."),
 ) -> None:
-    """Simulate one scenario and write its results."""
+    """Simulate one scenario, or every site of a portfolio, and write the results."""
+    from sim.portfolio import find_portfolio
+
+    portfolio = find_portfolio(scenario)
+    if portfolio is not None:
+        _run_portfolio(portfolio, out, seed, days, set_, workers, store, ocpp)
+        return
+    if workers is not None:
+        raise fail("--workers: applies to a portfolio's sites; a scenario is one process")
     if store:
         open_store(db, key_file)  # a missing key or unreachable database fails now, not after the run
     summary = run_one(scenario, out, seed, days, parse_overrides(set_), (db, key_file) if store else None, ocpp)
     console.print(summary_table({summary["scenario"]: summary}))
     console.print(f"Results in [bold]{out}[/]: summary.json, sessions/violations/actions/events/timeseries.parquet")
+
+
+def _run_portfolio(path: Path, out: Path, seed: int | None, days: float | None, set_: list[str],
+                   workers: int | None, store: bool, ocpp: str | None) -> None:
+    from baytwin.commands.sim_portfolio import portfolio_table, run_portfolio_command
+
+    for given, option in ((store, "--store"), (ocpp, "--ocpp")):
+        if given:
+            raise fail(f"{option}: runs one scenario; run a portfolio's sites one by one to use it")
+    document = run_portfolio_command(path, out, seed, days, parse_overrides(set_), workers)
+    console.print(portfolio_table(document))
+    console.print(f"Results in [bold]{out}[/]: portfolio.json, portfolio.csv, and a folder per site "
+                  f"({', '.join(s['label'] for s in document['sites'])}) with summary.json and the Parquet tables "
+                  f"({document['wall_seconds']:.1f} s)")
 
 
 @sim_app.command("compare")
@@ -72,18 +98,29 @@ def sim_compare(
 
 @sim_app.command("list")
 def sim_list() -> None:
-    """The bundled scenarios."""
+    """The bundled scenarios, then the bundled portfolios."""
+    from sim.portfolio import bundled_portfolio_files
     from sim.scenario import bundled_scenario_files
 
     for path in bundled_scenario_files():
         console.print(f"{path.parent.name}/{path.stem}")
+    for path in bundled_portfolio_files():
+        console.print(f"{path.parent.name}/{path.stem}  (portfolio)")
 
 
 @sim_app.command("validate")
-def sim_validate(scenario: str = typer.Argument(..., help="Scenario file or bundled name.")) -> None:
-    """Check a scenario (and its policy) without running it."""
+def sim_validate(scenario: str = typer.Argument(..., help="Scenario or portfolio file, or bundled name.")) -> None:
+    """Check a scenario (and its policy), or a portfolio and every site's scenario, without running it."""
+    from sim.portfolio import find_portfolio, load_portfolio
     from sim.scenario import load_scenario
 
+    portfolio = find_portfolio(scenario)
+    if portfolio is not None:
+        with failing_on(ConfigError):
+            estate = load_portfolio(portfolio)
+        console.print(f"ok: {estate.name} ({len(estate.sites)} sites, {estate.ev_bays} EV bays: "
+                      + ", ".join(f"{m.label} {m.scenario.name}" for m in estate.sites) + ")")
+        return
     with failing_on(ConfigError):
         loaded = load_scenario(scenario)
     console.print(f"ok: {loaded.name} ({loaded.site.ev_bays} EV bays, policy {loaded.policy.name})")
