@@ -26,7 +26,8 @@ SWEEP_HEADLINE = ("violations_true", "violations_detected", "false_penalties", "
 
 
 def sweep(
-    scenario: str = typer.Argument(..., help="Scenario file, or a bundled name such as workplace-garage/enforced."),
+    scenario: str = typer.Argument(..., help="Scenario file, or a bundled name such as workplace-garage/enforced; "
+                                   "or a portfolio file: every cell runs all its sites (docs/portfolio.md)."),
     grid: list[str] = typer.Option(..., "--grid", help="An axis: name=v1,v2,... The name is a field's dotted "
                                    "path (policy.rules.overstay.grace_min) or a short name (grace_min). Repeatable."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for runs.parquet, cells.parquet/csv and sweep.json."),
@@ -38,17 +39,22 @@ def sweep(
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run on an existing Dask cluster, e.g. tcp://host:8786."),
 ) -> None:
     """Run a grid of policy and scenario variants, several seeds each, on Dask; resumable."""
+    from sim.portfolio import find_portfolio
     from sim.sweep.execute import SchedulerProblem, dask_client
     from sim.sweep.grid import GridProblem
     from sim.sweep.plan import plan_sweep
+    from sim.sweep.portfolio import plan_portfolio_sweep, simulate_portfolio
     from sim.sweep.run import run_sweep
     from sim.sweep.store import RunStore, SweepFolderProblem
+    from sim.sweep.task import simulate
 
     check_days(days)
     if workers is not None and scheduler is not None:
         raise fail("--workers applies to the local cluster; with --scheduler the cluster has its own workers")
+    portfolio = find_portfolio(scenario)
+    planner, simulation = (plan_sweep, simulate) if portfolio is None else (plan_portfolio_sweep, simulate_portfolio)
     with failing_on(ConfigError, GridProblem, SweepFolderProblem):
-        plan = plan_sweep(scenario, grid, replications, seed, days, parse_overrides(set_))
+        plan = planner(scenario, grid, replications, seed, days, parse_overrides(set_))
         store = RunStore(out)
         store.claim(plan)
     finished = store.finished(plan)
@@ -58,7 +64,7 @@ def sweep(
         cluster = dask_client(scheduler, workers) if finished < len(plan.runs) else nullcontext(None)
         with cluster as client, progress_bar("runs") as bar:
             task = bar.add_task(plan.scenario_name, total=len(plan.runs), completed=finished)
-            report = run_sweep(plan, store, client, on_done=lambda _record: bar.advance(task))
+            report = run_sweep(plan, store, client, simulation, on_done=lambda _record: bar.advance(task))
     except SchedulerProblem as err:
         raise fail(str(err)) from None
     except KeyboardInterrupt:
@@ -70,7 +76,8 @@ def sweep(
                   + (f", {report.outcome.retried_failures} run again after failing before"
                      if report.outcome.retried_failures else "")
                   + f"). Results in [bold]{out}[/]: "
-                  "runs.parquet, cells.parquet, cells.csv, sweep.json")
+                  "runs.parquet, cells.parquet, cells.csv, sweep.json"
+                  + ("" if portfolio is None else " (portfolio totals; each site's figures as sites.<label>.*)"))
     if report.failed:
         for record in report.failed[:10]:
             err_console.print(f"failed: {record.cell} seed {record.seed}: {record.error}", highlight=False)

@@ -1,5 +1,8 @@
 """A sweep planned in full before anything runs: every cell's scenario validated, every run named.
 
+A sweep over a portfolio plans the same way with the portfolio's loader and axes (sim/sweep/portfolio.py):
+each run then carries the whole portfolio, every site's scenario loaded with the cell's values.
+
 Replication ``r`` runs with seed ``base_seed + r`` in every cell (common random numbers): two cells
 meet the same drivers at the same times, so their difference is the policy's, not noise.
 """
@@ -8,12 +11,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.config import ConfigError
 from sim.scenario import Scenario, load_scenario
 from sim.sweep.grid import Axis, Cell, GridProblem, expand, render_value, resolve_axes, run_id
+
+if TYPE_CHECKING:
+    from sim.portfolio import Portfolio
+
+Loader = Callable[[str, dict[str, Any]], Any]  # (name or path, overrides) -> a Scenario or a Portfolio
+AxesOf = Callable[[list[str], Any], tuple[Axis, ...]]  # (--grid items, what the loader loaded) -> the axes
 
 
 @dataclass(frozen=True)
@@ -25,7 +35,7 @@ class RunTask:
     replication: int
     seed: int
     days: float | None
-    scenario: Scenario
+    scenario: Scenario | Portfolio
 
 
 @dataclass(frozen=True)
@@ -70,26 +80,31 @@ def _digest(scenario: Scenario, axes: tuple[Axis, ...]) -> str:
     return hashlib.sha256(json.dumps(tree, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+def scenario_axes(grid: list[str], base: Scenario) -> tuple[Axis, ...]:
+    return resolve_axes(grid, base.model_dump(mode="json"))
+
+
 def plan_sweep(scenario: str, grid: list[str], replications: int, base_seed: int | None = None,
-               days: float | None = None, fixed: dict[str, Any] | None = None) -> SweepPlan:
+               days: float | None = None, fixed: dict[str, Any] | None = None,
+               load: Loader = load_scenario, axes_of: AxesOf = scenario_axes) -> SweepPlan:
     """Resolve the axes against the loaded scenario, validate each value and each cell, name the runs.
 
     Raises ``GridProblem`` for an axis that cannot be resolved and ``ConfigError`` (naming the axis
     and value) for a value the scenario does not accept, before anything has run.
     """
     fixed = dict(fixed or {})
-    base = load_scenario(scenario, fixed)
-    axes = resolve_axes(grid, base.model_dump(mode="json"))
+    base = load(scenario, fixed)
+    axes = axes_of(grid, base)
     for axis in axes:
         if axis.path in fixed:
             raise GridProblem(f"--grid {axis.name}: {axis.path} is also fixed by --set; choose one")
     for axis in axes:  # one value at a time first: the error names exactly the axis and value at fault
         for value in axis.values:
-            _load(scenario, {**fixed, axis.path: value}, f"--grid {axis.name}={render_value(value)}")
+            _load(load, scenario, {**fixed, axis.path: value}, f"--grid {axis.name}={render_value(value)}")
     seed0 = base.seed if base_seed is None else base_seed
     runs = []
     for cell in expand(axes):
-        loaded = _load(scenario, {**fixed, **cell.overrides(axes)}, f"cell {cell.id}")
+        loaded = _load(load, scenario, {**fixed, **cell.overrides(axes)}, f"cell {cell.id}")
         for replication in range(replications):
             seed = seed0 + replication
             runs.append(RunTask(run_id(cell, seed), cell, replication, seed, days, loaded))
@@ -97,8 +112,8 @@ def plan_sweep(scenario: str, grid: list[str], replications: int, base_seed: int
     return SweepPlan(scenario, base.name, axes, replications, seed0, shown_days, fixed, runs)
 
 
-def _load(scenario: str, overrides: dict[str, Any], where: str) -> Scenario:
+def _load(load: Loader, scenario: str, overrides: dict[str, Any], where: str) -> Any:
     try:
-        return load_scenario(scenario, overrides)
+        return load(scenario, overrides)
     except ConfigError as err:
         raise ConfigError(err.source, err.field, f"{err.problem} ({where})") from None
