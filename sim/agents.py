@@ -48,11 +48,13 @@ class Intent:
     u_fee: float
     u_notify: float
     u_tempted: float
+    walk_back_s: float
+    u_plug: float
 
     @classmethod
-    def draw(cls, group: Group, plug_delay: "Distribution", rng: random.Random) -> "Intent":
+    def draw(cls, group: Group, plug_delay: "Distribution", rng: random.Random, local_hour: int) -> "Intent":
         return cls(
-            stay_s=group.stay_h.sample(rng) * 3600.0,
+            stay_s=group.stay_for(local_hour).sample(rng) * 3600.0,
             energy_need_kwh=group.energy_need_kwh.sample(rng),
             plug_delay_s=plug_delay.sample(rng) * 60.0,
             return_delay_s=group.return_delay_min.sample(rng) * 60.0,
@@ -60,6 +62,7 @@ class Intent:
             limit_margin_s=rng.uniform(2.0, 15.0) * 60.0,
             u_comply=rng.random(), u_fee=rng.random(), u_notify=rng.random(),
             u_tempted=rng.random(),
+            walk_back_s=group.walk_back_min.sample(rng) * 60.0, u_plug=rng.random(),
         )
 
 
@@ -89,6 +92,18 @@ class Driver(mesa.Agent):
         awareness = behaviour.signage_awareness.get(self.model.scenario.site.signage, 1.0)
         return min(0.99, self.group.compliance * awareness + behaviour.deterrence_per_penalty * self.penalties)
 
+    def fee_response(self) -> float:
+        """Probability of moving the car for the idle fee: the group's responsiveness, scaled by the fee's size.
+
+        The response saturates: at ``fee_half_response_per_min`` half the responsive drivers move, and a fee
+        many times that moves nearly all of them.
+        """
+        fee = self.model.policy.idle_fee
+        if not fee.enabled or fee.per_min <= 0:
+            return 0.0
+        half = self.model.scenario.behaviour.fee_half_response_per_min
+        return self.group.fee_response * fee.per_min / (fee.per_min + half)
+
     def notify(self, action: ActionTaken) -> None:
         """An enforcement action reached this driver (by plate or account)."""
         if is_penalty(action):
@@ -114,7 +129,9 @@ class Driver(mesa.Agent):
     def visit(self):  # type: ignore[no-untyped-def]
         model, env = self.model, self.model.env
         self._process = env.active_process
-        intent = self.intent = Intent.draw(self.group, model.scenario.site.chargers.plug_in_delay_min, model.streams.intent)
+        local_hour = model.site_info.local(model.clock.now()).hour
+        intent = self.intent = Intent.draw(self.group, model.scenario.site.chargers.plug_in_delay_min, model.streams.intent,
+                                           local_hour)
         record = model.new_visit(self)
         self.current, self.visits = record, self.visits + 1
         bay = self._choose_bay()
@@ -133,7 +150,7 @@ class Driver(mesa.Agent):
             self.leave_at(env.now + max(60.0, limit * 60.0 + who.extra_s - intent.limit_margin_s))
 
         plugged = False
-        if bay.ev and self.is_ev and bay.charger is not None:
+        if bay.ev and self.is_ev and bay.charger is not None and intent.u_plug < self.group.plug_in_share:
             yield env.timeout(intent.plug_delay_s)
             if env.now < self._depart_at:
                 plugged = self._plug_in(bay, record, complies)
@@ -179,12 +196,13 @@ class Driver(mesa.Agent):
         who = model.standing_of(self)
         overstay_applies = policy.rules.overstay.enabled and "overstay" not in who.exempt
         moves_for_rule = complies and overstay_applies
-        fee = policy.idle_fee
-        moves_for_fee = overstay_applies and fee.enabled and fee.per_min > 0 and intent.u_fee < self.group.fee_response
+        moves_for_fee = overstay_applies and intent.u_fee < self.fee_response()
         delay = intent.return_delay_s
-        if moves_for_rule and not moves_for_fee:
-            # Someone who means to respect the grace period comes back within it.
-            delay = min(delay, 0.8 * (policy.rules.overstay.grace_min * 60.0 + who.extra_s))
+        if moves_for_rule or moves_for_fee:
+            # Someone who means to beat the grace period plans to be back within it, but cannot be back sooner
+            # than the walk to the car: a short grace catches drivers who were trying.
+            aim = model.scenario.behaviour.grace_aim_share * (policy.rules.overstay.grace_min * 60.0 + who.extra_s)
+            delay = max(intent.walk_back_s, min(delay, aim))
 
         def charging_done(_: simpy.Event) -> None:
             record.charging_complete = model.clock.now()

@@ -227,6 +227,7 @@ def summarize(model: "BayTwinModel", sessions: pd.DataFrame, violations: pd.Data
         "precision": _ratio(matched, detected_count),
         "recall": _ratio(matched, true_count),
         "false_penalties": int(actions["false_penalty"].sum()) if not actions.empty else 0,
+        "penalties_on_drivers_moving": _penalties_on_drivers_moving(visits, actions),
         "penalties": int(actions["penalty"].sum()) if not actions.empty else 0,
         "time_to_detection_min_mean": float(ttd.mean()) if len(ttd) else None,
         "time_to_detection_min_p95": float(ttd.quantile(0.95)) if len(ttd) else None,
@@ -235,6 +236,7 @@ def summarize(model: "BayTwinModel", sessions: pd.DataFrame, violations: pd.Data
         "identity_precision": _ratio(right, len(identified)),
         "wrong_identifications": len(identified) - right,
         "idle_fee_revenue": round(float(fees), 2),
+        "idle_bay_hours": round(float(sessions["idle_min"].sum()) / 60.0, 3) if "idle_min" in sessions else 0.0,
         "violations_by_rule": _by_rule(violations),
         "actions_by_kind": {str(k): int(n) for k, n in actions["action"].value_counts().items()} if not actions.empty else {},
         "events_processed": model.detection.engine.events_processed + model.truth.engine.events_processed,
@@ -242,6 +244,15 @@ def summarize(model: "BayTwinModel", sessions: pd.DataFrame, violations: pd.Data
         "wall_seconds": round(wall_seconds, 3),
     }
     return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in summary.items()}
+
+
+def _penalties_on_drivers_moving(visits: list, actions: pd.DataFrame) -> int:  # type: ignore[type-arg]
+    """Penalties on drivers who set off to move their car when charging ended and were back too late: what a
+    short grace period costs the drivers who were trying."""
+    if actions.empty:
+        return 0
+    moving = {v.visit_id for v in visits if v.moved_for_rule}
+    return int((actions["penalty"] & actions["visit_id"].isin(moving)).sum())
 
 
 def _by_rule(violations: pd.DataFrame) -> dict[str, dict[str, int]]:

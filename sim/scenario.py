@@ -214,6 +214,40 @@ class Group(_Strict):
     notification_response: float = Field(0.6, ge=0, le=1)
     ice_in_ev_bay: float = Field(0.3, ge=0, le=1)
     return_delay_min: Distribution = {"dist": "lognormal", "median": 12.0, "sigma": 0.6}  # type: ignore[assignment]
+    walk_back_min: Distribution = {"dist": "lognormal", "median": 4.0, "sigma": 0.5}  # type: ignore[assignment]
+    plug_in_share: float = Field(1.0, ge=0, le=1)
+    stay_h_by_arrival_hour: dict[str, Distribution] = Field(default_factory=dict)
+
+    @field_validator("stay_h_by_arrival_hour")
+    @classmethod
+    def _hour_ranges(cls, by_hour: dict[str, Distribution]) -> dict[str, Distribution]:
+        covered: set[int] = set()
+        for key in by_hour:
+            hours = arrival_hours(key)
+            if covered & set(hours):
+                raise ValueError(f"hour range {key!r} overlaps another")
+            covered |= set(hours)
+        return by_hour
+
+    def stay_for(self, local_hour: int) -> Distribution:
+        """The stay distribution of a car arriving at this local hour."""
+        for key, distribution in self.stay_h_by_arrival_hour.items():
+            if local_hour in arrival_hours(key):
+                return distribution
+        return self.stay_h
+
+
+def arrival_hours(key: str) -> tuple[int, ...]:
+    """Local hours of a range written ``"7-10"`` (7, 8, 9) or ``"22-6"`` (across midnight); one hour as ``"13"``."""
+    problem = ValueError(f"hour range {key!r} is not HOUR or FROM-TO with hours 0-24 (e.g. 7-10)")
+    parts = key.split("-")
+    if len(parts) not in (1, 2) or not all(part.strip().isdigit() for part in parts):
+        raise problem
+    first = int(parts[0])
+    end = first + 1 if len(parts) == 1 else int(parts[1])
+    if first > 23 or end > 24 or end == first:
+        raise problem
+    return tuple(h % 24 for h in range(first, end if end > first else end + 24))
 
 
 class Behaviour(_Strict):
@@ -223,6 +257,8 @@ class Behaviour(_Strict):
         default_factory=lambda: {"good": 0.95, "poor": 0.6, "none": 0.3}
     )
     deterrence_per_penalty: float = Field(0.15, ge=0, le=1)
+    fee_half_response_per_min: float = Field(0.005, ge=0)  # the per-minute idle fee that moves half the responsive
+    grace_aim_share: float = Field(0.8, gt=0, le=1)  # how much of the grace period a heeding driver plans to use
 
     @field_validator("signage_awareness")
     @classmethod

@@ -48,3 +48,60 @@ def test_the_fee_is_charged_to_those_who_do_not_respond(with_and_without_fee) ->
     assert summary["idle_fee_revenue"] > 0
     assert summary["actions_by_kind"].get("idle_fee", 0) > 0
     assert "warning" not in summary["actions_by_kind"]
+
+
+# --- grace, fee size and model choices: each has a response a planner can measure -------------------------
+
+
+@pytest.fixture(scope="module")
+def by_grace():
+    results = {}
+    for grace in (5, 15, 30):
+        _, result = run(load_scenario("retail-car-park/anpr", {"policy.rules.overstay.grace_min": grace}), seed=4, days=14)
+        results[grace] = result.summary
+    return results
+
+
+def test_a_short_grace_frees_bays_sooner_but_fines_drivers_who_were_on_their_way(by_grace) -> None:
+    short, usual, long = by_grace[5], by_grace[15], by_grace[30]
+    assert short["idle_bay_hours"] < usual["idle_bay_hours"] < long["idle_bay_hours"]
+    assert short["penalties_on_drivers_moving"] > usual["penalties_on_drivers_moving"] >= long["penalties_on_drivers_moving"]
+    assert short["penalties_on_drivers_moving"] >= 10  # not a rounding effect: a real share of the trying drivers
+
+
+def test_a_bigger_idle_fee_moves_more_drivers() -> None:
+    idle = {}
+    for per_min in (0.001, 0.2):
+        overrides = {**FEE_ONLY, "policy.idle_fee.per_min": per_min}
+        _, result = run(load_scenario("workplace-garage/baseline", overrides), seed=11, days=14)
+        plugged = result.sessions[result.sessions.plug_in.notna() & result.sessions.unplug.notna()]
+        idle[per_min] = (plugged.idle_min > 60).mean()
+    assert idle[0.2] < 0.6 * idle[0.001]
+
+
+def test_evs_that_do_not_plug_in_are_a_model_choice() -> None:
+    shares = {}
+    for share in (1.0, 0.5):
+        _, result = run(load_scenario("workplace-garage/baseline", {"population.staff.plug_in_share": share}), seed=3, days=7)
+        in_ev_bays = result.sessions[(result.sessions.bay_kind == "ev") & (result.sessions.vehicle == "ev")]
+        shares[share] = in_ev_bays.plug_in.notna().mean()
+    assert shares[1.0] > 0.97
+    assert shares[0.5] == pytest.approx(0.5, abs=0.1)
+
+
+def test_the_stay_can_depend_on_the_arrival_hour() -> None:
+    overrides = {"population.staff.stay_h_by_arrival_hour": {
+        "0-12": {"dist": "fixed", "value": 8.0}, "12-24": {"dist": "fixed", "value": 1.0}}}
+    _, result = run(load_scenario("workplace-garage/baseline", overrides), seed=3, days=7)
+    stays = result.sessions[result.sessions.bay_kind == "ev"].dropna(subset=["dwell_min"])
+    hour = stays.arrival.dt.tz_convert("America/Los_Angeles").dt.hour
+    assert stays[hour < 12].dwell_min.median() > 4 * stays[hour >= 12].dwell_min.median()
+
+
+@pytest.mark.parametrize("key", ["7-7", "25", "morning", "1-2-3"])
+def test_an_hour_range_that_is_not_one_is_named(key: str) -> None:
+    from core.config import ConfigError
+
+    with pytest.raises(ConfigError, match=key):
+        load_scenario("workplace-garage/baseline",
+                      {"population.staff.stay_h_by_arrival_hour": {key: {"dist": "fixed", "value": 1.0}}})
