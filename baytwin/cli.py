@@ -4,6 +4,7 @@
     baytwin sim run SCENARIO --out DIR simulate one scenario
     baytwin sim compare RUN_DIR ...    compare the summaries of finished runs
     baytwin sim list | validate FILE   bundled scenarios; check a scenario file
+    baytwin sim calibrate --sessions CSV --out FILE   a scenario fitted to a session export
     baytwin dashboard [--runs DIR]     the dashboards in the browser
 
 Every data-file problem is one line naming the file, the field and the
@@ -20,13 +21,14 @@ import sys
 
 import typer
 
-from baytwin.commands import charger, csms, dashboard, demo, health, live, ocr, records, sim, sweep
+from baytwin.commands import charger, csms, dashboard, demo, health, live, ocr, records, sim, sim_calibrate, sweep
 from baytwin.common import err_console
 from core.config import ConfigError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Digital twin and testbed for EV-charging-bay parking enforcement.")
 app.command("demo")(demo.demo)
+sim.sim_app.command("calibrate")(sim_calibrate.sim_calibrate)
 app.add_typer(sim.sim_app, name="sim")
 app.command("sweep")(sweep.sweep)
 app.add_typer(ocr.ocr_app, name="ocr")

@@ -21,7 +21,7 @@ from pydantic import TypeAdapter
 
 from core.config import validate
 from sim.distributions import Distribution
-from sim.scenario import Scenario
+from sim.scenario import Chargers, Group, Scenario
 from sim.session_export import SessionExport
 from sim.session_fits import (
     censored_lognormal,
@@ -69,44 +69,17 @@ def calibrate(export: SessionExport, base: Scenario, name: str, seed: int = 1) -
     notes.append(f"stay = connection time + {delay_h * 60:.1f} min plug-in delay (the base's), "
                  f"as {len(stay.get('parts', [stay]))} equal-probability slices of the data")
 
-    known = sessions.charging_done.notna().to_numpy()
-    cut_off = known & ((sessions.unplug - sessions.charging_done).dt.total_seconds().to_numpy()
-                       <= FINISHED_BEFORE_UNPLUG_S)
-    finished = known & ~cut_off
-    charging_h = np.where(finished, (sessions.charging_done - sessions.plug_in).dt.total_seconds() / 3600.0,
-                          connected_h)
-    powers = session_powers(sessions.energy_kwh.to_numpy()[known], charging_h[known], finished[known],
-                            group.battery_kwh, group.target_soc, rng)
-    chargers = base.site.chargers.model_dump(mode="json")
-    vehicle_max: dict[str, Any] = group.vehicle_max_kw.model_dump(mode="json", exclude_none=True)
-    if len(powers):
-        vehicle_max = power_choice(powers)
-        chargers["power_kw"] = float(np.ceil(max(vehicle_max["values"]) * 10) / 10)
-        notes.append(f"charging power from {len(powers)} sessions")
-    else:
-        notes.append("no session with a charging end: charging power kept from the base")
-
-    seen = Delivery(sessions.energy_kwh.to_numpy(), np.where(known, charging_h, np.nan), connected_h)
-    energy, scale = matched_need_and_power(censored_lognormal(seen.energy_kwh, ~finished), seen, group.battery_kwh,
-                                           TypeAdapter(Distribution).validate_python(vehicle_max),
-                                           chargers["power_kw"], group.target_soc, rng)
-    if len(powers):
-        vehicle_max = {**vehicle_max, "values": [round(v * scale, 2) for v in vehicle_max["values"]]}
-        chargers["power_kw"] = float(np.ceil(chargers["power_kw"] * scale * 10) / 10)
-    notes.append(f"energy need: log-normal, fitted with {int((~finished).sum())} of {len(sessions)} sessions "
-                 "censored (still charging at the unplug, or no charging end in the export); need and powers "
-                 f"then matched (powers x {scale:.2f}) so that the base's battery sizes deliver the data's "
-                 "energy over the data's charging times")
+    energy, vehicle_max, chargers = charging_fit(sessions, connected_h, group, base.site.chargers, rng, notes)
 
     stations = sessions.station[sessions.station != ""].nunique()
-    site = base.site.model_dump(mode="json")
+    site = base.site.model_dump(mode="json", exclude_defaults=True)
     site.update(timezone=export.zone, chargers=chargers)
     if stations:
         site["ev_bays"] = int(stations)
     else:
         notes.append(f"the export names no stations: {base.site.ev_bays} EV bays kept from the base")
 
-    fitted = group.model_dump(mode="json", exclude_none=True)
+    fitted = group.model_dump(mode="json", exclude_defaults=True)
     fitted.update(
         ev_share=1.0, drivers=_drivers(sessions), arrivals_per_day=per_day, hourly_profile=profile,
         stay_h=stay, energy_need_kwh=energy, vehicle_max_kw=vehicle_max,
@@ -116,15 +89,57 @@ def calibrate(export: SessionExport, base: Scenario, name: str, seed: int = 1) -
         notes.append(f"base groups not in a charging export dropped: {', '.join(dropped)}")
 
     first_day = sessions.plug_in.min().tz_convert(ZoneInfo(export.zone)).date()
-    document = base.model_dump(mode="json", exclude_none=True)
+    document = base.model_dump(mode="json", exclude_defaults=True)
     document.update(
         name=name,
         description=(f"Fitted to {export.path.name} ({export.format}, {len(sessions):,} sessions) "
                      f"from {base.name}."),
         start=first_day.isoformat(), days=export.span_days, site=site, population={group_name: fitted},
     )
+    fitted = {key: fitted[key] for key in Group.model_fields if key in fitted}  # the schema's order, as written
+    document = {key: document[key] for key in Scenario.model_fields if key in document}
+    document["population"] = {group_name: fitted}
     scenario = validate(Scenario, document, name)
     return Calibration(scenario, document, group_name, tuple(notes))
+
+
+def charging_fit(sessions: pd.DataFrame, connected_h: np.ndarray, group: Group, chargers: Chargers,
+                 rng: random.Random, notes: list[str]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """(energy need, vehicles' maximum power, chargers) as scenario documents.
+
+    A charging end within a minute of the unplug means the unplug cut charging off: that session's energy
+    is a lower bound on the need, and its power is energy over connected time."""
+    known = sessions.charging_done.notna().to_numpy()
+    cut_off = known & ((sessions.unplug - sessions.charging_done).dt.total_seconds().to_numpy()
+                       <= FINISHED_BEFORE_UNPLUG_S)
+    finished = known & ~cut_off
+    charging_h = np.where(finished, (sessions.charging_done - sessions.plug_in).dt.total_seconds() / 3600.0,
+                          connected_h)
+    powers = session_powers(sessions.energy_kwh.to_numpy()[known], charging_h[known], finished[known],
+                            group.battery_kwh, group.target_soc, rng)
+    charger_doc = chargers.model_dump(mode="json", exclude_defaults=True)
+    vehicle_max: dict[str, Any] = group.vehicle_max_kw.model_dump(mode="json", exclude_defaults=True)
+    charger_kw = chargers.power_kw
+    if len(powers):
+        vehicle_max = power_choice(powers)
+        charger_kw = float(np.ceil(max(vehicle_max["values"]) * 10) / 10)
+    else:
+        notes.append("no session with a charging end: charging power kept from the base")
+
+    seen = Delivery(sessions.energy_kwh.to_numpy(), np.where(known, charging_h, np.nan), connected_h)
+    energy, scale = matched_need_and_power(censored_lognormal(seen.energy_kwh, ~finished), seen, group.battery_kwh,
+                                           TypeAdapter(Distribution).validate_python(vehicle_max),
+                                           charger_kw, group.target_soc, rng)
+    notes.append(f"energy need: log-normal, fitted with {int((~finished).sum())} of {len(sessions)} sessions "
+                 "censored (still charging at the unplug, or no charging end in the export), then need and "
+                 "powers matched so that the base's battery sizes deliver the data's energy over the data's "
+                 "charging times")
+    if len(powers):
+        vehicle_max = {**vehicle_max, "values": [round(v * scale, 2) for v in vehicle_max["values"]]}
+        charger_doc["power_kw"] = float(np.ceil(charger_kw * scale * 10) / 10)
+        notes.append(f"charging power from {len(powers)} sessions: vehicles {min(vehicle_max['values'])}-"
+                     f"{max(vehicle_max['values'])} kW, chargers {charger_doc['power_kw']} kW")
+    return energy, vehicle_max, charger_doc
 
 
 def arrival_fit(plug_in: pd.Series, zone: str, notes: list[str]) -> tuple[dict[str, float], dict[str, list[float]]]:

@@ -123,12 +123,12 @@ class SessionExport:
 
 
 def detect_format(path: Path, header: list[str]) -> ExportFormat:
-    """The format whose columns the header has; otherwise the problem names the closest format's missing
-    columns, which is what a user most likely has to fix."""
+    """The format whose columns the header has; otherwise the problem names the missing columns of the format
+    the header shares most columns with, which is what a user most likely has to fix."""
     for candidate in FORMATS:
         if not candidate.missing(header):
             return candidate
-    closest = min(FORMATS, key=lambda f: len(f.missing(header)))
+    closest = max(FORMATS, key=lambda f: (len(f.required) - len(f.missing(header)), -len(f.missing(header))))
     known = ", ".join(f.name for f in FORMATS)
     raise SessionExportProblem(path, f"not a known session export (known: {known}); closest is {closest.name}, "
                                      f"missing columns: {', '.join(closest.missing(header))}")
