@@ -187,7 +187,7 @@ def _load_site(path: Path, source: str, spec: PortfolioFile, index: int, entry: 
         where = f"site {index}, scenario {entry.scenario}"
         key = _override_at_fault(err, command_line)
         if key is not None:
-            raise ConfigError(err.source, err.field, f"{err.problem} (--set {key}, {where})") from None
+            raise ConfigError(err.source, err.field, f"{err.problem} (--set {key}; {where} of {source})") from None
         for prefix, layer in layers:
             key = _override_at_fault(err, layer)
             if key is not None:
