@@ -244,7 +244,10 @@ class RulesEngine:
             visit.charging = False
             visit.end_charging(event.ts, event.ts)
             if not visit.continuous and not visit.sighted:
-                # Only the cable proved presence: unplugging is the departure.
+                # Only the cable proved presence: unplugging is the departure. A breach it proves happened
+                # (charging had ended, as it now turns out, more than a grace period ago) opens and closes here,
+                # so an overstay known only at the unplug is not lost.
+                self._reschedule(visit, out)
                 self._end_visit(visit, event.ts, "session_ended", out)
                 return
         self._reschedule(visit, out)

@@ -246,3 +246,16 @@ def test_a_new_session_after_a_patrol_sighting_is_the_next_car_not_the_previous_
     out = run(p, events, until_min=400)
     overstays = [o for o in kinds(out, "violation_opened") if o.rule == "overstay"]
     assert [(round((o.ts - at(0)) / 60), o.plate, o.id_token) for o in overstays][-1] == (100, None, "tok-2")
+
+
+def test_an_overstay_known_only_at_the_unplug_is_billed_there() -> None:
+    """No camera; the car draws 0 A from minute 60 (judged finished only after 30 minutes of it) and is
+    unplugged at minute 85: 10 minutes past a 15-minute grace, so 10 minutes of idle fee."""
+    p = policy(**{"rules.overstay.grace_min": 15, "idle_fee.enabled": True, "idle_fee.per_min": 0.5,
+                  "idle_fee.cap": 100})
+    out = run(p, charge(0, 60, 85, how_full="zero_current"), until_min=200)
+    assert opened(out) == [("overstay", 85.0)]
+    closed = kinds(out, "violation_closed")[0]
+    assert closed.minutes == pytest.approx(10.0)
+    fee = [o for o in kinds(out, "action_taken") if o.action == "idle_fee"]
+    assert len(fee) == 1 and fee[0].amount == pytest.approx(5.0)
