@@ -9,18 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from baytwin.cli import app
-
-SITE = """
-name: tiny
-days: 30
-site: {id: tiny, ev_bays: 4, enforcement: {mode: anpr}}
-policy: {idle_fee: {enabled: true}}
-population:
-  staff:
-    drivers: 30
-    arrivals_per_day: {weekday: 12, weekend: 4}
-    stay_h: {dist: uniform, min: 1, max: 6}
-"""
+from tests.sim.sweep.conftest import TINY
 
 PORTFOLIO = """
 name: two-sites
@@ -33,7 +22,7 @@ sites:
 
 @pytest.fixture
 def estate(tmp_path: Path) -> Path:
-    (tmp_path / "tiny.yaml").write_text(SITE)
+    (tmp_path / "tiny.yaml").write_text(TINY)
     path = tmp_path / "estate.yaml"
     path.write_text(PORTFOLIO)
     return path

@@ -12,19 +12,9 @@ from core.config import ConfigError
 from sim.portfolio import find_portfolio, load_portfolio, site_seed
 from sim.portfolio_run import plan_sites, run_portfolio, run_sites
 from sim.portfolio_totals import BAY_WEIGHTED, RATIOS, SUMS
+from tests.sim.sweep.conftest import TINY
 
-SITE_A = """
-name: tiny-a
-days: 30
-seed: 11
-site: {id: tiny-a, ev_bays: 4, enforcement: {mode: anpr}, identification: {fidelity: error_model}}
-policy: {idle_fee: {enabled: true}}
-population:
-  staff:
-    drivers: 30
-    arrivals_per_day: {weekday: 14, weekend: 6}
-    stay_h: {dist: uniform, min: 1, max: 6}
-"""
+SITE_A = TINY.replace("name: tiny", "name: tiny-a").replace("days: 2", "days: 30")  # the portfolio's days win
 
 SITE_B = """
 extends: a.yaml
