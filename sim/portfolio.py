@@ -120,7 +120,7 @@ def find_portfolio(name_or_path: str | Path) -> Path | None:
     try:
         path = resolve_scenario_path(name_or_path)
         return path if path.is_file() and "sites" in load_yaml(path) else None
-    except ConfigError:
+    except (ConfigError, OSError):  # e.g. a name too long for the file system: the scenario loader's to report
         return None
 
 
