@@ -32,7 +32,10 @@ def calibrate(identification: Identification, report_path: Path, severities: Map
     conditions = {}
     for condition, degradation in CONDITION_DEGRADATION.items():
         severity = int(severities.get(condition, 2))
-        conditions[condition] = _rates(_row(rows, degradation, severity, report_path))
+        rates = _rates(_row(rows, degradation, severity, report_path))
+        if rates.misread_accepted is None:  # no misread measured there: as sure of its misreads as on clean plates
+            rates = rates.model_copy(update={"misread_accepted": base.misread_accepted})
+        conditions[condition] = rates
     return identification.model_copy(update={
         "misread_rate": base.misread_rate, "noread_rate": base.noread_rate,
         "correct_accepted": base.correct_accepted, "misread_accepted": base.misread_accepted,

@@ -84,6 +84,12 @@ class ImageFidelity(_Strict):
         return value
 
 
+#: What the error model's rates default to: the bundled reader measured on rendered bay-camera frames
+#: (scripts/error_model_report.sh). Declared rates, or a ``calibration`` of a site's own, replace it.
+DEFAULT_ERROR_MODEL_REPORT = Path(__file__).with_name("error_model_report.json")
+_RATES = frozenset({"misread_rate", "noread_rate", "correct_accepted", "misread_accepted", "conditions"})
+
+
 class Identification(_Strict):
     """How well vehicles are identified: exactly (``truth``), with declared error rates (``error_model``),
     or by rendering and reading plate images (``images``)."""
@@ -94,7 +100,7 @@ class Identification(_Strict):
     correct_accepted: float | None = Field(None, ge=0, le=1)
     misread_accepted: float | None = Field(None, ge=0, le=1)
     conditions: dict[Literal["night", "rain", "snow", "fog"], ConditionRates] = Field(default_factory=dict)
-    calibration: str | None = None  # an `ocr eval` report.json; sets the rates above from measured reads
+    calibration: str | None = None  # an `ocr eval` report.json, or "bundled"; sets the rates above from measured reads
     confidence_gate: float = Field(0.90, ge=0, le=1)
     patrol_misread_rate: float = Field(0.002, ge=0, le=1)
     images: ImageFidelity = ImageFidelity()
@@ -292,12 +298,17 @@ class Scenario(_Strict):
     def _calibrated(self) -> "Scenario":
         """An identification with a ``calibration`` report takes its rates from it, at the weather's severities."""
         identification = self.site.identification
-        if identification.calibration is None:
+        report = Path(identification.calibration) if identification.calibration is not None else None
+        if identification.calibration == "bundled":
+            report = DEFAULT_ERROR_MODEL_REPORT
+        elif report is None and identification.fidelity == "error_model" and not identification.model_fields_set & _RATES:
+            report = DEFAULT_ERROR_MODEL_REPORT  # rates nobody declared are the bundled reader's, measured
+        if report is None:
             return self
         from sim.ocr_calibration import CalibrationProblem, calibrate
 
         try:
-            calibrated = calibrate(identification, Path(identification.calibration), self.weather.severity)
+            calibrated = calibrate(identification, report, self.weather.severity)
         except CalibrationProblem as err:
             raise ValueError(f"@site.identification.calibration@ {err}") from None
         site = self.site.model_copy(update={"identification": calibrated})
@@ -353,7 +364,8 @@ def load_raw(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     if not isinstance(overrides, dict):
         raise ConfigError(path, "overrides", "must be a mapping of dotted.path: value")
     identification = (data.get("site") or {}).get("identification") if isinstance(data.get("site"), dict) else None
-    if isinstance(identification, dict) and isinstance(identification.get("calibration"), str):
+    if isinstance(identification, dict) and isinstance(identification.get("calibration"), str) \
+            and identification["calibration"] != "bundled":
         # relative to the file that names it
         identification["calibration"] = str(referenced_file(path, "site.identification.calibration",
                                                             identification["calibration"]))
