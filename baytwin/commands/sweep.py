@@ -37,6 +37,8 @@ def sweep(
     set_: list[str] = typer.Option([], "--set", help="Fix a field for every run: path=value (repeatable)."),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Local worker processes (default: one per core)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run on an existing Dask cluster, e.g. tcp://host:8786."),
+    runs_per_task: Optional[int] = typer.Option(None, "--runs-per-task", min=1, help="Runs one Dask task takes "
+                                                "(default: short runs grouped by days x bays, docs/outputs.md)."),
 ) -> None:
     """Run a grid of policy and scenario variants, several seeds each, on Dask; resumable."""
     from sim.portfolio import find_portfolio
@@ -64,7 +66,8 @@ def sweep(
         cluster = dask_client(scheduler, workers) if finished < len(plan.runs) else nullcontext(None)
         with cluster as client, progress_bar("runs") as bar:
             task = bar.add_task(plan.scenario_name, total=len(plan.runs), completed=finished)
-            report = run_sweep(plan, store, client, simulation, on_done=lambda _record: bar.advance(task))
+            report = run_sweep(plan, store, client, simulation, on_done=lambda _record: bar.advance(task),
+                               per_task=runs_per_task)
     except SchedulerProblem as err:
         raise fail(str(err)) from None
     except KeyboardInterrupt:

@@ -1,26 +1,32 @@
-"""Running a sweep's runs on Dask, one simulation per task, keeping each result as it arrives.
+"""Running a sweep's runs on Dask, short runs batched into one task, keeping each result as it arrives.
 
 By default an embedded ``LocalCluster`` (one single-threaded worker process per core: the twin is
-pure Python, so threads would only queue behind the GIL); with a scheduler address the same runs
-go to an existing cluster, whose workers need baytwin installed but not the scenario files (each
-task carries its validated scenario).
+pure Python, so threads would only queue behind the GIL). Where the platform allows it its worker
+processes are forked from this one, the twin already imported: started the default way, each worker
+spent seconds importing Python's scientific stack and the twin again, which dominated a sweep of short
+runs. The same worker processes then serve every task of the sweep. With a scheduler address the runs
+go to an existing cluster, whose workers need baytwin installed but not the scenario files (each task
+carries its validated scenario).
 
-A simulation that raises comes back as an error record and is not retried: it would fail again.
-A worker that dies takes only its current run with it; the scheduler gives that run to another
-worker, and ``retries`` covers any other failure outside the simulation.
+Runs are grouped into tasks by their estimated cost (sim/sweep/batch.py). A simulation that raises
+comes back as an error record and is not retried: it would fail again. A worker that dies takes only
+its current task with it; the scheduler gives that task to another worker, and ``retries`` covers any
+other failure outside the simulation.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from sim.sweep.batch import batches, run_batch, runs_per_task
 from sim.sweep.plan import RunTask, SweepPlan
 from sim.sweep.store import RunRecord, RunStore
-from sim.sweep.task import Task, guarded, simulate
+from sim.sweep.task import Task, simulate
 
 RETRIES = 2
 Progress = Callable[[RunRecord], None]
@@ -55,15 +61,25 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
         finally:
             client.close()
         return
+    import dask
+
     logging.getLogger("distributed").setLevel(logging.ERROR)  # a restarted worker is reported in the summary
-    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                           dashboard_address=None)
-    client = Client(cluster)
-    try:
-        yield client
-    finally:
-        client.close()
-        cluster.close()
+    # Kept for the cluster's life: a worker that dies is restarted by its nanny the same way.
+    with dask.config.set({"distributed.worker.multiprocessing-method": worker_start_method()}):
+        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+        try:
+            yield client
+        finally:
+            client.close()
+            cluster.close()
+
+
+def worker_start_method() -> str:
+    """``fork`` on Linux, where a forked worker starts with the twin imported (a fraction of a second
+    instead of several); elsewhere Dask's default, ``spawn``, as forking is not safe on every platform."""
+    return "fork" if sys.platform.startswith("linux") else "spawn"
 
 
 def pending_runs(plan: SweepPlan, store: RunStore, outcome: Outcome) -> list[RunTask]:
@@ -81,38 +97,51 @@ def pending_runs(plan: SweepPlan, store: RunStore, outcome: Outcome) -> list[Run
 
 
 def execute(client: object, plan: SweepPlan, store: RunStore, task: Task = simulate,
-            on_done: Progress | None = None, retries: int = RETRIES) -> Outcome:
-    """Run every pending run of ``plan`` on ``client``'s cluster, each record saved as it arrives.
+            on_done: Progress | None = None, retries: int = RETRIES, per_task: int | None = None) -> Outcome:
+    """Run every pending run of ``plan`` on ``client``'s cluster, each record saved as its task returns.
 
     ``task`` is what a worker does with one run (``simulate`` in production; a test passes its own
-    wrapper around it to kill a worker mid-run).
+    wrapper around it to kill a worker mid-run). ``per_task`` runs go to one Dask task; by default as
+    many as the runs' estimated cost and the cluster's size call for (sim/sweep/batch.py).
     """
     from distributed import as_completed
 
     outcome = Outcome()
-    runs = {}
-    for run in pending_runs(plan, store, outcome):
-        future = client.submit(guarded, task, run, retries=retries, pure=False,  # type: ignore[attr-defined]
-                               key=f"baytwin-run-{run.run_id}-{os.urandom(4).hex()}")
-        runs[future] = run
-    if not runs:
+    pending = pending_runs(plan, store, outcome)
+    if not pending:
         return outcome
+    size = per_task or runs_per_task(pending, cluster_slots(client))
+    groups = {}
+    for group in batches(pending, size):
+        future = client.submit(run_batch, task, group, retries=retries, pure=False,  # type: ignore[attr-defined]
+                               key=f"baytwin-runs-{group[0].run_id}-{len(group)}-{os.urandom(4).hex()}")
+        groups[future] = group
     try:
-        for future in as_completed(runs):
-            run = runs.pop(future)
+        for future in as_completed(groups):
+            group = groups.pop(future)
             try:
-                status, payload = future.result()
+                results = {run_id: (status, payload) for run_id, status, payload in future.result()}
             except Exception as err:  # lost beyond its retries (e.g. it killed every worker it met)
-                status, payload = "error", f"{type(err).__name__}: {err}"
-            if status == "ok":
-                record = store.save(run, payload, None)  # type: ignore[arg-type]
-            else:
-                record = store.save(run, None, str(payload))
-                outcome.failed.append(record)
-            outcome.ran += 1
-            if on_done is not None:
-                on_done(record)
+                results = {run.run_id: ("error", f"{type(err).__name__}: {err}") for run in group}
+            for run in group:
+                record = _save(store, run, *results[run.run_id])
+                if not record.ok:
+                    outcome.failed.append(record)
+                outcome.ran += 1
+                if on_done is not None:
+                    on_done(record)
     finally:
-        for future in runs:  # interrupted: nothing left running on the cluster
+        for future in groups:  # interrupted: nothing left running on the cluster
             future.cancel()
     return outcome
+
+
+def cluster_slots(client: object) -> int:
+    """How many tasks the cluster runs at once: its worker threads (one per process locally)."""
+    return max(1, sum(client.nthreads().values()))  # type: ignore[attr-defined]
+
+
+def _save(store: RunStore, run: RunTask, status: str, payload: object) -> RunRecord:
+    if status == "ok":
+        return store.save(run, payload, None)  # type: ignore[arg-type]
+    return store.save(run, None, str(payload))

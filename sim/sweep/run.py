@@ -23,14 +23,15 @@ class SweepReport:
 
 
 def run_sweep(plan: SweepPlan, store: RunStore, client: object, task: Task = simulate,
-              on_done: Progress | None = None) -> SweepReport:
+              on_done: Progress | None = None, per_task: int | None = None) -> SweepReport:
     """Run the plan's missing runs on ``client`` and write runs.parquet, cells.parquet/csv and sweep.json.
 
     The tables come from the run records on disk, so they are the same whether the runs finished
-    now or in an earlier, interrupted invocation.
+    now or in an earlier, interrupted invocation. ``per_task`` runs go to one Dask task (default: chosen
+    from the runs' estimated cost, sim/sweep/batch.py).
     """
     store.claim(plan)
-    outcome = execute(client, plan, store, task, on_done)
+    outcome = execute(client, plan, store, task, on_done, per_task=per_task)
     records = [r for r in (store.load(run.run_id) for run in plan.runs) if r is not None]
     cells, metrics = write_tables(plan, records, store.folder)
     failed = [r for r in records if not r.ok]

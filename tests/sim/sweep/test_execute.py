@@ -37,3 +37,14 @@ def test_a_killed_workers_run_is_retried_and_completes(tiny: Path, tmp_path: Pat
     runs = pd.read_parquet(out / "runs.parquet")
     assert victim in set(runs["run_id"])
     assert runs.set_index("run_id").loc[victim, "arrivals"] > 0
+
+
+def test_a_killed_workers_batch_is_run_again_and_every_run_of_it_kept(tiny: Path, tmp_path: Path, client) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "sweep"
+    plan = plan_sweep(str(tiny), ["grace_min=5,30"], replications=3, days=1)
+    victim = plan.runs[1].run_id  # the middle of the first batch of three
+    marker = tmp_path / "killed"
+    report = run_sweep(plan, RunStore(out), client, task=KillsItsWorkerOnce(victim, marker), per_task=3)
+    assert marker.exists(), "the worker was never killed"
+    assert report.done == 6 and not report.failed and report.outcome.ran == 6
+    assert set(pd.read_parquet(out / "runs.parquet")["run_id"]) == {r.run_id for r in plan.runs}

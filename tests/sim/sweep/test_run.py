@@ -97,3 +97,13 @@ def test_a_failing_run_is_recorded_the_others_finish_and_a_rerun_retries_it(tiny
 
     rerun = run_sweep(plan, RunStore(out), client)
     assert rerun.outcome.retried_failures == 2 and rerun.outcome.ran == 2 and rerun.done == 8 and not rerun.failed
+
+
+def test_runs_batched_into_one_task_give_the_tables_of_one_run_per_task(tiny: Path, tmp_path: Path, client) -> None:  # type: ignore[no-untyped-def]
+    plan = plan_sweep(str(tiny), GRID, replications=2, days=1)
+    single = run_sweep(plan, RunStore(tmp_path / "single"), client, per_task=1)
+    batched = run_sweep(plan, RunStore(tmp_path / "batched"), client, per_task=3)
+    assert single.done == batched.done == 8 and batched.outcome.ran == 8
+    one, three = (pd.read_parquet(tmp_path / name / "runs.parquet").drop(columns="wall_seconds")
+                  for name in ("single", "batched"))
+    pd.testing.assert_frame_equal(one, three)
