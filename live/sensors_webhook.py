@@ -42,8 +42,8 @@ class _BadRequest(Exception):
 
 
 class SensorWebhook:
-    def __init__(self, spec: WebhookSpec, reading: Reading) -> None:
-        self.spec, self._reading = spec, reading
+    def __init__(self, spec: WebhookSpec, reading: Reading, name: str = "sensor webhook") -> None:
+        self.spec, self._reading, self.name = spec, reading, name  # name: how its log lines begin
         self._token = ("Bearer " + spec.token.get_secret_value()).encode()
         self._server: asyncio.Server | None = None
         self.port: int | None = None
@@ -75,11 +75,12 @@ class SensorWebhook:
             except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
                 status, reason = HTTPStatus.BAD_REQUEST, "malformed HTTP request"
             if status >= 400:
-                LOG.warning("sensor webhook: %d from %s: %s", status.value, address, reason)
+                LOG.warning("%s: %d from %s: %s", self.name, status.value, address, reason)
             body = f"{reason}\n".encode() if status != HTTPStatus.NO_CONTENT else b""
             head = f"HTTP/1.1 {status.value} {status.phrase}\r\nConnection: close\r\nContent-Length: {len(body)}\r\n"
             if body:
-                head += "Content-Type: text/plain; charset=utf-8\r\n"
+                kind = "application/json" if reason.startswith("{") else "text/plain; charset=utf-8"  # a JSON answer
+                head += f"Content-Type: {kind}\r\n"
             if status == HTTPStatus.UNAUTHORIZED:
                 head += 'WWW-Authenticate: Bearer realm="baytwin sensors"\r\n'
             writer.write(head.encode() + b"\r\n" + body)

@@ -8,9 +8,12 @@ docs/gates.md lists every field.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from core.config import ConfigError, validate
 
 
 class _Strict(BaseModel):
@@ -72,3 +75,12 @@ def split_parking(policy: Any) -> tuple[Any, Any]:
         return policy, None
     rest = dict(policy)
     return rest, rest.pop("parking")
+
+
+def validate_parking(data: Any, source: str | Path) -> Parking:
+    """The ``parking`` section of the policy file ``source``; a problem names the field from ``parking.`` on."""
+    try:
+        return validate(Parking, data if data is not None else {}, source)
+    except ConfigError as err:
+        field = "parking" + (f".{err.field}" if err.field and err.field != "(top level)" else "")
+        raise ConfigError(err.source, field, err.problem) from None
