@@ -22,18 +22,30 @@ import urllib.error
 import urllib.request
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.clock import Clock
-from core.events import Event, event_as_dict
+from core.events import Event, SessionEnded, VehicleIdentified, event_as_dict
 from core.parking.controller import GateController
-from core.parking.events import BarrierOpened
+from core.parking.events import (
+    BarrierOpened,
+    ChargingSession,
+    PaymentMade,
+    PaymentSystem,
+    PresenceSeen,
+    VehicleAtGate,
+    VehiclePassed,
+)
 from core.parking.policy import Parking
 from core.registry import Registry
 from live.barrier_payload import gate_event
 from live.barrier_spec import BarriersSpec
 from live.sensor_payload import PayloadProblem
 from live.sensors_webhook import SensorWebhook
+
+if TYPE_CHECKING:
+    from core.rules.visit import Visit
+    from live.site import Site
 
 LOG = logging.getLogger("baytwin.live.barriers")
 
@@ -50,8 +62,13 @@ class BarrierAdapter:
 
     async def start(self, host: str | None = None, port: int | None = None,
                     ssl: ssl_module.SSLContext | None = None) -> int:
-        """Listen for the gates (on the spec's host and port unless given); returns the port."""
+        """Take up the journal's stays again, then listen for the gates (on the spec's host and port unless
+        given); returns the port."""
         self.journal.parent.mkdir(parents=True, exist_ok=True)
+        replayed = self._replay()
+        if replayed:
+            LOG.info("barriers: %d event(s) replayed from the journal, %d car(s) inside", replayed,
+                     self.controller.inside)
         self._sender = asyncio.create_task(self._send_opens(), name="barrier-opens")
         port = await self.webhook.start(host, port, ssl)
         LOG.info("barriers: webhook on port %d at %s/<gate id>, %d gate(s)", port, self.spec.webhook.path,
@@ -76,11 +93,48 @@ class BarrierAdapter:
                 self._opens.put_nowait(decision)
         return decisions
 
+    def from_site(self, event: Event, visit: "Visit | None") -> None:
+        """What the rest of the site knows that billing needs: a bay camera's accepted plate (evidence of a car on
+        site) and a finished charging session with the plate of the car on it (validation). ``visit`` is the
+        bay's visit as the rules engine held it before ``event``."""
+        if isinstance(event, VehicleIdentified) and event.plate:
+            self.feed(PresenceSeen(event.ts, self.site_id, event.bay, event.plate))
+        elif isinstance(event, SessionEnded) and visit is not None and visit.plugged_at is not None:
+            plate = visit.plate
+            if plate is None and self.controller.registry is not None:
+                plate = self.controller.registry.plate_for_token(visit.id_token)
+            if plate is not None:
+                minutes = max(0.0, (event.ts - visit.plugged_at) / 60.0)
+                self.feed(ChargingSession(event.ts, self.site_id, event.bay, plate, None, event.session_id,
+                                          visit.plugged_at, minutes))
+
     def status(self) -> dict[str, Any]:
         counts = self.controller.counts
         return {**self.counts, "inside": self.controller.inside, "payment_up": self.controller.payment_up,
                 "held": len(self.controller.held_stays()), "tailgates": counts.tailgates_entry + counts.tailgates_exit,
                 "unreadable_plates": counts.unreadable_entry + counts.unreadable_exit}
+
+    def _replay(self) -> int:
+        """The controller as it was: every event the journal took, handed to it again in order (its decisions
+        were carried out when they were made, so none is sent again). A line that cannot be read is skipped
+        and counted in the log, never fatal: the journal is appended to by this process only."""
+        if not self.journal.is_file():
+            return 0
+        replayed, unreadable = 0, 0
+        with self.journal.open(encoding="utf-8", errors="replace") as lines:
+            for line in lines:
+                try:
+                    taken = json.loads(line).get("in")
+                    event = _event_from(taken) if taken is not None else None
+                except (ValueError, TypeError, KeyError, AttributeError):
+                    unreadable += 1
+                    continue
+                if event is not None:
+                    self.controller.handle(event)
+                    replayed += 1
+        if unreadable:
+            LOG.warning("barriers: %d unreadable line(s) in the journal %s skipped", unreadable, self.journal.name)
+        return replayed
 
     # --- in ------------------------------------------------------------------------------------------------
 
@@ -155,3 +209,22 @@ def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int
             return int(answer.status)
     except urllib.error.HTTPError as refused:
         return int(refused.code)
+
+
+_GATE_EVENTS: dict[str, type[Event]] = {cls.kind: cls for cls in (
+    VehicleAtGate, VehiclePassed, PaymentMade, PaymentSystem, ChargingSession, PresenceSeen)}
+
+
+def _event_from(data: dict[str, Any]) -> Event | None:
+    cls = _GATE_EVENTS.get(data["kind"])
+    if cls is None:
+        return None
+    return cls(**{k: v for k, v in data.items() if k != "kind"})
+
+
+def site_barriers(site: "Site", clock: Clock) -> BarrierAdapter | None:
+    """The site's barrier adapter, if its file has a ``barriers`` section (its journal beside the site file)."""
+    spec = site.spec.barriers
+    if spec is None or site.parking is None:
+        return None
+    return BarrierAdapter(spec, site.id, site.parking, clock, site.resolve(spec.journal), site.registry)

@@ -48,6 +48,7 @@ from core.site import Bay, SiteInfo
 from core.store.log import EventLog
 from core.store.signing import Signer
 from core.store.writer import StoreWriter, WriteTimes
+from live.barriers import site_barriers
 from live.bay_watch import BayWatch
 from live.camera import Camera, Frame
 from live.health import live_report
@@ -89,6 +90,7 @@ class LiveRunner:
         # bay sensors over MQTT or a webhook: their events go in on the loop, their writes awaited off it
         self.sensors = BaySensors(site, self.occupancy, lambda events: self._decide(events)[1], self.clock) \
             if site.spec.sensors is not None else None
+        self.barriers = site_barriers(site, self.clock)  # entry/exit barriers and pay terminals, if the site has them
 
     # --- lifecycle --------------------------------------------------------------------------------------
 
@@ -124,6 +126,8 @@ class LiveRunner:
                 every_s=store.checkpoint_every_s), name="checkpoints"))
         if self.sensors is not None:
             await self.sensors.start(ssl=ssl)
+        if self.barriers is not None:
+            await self.barriers.start(ssl=ssl)
         return self.port
 
     async def stop(self) -> None:
@@ -136,6 +140,8 @@ class LiveRunner:
             await asyncio.to_thread(camera.stop)
         if self.sensors is not None:
             await self.sensors.stop()
+        if self.barriers is not None:
+            await self.barriers.stop()
         await self.server.stop()
         self._advance()
         self._write_status(running=False)
@@ -167,7 +173,10 @@ class LiveRunner:
         for event in events:
             if isinstance(event, SessionEvent):
                 self.occupancy.session(event)
+            visit = self.engine.visit(event.bay) if self.barriers is not None else None
             outputs += self.engine.handle(event)
+            if self.barriers is not None:  # reads and charging sessions are the barriers' evidence and validation
+                self.barriers.from_site(event, visit)
         written = self._queue_record(events + outputs, crops)
         for event in events:
             self._follow_input(event)
@@ -375,7 +384,8 @@ class LiveRunner:
             cameras[name]["frames_read"] = sum(w.looks for w in watches.values())
         return {"site": self.site.id, "running": running, "updated_at": self.clock.now(), "csms_port": self.port,
                 "chargers": sorted(self.server.connected), "bays": bays, "cameras": cameras, "counts": dict(self.counts),
-                "sensors": self.sensors.status() if self.sensors is not None else None}
+                "sensors": self.sensors.status() if self.sensors is not None else None,
+                "barriers": self.barriers.status() if self.barriers is not None else None}
 
     def _write_status(self, running: bool) -> None:
         if self.log is None:

@@ -24,7 +24,10 @@ from core.csms.config import CsmsConfig
 from core.csms.identity import MAX_LENGTH, valid_station_id
 from core.plates import sanitize
 from core.registry import RegisteredVehicle, Registry
-from core.rules.policy import Policy, load_policy
+from core.parking.loading import load_policy_with_parking
+from core.parking.policy import Parking
+from core.rules.policy import Policy
+from live.barrier_spec import BarriersSpec
 from live.sensor_spec import MIN_TOKEN_LENGTH, SensorsSpec, url_problem
 
 
@@ -115,6 +118,7 @@ class LiveSite(_Strict):
     listen: ListenSpec = ListenSpec()
     ocr: OcrSpec | None = None
     sensors: SensorsSpec | None = None  # occupancy sensors over MQTT or a webhook (live/sensor_spec.py)
+    barriers: BarriersSpec | None = None  # entry/exit barriers and pay terminals (live/barrier_spec.py)
 
     @model_validator(mode="after")
     def _one_camera_per_bay(self) -> LiveSite:
@@ -133,7 +137,10 @@ class Site:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.spec = validate(LiveSite, load_yaml(path), str(path))
-        self.policy: Policy = load_policy(self.resolve(self.spec.policy))
+        policy_file = self.resolve(self.spec.policy)
+        self.policy: Policy
+        self.parking: Parking | None  # the policy file's parking section: what the barriers charge
+        self.policy, self.parking = load_policy_with_parking(policy_file)
         self.csms = validate(CsmsConfig, {"site_id": self.spec.site.id, **self.spec.csms}, f"{path} (csms)")
         self._check_station_ids()
         self._check_leave_timeout()
@@ -141,6 +148,7 @@ class Site:
         self.recognizer_files = self._recognizer_files()
         self.detector_file = self._detector_file()
         self._check_sensors()
+        self._check_barriers(policy_file)
 
     @property
     def id(self) -> str:
@@ -184,6 +192,18 @@ class Site:
             raise ConfigError(self.path, "sensors.mqtt.url", problem)
         if sensors.mqtt is not None and sensors.mqtt.ca_file and not self.resolve(sensors.mqtt.ca_file).is_file():
             raise ConfigError(self.path, "sensors.mqtt.ca_file", f"file {self.resolve(sensors.mqtt.ca_file)} does not exist")
+
+    def _check_barriers(self, policy_file: Path) -> None:
+        """Barriers charge by the policy's parking section, and their webhook's token must resist guessing."""
+        barriers = self.spec.barriers
+        if barriers is None:
+            return
+        if len(barriers.webhook.token.get_secret_value()) < MIN_TOKEN_LENGTH:
+            raise ConfigError(self.path, "barriers.webhook.token",
+                              f"too short to resist guessing: use at least {MIN_TOKEN_LENGTH} random characters")
+        if self.parking is None:
+            raise ConfigError(self.path, "barriers", f"the policy file {policy_file} has no parking section "
+                                                     "(the tariff the barriers charge)")
 
     def resolve(self, relative: str) -> Path:
         candidate = Path(relative)

@@ -130,14 +130,15 @@ def retention_purge(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Purge as if it were this ISO date-time (default: now)."),
 ) -> None:
     """Erase what has expired; each erasure is recorded in the audit log."""
-    from core.rules.policy import Retention, load_policy
+    from core.parking.loading import load_policy_with_parking
+    from core.rules.policy import Retention
     from core.store.retention import purge
 
     log = open_store(db, key_file)
     retention = Retention()
     if policy is not None:
         with failing_on(ConfigError):
-            loaded = load_policy(policy)
+            loaded, _ = load_policy_with_parking(policy)  # a parking section beside the rules is no error
         retention_for = lambda site: loaded.for_site(site).retention  # noqa: E731
     else:
         retention_for = lambda site: retention  # noqa: E731

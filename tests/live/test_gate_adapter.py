@@ -207,3 +207,77 @@ def test_a_bad_barriers_section_is_one_line_naming_the_field() -> None:
         validate(BarriersSpec, {"webhook": {"token": TOKEN}, "gates": {"exit-1": {"direction": "exit"}}}, "site.yaml")
     assert str(caught.value).startswith("site.yaml: gates.exit-1.open_url: an exit gate needs the URL its barrier opens on")
     assert "\n" not in str(caught.value)
+
+
+# --- as part of a live site ------------------------------------------------------------------------------------
+
+PARKING_SECTION = """
+parking:
+  tariff: {basis: per_started_hour, rate: 2.0, free_min: 15}
+  validation: {mode: whole_stay}
+"""
+
+
+def _live_site_with_barriers(tmp_path: Path, barrier_url: str, parking: str = PARKING_SECTION) -> Path:
+    from .conftest import write_site
+
+    site = write_site(tmp_path, extra=f"""
+barriers:
+  webhook: {{port: 0, path: /gates, token: "{TOKEN}"}}
+  gates:
+    entry-1: {{direction: entry, open_url: "{barrier_url}/entry-1/open"}}
+    exit-1: {{direction: exit, open_url: "{barrier_url}/exit-1/open"}}
+""")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(policy.read_text() + parking)
+    return site
+
+
+def test_a_live_site_validates_the_stay_of_a_car_that_charged_and_keeps_its_stays_across_a_restart(
+        tmp_path: Path) -> None:
+    from core.events import SessionEnded, SessionStarted
+
+    from .conftest import live_site
+
+    async def scenario() -> None:
+        with BarrierController() as barrier:
+            site = _live_site_with_barriers(tmp_path, barrier.url)
+            async with live_site(site) as live:
+                port = live.runner.barriers.webhook.port
+                await asyncio.to_thread(_post, port, "entry-1", {"event": "vehicle_at_gate", "plate": "AB12CDE"})
+                await asyncio.to_thread(_post, port, "entry-1", {"event": "vehicle_at_gate", "plate": "ZZ99ZZZ"})
+                live.clock.advance(300)
+                live.runner.ingest([SessionStarted(live.clock.now(), "garage", "B1", "tx-1", id_token="TAG-AB")])
+                live.clock.advance(3600)
+                live.runner.ingest([SessionEnded(live.clock.now(), "garage", "B1", "tx-1", 7.0)])
+                assert live.runner.status()["barriers"]["inside"] == 2
+            async with live_site(site, start=T0 + 5 * 3600) as live:  # the site restarted: the stays are still there
+                port = live.runner.barriers.webhook.port
+                _, answer = await asyncio.to_thread(_post, port, "exit-1",
+                                                    {"event": "vehicle_at_gate", "plate": "AB12CDE"})
+                closed = json.loads(answer)["decisions"][1]
+                assert (closed["kind"], closed["validated"], closed["amount"]) == ("stay_closed", True, 0.0)
+                _, answer = await asyncio.to_thread(_post, port, "exit-1",
+                                                    {"event": "vehicle_at_gate", "plate": "ZZ99ZZZ"})
+                held = json.loads(answer)["decisions"][0]
+                assert (held["kind"], held["amount"]) == ("exit_held", 10.0)  # 5 h - 15 min free: five hours
+                await until(lambda: [c["path"] for c in barrier.commands].count("/exit-1/open") == 1)
+
+    run(scenario())
+
+
+def test_a_site_with_barriers_and_no_parking_section_in_its_policy_is_one_line() -> None:
+    import tempfile
+
+    from live.site import load_site
+
+    with tempfile.TemporaryDirectory() as folder:
+        site = _live_site_with_barriers(Path(folder), "http://127.0.0.1:1", parking="")
+        with pytest.raises(ConfigError) as caught:
+            load_site(site)
+        assert ": barriers: the policy file " in str(caught.value) and "has no parking section" in str(caught.value)
+        (Path(folder) / "policy.yaml").write_text((Path(folder) / "policy.yaml").read_text()
+                                                 + "parking: {tariff: {rate: -2}}\n")
+        with pytest.raises(ConfigError) as caught:
+            load_site(site)
+        assert "policy.yaml: parking.tariff.rate: Input should be greater than or equal to 0" in str(caught.value)
