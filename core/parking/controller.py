@@ -142,8 +142,8 @@ class GateController:
             return [EntryRefused(event.ts, self.site, event.bay, "full")]
         out: list[Event] = []
         ticket = None
-        if event.plate is None and event.camera:
-            self.counts.unreadable_entry += 1
+        if event.plate is None:  # unreadable, or a ticket-only gate: the driver takes a ticket
+            self.counts.unreadable_entry += event.camera
             self._ticket_seq += 1
             ticket = f"T{self._ticket_seq:06d}"
             out.append(TicketIssued(event.ts, self.site, event.bay, ticket))

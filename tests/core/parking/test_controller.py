@@ -128,10 +128,12 @@ def test_an_unreadable_plate_at_the_exit_is_found_by_the_plate_typed_at_the_term
     assert held.amount == 2.0 and c.counts.unreadable_exit == 1
 
 
-def test_a_ticket_only_gate_counts_no_unreadable_plates() -> None:
+def test_a_ticket_only_gate_issues_tickets_and_counts_no_unreadable_plates() -> None:
     c = _controller()
-    c.handle(VehicleAtGate(T0, "site", "in", ENTRY, None, camera=False))
+    ticket = _one(c.handle(VehicleAtGate(T0, "site", "in", ENTRY, None, camera=False)), TicketIssued).ticket
     assert c.counts.unreadable_entry == 0
+    held = _one(c.handle(VehicleAtGate(T0 + 70 * MIN, "site", "out", EXIT, None, ticket, camera=False)), ExitHeld)
+    assert held.amount == 2.0 and c.counts.unreadable_exit == 0
 
 
 def test_payment_down_with_open_bill_later_opens_and_bills_the_plate() -> None:
