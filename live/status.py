@@ -78,4 +78,5 @@ def site_overview(log: EventLog, site: str, now: float, chargers_expected: Itera
         "open_violations": violations,
         "reviews_pending": pending_count(log, site),
         "counts": status.get("counts", {}),
+        "barriers": status.get("barriers"),  # the car park's gates, if the site has them (live/barriers.py)
     }

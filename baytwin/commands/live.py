@@ -154,6 +154,10 @@ def live_status(
         cameras.add_row(name, "yes" if h.get("connected") else "no", f"{h.get('fps', 0):.1f}",
                         "-" if age is None else f"{age:.1f} s ago", str(h.get("reconnects", 0)), h.get("error") or "")
     console.print(cameras)
+    barriers = overview.get("barriers")
+    if barriers:
+        console.print("barriers: " + ", ".join(f"{name.replace('_', ' ')} {value}" for name, value in barriers.items()),
+                      highlight=False)
     if health["status"] == "degraded":  # down is the "not running" above
         console.print("[yellow]degraded[/]: " + escape("; ".join(health["problems"])), highlight=False)
     raise typer.Exit(code)

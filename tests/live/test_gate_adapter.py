@@ -19,11 +19,14 @@ import pytest
 
 from core.clock import ManualClock
 from core.config import ConfigError, validate
+from core.events import SessionEnded, SessionStarted
 from core.parking.policy import Parking
 from live.barrier_spec import BarriersSpec
 from live.barriers import BarrierAdapter
+from live.site import load_site
+from live.status import site_overview
 
-from .conftest import T0, run, until
+from .conftest import T0, live_site, run, until, write_site
 
 TOKEN = "gate-token-for-the-tests"
 PARKING = Parking.model_validate({"tariff": {"rate": 2.0, "free_min": 15},
@@ -219,8 +222,6 @@ parking:
 
 
 def _live_site_with_barriers(tmp_path: Path, barrier_url: str, parking: str = PARKING_SECTION) -> Path:
-    from .conftest import write_site
-
     site = write_site(tmp_path, extra=f"""
 barriers:
   webhook: {{port: 0, path: /gates, token: "{TOKEN}"}}
@@ -235,10 +236,6 @@ barriers:
 
 def test_a_live_site_validates_the_stay_of_a_car_that_charged_and_keeps_its_stays_across_a_restart(
         tmp_path: Path) -> None:
-    from core.events import SessionEnded, SessionStarted
-
-    from .conftest import live_site
-
     async def scenario() -> None:
         with BarrierController() as barrier:
             site = _live_site_with_barriers(tmp_path, barrier.url)
@@ -262,22 +259,20 @@ def test_a_live_site_validates_the_stay_of_a_car_that_charged_and_keeps_its_stay
                 held = json.loads(answer)["decisions"][0]
                 assert (held["kind"], held["amount"]) == ("exit_held", 10.0)  # 5 h - 15 min free: five hours
                 await until(lambda: [c["path"] for c in barrier.commands].count("/exit-1/open") == 1)
+                # what `live status` shows: the barriers' counts, from the store
+                await until(lambda: (site_overview(live.log, "garage", live.clock.now()).get("barriers") or {})
+                            .get("held") == 1)
 
     run(scenario())
 
 
-def test_a_site_with_barriers_and_no_parking_section_in_its_policy_is_one_line() -> None:
-    import tempfile
-
-    from live.site import load_site
-
-    with tempfile.TemporaryDirectory() as folder:
-        site = _live_site_with_barriers(Path(folder), "http://127.0.0.1:1", parking="")
-        with pytest.raises(ConfigError) as caught:
-            load_site(site)
-        assert ": barriers: the policy file " in str(caught.value) and "has no parking section" in str(caught.value)
-        (Path(folder) / "policy.yaml").write_text((Path(folder) / "policy.yaml").read_text()
-                                                 + "parking: {tariff: {rate: -2}}\n")
-        with pytest.raises(ConfigError) as caught:
-            load_site(site)
-        assert "policy.yaml: parking.tariff.rate: Input should be greater than or equal to 0" in str(caught.value)
+def test_a_site_with_barriers_and_no_parking_section_in_its_policy_is_one_line(tmp_path: Path) -> None:
+    site = _live_site_with_barriers(tmp_path, "http://127.0.0.1:1", parking="")
+    with pytest.raises(ConfigError) as caught:
+        load_site(site)
+    assert ": barriers: the policy file " in str(caught.value) and "has no parking section" in str(caught.value)
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(policy.read_text() + "parking: {tariff: {rate: -2}}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_site(site)
+    assert "policy.yaml: parking.tariff.rate: Input should be greater than or equal to 0" in str(caught.value)
