@@ -23,6 +23,7 @@ import pandas as pd
 
 from core.events import EVENT_TYPES, ActionTaken, Event, ViolationClosed, ViolationOpened
 from core.rules.engine import is_penalty
+from sim.gates import gate_figures
 
 if TYPE_CHECKING:
     from sim.model import BayTwinModel
@@ -241,6 +242,7 @@ def summarize(model: "BayTwinModel", sessions: pd.DataFrame, violations: pd.Data
         "actions_by_kind": {str(k): int(n) for k, n in actions["action"].value_counts().items()} if not actions.empty else {},
         "events_processed": model.detection.engine.events_processed + model.truth.engine.events_processed,
         "observed_events": len(model.recorder.observed),
+        **gate_figures(model),  # barriers and parking payment (sim/gates.py); none at a site without gates
         "wall_seconds": round(wall_seconds, 3),
     }
     return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in summary.items()}
