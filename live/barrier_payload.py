@@ -64,7 +64,10 @@ def gate_event(payload: bytes, site: str, gate: str, direction: str, now: float)
         camera = message.get("camera", True)
         if not isinstance(camera, bool):
             raise PayloadProblem("field camera is not true or false")
-        return VehicleAtGate(now, site, gate, direction, plate, ticket, keyed, camera)
+        queued = None
+        if message.get("queued_s") is not None:  # seconds the car has been queueing in the lane
+            queued = now - _number(message, "queued_s")
+        return VehicleAtGate(now, site, gate, direction, plate, ticket, keyed, camera, queued)
     if kind == "vehicle_passed":
         return VehiclePassed(now, site, gate, direction)
     if kind == "payment":

@@ -119,7 +119,7 @@ class SiteGates:
     def _exit(self, record: VisitRecord, passage: GatePassage, u_read: float, pay_s: float,  # type: ignore[no-untyped-def]
               keypad_s: float):
         env, site, gate = self.env, self.model.site_id, self.spec.exit
-        joined = env.now
+        joined, joined_at = env.now, self.clock.now()
         lane = yield self._lanes.get()
         passage.reached_exit = self.clock.now()
         plate = record.plate_true if gate.reader == "anpr" and u_read >= gate.unreadable_rate else None
@@ -128,10 +128,12 @@ class SiteGates:
             yield env.timeout(keypad_s)
             keyed = record.plate_true
         at_gate = VehicleAtGate(self.clock.now(), site, lane, EXIT, plate, passage.ticket, keyed,
-                                camera=gate.reader == "anpr")
+                                camera=gate.reader == "anpr", queued_since=joined_at)
         decisions = self._feed(at_gate)
         while not any(isinstance(d, BarrierOpened) for d in decisions):
-            held = next(d for d in decisions if isinstance(d, ExitHeld))
+            held = next((d for d in decisions if isinstance(d, ExitHeld)), None)
+            if held is None:  # neither opened nor held: nothing more the driver can do at this barrier
+                break
             if held.reason == "payment_down":
                 self.held_outage += 1
                 settled = self._held[held.stay_id] = env.event()

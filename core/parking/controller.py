@@ -179,7 +179,9 @@ class GateController:
             return [ExitHeld(event.ts, self.site, event.bay, stay.stay_id, self._due(stay), stay.held)]
         if stay is None:
             stay = self._without_entry(event.plate or event.keyed_plate, event.ts)
-        stay.at_exit, stay.exit_gate = event.ts, event.bay
+        queued = event.queued_since
+        stay.at_exit = queued if queued is not None and queued <= event.ts else event.ts
+        stay.exit_gate = event.bay
         stay.permit = stay.permit or any(self._has_permit(p) for p in (stay.plate, event.plate, event.keyed_plate))
         self.counts.exits += 1
         return self._settle(stay, event.ts)
@@ -271,7 +273,8 @@ class GateController:
     # --- evidence and validation --------------------------------------------------------------------------
 
     def _charging(self, event: ChargingSession) -> None:
-        qualifies = event.minutes >= self.parking.validation.min_session_min
+        rule = self.parking.validation
+        qualifies = rule.enabled and event.minutes >= rule.min_session_min
         stay = self._find(event.plate, event.ticket)
         if stay is not None:
             stay.validated = stay.validated or qualifies

@@ -24,7 +24,9 @@ class VehicleAtGate(Event):
     """A vehicle stopped at a gate. ``plate``: the gate camera's accepted read (None: unreadable, or no camera);
     ``ticket``: the ticket the driver inserted at an exit; ``keyed_plate``: a plate the driver typed at the
     exit terminal when neither could identify the car. ``camera``: the gate has a camera that tried to read
-    (False at a ticket-only gate, where no plate is not a failed read)."""
+    (False at a ticket-only gate, where no plate is not a failed read). ``queued_since``: when the car joined
+    the exit queue, if the lane knows (a camera or loop on the approach): its price is fixed then, so a queue
+    (behind a car held in a payment outage, say) is never charged."""
 
     kind: ClassVar[str] = "vehicle_at_gate"
     direction: str = ENTRY
@@ -32,6 +34,7 @@ class VehicleAtGate(Event):
     ticket: str | None = None
     keyed_plate: str | None = None
     camera: bool = True
+    queued_since: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

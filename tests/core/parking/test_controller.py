@@ -230,3 +230,19 @@ def test_permit_holders_park_free_unless_the_policy_says_otherwise() -> None:
     c = GateController("site", _parking(permits_park_free=False), registry=registry)
     _enter(c, 0, "ST44AFF")
     assert _one(_exit(c, 600, "ST44AFF"), ExitHeld).amount > 0
+
+
+def test_the_price_is_fixed_when_the_car_joined_the_exit_queue() -> None:
+    c = _controller()
+    _enter(c, 0, "AB12CDE")
+    queued = c.handle(VehicleAtGate(T0 + 130 * MIN, "site", "out", EXIT, "AB12CDE", queued_since=T0 + 70 * MIN))
+    assert _one(queued, ExitHeld).amount == 2.0  # 70 - 15 free: one hour, not the hour spent queueing
+
+
+def test_switched_off_validation_validates_nothing() -> None:
+    c = _controller(validation={"enabled": False})
+    _enter(c, 0, "EV11AAA")
+    c.handle(ChargingSession(T0 + 100 * MIN, "site", "B1", "EV11AAA", None, "s1", T0 + 5 * MIN, 90.0))
+    assert _one(_exit(c, 80, "EV11AAA"), ExitHeld).amount == 4.0
+    closed = _one(c.handle(PaymentMade(T0 + 81 * MIN, "site", "out", "EV11AAA", None, 4.0)), StayClosed)
+    assert not closed.validated
