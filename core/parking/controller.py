@@ -61,6 +61,7 @@ class Stay:
     exit_gate: str | None = None
     held: str | None = None  # why the barrier is shut in front of it
     permit: bool = False  # a permit holder's stay (free when the policy says so)
+    was_held: bool = False  # the barrier stayed shut in front of it at least once
 
     @property
     def billed_from(self) -> float | None:
@@ -210,9 +211,9 @@ class GateController:
         return self._hold(stay, now, "payment_down", due)
 
     def _hold(self, stay: Stay, now: float, reason: str, due: float) -> list[Event]:
-        if stay.held is None:
+        if not stay.was_held:  # exits held, each once, however often it is held again
             self.counts.held += 1
-        stay.held = reason
+        stay.held, stay.was_held = reason, True
         self._held[stay.stay_id] = stay
         return [ExitHeld(now, self.site, stay.exit_gate or "exit", stay.stay_id, due, reason)]
 

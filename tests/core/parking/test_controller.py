@@ -164,6 +164,7 @@ def test_payment_down_with_hold_keeps_the_car_until_payment_is_back_at_the_same_
     held = _one(back, ExitHeld)
     assert (held.reason, held.amount) == ("payment_due", 4.0)  # the wait is not charged
     assert _one(c.handle(PaymentMade(T0 + 301 * MIN, "site", "out", "AB12CDE", None, 4.0)), BarrierOpened)
+    assert c.counts.held == 1  # one exit held, twice
 
 
 def test_a_tailgater_is_detected_and_billed_only_from_the_earliest_evidence_for_review() -> None:
