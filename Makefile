@@ -23,8 +23,12 @@ demo: venv
 test: venv system
 	$(BIN)/python -m pytest
 
+# Every figure beside its baseline measured in the same run, printed and saved to $(BENCH_RESULTS).
+BENCH_RESULTS ?= bench/results.json
+
 bench: venv system
-	$(BIN)/python -m pytest --benchmark-only --benchmark-columns=min,mean,median,rounds tests/benchmarks
+	BAYTWIN_BENCH_RESULTS=$(BENCH_RESULTS) $(BIN)/python -m pytest --benchmark-only \
+		--benchmark-columns=min,mean,median,rounds tests/benchmarks
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache .benchmarks
+	rm -rf $(VENV) runs bench .pytest_cache .benchmarks

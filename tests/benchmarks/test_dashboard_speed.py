@@ -12,6 +12,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.benchmarks.figures import record
 from tests.dashboards.builders import build_sweep
 
 PAGE = Path(__file__).resolve().parents[2] / "dashboards" / "pages" / "2_Sweep_explorer.py"
@@ -67,6 +68,8 @@ def test_sweep_explorer_on_1000_runs_against_an_empty_page(benchmark, sweep_root
     bare = best_of(5, empty)
     warm = benchmark.pedantic(page, rounds=5, iterations=1)
     warm = benchmark.stats.stats.min if warm is None else warm
+    record(benchmark, "sweep explorer, warm", warm, "s", baseline=bare, baseline_name="empty page")
+    record(benchmark, "sweep explorer, cold", cold, "s", baseline=bare, baseline_name="empty page")
     benchmark.extra_info.update({"empty_page_s": round(bare, 4), "cold_load_s": round(cold, 3),
                                  "warm_load_s": round(warm, 3), "warm_vs_empty": round(warm / bare, 1),
                                  "cold_vs_empty": round(cold / bare, 1)})
