@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.clock import Clock
+from core.config import ConfigError
 from core.events import Event, SessionEnded, VehicleIdentified, event_as_dict
 from core.parking.controller import GateController
 from core.parking.events import (
@@ -85,8 +86,8 @@ class BarrierAdapter:
     def feed(self, event: Event) -> list[Event]:
         """One event (from a gate, or from the site itself: a bay camera's read, a charging session for
         validation) into the controller; its decisions journaled and the openings sent."""
+        self._write({"in": event_as_dict(event)})  # first: an event that cannot be journaled is not taken (no 2xx)
         decisions = self.controller.handle(event)
-        self._write({"in": event_as_dict(event)})
         for decision in decisions:
             self._write({"out": event_as_dict(decision)})
             if isinstance(decision, BarrierOpened):
@@ -227,4 +228,11 @@ def site_barriers(site: "Site", clock: Clock) -> BarrierAdapter | None:
     spec = site.spec.barriers
     if spec is None or site.parking is None:
         return None
-    return BarrierAdapter(spec, site.id, site.parking, clock, site.resolve(spec.journal), site.registry)
+    journal = site.resolve(spec.journal)
+    try:  # found now, as a set-up error, rather than as gates whose events are never answered
+        journal.parent.mkdir(parents=True, exist_ok=True)
+        with journal.open("a", encoding="utf-8"):
+            pass
+    except OSError as err:
+        raise ConfigError(site.path, "barriers.journal", f"cannot write {journal} ({err.strerror or err})") from None
+    return BarrierAdapter(spec, site.id, site.parking, clock, journal, site.registry)

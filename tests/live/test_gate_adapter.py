@@ -22,7 +22,7 @@ from core.config import ConfigError, validate
 from core.events import SessionEnded, SessionStarted
 from core.parking.policy import Parking
 from live.barrier_spec import BarriersSpec
-from live.barriers import BarrierAdapter
+from live.barriers import BarrierAdapter, site_barriers
 from live.site import load_site
 from live.status import site_overview
 
@@ -277,3 +277,11 @@ def test_a_site_with_barriers_and_no_parking_section_in_its_policy_is_one_line(t
     with pytest.raises(ConfigError) as caught:
         load_site(site)
     assert "policy.yaml: parking.tariff.rate: Input should be greater than or equal to 0" in str(caught.value)
+
+
+def test_a_journal_that_cannot_be_written_is_one_line_naming_the_field(tmp_path: Path) -> None:
+    site_file = _live_site_with_barriers(tmp_path, "http://127.0.0.1:1")
+    site_file.write_text(site_file.read_text().replace("barriers:\n", "barriers:\n  journal: site.key/gates.jsonl\n"))
+    with pytest.raises(ConfigError) as caught:
+        site_barriers(load_site(site_file), ManualClock(T0))
+    assert ": barriers.journal: cannot write " in str(caught.value) and "\n" not in str(caught.value)
