@@ -24,7 +24,7 @@ from sim.world import Bay, VisitRecord
 
 if TYPE_CHECKING:
     from sim.distributions import Distribution
-    from sim.model import BayTwinModel
+    from sim.site_context import DriverSite
 
 _DENIED_LEAVE_S = 5 * 60.0  # a driver refused at the charger leaves after a few minutes
 
@@ -67,9 +67,9 @@ class Intent:
 
 
 class Driver(mesa.Agent):
-    model: "BayTwinModel"
+    model: "DriverSite"
 
-    def __init__(self, model: "BayTwinModel", group_name: str, group: Group, plate: str,
+    def __init__(self, model: "DriverSite", group_name: str, group: Group, plate: str,
                  is_ev: bool, accessible: bool, id_token: str | None) -> None:
         super().__init__(model)
         rng = model.streams.population

@@ -22,7 +22,7 @@ from core.ocr.gate import ConfidenceGate
 from core.ocr.pipeline import PlateReader
 from core.ocr.roi import Roi
 from sim.ocr_calibration import CONDITION_DEGRADATION
-from sim.identification import Read
+from sim.plate_read import Read
 from sim.imagery.degrade import apply_degradations
 from sim.imagery.plates import render_plate
 from sim.imagery.scenes import render_scene

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import Protocol
 
+from sim.plate_read import Read
 from sim.scenario import ConditionRates, Identification
 
 LOOKALIKES = {
@@ -27,23 +28,22 @@ LOOKALIKES = {
 ALPHABET = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 
 
-@dataclass(frozen=True, slots=True)
-class Read:
-    plate: str | None
-    confidence: float
-    correct: bool
-    crop_png: bytes | None = None  # the plate crop the read came from, when there was an image
+class ImageRead(Protocol):
+    """What reads a rendered plate for the ``images`` fidelity (sim.camera_imagery.ImageReader)."""
+
+    def read(self, plate: str, plate_format: str, conditions: Mapping[str, int]) -> Read: ...
 
 
 class Identifier:
-    def __init__(self, spec: Identification, rng: random.Random) -> None:
+    """Reads plates at the fidelity the scenario asks for; the model hands it the image reader that
+    fidelity needs, so this module knows nothing of rendering."""
+
+    def __init__(self, spec: Identification, rng: random.Random, images: ImageRead | None = None) -> None:
         self.spec = spec
         self.rng = rng
-        self._images = None
-        if spec.fidelity == "images":
-            from sim.camera_imagery import ImageReader
-
-            self._images = ImageReader(spec, rng.getrandbits(63))
+        self._images = images
+        if spec.fidelity == "images" and images is None:
+            raise ValueError("the images fidelity needs an image reader")
 
     def rates(self, conditions: Mapping[str, int] | tuple[str, ...]) -> ConditionRates:
         """The rates under the given conditions: for each, the worst of the base and the declared condition."""

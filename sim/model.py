@@ -40,6 +40,7 @@ from sim.ocpp_charger import OcppCharger
 from sim.ocpp_link import InProcessLink, OcppLink, WebSocketLink
 from sim.engine_driver import EngineDriver
 from sim.identification import Identifier
+from sim.ocr_calibration import scenario_identification
 from sim.observation import make_observer
 from sim.recorder import RunRecorder
 from sim.streams import RandomStreams
@@ -85,7 +86,7 @@ class BayTwinModel(mesa.Model):
                                       self._on_detected)
         self.truth = EngineDriver(self.env, self.clock, RulesEngine(self.policy, self.site_info, self.registry),
                                   self._on_truth)
-        self.identifier = Identifier(scenario.site.identification, self.streams.identification)
+        self.identifier = self._identifier()
         self.observer = make_observer(self, self.identifier, self.observe)
 
         self.datacollector = mesa.DataCollector(model_reporters={
@@ -102,6 +103,16 @@ class BayTwinModel(mesa.Model):
         self.env.process(self._collect())
 
     # --- building the site ------------------------------------------------------------------
+
+    def _identifier(self) -> Identifier:
+        """The plate reader of the scenario's fidelity, its rates calibrated, with the renderer ``images`` needs."""
+        spec = scenario_identification(self.scenario)
+        rng = self.streams.identification
+        if spec.fidelity != "images":
+            return Identifier(spec, rng)
+        from sim.camera_imagery import ImageReader  # OpenCV and the OCR models only for the images fidelity
+
+        return Identifier(spec, rng, ImageReader(spec, rng.getrandbits(63)))
 
     def _build_world(self) -> World:
         site = self.scenario.site

@@ -19,13 +19,13 @@ from sim.identification import Identifier
 from sim.world import Bay, VisitRecord
 
 if TYPE_CHECKING:
-    from sim.model import BayTwinModel
+    from sim.site_context import ObservedSite
 
 
 class Observer:
     """Watches nothing (enforcement mode ``none``)."""
 
-    def __init__(self, model: "BayTwinModel", identifier: Identifier, emit: Callable[[Event], None]) -> None:
+    def __init__(self, model: "ObservedSite", identifier: Identifier, emit: Callable[[Event], None]) -> None:
         self.model, self.identifier, self.emit = model, identifier, emit
 
     def arrived(self, bay: Bay, visit: VisitRecord) -> None:
@@ -58,7 +58,7 @@ class AnprCamera(Observer):
 class Patrol(Observer):
     """An officer's round: every bay is checked in one pass."""
 
-    def __init__(self, model: "BayTwinModel", identifier: Identifier, emit: Callable[[Event], None],
+    def __init__(self, model: "ObservedSite", identifier: Identifier, emit: Callable[[Event], None],
                  interval_min: float, offset_min: float) -> None:
         super().__init__(model, identifier, emit)
         self._last_seen: dict[str, tuple[int, str]] = {}  # bay -> (visit id, plate noted)
@@ -98,7 +98,7 @@ class Patrol(Observer):
             self.emit(VehicleIdentified(ts, site, bay.id, self._last_seen[bay.id][1] or None, 1.0, PATROL))
 
 
-def make_observer(model: "BayTwinModel", identifier: Identifier, emit: Callable[[Event], None]) -> Observer:
+def make_observer(model: "ObservedSite", identifier: Identifier, emit: Callable[[Event], None]) -> Observer:
     enforcement = model.scenario.site.enforcement
     if enforcement.mode == "anpr":
         return AnprCamera(model, identifier, emit)

@@ -15,7 +15,13 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from sim.scenario import ConditionRates, Identification
+from core.config import ConfigError
+from sim.scenario import ConditionRates, Identification, Scenario
+
+#: What the error model's rates default to: the bundled reader measured on the twin's own plates
+#: (scripts/error_model_report.sh). Declared rates, or a ``calibration`` of a site's own, replace it.
+DEFAULT_ERROR_MODEL_REPORT = Path(__file__).with_name("error_model_report.json")
+_RATES = frozenset({"misread_rate", "noread_rate", "correct_accepted", "misread_accepted", "conditions"})
 
 #: The twin's condition -> the degradation that pictures it.
 CONDITION_DEGRADATION = {"night": "night_ir", "rain": "rain", "snow": "snow", "fog": "fog"}
@@ -23,6 +29,27 @@ CONDITION_DEGRADATION = {"night": "night_ir", "rain": "rain", "snow": "snow", "f
 
 class CalibrationProblem(Exception):
     """The report cannot calibrate the error model; the message says why."""
+
+
+def effective_identification(identification: Identification, severities: Mapping[str, int]) -> Identification:
+    """The identification a run reads plates with: its ``calibration`` report applied (``bundled``: the bundled
+    reader's), or the bundled reader's rates for an error model that declares none; otherwise as declared."""
+    report = identification.calibration
+    if report == "bundled" or (report is None and identification.fidelity == "error_model"
+                               and not identification.model_fields_set & _RATES):
+        return calibrate(identification, DEFAULT_ERROR_MODEL_REPORT, severities)
+    if report is None:
+        return identification
+    return calibrate(identification, Path(report), severities)
+
+
+def scenario_identification(scenario: Scenario) -> Identification:
+    """:func:`effective_identification` of a scenario; a report that cannot calibrate is the scenario's
+    configuration error, naming the field (``sim validate`` finds it before any run does)."""
+    try:
+        return effective_identification(scenario.site.identification, scenario.weather.severity)
+    except CalibrationProblem as err:
+        raise ConfigError(scenario.name, "site.identification.calibration", str(err)) from None
 
 
 def calibrate(identification: Identification, report_path: Path, severities: Mapping[str, int]) -> Identification:

@@ -84,12 +84,6 @@ class ImageFidelity(_Strict):
         return value
 
 
-#: What the error model's rates default to: the bundled reader measured on rendered bay-camera frames
-#: (scripts/error_model_report.sh). Declared rates, or a ``calibration`` of a site's own, replace it.
-DEFAULT_ERROR_MODEL_REPORT = Path(__file__).with_name("error_model_report.json")
-_RATES = frozenset({"misread_rate", "noread_rate", "correct_accepted", "misread_accepted", "conditions"})
-
-
 class Identification(_Strict):
     """How well vehicles are identified: exactly (``truth``), with declared error rates (``error_model``),
     or by rendering and reading plate images (``images``)."""
@@ -293,26 +287,6 @@ class Scenario(_Strict):
     population: dict[Name, Group] = Field(min_length=1)
     policy: Policy = Policy()
     outputs: Outputs = Outputs()
-
-    @model_validator(mode="after")
-    def _calibrated(self) -> "Scenario":
-        """An identification with a ``calibration`` report takes its rates from it, at the weather's severities."""
-        identification = self.site.identification
-        report = Path(identification.calibration) if identification.calibration is not None else None
-        if identification.calibration == "bundled":
-            report = DEFAULT_ERROR_MODEL_REPORT
-        elif report is None and identification.fidelity == "error_model" and not identification.model_fields_set & _RATES:
-            report = DEFAULT_ERROR_MODEL_REPORT  # rates nobody declared are the bundled reader's, measured
-        if report is None:
-            return self
-        from sim.ocr_calibration import CalibrationProblem, calibrate
-
-        try:
-            calibrated = calibrate(identification, report, self.weather.severity)
-        except CalibrationProblem as err:
-            raise ValueError(f"@site.identification.calibration@ {err}") from None
-        site = self.site.model_copy(update={"identification": calibrated})
-        return self.model_copy(update={"site": site})
 
     @model_validator(mode="after")
     def _known_formats(self) -> "Scenario":

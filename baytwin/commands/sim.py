@@ -121,6 +121,9 @@ def sim_validate(scenario: str = typer.Argument(..., help="Scenario or portfolio
         console.print(f"ok: {estate.name} ({len(estate.sites)} sites, {estate.ev_bays} EV bays: "
                       + ", ".join(f"{m.label} {m.scenario.name}" for m in estate.sites) + ")")
         return
+    from sim.ocr_calibration import scenario_identification
+
     with failing_on(ConfigError):
         loaded = load_scenario(scenario)
+        scenario_identification(loaded)  # its calibration report, if it names one, can calibrate
     console.print(f"ok: {loaded.name} ({loaded.site.ev_bays} EV bays, policy {loaded.policy.name})")

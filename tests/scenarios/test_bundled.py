@@ -147,7 +147,9 @@ def test_variant_differs_only_in_what_it_claims(archetype: str, variant: str) ->
 def test_monitoring_variants_are_sensible(archetype: str) -> None:
     patrol = load_scenario(f"{archetype}/patrol").site.enforcement
     assert 10 <= patrol.patrol_interval_min <= 240
-    anpr = load_scenario(f"{archetype}/anpr").site.identification
+    from sim.ocr_calibration import scenario_identification
+
+    anpr = scenario_identification(load_scenario(f"{archetype}/anpr"))  # the rates a run reads plates with
     assert set(anpr.conditions) == {"night", "rain", "snow", "fog"}
     for rates in anpr.conditions.values():  # bad conditions are no better than a clear day
         assert rates.misread_rate >= anpr.misread_rate and rates.noread_rate >= anpr.noread_rate

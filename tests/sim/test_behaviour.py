@@ -114,15 +114,17 @@ def test_an_hour_range_that_is_not_one_is_named(key: str) -> None:
 def test_an_error_model_that_declares_no_rates_misreads_like_the_bundled_reader() -> None:
     import json
 
-    from sim.scenario import DEFAULT_ERROR_MODEL_REPORT
+    from sim.ocr_calibration import DEFAULT_ERROR_MODEL_REPORT, effective_identification
 
     measured = {(row["condition"], row["severity"]): row
                 for row in json.loads(DEFAULT_ERROR_MODEL_REPORT.read_text())["by_condition"]}
-    identification = load_scenario("retail-car-park/baseline", {
-        "site.enforcement.mode": "anpr", "site.identification.fidelity": "error_model"}).site.identification
+    scenario = load_scenario("retail-car-park/baseline", {
+        "site.enforcement.mode": "anpr", "site.identification.fidelity": "error_model"})
+    identification = effective_identification(scenario.site.identification, scenario.weather.severity)
     assert identification.correct_accepted == measured[("clean", 0)]["correct_accepted_share"]
     assert identification.conditions["snow"].noread_rate == measured[("snow", 2)]["noread_rate"]
-    declared = load_scenario("retail-car-park/baseline", {
+    scenario = load_scenario("retail-car-park/baseline", {
         "site.enforcement.mode": "anpr", "site.identification.fidelity": "error_model",
-        "site.identification.misread_rate": 0.05}).site.identification
+        "site.identification.misread_rate": 0.05})
+    declared = effective_identification(scenario.site.identification, scenario.weather.severity)
     assert declared.misread_rate == 0.05 and declared.correct_accepted is None  # what a scenario declares, it keeps

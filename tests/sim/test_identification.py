@@ -11,6 +11,7 @@ import pytest
 
 from core.config import ConfigError
 from sim.identification import Identifier
+from sim.ocr_calibration import scenario_identification
 from sim.model import BayTwinModel
 from sim.runner import run
 from core.config import validate
@@ -68,7 +69,7 @@ def test_a_calibration_report_sets_the_error_models_rates_at_the_weathers_severi
                                 _row("snow", 2, 0.05, 0.05), _row("fog", 2, 0.03, 0.02), _row("night_ir", 2, 0.04, 0.01)])
     loaded = validate_scenario({**scenario().model_dump(mode="json"), **_anpr(fidelity="error_model", calibration=str(report)),
                                 "weather": {"severity": {"rain": 3}}})
-    ident = loaded.site.identification
+    ident = scenario_identification(loaded)
     assert (ident.misread_rate, ident.noread_rate, ident.correct_accepted) == (0.01, 0.0, 0.9)
     assert (ident.conditions["rain"].misread_rate, ident.conditions["rain"].noread_rate) == (0.1, 0.2)
     assert ident.conditions["night"].misread_rate == 0.04
@@ -77,10 +78,11 @@ def test_a_calibration_report_sets_the_error_models_rates_at_the_weathers_severi
 def test_a_calibration_missing_a_condition_is_a_clear_error(tmp_path: Path) -> None:
     report = _report(tmp_path, [_row("clean", 0, 0.01, 0.0), _row("rain", 2, 0.02, 0.01)])
     with pytest.raises(ConfigError, match=r"site\.identification\.calibration.*measured nothing under 'night_ir'"):
-        validate_scenario({**scenario().model_dump(mode="json"), **_anpr(fidelity="error_model", calibration=str(report))})
+        scenario_identification(validate_scenario({**scenario().model_dump(mode="json"),
+                                                   **_anpr(fidelity="error_model", calibration=str(report))}))
     with pytest.raises(ConfigError, match="no such report"):
-        validate_scenario({**scenario().model_dump(mode="json"),
-                           **_anpr(fidelity="error_model", calibration=str(tmp_path / "none.json"))})
+        run(validate_scenario({**scenario().model_dump(mode="json"),
+                               **_anpr(fidelity="error_model", calibration=str(tmp_path / "none.json"))}))
 
 
 def test_images_fidelity_reads_rendered_plates_with_the_real_reader() -> None:
