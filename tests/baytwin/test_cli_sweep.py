@@ -77,3 +77,13 @@ def test_a_sweep_on_an_existing_cluster_writes_its_tables_and_resumes(tmp_path: 
 
     other = baytwin(*args[:-2], "--days", "2", "--out", str(out))
     assert other.returncode == 2 and "holds a different sweep (days differ)" in other.stderr
+
+
+def test_a_sweep_on_its_own_local_cluster_takes_several_runs_per_task(tmp_path: Path, tiny: Path) -> None:
+    out = tmp_path / "sweep"
+    result = baytwin("sweep", str(tiny), "--grid", "grace_min=5,30", "--replications", "4", "--days", "1",
+                     "--workers", "2", "--runs-per-task", "3", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "8 of 8 runs done (8 now" in result.stdout
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == 8 and runs["run_id"].is_unique and (runs["arrivals"] > 0).all()
