@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import simpy
 
@@ -41,10 +41,23 @@ from sim.gate_spec import Gates
 from sim.world import VisitRecord
 
 if TYPE_CHECKING:
-    from sim.model import BayTwinModel
+    from core.clock import Clock
+    from core.registry import Registry
+    from sim.scenario import Scenario
 
 ENTRY_GATE = "entry-1"
 BILLED_LATER = frozenset({"bill_later", "no_exit"})
+
+
+class GatedSite(Protocol):
+    """What the gates read of the site the model assembled (the model module is not imported back)."""
+
+    env: simpy.Environment
+    clock: "Clock"
+    seed: int
+    site_id: str
+    scenario: "Scenario"
+    registry: "Registry"
 
 
 @dataclass(slots=True)
@@ -61,7 +74,7 @@ class GatePassage:
 
 
 class SiteGates:
-    def __init__(self, model: "BayTwinModel", spec: Gates, parking: Parking) -> None:
+    def __init__(self, model: GatedSite, spec: Gates, parking: Parking) -> None:
         self.model, self.spec, self.parking = model, spec, parking
         self.env, self.clock = model.env, model.clock
         self.rng = random.Random(f"baytwin:{model.seed}:gates")
@@ -208,16 +221,15 @@ class SiteGates:
         }
 
 
-def site_gates(model: "BayTwinModel") -> SiteGates | None:
+def site_gates(model: GatedSite) -> SiteGates | None:
     """The site's gates, if its scenario declares them (a parking section's defaults apply without one)."""
-    spec = getattr(model.scenario.site, "gates", None)
+    spec = model.scenario.site.gates
     if spec is None:
         return None
-    parking = getattr(model.scenario, "parking", None) or Parking()
-    return SiteGates(model, spec, parking)
+    return SiteGates(model, spec, model.scenario.parking or Parking())
 
 
-def gate_figures(model: "BayTwinModel") -> dict[str, Any]:
+def gate_figures(model: object) -> dict[str, Any]:
     """The gate figures of a run, none for a site without gates (its summary is what it always was)."""
     gates: SiteGates | None = getattr(model, "gates", None)
     return gates.figures() if gates is not None else {}

@@ -39,6 +39,7 @@ from sim.chargers import EmulatedCharger
 from sim.ocpp_charger import OcppCharger
 from sim.ocpp_link import InProcessLink, OcppLink, WebSocketLink
 from sim.engine_driver import EngineDriver
+from sim.gates import site_gates
 from sim.identification import Identifier
 from sim.ocr_calibration import scenario_identification
 from sim.observation import make_observer
@@ -88,6 +89,7 @@ class BayTwinModel(mesa.Model):
                                   self._on_truth)
         self.identifier = self._identifier()
         self.observer = make_observer(self, self.identifier, self.observe)
+        self.gates = site_gates(self)  # barriers and pay-on-exit, if the site has them (sim/gates.py)
 
         self.datacollector = mesa.DataCollector(model_reporters={
             "ts": lambda m: m.clock.now(),
@@ -277,6 +279,8 @@ class BayTwinModel(mesa.Model):
         record.bay, record.bay_kind = bay.id, "ev" if bay.ev else "general"
         bay.occupant = record
         bay.occupied_since = self.env.now
+        if self.gates is not None:
+            self.gates.entered(record)
         if not bay.ev:
             return
         ts = self.clock.now()
@@ -298,6 +302,8 @@ class BayTwinModel(mesa.Model):
             self.observer.left(bay, record)
             self.truth.feed(VehicleLeft(record.departure, self.site_id, bay.id, TRUTH))
         self.world.release(bay)
+        if self.gates is not None:
+            self.gates.left(record)
 
     # --- the rules as drivers know them -------------------------------------------------------
 

@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 
 from core.config import (
     ConfigError,
@@ -30,8 +30,10 @@ from core.config import (
     set_path,
     validate,
 )
+from core.parking.policy import Parking, split_parking, validate_parking
 from core.rules.policy import Policy
 from sim.distributions import Distribution
+from sim.gate_spec import Gates
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -120,6 +122,15 @@ class Site(_Strict):
     enforcement: Enforcement = Enforcement()
     identification: Identification = Identification()
     chargers: Chargers = Chargers()
+    gates: Gates | None = None  # entry/exit barriers and pay terminals (sim/gate_spec.py); None: an open car park
+
+    @model_serializer(mode="wrap")
+    def _without_absent_gates(self, handler: Any) -> Any:
+        """A site without gates is written as it always was (scenario.json, a run's identity)."""
+        data = handler(self)
+        if self.gates is None and isinstance(data, dict):
+            data.pop("gates", None)
+        return data
 
 
 class WeatherSpan(_Strict):
@@ -286,7 +297,30 @@ class Scenario(_Strict):
     behaviour: Behaviour = Behaviour()
     population: dict[Name, Group] = Field(min_length=1)
     policy: Policy = Policy()
+    parking: Parking | None = None  # the policy's parking section, kept beside it (core/parking/policy.py)
     outputs: Outputs = Outputs()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parking_from_policy(cls, data: Any) -> Any:
+        """A policy's ``parking`` section is the gates' tariff, not an enforcement rule: it is taken out of the
+        policy and kept beside it."""
+        if isinstance(data, dict):
+            policy, parking = split_parking(data.get("policy"))
+            if parking is not None:
+                given = data.get("parking")  # e.g. --set parking.tariff.rate=3: over the policy's section
+                if isinstance(parking, dict) and isinstance(given, dict):
+                    parking = deep_merge(parking, given)
+                data = {**data, "policy": policy, "parking": parking}
+        return data
+
+    @model_serializer(mode="wrap")
+    def _without_absent_parking(self, handler: Any) -> Any:
+        """A scenario without a parking section is written as it always was."""
+        data = handler(self)
+        if self.parking is None and isinstance(data, dict):
+            data.pop("parking", None)
+        return data
 
     @model_validator(mode="after")
     def _known_formats(self) -> "Scenario":
@@ -390,7 +424,10 @@ def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = N
         overridden_by = "--set"
     if isinstance(raw.get("policy"), dict) and policy_file:
         try:
-            validate(Policy, raw["policy"], policy_file)
+            rules, parking = split_parking(raw["policy"])
+            validate(Policy, rules, policy_file)
+            if parking is not None:
+                validate_parking(parking, policy_file)
         except ConfigError as err:
             where = f"policy of {display_path(path)}"
             if overridden_by:
