@@ -37,7 +37,16 @@ def site_year_overrides(bays: int, scale_population: bool) -> dict[str, Any]:
 
 
 def peak_bytes() -> int:
-    """This process's peak resident memory so far (``ru_maxrss`` is in KiB on Linux, bytes on macOS)."""
+    """This process's peak resident memory so far. On Linux ``VmHWM``: ``ru_maxrss`` of a spawned process
+    starts at its parent's resident size when it was started (kept across the exec), here the test
+    session's, so it would hide a smaller peak. Elsewhere ``ru_maxrss`` (bytes on macOS)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024  # kB
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024
 
