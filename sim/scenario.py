@@ -48,6 +48,14 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
+def _without_absent(dumped: Any, name: str, value: Any) -> Any:
+    """A dumped model without its optional section ``name`` when that is unset: a scenario without gates or
+    parking is written exactly as before those sections existed (scenario.json, a run's identity)."""
+    if value is None and isinstance(dumped, dict):
+        dumped.pop(name, None)
+    return dumped
+
+
 class Enforcement(_Strict):
     """How the site learns who is in a bay, beyond what the chargers report."""
 
@@ -126,11 +134,7 @@ class Site(_Strict):
 
     @model_serializer(mode="wrap")
     def _without_absent_gates(self, handler: Any) -> Any:
-        """A site without gates is written as it always was (scenario.json, a run's identity)."""
-        data = handler(self)
-        if self.gates is None and isinstance(data, dict):
-            data.pop("gates", None)
-        return data
+        return _without_absent(handler(self), "gates", self.gates)
 
 
 class WeatherSpan(_Strict):
@@ -316,11 +320,7 @@ class Scenario(_Strict):
 
     @model_serializer(mode="wrap")
     def _without_absent_parking(self, handler: Any) -> Any:
-        """A scenario without a parking section is written as it always was."""
-        data = handler(self)
-        if self.parking is None and isinstance(data, dict):
-            data.pop("parking", None)
-        return data
+        return _without_absent(handler(self), "parking", self.parking)
 
     @model_validator(mode="after")
     def _known_formats(self) -> "Scenario":
