@@ -84,7 +84,6 @@ class SiteGates:
         self._lanes: simpy.Store = simpy.Store(self.env)
         for lane in range(spec.exit.lanes):
             self._lanes.put(f"exit-{lane + 1}")
-        self._payment_back = self.env.event()
         self._held: dict[str, simpy.Event] = {}  # stay id -> fired when the controller settles it again
         self._queue_s: list[float] = []  # from joining the exit queue to the barrier opening, per exit
         if spec.payment_outages:
