@@ -214,6 +214,7 @@ class SiteGates:
             "gate_tickets_issued": sum(1 for p in self.passages.values() if p.ticket is not None),
             "gate_tailgates": counts.tailgates_entry + counts.tailgates_exit,
             "gate_stays_for_review": sum(1 for s in stays if s.review),
+            "parking_billed_for_review": round(sum(s.amount for s in stays if s.review), 2),
             "gate_exit_queue_min": round(sum(queue_min), 2),
             "gate_exit_queue_min_mean": round(sum(queue_min) / len(queue_min), 3) if queue_min else None,
             "gate_exit_queue_min_p95": round(queue_min[int(0.95 * (len(queue_min) - 1))], 3) if queue_min else None,
