@@ -150,8 +150,8 @@ def arrival_fit(plug_in: pd.Series, zone: str, notes: list[str]) -> tuple[dict[s
     local = plug_in.dt.tz_convert(zone)
     first, last = local.min().normalize(), local.max().normalize()
     days = pd.date_range(first, last, freq="D")
-    weekend_day = days.dayofweek >= 5
-    is_weekend = (local.dt.dayofweek >= 5).to_numpy()
+    weekend_day = days.day_of_week >= 5
+    is_weekend = (local.dt.day_of_week >= 5).to_numpy()
     per_day: dict[str, float] = {}
     profile: dict[str, list[float]] = {}
     for kind, mask, n_days in (("weekday", ~is_weekend, int((~weekend_day).sum())),
