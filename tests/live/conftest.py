@@ -131,3 +131,18 @@ async def until(condition, timeout: float = 5.0) -> None:  # type: ignore[no-unt
 
 def run(coro: Any) -> Any:
     return asyncio.run(asyncio.wait_for(coro, 60))
+
+
+def post_webhook(port: int, path: str, body: bytes | None, token: str | None, method: str = "POST") -> tuple[int, str]:
+    """Send one request to the site's webhook server as a sensor or gate controller would; (status, answer)."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/{path}", data=body, method=method)
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.read().decode()

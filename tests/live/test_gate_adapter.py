@@ -7,8 +7,6 @@ import asyncio
 import json
 import logging
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,7 +24,7 @@ from live.barriers import BarrierAdapter, site_barriers
 from live.site import load_site
 from live.status import site_overview
 
-from .conftest import T0, live_site, run, until, write_site
+from .conftest import T0, live_site, post_webhook, run, until, write_site
 
 TOKEN = "gate-token-for-the-tests"
 PARKING = Parking.model_validate({"tariff": {"rate": 2.0, "free_min": 15},
@@ -95,14 +93,7 @@ async def _adapter(tmp_path: Path, spec: BarriersSpec) -> AsyncIterator[tuple[Ba
 
 def _post(port: int, gate: str, message: Any, token: str | None = TOKEN) -> tuple[int, str]:
     body = message if isinstance(message, bytes) else json.dumps(message).encode()
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/gates/{gate}", data=body, method="POST")
-    if token is not None:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=5) as answer:
-            return answer.status, answer.read().decode()
-    except urllib.error.HTTPError as refused:
-        return refused.code, refused.read().decode()
+    return post_webhook(port, f"gates/{gate}", body, token)
 
 
 def _kinds(answer: str) -> list[str]:

@@ -6,13 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from .conftest import T0, live_site, run, until, write_site
+from .conftest import T0, live_site, post_webhook, run, until, write_site
 
 TOKEN = "s3cret-token-for-the-tests"
 
@@ -29,15 +27,7 @@ sensors:
 
 
 def _post(port: int, sensor: str, body: bytes, token: str | None = TOKEN, method: str = "POST") -> tuple[int, str]:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/sensors/{sensor}", data=body if method == "POST" else None,
-                                     method=method)
-    if token is not None:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=5) as answer:
-            return answer.status, answer.read().decode()
-    except urllib.error.HTTPError as refused:
-        return refused.code, refused.read().decode()
+    return post_webhook(port, f"sensors/{sensor}", body if method == "POST" else None, token, method)
 
 
 def test_readings_over_the_webhook_start_and_end_a_visit_once_stored(tmp_path: Path) -> None:
