@@ -23,7 +23,7 @@ import typer
 
 from baytwin.commands import charger, csms, dashboard, demo, health, live, ocr, records, sim, sim_calibrate, sweep
 from baytwin.common import err_console
-from core.config import ConfigError
+from baytwin.core.config import ConfigError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Digital twin and testbed for EV-charging-bay parking enforcement.")

@@ -23,7 +23,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from core.config import ConfigError, printable
+from baytwin.core.config import ConfigError, printable
 
 DB_OPTION = typer.Option(None, "--db", help="Database URL (default: BAYTWIN_DB_URL, else sqlite:///baytwin.db).")
 KEY_OPTION = typer.Option(None, "--key-file", help="Key file (default: BAYTWIN_KEY or BAYTWIN_KEY_FILE).")
@@ -94,9 +94,9 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
 
 def open_store(db: str | None, key_file: Path | None, policy=None):  # type: ignore[no-untyped-def]
     """The event log at ``db`` with the configured key; a clear error when either is unusable."""
-    from core.privacy import KeyProblem, Keys
-    from core.store.database import StoreProblem, connect
-    from core.store.log import EventLog
+    from baytwin.core.privacy import KeyProblem, Keys
+    from baytwin.core.store.database import StoreProblem, connect
+    from baytwin.core.store.log import EventLog
 
     try:
         keys = Keys.from_environment(key_file)
@@ -107,9 +107,9 @@ def open_store(db: str | None, key_file: Path | None, policy=None):  # type: ign
 
 def run_one(scenario_name: str, out: Path, seed: int | None, days: float | None,
             overrides: dict[str, Any], store=None, ocpp_url: str | None = None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    from sim.ocpp_link import CentralSystemUrlError, check_central_system_url
-    from sim.runner import persist, run, write
-    from sim.scenario import load_scenario
+    from baytwin.sim.ocpp_link import CentralSystemUrlError, check_central_system_url
+    from baytwin.sim.runner import persist, run, write
+    from baytwin.sim.scenario import load_scenario
 
     check_days(days)
     check_out_folder(out)

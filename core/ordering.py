@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 
-from core.events import Event, sort_key
+from baytwin.core.events import Event, sort_key
 
 
 class ReorderBuffer:

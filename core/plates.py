@@ -33,7 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from core.config import ConfigError, load_yaml
+from baytwin.core.config import ConfigError, load_yaml
 
 DEFAULT_FORMATS_PATH = Path(__file__).with_name("plate_formats.yaml")
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from core.plates import sanitize
+from baytwin.core.plates import sanitize
 
 
 class KeyProblem(Exception):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboards.ui import found_under, page_setup
+from baytwin.dashboards.ui import found_under, page_setup
 
 PAGES = Path(__file__).parent / "pages"
 

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.auth_limit import AuthLimiter
-from core.config import ConfigError
-from dashboards.settings import Settings
-from dashboards.users import ROLES, User, authenticate, load_users
+from baytwin.core.auth_limit import AuthLimiter
+from baytwin.core.config import ConfigError
+from baytwin.dashboards.settings import Settings
+from baytwin.dashboards.users import ROLES, User, authenticate, load_users
 
 SESSION_USER = "baytwin_user"
 LOCAL_USER = User(username="local", role="admin", password_hash="pbkdf2_sha256$1$00$00")

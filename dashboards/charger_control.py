@@ -16,7 +16,7 @@ WAIT_S = 15.0
 
 def charger_controls(site: Any, log: Any, operator: str, may_act: bool) -> None:
     """The form (for operators) and the last answer."""
-    from core.csms.operator_commands import ACTIONS, SUCCESS, CommandProblem, build, request, wait_for_answer
+    from baytwin.core.csms.operator_commands import ACTIONS, SUCCESS, CommandProblem, build, request, wait_for_answer
 
     stations = sorted(site.csms.stations)
     if not may_act:

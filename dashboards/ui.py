@@ -7,15 +7,15 @@ import re
 import pandas as pd
 import streamlit as st
 
-from dashboards.data import Found, read_found
-from dashboards.settings import Settings
+from baytwin.dashboards.data import Found, read_found
+from baytwin.dashboards.settings import Settings
 
 
 def page_setup(title: str, caption: str, min_role: str = "viewer") -> Settings:
     """Title the page, let only a user of at least ``min_role`` past (a login form when the dashboard
     is reachable from other machines: every page, not only operations, shows site data), and return
     the settings the command line passed."""
-    from dashboards.auth import require_role
+    from baytwin.dashboards.auth import require_role
 
     st.set_page_config(page_title=f"{title} · baytwin", layout="wide")
     st.title(title)

@@ -14,8 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from core.config import ConfigError, load_yaml, validate
-from core.csms.config import hash_password, verify_password
+from baytwin.core.config import ConfigError, load_yaml, validate
+from baytwin.core.csms.config import hash_password, verify_password
 
 Role = Literal["viewer", "operator", "admin"]
 ROLES: tuple[Role, ...] = ("viewer", "operator", "admin")

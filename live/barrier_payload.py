@@ -20,9 +20,9 @@ import json
 import math
 from typing import Any
 
-from core.config import printable
-from core.events import Event
-from core.parking.events import (
+from baytwin.core.config import printable
+from baytwin.core.events import Event
+from baytwin.core.parking.events import (
     ChargingSession,
     PaymentMade,
     PaymentSystem,
@@ -30,8 +30,8 @@ from core.parking.events import (
     VehicleAtGate,
     VehiclePassed,
 )
-from core.plates import sanitize
-from live.sensor_payload import MAX_PAYLOAD, PayloadProblem
+from baytwin.core.plates import sanitize
+from baytwin.live.sensor_payload import MAX_PAYLOAD, PayloadProblem
 
 #: The messages each kind of gate may send.
 ALLOWED = {

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from live.sensor_spec import WEBHOOK_ID, WebhookSpec
+from baytwin.live.sensor_spec import WEBHOOK_ID, WebhookSpec
 
 
 class _Strict(BaseModel):

@@ -24,11 +24,11 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from core.clock import Clock
-from core.config import ConfigError
-from core.events import Event, SessionEnded, VehicleIdentified, event_as_dict
-from core.parking.controller import GateController
-from core.parking.events import (
+from baytwin.core.clock import Clock
+from baytwin.core.config import ConfigError
+from baytwin.core.events import Event, SessionEnded, VehicleIdentified, event_as_dict
+from baytwin.core.parking.controller import GateController
+from baytwin.core.parking.events import (
     BarrierOpened,
     ChargingSession,
     PaymentMade,
@@ -37,16 +37,16 @@ from core.parking.events import (
     VehicleAtGate,
     VehiclePassed,
 )
-from core.parking.policy import Parking
-from core.registry import Registry
-from live.barrier_payload import gate_event
-from live.barrier_spec import BarriersSpec
-from live.sensor_payload import PayloadProblem
-from live.sensors_webhook import SensorWebhook
+from baytwin.core.parking.policy import Parking
+from baytwin.core.registry import Registry
+from baytwin.live.barrier_payload import gate_event
+from baytwin.live.barrier_spec import BarriersSpec
+from baytwin.live.sensor_payload import PayloadProblem
+from baytwin.live.sensors_webhook import SensorWebhook
 
 if TYPE_CHECKING:
-    from core.rules.visit import Visit
-    from live.site import Site
+    from baytwin.core.rules.visit import Visit
+    from baytwin.live.site import Site
 
 LOG = logging.getLogger("baytwin.live.barriers")
 

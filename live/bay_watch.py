@@ -18,11 +18,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from core.ocr.detector import Candidate
-from core.ocr.pipeline import PlateReader, PlateResult
-from core.ocr.roi import Roi
-from live.motion import MotionGate
-from live.occupancy import Observation
+from baytwin.core.ocr.detector import Candidate
+from baytwin.core.ocr.pipeline import PlateReader, PlateResult
+from baytwin.core.ocr.roi import Roi
+from baytwin.live.motion import MotionGate
+from baytwin.live.occupancy import Observation
 
 # What counts as "a plate is in the bay": at least this many characters, read with at least this
 # confidence. Painted bay lettering and kerb texture read as a few characters at a few per cent.

@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 if TYPE_CHECKING:
-    from core.events import ReviewResolved
-    from core.store.log import EventLog
+    from baytwin.core.events import ReviewResolved
+    from baytwin.core.store.log import EventLog
 
 SITE_ID = "live-demo"
 TIMEZONE = "Europe/London"
@@ -158,7 +158,7 @@ def settle_reviews(log: EventLog, site: str, now: float) -> list[ReviewResolved]
 
     The decision goes through the review queue like one made at ``baytwin live review resolve``, recorded
     under :data:`REVIEWER`; the running site picks it up from the store."""
-    from live.review import ReviewProblem, pending, resolve
+    from baytwin.live.review import ReviewProblem, pending, resolve
 
     decided = []
     for read in pending(log, site):

@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from core.csms.health import site_report
-from core.health import camera_state
-from core.store.writer import WriteTimes
+from baytwin.core.csms.health import site_report
+from baytwin.core.health import camera_state
+from baytwin.core.store.writer import WriteTimes
 
 if TYPE_CHECKING:  # the runner hands itself in; this module never starts one
-    from live.runner import LiveRunner
+    from baytwin.live.runner import LiveRunner
 
 
 def live_report(runner: LiveRunner) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.events import (
+from baytwin.core.events import (
     CAMERA,
     SENSOR,
     BayUnobserved,
@@ -42,7 +42,7 @@ from core.events import (
     VehicleIdentified,
     VehicleLeft,
 )
-from core.ocr.pipeline import PlateResult
+from baytwin.core.ocr.pipeline import PlateResult
 
 
 @dataclass(slots=True)

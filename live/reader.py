@@ -10,12 +10,12 @@ inherit the bundled model's.
 
 from __future__ import annotations
 
-from core.config import ConfigError
-from core.ocr.detector import Detector, DetectorProblem, OnnxDetector
-from core.ocr.gate import ConfidenceGate
-from core.ocr.pipeline import PlateReader, default_gate
-from core.ocr.recognizer import Recognizer
-from live.site import Site
+from baytwin.core.config import ConfigError
+from baytwin.core.ocr.detector import Detector, DetectorProblem, OnnxDetector
+from baytwin.core.ocr.gate import ConfidenceGate
+from baytwin.core.ocr.pipeline import PlateReader, default_gate
+from baytwin.core.ocr.recognizer import Recognizer
+from baytwin.live.site import Site
 
 
 def site_reader(site: Site, recognizer: Recognizer | None = None, accept_at: float | None = None,

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from core.events import INPUT_EVENTS, OUTPUT_EVENTS, Event, event_from_dict
-from core.rules.engine import RulesEngine
-from core.store import schema
-from core.store.log import EventLog, reveal
+from baytwin.core.events import INPUT_EVENTS, OUTPUT_EVENTS, Event, event_from_dict
+from baytwin.core.rules.engine import RulesEngine
+from baytwin.core.store import schema
+from baytwin.core.store.log import EventLog, reveal
 
 _INPUT_KINDS = {cls.kind for cls in INPUT_EVENTS}
 _OUTPUT_KINDS = {cls.kind for cls in OUTPUT_EVENTS}

@@ -24,7 +24,7 @@ import pandas as pd
 import yaml
 from sqlalchemy import Engine, select
 
-from core.store import schema
+from baytwin.core.store import schema
 
 
 @dataclass

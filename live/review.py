@@ -22,10 +22,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, func, select
 
-from core.events import ReviewResolved
-from core.plates import sanitize
-from core.store import schema
-from core.store.log import EventLog, reveal
+from baytwin.core.events import ReviewResolved
+from baytwin.core.plates import sanitize
+from baytwin.core.store import schema
+from baytwin.core.store.log import EventLog, reveal
 
 DECISIONS = ("confirmed", "corrected", "rejected")
 

@@ -21,8 +21,8 @@ import datetime
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.store.log import EventLog
-from live.review import resolutions_after, stored_reads
+from baytwin.core.store.log import EventLog
+from baytwin.live.review import resolutions_after, stored_reads
 
 COLUMNS = ("file", "plate", "vehicle", "source", "reviewer", "decided_at", "decision", "bay", "read_as")
 IMAGES = "images"

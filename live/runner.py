@@ -28,11 +28,11 @@ from concurrent.futures import Future
 from dataclasses import asdict
 from typing import Any
 
-from core.clock import Clock, WallClock
-from core.csms.central import CentralSystem, Command
-from core.csms.server import CsmsServer
-from core.csms.service import issued_session_ids, open_sessions, purge_periodically
-from core.events import (
+from baytwin.core.clock import Clock, WallClock
+from baytwin.core.csms.central import CentralSystem, Command
+from baytwin.core.csms.server import CsmsServer
+from baytwin.core.csms.service import issued_session_ids, open_sessions, purge_periodically
+from baytwin.core.events import (
     ActionTaken,
     Event,
     PlateRead,
@@ -41,24 +41,24 @@ from core.events import (
     VehicleLeft,
     ViolationOpened,
 )
-from core.ocr.detector import Candidate
-from core.ocr.pipeline import PlateReader
-from core.rules.engine import RulesEngine
-from core.site import Bay, SiteInfo
-from core.store.log import EventLog
-from core.store.signing import Signer
-from core.store.writer import StoreWriter, WriteTimes
-from live.barriers import site_barriers
-from live.bay_watch import BayWatch
-from live.camera import Camera, Frame
-from live.health import live_report
-from live.occupancy import Observation, Occupancy
-from live.reader import site_reader
-from live.recovery import recover
-from live.review import resolutions_after
-from live.sensors import BaySensors
-from live.site import Site
-from live.status import write_status
+from baytwin.core.ocr.detector import Candidate
+from baytwin.core.ocr.pipeline import PlateReader
+from baytwin.core.rules.engine import RulesEngine
+from baytwin.core.site import Bay, SiteInfo
+from baytwin.core.store.log import EventLog
+from baytwin.core.store.signing import Signer
+from baytwin.core.store.writer import StoreWriter, WriteTimes
+from baytwin.live.barriers import site_barriers
+from baytwin.live.bay_watch import BayWatch
+from baytwin.live.camera import Camera, Frame
+from baytwin.live.health import live_report
+from baytwin.live.occupancy import Observation, Occupancy
+from baytwin.live.reader import site_reader
+from baytwin.live.recovery import recover
+from baytwin.live.review import resolutions_after
+from baytwin.live.sensors import BaySensors
+from baytwin.live.site import Site
+from baytwin.live.status import write_status
 
 LOG = logging.getLogger("baytwin.live")
 REVIEW = "review"  # source of an identification an operator vouched for
@@ -108,7 +108,7 @@ class LiveRunner:
         if self.log is not None:
             self._tasks.append(asyncio.create_task(self._poll_reviews(), name="review-queue"))
         if self.log is not None and self.writer is not None:  # operators' commands to chargers, asked through the store
-            from core.csms.operator_relay import CommandRelay
+            from baytwin.core.csms.operator_relay import CommandRelay
 
             relay = CommandRelay(self.log, self.writer, self.server, self.site.id, self.clock.now)
             self._tasks.append(asyncio.create_task(relay.run(), name="operator-commands"))
@@ -119,7 +119,7 @@ class LiveRunner:
                 purge_periodically(self.log, self.clock.now, retention_for=lambda _site: retention), name="retention"))
         store = self.site.spec.store
         if self.log is not None and self.signer is not None and store.checkpoints:  # the head, anchored outside the database
-            from core.store.checkpoint_timer import checkpoint_periodically
+            from baytwin.core.store.checkpoint_timer import checkpoint_periodically
 
             self._tasks.append(asyncio.create_task(checkpoint_periodically(
                 self.log.engine, self.signer, self.site.resolve(store.checkpoints), self.clock.now,
@@ -406,7 +406,7 @@ def _brief(event: Event) -> str:
 def _checkpoint_signer(site: Site) -> "Signer":
     """The site's signing key for checkpoints (``store.signing_key``, else beside ``store.key_file``);
     a missing key is a set-up error found before anything starts (SigningProblem)."""
-    from core.store.signing import signer_from_environment
+    from baytwin.core.store.signing import signer_from_environment
 
     store = site.spec.store
     key_file = site.resolve(store.key_file) if store.key_file else None

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from core.config import printable
-from live.sensor_spec import PayloadSpec
+from baytwin.core.config import printable
+from baytwin.live.sensor_spec import PayloadSpec
 
 MAX_PAYLOAD = 4096  # bytes; an occupancy report is a few dozen
 

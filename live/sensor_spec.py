@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from core.config import Name, no_control_characters
+from baytwin.core.config import Name, no_control_characters
 
 #: What a sensor id may be: one URL path segment a sensor can be configured to call, without escaping.
 WEBHOOK_ID = re.compile(r"^[A-Za-z0-9._~-]{1,64}$")

@@ -23,14 +23,14 @@ from concurrent.futures import Future
 from http import HTTPStatus
 from typing import Any
 
-from core.clock import Clock
-from core.events import Event
-from live.occupancy import Occupancy
-from live.sensor_payload import PayloadProblem, occupied_from
-from live.sensor_spec import SensorsSpec
-from live.sensors_mqtt import MqttSensors
-from live.sensors_webhook import SensorWebhook
-from live.site import Site
+from baytwin.core.clock import Clock
+from baytwin.core.events import Event
+from baytwin.live.occupancy import Occupancy
+from baytwin.live.sensor_payload import PayloadProblem, occupied_from
+from baytwin.live.sensor_spec import SensorsSpec
+from baytwin.live.sensors_mqtt import MqttSensors
+from baytwin.live.sensors_webhook import SensorWebhook
+from baytwin.live.site import Site
 
 LOG = logging.getLogger("baytwin.live.sensors")
 

@@ -24,7 +24,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from live.sensor_spec import MqttSpec
+from baytwin.live.sensor_spec import MqttSpec
 
 LOG = logging.getLogger("baytwin.live.sensors")
 

@@ -22,9 +22,9 @@ import ssl as ssl_module
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 
-from core.config import printable
-from live.sensor_payload import MAX_PAYLOAD
-from live.sensor_spec import WebhookSpec
+from baytwin.core.config import printable
+from baytwin.live.sensor_payload import MAX_PAYLOAD
+from baytwin.live.sensor_spec import WebhookSpec
 
 LOG = logging.getLogger("baytwin.live.sensors")
 

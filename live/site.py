@@ -18,17 +18,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, FiniteFloat, field_validator, model_validator
 
-from core.csv_rows import read_csv_rows
-from core.config import ConfigError, Name, TimeZoneName, load_yaml, no_control_characters, validate
-from core.csms.config import CsmsConfig
-from core.csms.identity import MAX_LENGTH, valid_station_id
-from core.plates import sanitize
-from core.registry import RegisteredVehicle, Registry
-from core.parking.loading import load_policy_with_parking
-from core.parking.policy import Parking
-from core.rules.policy import Policy
-from live.barrier_spec import BarriersSpec
-from live.sensor_spec import MIN_TOKEN_LENGTH, SensorsSpec, url_problem
+from baytwin.core.csv_rows import read_csv_rows
+from baytwin.core.config import ConfigError, Name, TimeZoneName, load_yaml, no_control_characters, validate
+from baytwin.core.csms.config import CsmsConfig
+from baytwin.core.csms.identity import MAX_LENGTH, valid_station_id
+from baytwin.core.plates import sanitize
+from baytwin.core.registry import RegisteredVehicle, Registry
+from baytwin.core.parking.loading import load_policy_with_parking
+from baytwin.core.parking.policy import Parking
+from baytwin.core.rules.policy import Policy
+from baytwin.live.barrier_spec import BarriersSpec
+from baytwin.live.sensor_spec import MIN_TOKEN_LENGTH, SensorsSpec, url_problem
 
 
 class _Strict(BaseModel):
@@ -53,7 +53,7 @@ class CameraSpec(_Strict):
         for bay, polygon in bays.items():
             if len(polygon) < 3:
                 raise ValueError(f"the ROI of bay '{bay}' needs at least 3 points, got {len(polygon)}")
-            from core.ocr.roi import MAX_COORDINATE
+            from baytwin.core.ocr.roi import MAX_COORDINATE
 
             if any(abs(c) > MAX_COORDINATE for point in polygon for c in point):
                 raise ValueError(f"the ROI of bay '{bay}' has a point beyond ±{MAX_COORDINATE:,.0f} px")
@@ -92,7 +92,7 @@ class OcrSpec(_Strict):
     @field_validator("formats")
     @classmethod
     def _known_formats(cls, value: list[str] | None) -> list[str] | None:
-        from core.plates import load_formats
+        from baytwin.core.plates import load_formats
 
         known = load_formats()
         for name in value or []:
@@ -229,7 +229,7 @@ class Site:
             if not config.is_file():
                 raise ConfigError(self.path, "ocr.model_config", f"the model's config {config} does not exist "
                                                                   "(name it with ocr.model_config)")
-        from core.ocr.model_config import load_model_config
+        from baytwin.core.ocr.model_config import load_model_config
 
         load_model_config(config)  # a broken config names its own file and field
         return model, config
@@ -242,7 +242,7 @@ class Site:
         detector = self.resolve(ocr.detector)
         if not detector.is_file():
             raise ConfigError(self.path, "ocr.detector", f"file {detector} does not exist")
-        from core.ocr.detector import DetectorProblem, load_detector_config
+        from baytwin.core.ocr.detector import DetectorProblem, load_detector_config
 
         try:
             load_detector_config(detector)

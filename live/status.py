@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from core.health import Assessment, assess, camera_state
-from core.store import schema
-from core.store.log import EventLog
-from live.review import pending_count
+from baytwin.core.health import Assessment, assess, camera_state
+from baytwin.core.store import schema
+from baytwin.core.store.log import EventLog
+from baytwin.live.review import pending_count
 
 STALE_AFTER_S = 30.0  # a running site rewrites its status every few seconds; older than this, it has stopped
 

@@ -15,16 +15,16 @@ from typing import TYPE_CHECKING
 import mesa
 import simpy
 
-from core.events import ActionTaken
-from core.rules.engine import is_penalty
-from sim.battery import ChargeCurve
-from sim.chargers import PluggedVehicle
-from sim.scenario import Group
-from sim.world import Bay, VisitRecord
+from baytwin.core.events import ActionTaken
+from baytwin.core.rules.engine import is_penalty
+from baytwin.sim.battery import ChargeCurve
+from baytwin.sim.chargers import PluggedVehicle
+from baytwin.sim.scenario import Group
+from baytwin.sim.world import Bay, VisitRecord
 
 if TYPE_CHECKING:
-    from sim.distributions import Distribution
-    from sim.site_context import DriverSite
+    from baytwin.sim.distributions import Distribution
+    from baytwin.sim.site_context import DriverSite
 
 _DENIED_LEAVE_S = 5 * 60.0  # a driver refused at the charger leaves after a few minutes
 

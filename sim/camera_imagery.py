@@ -18,15 +18,15 @@ from collections.abc import Mapping
 import cv2
 import numpy as np
 
-from core.ocr.gate import ConfidenceGate
-from core.ocr.pipeline import PlateReader
-from core.ocr.roi import Roi
-from sim.ocr_calibration import CONDITION_DEGRADATION
-from sim.plate_read import Read
-from sim.imagery.degrade import apply_degradations
-from sim.imagery.plates import render_plate
-from sim.imagery.scenes import render_scene
-from sim.scenario import Identification
+from baytwin.core.ocr.gate import ConfidenceGate
+from baytwin.core.ocr.pipeline import PlateReader
+from baytwin.core.ocr.roi import Roi
+from baytwin.sim.ocr_calibration import CONDITION_DEGRADATION
+from baytwin.sim.plate_read import Read
+from baytwin.sim.imagery.degrade import apply_degradations
+from baytwin.sim.imagery.plates import render_plate
+from baytwin.sim.imagery.scenes import render_scene
+from baytwin.sim.scenario import Identification
 
 
 class ImageReader:

@@ -33,10 +33,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from core.clock import Clock
-from core.events import SessionActive, SessionEnded, SessionFaulted, SessionStarted, SessionSuspended
-from sim.ocpp_link import OcppLink
-from sim.ocpp_voice import ConnectorVoice, boot, call, iso
+from baytwin.core.clock import Clock
+from baytwin.core.events import SessionActive, SessionEnded, SessionFaulted, SessionStarted, SessionSuspended
+from baytwin.sim.ocpp_link import OcppLink
+from baytwin.sim.ocpp_voice import ConnectorVoice, boot, call, iso
 
 VOLTS = 230.0  # a single phase: current from power, for a meter step given only in kW
 FollowUp = Callable[[], None]

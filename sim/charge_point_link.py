@@ -25,7 +25,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any
 
-from sim.ocpp_link import OcppRefused, dial
+from baytwin.sim.ocpp_link import OcppRefused, dial
 
 
 @dataclass(frozen=True, slots=True)

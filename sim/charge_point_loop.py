@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TextIO
 
-from sim.charge_point import ChargePoint, StepProblem
-from sim.charge_point_link import ChargePointLink, Closed, IncomingCall
-from sim.charge_point_steps import USAGE, Step, StepSyntaxError, parse_step
-from sim.ocpp_link import OcppRefused
+from baytwin.sim.charge_point import ChargePoint, StepProblem
+from baytwin.sim.charge_point_link import ChargePointLink, Closed, IncomingCall
+from baytwin.sim.charge_point_steps import USAGE, Step, StepSyntaxError, parse_step
+from baytwin.sim.ocpp_link import OcppRefused
 
 
 class Disconnected(Exception):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.config import ConfigError, load_yaml
+from baytwin.core.config import ConfigError, load_yaml
 
 USAGE = """steps (EVSE numbers start at 1):
   boot                      BootNotification (also sent once on connecting)
@@ -89,7 +89,7 @@ def parse_step(line: str, evses: int) -> Step:
             raise StepSyntaxError(f"suspend: by 'ev' or 'evse', not {rest[0]!r}")
         return Step(action, evse, by=by, text=line)
     if action == "fault":
-        from sim.ocpp_voice import ERROR_CODES_16
+        from baytwin.sim.ocpp_voice import ERROR_CODES_16
 
         code = rest[0] if rest else "GroundFailure"
         if code not in ERROR_CODES_16 or code == "NoError":

@@ -19,12 +19,12 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from core.clock import Clock
-from sim.charge_point import ChargePoint, StepProblem
-from sim.charge_point_link import ChargePointLink, Closed, IncomingCall
-from sim.charge_point_loop import ChargerLoop, Disconnected
-from sim.charge_point_steps import Step, parse_step
-from sim.ocpp_link import OcppRefused
+from baytwin.core.clock import Clock
+from baytwin.sim.charge_point import ChargePoint, StepProblem
+from baytwin.sim.charge_point_link import ChargePointLink, Closed, IncomingCall
+from baytwin.sim.charge_point_loop import ChargerLoop, Disconnected
+from baytwin.sim.charge_point_steps import Step, parse_step
+from baytwin.sim.ocpp_link import OcppRefused
 
 RETRY_WALL_S = 0.1  # how often a step that cannot be taken yet is tried again
 

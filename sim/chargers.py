@@ -15,10 +15,10 @@ from typing import Callable, Protocol
 
 import simpy
 
-from core.clock import Clock
-from core.events import Event, SessionActive, SessionEnded, SessionFaulted, SessionStarted, SessionSuspended
-from sim.battery import ChargeCurve
-from sim.scenario import Chargers
+from baytwin.core.clock import Clock
+from baytwin.core.events import Event, SessionActive, SessionEnded, SessionFaulted, SessionStarted, SessionSuspended
+from baytwin.sim.battery import ChargeCurve
+from baytwin.sim.scenario import Chargers
 
 
 @dataclass(slots=True)

@@ -76,9 +76,9 @@ class ScenesProblem(ValueError):
 def synthetic_frame(seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A rendered bay-camera frame scaled as the runtime scales it, and its plates' boxes (K x 4, x1 y1 x2 y2),
     fully determined by ``seed``: the own car's plate, a neighbour's when in view, none when painted over."""
-    from sim.imagery.dataset import random_mix
-    from sim.imagery.degrade import apply_degradations
-    from sim.imagery.scenes import render_scene
+    from baytwin.sim.imagery.dataset import random_mix
+    from baytwin.sim.imagery.degrade import apply_degradations
+    from baytwin.sim.imagery.scenes import render_scene
 
     rng = np.random.default_rng(seed)
     sizes = [size for size, _ in FRAME_SIZES]
@@ -153,8 +153,8 @@ def load_scene_folders(folders: Sequence[Path]) -> list[tuple[np.ndarray, np.nda
     """Real photos with plate corners (``labels.csv`` with ``file`` and ``x1..y4``; a photo with several plates
     has a row each), scaled as the runtime scales them. Unreadable images are skipped; a folder with none
     usable is refused."""
-    from core.ocr.detection_recall import SceneLabelsProblem, load_scene_labels
-    from core.ocr.image_file import load_rgb
+    from baytwin.core.ocr.detection_recall import SceneLabelsProblem, load_scene_labels
+    from baytwin.core.ocr.image_file import load_rgb
 
     frames: list[tuple[np.ndarray, np.ndarray]] = []
     for folder in folders:

@@ -12,9 +12,9 @@ from typing import Callable
 
 import simpy
 
-from core.clock import OffsetClock
-from core.events import Event
-from core.rules.engine import RulesEngine
+from baytwin.core.clock import OffsetClock
+from baytwin.core.events import Event
+from baytwin.core.rules.engine import RulesEngine
 
 
 class EngineDriver:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.runner import atomic_write
-from sim.session_figures import FIGURES, relative_difference
+from baytwin.sim.runner import atomic_write
+from baytwin.sim.session_figures import FIGURES, relative_difference
 
 
 @dataclass(frozen=True)

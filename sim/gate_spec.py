@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sim.distributions import Distribution
+from baytwin.sim.distributions import Distribution
 
 
 class _Strict(BaseModel):

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import simpy
 
-from core.events import Event
-from core.parking.controller import GateController
-from core.parking.events import (
+from baytwin.core.events import Event
+from baytwin.core.parking.controller import GateController
+from baytwin.core.parking.events import (
     ENTRY,
     EXIT,
     BarrierOpened,
@@ -35,15 +35,15 @@ from core.parking.events import (
     VehicleAtGate,
     VehiclePassed,
 )
-from core.parking.policy import Parking
-from core.parking.tariff import price
-from sim.gate_spec import Gates
-from sim.world import VisitRecord
+from baytwin.core.parking.policy import Parking
+from baytwin.core.parking.tariff import price
+from baytwin.sim.gate_spec import Gates
+from baytwin.sim.world import VisitRecord
 
 if TYPE_CHECKING:
-    from core.clock import Clock
-    from core.registry import Registry
-    from sim.scenario import Scenario
+    from baytwin.core.clock import Clock
+    from baytwin.core.registry import Registry
+    from baytwin.sim.scenario import Scenario
 
 ENTRY_GATE = "entry-1"
 BILLED_LATER = frozenset({"bill_later", "no_exit"})

@@ -17,8 +17,8 @@ import random
 from collections.abc import Mapping
 from typing import Protocol
 
-from sim.plate_read import Read
-from sim.scenario import ConditionRates, Identification
+from baytwin.sim.plate_read import Read
+from baytwin.sim.scenario import ConditionRates, Identification
 
 LOOKALIKES = {
     "0": "OD", "O": "0DQ", "D": "0O", "Q": "O0", "1": "IL7", "I": "1L", "L": "1I", "8": "B3", "B": "83",

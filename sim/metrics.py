@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from core.events import EVENT_TYPES, ActionTaken, Event, ViolationClosed, ViolationOpened
-from core.rules.engine import is_penalty
-from sim.gates import gate_figures
+from baytwin.core.events import EVENT_TYPES, ActionTaken, Event, ViolationClosed, ViolationOpened
+from baytwin.core.rules.engine import is_penalty
+from baytwin.sim.gates import gate_figures
 
 if TYPE_CHECKING:
-    from sim.model import BayTwinModel
+    from baytwin.sim.model import BayTwinModel
 
 # The events table has one fixed schema: the union of every event type's fields.
 EVENT_COLUMNS = ["kind"] + list(dict.fromkeys(

@@ -15,8 +15,8 @@ from datetime import datetime
 import mesa
 import simpy
 
-from core.clock import OffsetClock
-from core.events import (
+from baytwin.core.clock import OffsetClock
+from baytwin.core.events import (
     TRUTH,
     ActionTaken,
     Event,
@@ -25,28 +25,28 @@ from core.events import (
     VehicleLeft,
     ViolationOpened,
 )
-from core.plates import generate_plate, load_formats
-from core.registry import RegisteredVehicle, Registry
-from core.rules.deadlines import Standing, standing
-from core.rules.engine import RulesEngine
-from core.rules.hours import next_active, rules_active
-from core.site import Bay as CoreBay
-from core.site import SiteInfo
-from sim.agents import Driver
-from core.csms.central import CentralSystem
-from core.csms.config import CsmsConfig
-from sim.chargers import EmulatedCharger
-from sim.ocpp_charger import OcppCharger
-from sim.ocpp_link import InProcessLink, OcppLink, WebSocketLink
-from sim.engine_driver import EngineDriver
-from sim.gates import site_gates
-from sim.identification import Identifier
-from sim.ocr_calibration import scenario_identification
-from sim.observation import make_observer
-from sim.recorder import RunRecorder
-from sim.streams import RandomStreams
-from sim.scenario import Group, Scenario
-from sim.world import Bay, VisitRecord, World
+from baytwin.core.plates import generate_plate, load_formats
+from baytwin.core.registry import RegisteredVehicle, Registry
+from baytwin.core.rules.deadlines import Standing, standing
+from baytwin.core.rules.engine import RulesEngine
+from baytwin.core.rules.hours import next_active, rules_active
+from baytwin.core.site import Bay as CoreBay
+from baytwin.core.site import SiteInfo
+from baytwin.sim.agents import Driver
+from baytwin.core.csms.central import CentralSystem
+from baytwin.core.csms.config import CsmsConfig
+from baytwin.sim.chargers import EmulatedCharger
+from baytwin.sim.ocpp_charger import OcppCharger
+from baytwin.sim.ocpp_link import InProcessLink, OcppLink, WebSocketLink
+from baytwin.sim.engine_driver import EngineDriver
+from baytwin.sim.gates import site_gates
+from baytwin.sim.identification import Identifier
+from baytwin.sim.ocr_calibration import scenario_identification
+from baytwin.sim.observation import make_observer
+from baytwin.sim.recorder import RunRecorder
+from baytwin.sim.streams import RandomStreams
+from baytwin.sim.scenario import Group, Scenario
+from baytwin.sim.world import Bay, VisitRecord, World
 
 CONDITIONS = ("clear", "rain", "snow", "fog")
 
@@ -112,7 +112,7 @@ class BayTwinModel(mesa.Model):
         rng = self.streams.identification
         if spec.fidelity != "images":
             return Identifier(spec, rng)
-        from sim.camera_imagery import ImageReader  # OpenCV and the OCR models only for the images fidelity
+        from baytwin.sim.camera_imagery import ImageReader  # OpenCV and the OCR models only for the images fidelity
 
         return Identifier(spec, rng, ImageReader(spec, rng.getrandbits(63)))
 

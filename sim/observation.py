@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
-from core.events import CAMERA, PATROL, Event, PlateRead, VehicleArrived, VehicleIdentified, VehicleLeft
-from sim.identification import Identifier
-from sim.world import Bay, VisitRecord
+from baytwin.core.events import CAMERA, PATROL, Event, PlateRead, VehicleArrived, VehicleIdentified, VehicleLeft
+from baytwin.sim.identification import Identifier
+from baytwin.sim.world import Bay, VisitRecord
 
 if TYPE_CHECKING:
-    from sim.site_context import ObservedSite
+    from baytwin.sim.site_context import ObservedSite
 
 
 class Observer:

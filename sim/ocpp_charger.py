@@ -17,10 +17,10 @@ from typing import Callable
 
 import simpy
 
-from core.events import Event
-from sim.chargers import EmulatedCharger, PluggedVehicle, SessionOutcome
-from sim.ocpp_link import OcppLink
-from sim.ocpp_voice import ConnectorVoice, boot
+from baytwin.core.events import Event
+from baytwin.sim.chargers import EmulatedCharger, PluggedVehicle, SessionOutcome
+from baytwin.sim.ocpp_link import OcppLink
+from baytwin.sim.ocpp_voice import ConnectorVoice, boot
 
 
 class OcppCharger:

@@ -23,11 +23,11 @@ import json
 from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
-from core.clock import Clock
-from core.csms.central import CentralSystem, Command
-from core.csms.station import StationMixin
-from core.csms.v16 import Station16
-from core.csms.v201 import Station201
+from baytwin.core.clock import Clock
+from baytwin.core.csms.central import CentralSystem, Command
+from baytwin.core.csms.station import StationMixin
+from baytwin.core.csms.v16 import Station16
+from baytwin.core.csms.v201 import Station201
 
 STATIONS: dict[str, type[StationMixin]] = {"ocpp1.6": Station16, "ocpp2.0.1": Station201}
 

@@ -26,8 +26,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from core.events import Event, SessionActive, SessionEnded, SessionFaulted, SessionStarted, SessionSuspended
-from sim.ocpp_link import OcppLink, OcppRefused
+from baytwin.core.events import Event, SessionActive, SessionEnded, SessionFaulted, SessionStarted, SessionSuspended
+from baytwin.sim.ocpp_link import OcppLink, OcppRefused
 
 #: OCPP 1.6 ChargePointErrorCode values; anything else is sent as OtherError.
 ERROR_CODES_16 = ("ConnectorLockFailure", "EVCommunicationError", "GroundFailure", "HighTemperature", "InternalError",

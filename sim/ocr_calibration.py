@@ -15,8 +15,8 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from core.config import ConfigError
-from sim.scenario import ConditionRates, Identification, Scenario
+from baytwin.core.config import ConfigError
+from baytwin.sim.scenario import ConditionRates, Identification, Scenario
 
 #: What the error model's rates default to: the bundled reader measured on the twin's own plates
 #: (scripts/error_model_report.sh). Declared rates, or a ``calibration`` of a site's own, replace it.

@@ -32,9 +32,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from core.ocr.model_config import PlateModelConfig
-from core.ocr.recognizer import DEFAULT_CONFIG, DEFAULT_MODEL
-from sim.training_run import TrainingRunFolder
+from baytwin.core.ocr.model_config import PlateModelConfig
+from baytwin.core.ocr.recognizer import DEFAULT_CONFIG, DEFAULT_MODEL
+from baytwin.sim.training_run import TrainingRunFolder
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_"
 CONFIG = PlateModelConfig(
@@ -100,7 +100,7 @@ def synthetic_sample(seed: int, degrade_share: float = 0.7, weights: dict[str, f
 
     ``degradation_weight`` defaults to the training mix (:data:`DEGRADATION_WEIGHT`); a test that must
     not move when the training recipe does gives its own."""
-    from sim.imagery.plates import render_plate
+    from baytwin.sim.imagery.plates import render_plate
 
     rng = np.random.default_rng(seed)
     fmt, text = _random_plate(rng, weights)
@@ -120,8 +120,8 @@ def framed_sample(seed: int, degrade_share: float = 0.6, weights: dict[str, floa
     rendered small with a wide border of car, its true corners are disturbed
     like that, and the crop is :func:`core.ocr.rectify.rectified_crop`.
     """
-    from core.ocr.rectify import rectified_crop
-    from sim.imagery.plates import render_plate
+    from baytwin.core.ocr.rectify import rectified_crop
+    from baytwin.sim.imagery.plates import render_plate
 
     rng = np.random.default_rng(seed)
     fmt, text = _random_plate(rng, weights)
@@ -138,12 +138,12 @@ def scene_sample(seed: int, degrade_share: float = 0.5) -> tuple[np.ndarray, str
     When the detector misses the plate, the frame's true corners, disturbed,
     stand in for it, so every seed gives a sample.
     """
-    from core.ocr.detector import ClassicalDetector
-    from core.ocr.pipeline import cut_out
-    from core.ocr.rectify import rectified_crop
-    from sim.imagery.dataset import random_mix
-    from sim.imagery.degrade import apply_degradations
-    from sim.imagery.scenes import render_scene
+    from baytwin.core.ocr.detector import ClassicalDetector
+    from baytwin.core.ocr.pipeline import cut_out
+    from baytwin.core.ocr.rectify import rectified_crop
+    from baytwin.sim.imagery.dataset import random_mix
+    from baytwin.sim.imagery.degrade import apply_degradations
+    from baytwin.sim.imagery.scenes import render_scene
 
     rng = np.random.default_rng(seed)
     size = ((1280, 720), (1920, 1080))[int(rng.integers(2))]
@@ -162,7 +162,7 @@ def scene_sample(seed: int, degrade_share: float = 0.5) -> tuple[np.ndarray, str
 def world_sample(seed: int, degrade_share: float = 0.6, fonts=None, designs: tuple[str, ...] | None = None,  # type: ignore[no-untyped-def]
                  severity_share: tuple[float, ...] = TRAINING_SEVERITY_SHARE) -> tuple[np.ndarray, str]:
     """A plate of the world renderer: any string, any training font, any training design; degraded or not."""
-    from sim.imagery.world_plates import render_world_plate
+    from baytwin.sim.imagery.world_plates import render_world_plate
 
     rng = np.random.default_rng(seed)
     plate = render_world_plate(rng, fonts if fonts is not None else _training_fonts(), designs=designs)
@@ -173,7 +173,7 @@ def world_sample(seed: int, degrade_share: float = 0.6, fonts=None, designs: tup
 
 
 def _training_fonts():  # type: ignore[no-untyped-def]
-    from sim.imagery.font_pool import training_fonts
+    from baytwin.sim.imagery.font_pool import training_fonts
 
     return training_fonts(require=TRAINING_FONTS_REQUIRED)
 
@@ -225,8 +225,8 @@ def training_sample(seed: int) -> tuple[np.ndarray, str]:
 
 def _random_plate(rng: np.random.Generator, weights: dict[str, float] | None = None):  # type: ignore[no-untyped-def]
     """A format (uniform, or by ``weights``) and a random plate of it."""
-    from core.plates import load_formats
-    from sim.imagery.plates import random_plate_text
+    from baytwin.core.plates import load_formats
+    from baytwin.sim.imagery.plates import random_plate_text
 
     formats = list(load_formats())
     if weights:
@@ -245,7 +245,7 @@ DEGRADATION_WEIGHT = {"snow": 6.0, "occlusion": 5.0, "steep_angle": 2.5, "motion
 def _degrade(image: np.ndarray, corners: np.ndarray, rng: np.random.Generator,
              severity_share: tuple[float, ...] = TRAINING_SEVERITY_SHARE,
              degradation_weight: dict[str, float] | None = None) -> np.ndarray:
-    from sim.imagery.degrade import REGISTRY, degrade
+    from baytwin.sim.imagery.degrade import REGISTRY, degrade
 
     names = sorted(REGISTRY)
     weight = DEGRADATION_WEIGHT if degradation_weight is None else degradation_weight
@@ -279,8 +279,8 @@ def load_labelled(folders: tuple[Path, ...]) -> tuple[np.ndarray, list[str]]:
     skipped and counted, and a folder with nothing usable is refused."""
     import cv2
 
-    from core.csv_rows import read_csv_rows
-    from core.plates import sanitize
+    from baytwin.core.csv_rows import read_csv_rows
+    from baytwin.core.plates import sanitize
 
     images, texts = [], []
     for folder in folders:
@@ -556,8 +556,8 @@ def calibration_sample(seed: int) -> tuple[np.ndarray, str]:
     Confidence fitted only on the training renderer would be confidence about
     plates the network knows; on held-out type it has to say "not sure".
     """
-    from sim.imagery.font_pool import held_out_fonts
-    from sim.imagery.world_plates import DESIGNS
+    from baytwin.sim.imagery.font_pool import held_out_fonts
+    from baytwin.sim.imagery.world_plates import DESIGNS
 
     kind = seed % 4
     if kind >= 2:
@@ -583,7 +583,7 @@ def calibrate_temperature(model: Path, config: Path, crops: int = 6_000, workers
     2 and one crop could swing the choice.
     The temperature is written into the ONNX graph and noted in the config.
     """
-    from core.ocr.recognizer import Recognizer
+    from baytwin.core.ocr.recognizer import Recognizer
 
     recognizer = Recognizer(model, config)
     seeds = range(CALIBRATION_FIRST_SEED, CALIBRATION_FIRST_SEED + crops)
@@ -641,7 +641,7 @@ def _bake_temperature(model: Path, temperature: float) -> None:
 
 def held_out_accuracy(n: int = 2000, first_seed: int = 0) -> float:
     """Exact-plate accuracy of the committed model on crops from seeds training never sees."""
-    from core.ocr.recognizer import Recognizer
+    from baytwin.core.ocr.recognizer import Recognizer
 
     recognizer = Recognizer()
     correct = 0

@@ -31,8 +31,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from core.config import ConfigError, Name, load_yaml, validate
-from sim.scenario import SCENARIO_DIR, Scenario, display_path, load_scenario, resolve_scenario_path
+from baytwin.core.config import ConfigError, Name, load_yaml, validate
+from baytwin.sim.scenario import SCENARIO_DIR, Scenario, display_path, load_scenario, resolve_scenario_path
 
 PORTFOLIO_DIR = SCENARIO_DIR / "portfolios"
 _LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")

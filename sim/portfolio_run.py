@@ -26,10 +26,10 @@ from typing import Any
 
 import pandas as pd
 
-from sim.portfolio import Portfolio, site_seed
-from sim.portfolio_totals import HEADLINE, headline, how_totals_are_formed, totals
-from sim.runner import atomic_write
-from sim.scenario import Scenario
+from baytwin.sim.portfolio import Portfolio, site_seed
+from baytwin.sim.portfolio_totals import HEADLINE, headline, how_totals_are_formed, totals
+from baytwin.sim.runner import atomic_write
+from baytwin.sim.scenario import Scenario
 
 SiteProgress = Callable[[str, float, float], None]  # (label, days done, days total)
 POLL_SECONDS = 0.2
@@ -60,7 +60,7 @@ def plan_sites(portfolio: Portfolio, seed: int | None = None, days: float | None
 
 def run_site(site: SiteRun, progress: SiteProgress | None = None) -> dict[str, Any]:
     """Simulate one site, write its folder as ``sim run`` does (when it has one) and return its summary."""
-    from sim.runner import run, write
+    from baytwin.sim.runner import run, write
 
     _model, result = run(site.scenario, seed=site.seed, days=site.days,
                          progress=None if progress is None else lambda done, total: progress(site.label, done, total))

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.events import Event, ViolationClosed, ViolationOpened
-from sim.world import VisitRecord
+from baytwin.core.events import Event, ViolationClosed, ViolationOpened
+from baytwin.sim.world import VisitRecord
 
 
 @dataclass(slots=True)

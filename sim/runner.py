@@ -13,11 +13,11 @@ from typing import Callable
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from core.events import Event
-from core.store import schema
-from sim.metrics import RunResult, collect
-from sim.model import BayTwinModel
-from sim.scenario import Scenario
+from baytwin.core.events import Event
+from baytwin.core.store import schema
+from baytwin.sim.metrics import RunResult, collect
+from baytwin.sim.model import BayTwinModel
+from baytwin.sim.scenario import Scenario
 
 TABLES = ("sessions", "violations", "actions", "events", "timeseries")
 Progress = Callable[[float, float], None]  # (days done, days total)

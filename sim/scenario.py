@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 
-from core.config import (
+from baytwin.core.config import (
     ConfigError,
     Name,
     TimeZoneName,
@@ -30,10 +30,10 @@ from core.config import (
     set_path,
     validate,
 )
-from core.parking.policy import Parking, split_parking, validate_parking
-from core.rules.policy import Policy
-from sim.distributions import Distribution
-from sim.gate_spec import Gates
+from baytwin.core.parking.policy import Parking, split_parking, validate_parking
+from baytwin.core.rules.policy import Policy
+from baytwin.sim.distributions import Distribution
+from baytwin.sim.gate_spec import Gates
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -84,7 +84,7 @@ class ImageFidelity(_Strict):
     @field_validator("degradations")
     @classmethod
     def _known(cls, value: dict[str, int]) -> dict[str, int]:
-        from sim.imagery.degrade import REGISTRY
+        from baytwin.sim.imagery.degrade import REGISTRY
 
         for name, severity in value.items():
             if name not in REGISTRY:
@@ -324,7 +324,7 @@ class Scenario(_Strict):
 
     @model_validator(mode="after")
     def _known_formats(self) -> "Scenario":
-        from core.plates import load_formats
+        from baytwin.core.plates import load_formats
 
         formats = load_formats()
         for name, group in self.population.items():

@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 from pydantic import TypeAdapter
 
-from core.config import validate
-from sim.distributions import Distribution
-from sim.scenario import Chargers, Group, Scenario
-from sim.session_export import SessionExport
-from sim.session_fits import (
+from baytwin.core.config import validate
+from baytwin.sim.distributions import Distribution
+from baytwin.sim.scenario import Chargers, Group, Scenario
+from baytwin.sim.session_export import SessionExport
+from baytwin.sim.session_fits import (
     censored_lognormal,
     Delivery,
     matched_need_and_power,

@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from core.config import known_time_zone, printable
-from core.csv_rows import read_csv_rows
+from baytwin.core.config import known_time_zone, printable
+from baytwin.core.csv_rows import read_csv_rows
 
 TimeParser = Callable[[str, ZoneInfo], datetime | None]
 

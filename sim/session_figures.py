@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sim.session_export import SessionExport
+from baytwin.sim.session_export import SessionExport
 
 # figure -> (label, unit); shares are fractions, times hours, energy kWh
 FIGURES: dict[str, tuple[str, str]] = {

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, stats
 
-from sim.battery import ChargeCurve
-from sim.distributions import Distribution
+from baytwin.sim.battery import ChargeCurve
+from baytwin.sim.distributions import Distribution
 
 STAY_SLICES = 20
 POWER_VALUES = 8

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     import simpy
 
-    from core.clock import Clock
-    from core.rules.deadlines import Standing
-    from core.rules.policy import Policy
-    from core.site import SiteInfo
-    from sim.recorder import RunRecorder
-    from sim.scenario import Scenario
-    from sim.streams import RandomStreams
-    from sim.world import Bay, VisitRecord, World
+    from baytwin.core.clock import Clock
+    from baytwin.core.rules.deadlines import Standing
+    from baytwin.core.rules.policy import Policy
+    from baytwin.core.site import SiteInfo
+    from baytwin.sim.recorder import RunRecorder
+    from baytwin.sim.scenario import Scenario
+    from baytwin.sim.streams import RandomStreams
+    from baytwin.sim.world import Bay, VisitRecord, World
 
 
 class DriverSite(Protocol):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from sim.chargers import ChargerPort, SessionOutcome
+from baytwin.sim.chargers import ChargerPort, SessionOutcome
 
 
 @dataclass(slots=True)

@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import typer
 
 from baytwin.common import console, fail, failing_on
-from core.config import ConfigError
+from baytwin.core.config import ConfigError
 
 VERSIONS = {"1.6": "ocpp1.6", "2.0.1": "ocpp2.0.1"}
 
@@ -29,12 +29,12 @@ def charger(
     """Emulate a charge point: boot, plug, start, meter, stop … and answer the central system's commands."""
     from websockets.headers import build_authorization_basic
 
-    from core.clock import WallClock
-    from sim.charge_point import ChargePoint, StepProblem
-    from sim.charge_point_link import ChargePointLink
-    from sim.charge_point_loop import ChargerLoop, Disconnected
-    from sim.charge_point_steps import load_script
-    from sim.ocpp_link import CentralSystemUrlError, check_central_system_url
+    from baytwin.core.clock import WallClock
+    from baytwin.sim.charge_point import ChargePoint, StepProblem
+    from baytwin.sim.charge_point_link import ChargePointLink
+    from baytwin.sim.charge_point_loop import ChargerLoop, Disconnected
+    from baytwin.sim.charge_point_steps import load_script
+    from baytwin.sim.ocpp_link import CentralSystemUrlError, check_central_system_url
 
     protocol = VERSIONS.get(ocpp)
     if protocol is None:

@@ -17,7 +17,7 @@ from baytwin.common import (
 from baytwin.commands.csms_command import csms_command
 from baytwin.logs import LOG_FORMAT_OPTION, LOG_LEVEL_OPTION, LogFormat, LogLevel, configure_logging
 from baytwin.tls import CERT_OPTION, TLS_KEY_OPTION, server_context
-from core.config import ConfigError
+from baytwin.core.config import ConfigError
 
 csms_app = typer.Typer(no_args_is_help=True, help="The OCPP central system (1.6J and 2.0.1).")
 
@@ -45,11 +45,11 @@ def csms_serve(
     import asyncio
     import signal
 
-    from core.csms.config import CsmsConfig, load_csms_config
-    from core.csms.health import site_report
-    from core.csms.server import CsmsServer
-    from core.csms.service import persistent_central_system, purge_periodically
-    from core.store.writer import StoreWriter
+    from baytwin.core.csms.config import CsmsConfig, load_csms_config
+    from baytwin.core.csms.health import site_report
+    from baytwin.core.csms.server import CsmsServer
+    from baytwin.core.csms.service import persistent_central_system, purge_periodically
+    from baytwin.core.store.writer import StoreWriter
 
     configure_logging(log_level, log_format)
     with failing_on(ConfigError):
@@ -61,7 +61,7 @@ def csms_serve(
     if checkpoints is not None:
         if log is None:
             raise fail("--checkpoints needs the store (drop --no-store)")
-        from core.store.signing import SigningProblem, signer_from_environment
+        from baytwin.core.store.signing import SigningProblem, signer_from_environment
 
         with failing_on(SigningProblem):
             signer = signer_from_environment(signing_key, key_file)
@@ -80,12 +80,12 @@ def csms_serve(
         purging = asyncio.create_task(purge_periodically(log, server.clock.now, stop=stop)) if log else None
         relaying = None  # operators' commands, asked through the store (csms command, the live page)
         if log is not None and writer is not None:
-            from core.csms.operator_relay import CommandRelay
+            from baytwin.core.csms.operator_relay import CommandRelay
 
             relaying = asyncio.create_task(CommandRelay(log, writer, server, config.site_id, server.clock.now).run(stop))
         anchoring = None
         if log is not None and signer is not None and checkpoints is not None:
-            from core.store.checkpoint_timer import checkpoint_periodically
+            from baytwin.core.store.checkpoint_timer import checkpoint_periodically
 
             anchoring = asyncio.create_task(checkpoint_periodically(log.engine, signer, checkpoints, server.clock.now,
                                                                     every_s=checkpoint_every, stop=stop))
@@ -103,7 +103,7 @@ def csms_serve(
         if writer is not None:
             await asyncio.to_thread(writer.close)
         if log is not None and signer is not None and checkpoints is not None:  # the last head, anchored at shutdown
-            from core.store.checkpoint import CheckpointProblem, write_checkpoints
+            from baytwin.core.store.checkpoint import CheckpointProblem, write_checkpoints
 
             try:
                 await asyncio.to_thread(write_checkpoints, log.engine, signer, checkpoints, server.clock.now())
@@ -123,6 +123,6 @@ csms_app.command("command")(csms_command)
 def csms_hash_password(password: str = typer.Option(..., prompt=True, hide_input=True,
                                                     help="The station's Basic-auth password.")) -> None:
     """Print the hash to put in a station's password_hash (the password itself is never stored)."""
-    from core.csms.config import hash_password
+    from baytwin.core.csms.config import hash_password
 
     print(hash_password(password))

@@ -30,7 +30,7 @@ def csms_command(
     1: rejected, not connected or no answer, 2: bad input."""
     import time
 
-    from core.csms.operator_commands import SUCCESS, CommandProblem, build, request, wait_for_answer
+    from baytwin.core.csms.operator_commands import SUCCESS, CommandProblem, build, request, wait_for_answer
 
     log = open_store(db, key_file)
     site = site_id or _only_site(log)
@@ -56,7 +56,7 @@ def _only_site(log) -> str:  # type: ignore[no-untyped-def]
     """The store's one site; with none or several, the operator must say which."""
     from sqlalchemy import select
 
-    from core.store import schema
+    from baytwin.core.store import schema
 
     with log.engine.connect() as conn:
         sites = sorted(conn.execute(select(schema.chain_heads.c.site)).scalars())

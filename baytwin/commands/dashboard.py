@@ -15,7 +15,7 @@ from baytwin.common import (
     failing_on,
 )
 from baytwin.logs import LOG_LEVEL_OPTION, LogLevel
-from core.config import ConfigError
+from baytwin.core.config import ConfigError
 
 # --- dashboard ---------------------------------------------------------------------------
 
@@ -36,9 +36,9 @@ def dashboard(
     import signal
     import subprocess
 
-    import dashboards
-    from dashboards.settings import Settings, is_local
-    from dashboards.users import load_users
+    from baytwin import dashboards
+    from baytwin.dashboards.settings import Settings, is_local
+    from baytwin.dashboards.users import load_users
 
     if not is_local(host) and users is None:
         raise fail(f"--host {host}: a dashboard reachable from other machines needs --users FILE (usernames, roles, password hashes)")
@@ -48,7 +48,7 @@ def dashboard(
     if not runs.is_dir():
         raise fail(f"{runs}: no such folder (run `baytwin demo` first, or pass --runs DIR)")
     if site is not None:
-        from live.site import load_site
+        from baytwin.live.site import load_site
 
         with failing_on(ConfigError):
             load_site(site)

@@ -47,9 +47,9 @@ def demo(
 
     import pandas as pd
 
-    from core.store.evidence import export_pack
-    from core.store.signing import Signer, signing_paths
-    from core.store.verify import verify
+    from baytwin.core.store.evidence import export_pack
+    from baytwin.core.store.signing import Signer, signing_paths
+    from baytwin.core.store.verify import verify
 
     check_days(days)
     check_out_folder(out)

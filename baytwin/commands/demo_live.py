@@ -23,7 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from baytwin.common import check_out_folder, console, err_console, fail
-from live import demo_script as story
+from baytwin.live import demo_script as story
 
 # The runner's event lines (kind, bay, detail) as the demo's progress, in words.
 _SAID = {"vehicle_arrived": "a car parks", "vehicle_left": "the car leaves", "session_started": "charging starts",
@@ -54,9 +54,9 @@ def demo_live(out: Path) -> None:
         stale.unlink(missing_ok=True)  # the demo's own store starts afresh each time
     site_file = story.write_site(demo, rois, video)
     from baytwin.commands.live import load
-    from core.ocr.recognizer import ModelProblem
-    from core.store.signing import SigningProblem
-    from live.reader import site_reader
+    from baytwin.core.ocr.recognizer import ModelProblem
+    from baytwin.core.store.signing import SigningProblem
+    from baytwin.live.reader import site_reader
 
     site, log = load(site_file)
     try:
@@ -70,7 +70,7 @@ def demo_live(out: Path) -> None:
     except (OSError, SigningProblem) as err:
         raise fail(f"the live site could not run: {err}") from None
     played.wall_s = time.monotonic() - began
-    from core.store.pack_format import EvidenceProblem
+    from baytwin.core.store.pack_format import EvidenceProblem
 
     try:
         pack, public = _evidence(demo, log, played.ended_at)
@@ -87,8 +87,8 @@ def _render(demo: story.DemoSite) -> tuple[Path, dict[str, list[list[float]]]]:
     import yaml
     from rich.progress import BarColumn, Progress, TextColumn
 
-    from sim.imagery.video import render_video
-    from sim.imagery.video_script import VideoScript
+    from baytwin.sim.imagery.video import render_video
+    from baytwin.sim.imagery.video_script import VideoScript
 
     script = VideoScript.model_validate(story.VIDEO_SCRIPT)
     with Progress(TextColumn("rendering the bay camera's footage"), BarColumn(), TextColumn("{task.completed}/{task.total} frames"),
@@ -106,8 +106,8 @@ def _render(demo: story.DemoSite) -> tuple[Path, dict[str, list[list[float]]]]:
 
 def _keys(demo: story.DemoSite) -> None:
     """The site's key (plates sealed with it) and signing pair (packs signed with it), made once per folder."""
-    from core.privacy import KeyProblem, write_new_key
-    from core.store.signing import Signer, SigningProblem, signing_paths
+    from baytwin.core.privacy import KeyProblem, write_new_key
+    from baytwin.core.store.signing import Signer, SigningProblem, signing_paths
 
     private, public = signing_paths(demo.key_file)
     try:
@@ -122,9 +122,9 @@ def _keys(demo: story.DemoSite) -> None:
 
 async def _play(site: Any, log: Any, reader: Any) -> Played:
     """Run the site, its chargers and its operator until the story's half hour is over."""
-    from core.clock import AcceleratedClock
-    from live.runner import LiveRunner
-    from sim.charger_timetable import run_timetable
+    from baytwin.core.clock import AcceleratedClock
+    from baytwin.live.runner import LiveRunner
+    from baytwin.sim.charger_timetable import run_timetable
 
     played = Played()
     clock = AcceleratedClock(story.START, story.SPEED)  # started now: the footage starts playing with it
@@ -173,10 +173,10 @@ def _evidence(demo: story.DemoSite, log: Any, now: float) -> tuple[Path | None, 
     """Export the overstay's pack (else the first violation's) and check it with the public key alone."""
     from sqlalchemy import select
 
-    from core.store import schema
-    from core.store.evidence import export_pack
-    from core.store.evidence_check import verify_pack
-    from core.store.signing import Signer, load_public_key, signing_paths
+    from baytwin.core.store import schema
+    from baytwin.core.store.evidence import export_pack
+    from baytwin.core.store.evidence_check import verify_pack
+    from baytwin.core.store.signing import Signer, load_public_key, signing_paths
 
     private, public = signing_paths(demo.key_file)
     with log.engine.connect() as conn:
@@ -195,7 +195,7 @@ def _summary(demo: story.DemoSite, log: Any, site_id: str, played: Played, pack:
     """Print what happened, write it to summary.json, and exit 1 if the story did not play out."""
     from sqlalchemy import select
 
-    from core.store import schema
+    from baytwin.core.store import schema
 
     with log.engine.connect() as conn:
         violations = Counter(conn.execute(select(schema.violations.c.rule)).scalars())

@@ -19,7 +19,7 @@ import typer
 from rich.markup import escape
 
 from baytwin.common import console, fail, failing_on
-from core.config import ConfigError
+from baytwin.core.config import ConfigError
 
 EXIT_UNWELL = 1  # answered, but not 200 (or not at all)
 
@@ -35,7 +35,7 @@ def health(
     if (site is None) == (url is None):
         raise fail("give one of --site FILE or --url URL")
     if url is None:
-        from live.site import load_site
+        from baytwin.live.site import load_site
 
         with failing_on(ConfigError):
             port = load_site(site).spec.listen.port  # type: ignore[arg-type]

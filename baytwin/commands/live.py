@@ -14,7 +14,7 @@ from rich.table import Table
 from baytwin.common import console, err_console, fail, failing_on
 from baytwin.logs import LOG_FORMAT_OPTION, LOG_LEVEL_OPTION, LogFormat, LogLevel, configure_logging
 from baytwin.tls import CERT_OPTION, TLS_KEY_OPTION, server_context
-from core.config import ConfigError
+from baytwin.core.config import ConfigError
 
 live_app = typer.Typer(no_args_is_help=True, help="Run a real site on the shared core: cameras, chargers, rules, store.")
 review_app = typer.Typer(no_args_is_help=True, help="Marginal plate reads waiting for a person.")
@@ -26,10 +26,10 @@ EXIT_DOWN, EXIT_DEGRADED = 1, 3  # live status: not running (or stale); running 
 
 def load(site_file: Path):  # type: ignore[no-untyped-def]
     """The site and its store, or exit 2 with one line naming the file, field and problem."""
-    from core.privacy import KeyProblem, Keys
-    from core.store.database import StoreProblem, connect
-    from core.store.log import EventLog
-    from live.site import load_site
+    from baytwin.core.privacy import KeyProblem, Keys
+    from baytwin.core.store.database import StoreProblem, connect
+    from baytwin.core.store.log import EventLog
+    from baytwin.live.site import load_site
 
     with failing_on(ConfigError):
         site = load_site(site_file)
@@ -58,7 +58,7 @@ def check_cameras(site, timeout_s: float = 5.0) -> None:  # type: ignore[no-unty
         finally:
             capture.release()
         if not ok:
-            from live.camera import masked
+            from baytwin.live.camera import masked
 
             raise fail(f"{site.path}: cameras.{name}.source: cannot open {masked(source)}")
 
@@ -78,14 +78,14 @@ def live_run(
     import asyncio
     import signal
 
-    from live.runner import LiveRunner
+    from baytwin.live.runner import LiveRunner
 
     configure_logging(log_level, log_format)
     context = server_context(cert, tls_key)
     site, log = load(site_file)
     check_cameras(site)
-    from core.ocr.recognizer import ModelProblem
-    from core.store.signing import SigningProblem
+    from baytwin.core.ocr.recognizer import ModelProblem
+    from baytwin.core.store.signing import SigningProblem
 
     with failing_on(ModelProblem, ConfigError, SigningProblem):
         runner = LiveRunner(site, log)
@@ -121,7 +121,7 @@ def live_status(
 
     Exits 0 when the site is ok, 1 when it is down (not running, or its status is stale) and 3 when it is
     degraded (a camera or a listed charger not connected), so a monitoring script needs only the exit code."""
-    from live.status import site_overview
+    from baytwin.live.status import site_overview
 
     site, log = load(site_file)
     overview = site_overview(log, site.id, time.time(), site.csms.stations)
@@ -169,7 +169,7 @@ def review_list(
     crops: Optional[Path] = typer.Option(None, "--crops", help="Folder to write each pending read's crop to (PNG)."),
 ) -> None:
     """Pending marginal reads, oldest first (with their crops, if asked)."""
-    from live.review import pending
+    from baytwin.live.review import pending
 
     site, log = load(site_file)
     waiting = pending(log, site.id)
@@ -196,7 +196,7 @@ def review_resolve(
     by: str = typer.Option(..., "--by", help="Who decides (kept in the audit trail)."),
 ) -> None:
     """Settle one marginal read: confirm it, correct it, or reject it."""
-    from live.review import ReviewProblem, resolve
+    from baytwin.live.review import ReviewProblem, resolve
 
     chosen = [name for name, given in (("--confirm", confirm), ("--plate", plate is not None), ("--reject", reject)) if given]
     if len(chosen) != 1:
@@ -215,7 +215,7 @@ def review_export(
 ) -> None:
     """Every confirmed or corrected read's crop with its plate, as a labelled folder for `ocr eval` and
     `ocr train --labelled` (rejected reads are left out). The plates are in clear text: personal data."""
-    from live.review_export import export_reviewed
+    from baytwin.live.review_export import export_reviewed
 
     site, log = load(site_file)  # the key unseals the plates and crops: no key, no export
     done = export_reviewed(log, site.id, out)
@@ -234,15 +234,15 @@ def live_replay(
     site_file: Optional[Path] = typer.Option(None, "--site", help="The site file: its time zone and policy go into the scenario."),
 ) -> None:
     """Turn a recorded live site into a twin scenario (arrivals, stays, energy; identities stay hashed)."""
-    from core.store.database import StoreProblem, connect
-    from live.replay import sites_in, write_replay
+    from baytwin.core.store.database import StoreProblem, connect
+    from baytwin.live.replay import sites_in, write_replay
 
     with failing_on(StoreProblem):
         engine = connect(db)
     sites = sites_in(engine)
     timezone, policy, bays = "UTC", None, None
     if site_file is not None:
-        from live.site import load_site
+        from baytwin.live.site import load_site
 
         with failing_on(ConfigError):
             site = load_site(site_file)

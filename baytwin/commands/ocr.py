@@ -15,7 +15,7 @@ from baytwin.common import (
     failing_on,
     progress_bar,
 )
-from core.config import ConfigError, printable
+from baytwin.core.config import ConfigError, printable
 
 ocr_app = typer.Typer(no_args_is_help=True, help="Synthetic plate images and the plate reader.")
 
@@ -24,7 +24,7 @@ ocr_app = typer.Typer(no_args_is_help=True, help="Synthetic plate images and the
 
 def parse_degradations(items: list[str]) -> dict[str, int]:
     """``rain=2,mud=1`` (repeatable) -> {"rain": 2, "mud": 1}."""
-    from sim.imagery.degrade import REGISTRY
+    from baytwin.sim.imagery.degrade import REGISTRY
 
     aliases = {"mud": "dirt", "blur": "motion_blur", "night": "night_ir", "haze": "fog"}
     out: dict[str, int] = {}
@@ -59,8 +59,8 @@ def ocr_generate(
                                                  help="independent renderer: 0 clean, 1-2 legible, 3-4 harsh (default: a mild mix)."),
 ) -> None:
     """Render labelled synthetic plates (crops or bay-camera frames), degraded as asked."""
-    from core.plates import load_formats
-    from sim.imagery.dataset import WORLD_GROUPS, WorldPlates, generate
+    from baytwin.core.plates import load_formats
+    from baytwin.sim.imagery.dataset import WORLD_GROUPS, WorldPlates, generate
 
     if renderer not in ("formats", "world", "independent"):
         raise fail(f"--renderer {renderer!r}: use formats, world or independent")
@@ -72,7 +72,7 @@ def ocr_generate(
     if renderer == "independent":
         if degrade or random_mix:
             raise fail("--renderer independent has its own degradations: give --severity-level instead of --degrade")
-        from sim.imagery.independent import generate_independent
+        from baytwin.sim.imagery.independent import generate_independent
 
         with progress_bar() as bar:
             task = bar.add_task("render", total=n)
@@ -119,7 +119,7 @@ GATE_OPTION = typer.Option(None, "--gate", help="Confidence at or above which a 
 
 def brought_recognizer(model: Path | None, model_config: Path | None):  # type: ignore[no-untyped-def]
     """The recognizer of ``--model`` (None for the bundled one); exit 2 with one line if it is unusable."""
-    from core.ocr.recognizer import ModelProblem, Recognizer
+    from baytwin.core.ocr.recognizer import ModelProblem, Recognizer
 
     if model_config is not None and model is None:
         raise fail("--model-config goes with --model")
@@ -136,7 +136,7 @@ def brought_recognizer(model: Path | None, model_config: Path | None):  # type: 
 
 def brought_detector(detector: Path | None):  # type: ignore[no-untyped-def]
     """The detector of ``--detector`` (None for the classical one); exit 2 with one line if it is unusable."""
-    from core.ocr.detector import DetectorProblem, OnnxDetector
+    from baytwin.core.ocr.detector import DetectorProblem, OnnxDetector
 
     if detector is None:
         return None
@@ -150,9 +150,9 @@ def plate_reader(gate: float | None, model: Path | None, model_config: Path | No
                  detector: Path | None = None):
     """The reader the command asked for (bundled or brought model and detector), gated at ``gate`` if given,
     else at the model's own threshold; exit 2 with one line if unusable."""
-    from core.ocr.gate import ConfidenceGate
-    from core.ocr.pipeline import PlateReader
-    from core.ocr.recognizer import ModelProblem
+    from baytwin.core.ocr.gate import ConfidenceGate
+    from baytwin.core.ocr.pipeline import PlateReader
+    from baytwin.core.ocr.recognizer import ModelProblem
 
     recognizer = brought_recognizer(model, model_config)
     found = brought_detector(detector)
@@ -165,7 +165,7 @@ def parse_roi(text: str):  # type: ignore[no-untyped-def]
     """``x1,y1,x2,y2,x3,y3,...`` -> an ROI; exit 2 with one line if it is not a polygon."""
     import math
 
-    from core.ocr.roi import Roi
+    from baytwin.core.ocr.roi import Roi
 
     try:
         numbers = [float(v) for v in text.replace(" ", "").split(",") if v != ""]
@@ -183,8 +183,8 @@ def parse_roi(text: str):  # type: ignore[no-untyped-def]
 
 def _site_rois(site_file: Path, camera: str | None):  # type: ignore[no-untyped-def]
     """The site and the ROI of each bay its camera watches; exit 2 with one line naming the problem."""
-    from core.ocr.roi import Roi
-    from live.site import load_site
+    from baytwin.core.ocr.roi import Roi
+    from baytwin.live.site import load_site
 
     with failing_on(ConfigError):
         site = load_site(site_file)
@@ -210,10 +210,10 @@ def read_image(path: Path, reader, kind: str, rois: dict) -> list[dict[str, Any]
 
     A frame without an ROI is never read as one plate: the most confident plate in view is as likely the
     neighbouring bay's, so every plate is listed and none accepted."""
-    from core.ocr.detector import ClassicalDetector
-    from core.ocr.image_file import load_rgb
-    from core.ocr.image_kind import could_be_crop, guess_kind, looks_like_crop
-    from core.ocr.pipeline import NO_ROI
+    from baytwin.core.ocr.detector import ClassicalDetector
+    from baytwin.core.ocr.image_file import load_rgb
+    from baytwin.core.ocr.image_kind import could_be_crop, guess_kind, looks_like_crop
+    from baytwin.core.ocr.pipeline import NO_ROI
 
     pixels = load_rgb(path)
     if isinstance(pixels, str):
@@ -285,7 +285,7 @@ def ocr_read(
 
     A whole frame without --roi or --site lists every plate in view and accepts none: which one is the
     bay's is a question of where it stands, not of how confidently it reads."""
-    from core.ocr.recognizer import ModelProblem
+    from baytwin.core.ocr.recognizer import ModelProblem
 
     if kind not in ("auto", "crop", "scene"):
         raise fail(f"--kind {kind!r}: use auto, crop or scene")
@@ -299,9 +299,9 @@ def ocr_read(
     if roi is not None:
         rois = {None: parse_roi(roi)}
     if site_file is not None:
-        from live.reader import site_reader
+        from baytwin.live.reader import site_reader
 
-        from core.ocr.detector import DetectorProblem
+        from baytwin.core.ocr.detector import DetectorProblem
 
         site, rois = _site_rois(site_file, camera)  # type: ignore[assignment]
         recognizer = brought_recognizer(model, model_config)
@@ -333,11 +333,11 @@ def ocr_eval(
     """Measure the reader on labelled images: accuracy per degradation and severity, confusions, voting gain,
     dangerous reads (wrong yet accepted), crops/s and frame latency; on whole frames with plate corners, the
     detector's recall."""
-    from core.ocr import detection_recall
-    from core.ocr.detector import DetectorProblem
-    from core.ocr.eval_report import write_report
-    from core.ocr.evaluation import LabelsProblem, evaluate, load_labels
-    from core.ocr.tesseract import TesseractBaseline, TesseractMissing
+    from baytwin.core.ocr import detection_recall
+    from baytwin.core.ocr.detector import DetectorProblem
+    from baytwin.core.ocr.eval_report import write_report
+    from baytwin.core.ocr.evaluation import LabelsProblem, evaluate, load_labels
+    from baytwin.core.ocr.tesseract import TesseractBaseline, TesseractMissing
 
     if baseline not in (None, "tesseract"):
         raise fail(f"--baseline {baseline!r}: the available baseline is tesseract")
@@ -356,7 +356,7 @@ def ocr_eval(
                                                             lambda done, _n: bar.update(task, completed=done))
     report = write_report(evaluation, out)
     _print_eval(report)
-    from core.ocr.evaluation import GROUP_COLUMNS
+    from baytwin.core.ocr.evaluation import GROUP_COLUMNS
 
     groups = "".join(f"by_{c}.csv, " for c in GROUP_COLUMNS if f"by_{c}" in report)
     console.print(f"report written to {out / 'report.json'} (tables: by_condition.csv, {groups}reads.csv, confusions.csv; "
@@ -403,7 +403,7 @@ def _print_eval(report: dict[str, Any]) -> None:
         table.add_row(row["condition"], str(row["severity"]), str(row["images"]), pct(row["exact_plate_accuracy"]),
                       pct(row["dangerous_read_rate"]), *extra)
     console.print(table)
-    from core.ocr.evaluation import GROUP_COLUMNS
+    from baytwin.core.ocr.evaluation import GROUP_COLUMNS
 
     for column in GROUP_COLUMNS:
         if report.get(f"by_{column}"):
@@ -428,9 +428,9 @@ def ocr_calibrate(
     within the bound) and write it into the model's config as accept_threshold; readers use it from then on."""
     import datetime
 
-    from core.ocr.calibration import CalibrationProblem, choose_threshold, first_look_reads, write_threshold
-    from core.ocr.evaluation import LabelsProblem, load_labels
-    from core.ocr.recognizer import DEFAULT_CONFIG, Recognizer
+    from baytwin.core.ocr.calibration import CalibrationProblem, choose_threshold, first_look_reads, write_threshold
+    from baytwin.core.ocr.evaluation import LabelsProblem, load_labels
+    from baytwin.core.ocr.recognizer import DEFAULT_CONFIG, Recognizer
 
     recognizer = brought_recognizer(model, model_config) or Recognizer()
     config = (model_config or model.with_suffix(".yaml")) if model is not None else DEFAULT_CONFIG
@@ -460,8 +460,8 @@ def ocr_video(
     seed: int = typer.Option(0, help="Random seed (cars, paint, camera pose)."),
 ) -> None:
     """Render a fixed bay camera's video over a scripted timeline, with each bay's ROI and the ground truth."""
-    from sim.imagery.video import render_video
-    from sim.imagery.video_script import load_script
+    from baytwin.sim.imagery.video import render_video
+    from baytwin.sim.imagery.video_script import load_script
 
     try:
         width, height = (int(v) for v in size.lower().split("x"))
@@ -506,10 +506,10 @@ def ocr_train(
         import torch  # noqa: F401
     except ImportError:
         raise fail("training needs PyTorch: pip install torch==2.13.0 (the 'train' extra)") from None
-    from core.ocr.recognizer import DEFAULT_MODEL
-    from sim.imagery.font_pool import FontPoolProblem
-    from sim.ocr_training import LabelledProblem, TrainSettings, WeightsMismatch, train
-    from sim.training_run import RunFolderMismatch
+    from baytwin.core.ocr.recognizer import DEFAULT_MODEL
+    from baytwin.sim.imagery.font_pool import FontPoolProblem
+    from baytwin.sim.ocr_training import LabelledProblem, TrainSettings, WeightsMismatch, train
+    from baytwin.sim.training_run import RunFolderMismatch
 
     out = out or DEFAULT_MODEL
     with progress_bar() as bar, failing_on(WeightsMismatch, LabelledProblem, FontPoolProblem, RunFolderMismatch):
@@ -555,7 +555,7 @@ def ocr_train_detector(
         import torch  # noqa: F401
     except ImportError:
         raise fail("training needs PyTorch: pip install torch==2.13.0 (the 'train' extra)") from None
-    from sim.detector_training import DetectorSettings, ScenesProblem, train
+    from baytwin.sim.detector_training import DetectorSettings, ScenesProblem, train
 
     settings = DetectorSettings(samples=samples, epochs=epochs, seed=seed, scenes=tuple(scenes or ()),
                                 scenes_share=scenes_share, workers=workers)

@@ -17,7 +17,7 @@ from baytwin.common import (
     failing_on,
     open_store,
 )
-from core.config import ConfigError
+from baytwin.core.config import ConfigError
 
 audit_app = typer.Typer(no_args_is_help=True, help="Check the tamper-evident event log.")
 keys_app = typer.Typer(no_args_is_help=True, help="Keys that protect personal data.")
@@ -38,7 +38,7 @@ def _existing_store(db: str | None):  # type: ignore[no-untyped-def]
     """The database an audit command names; never a new, empty one."""
     import os
 
-    from core.store.database import StoreProblem, open_existing
+    from baytwin.core.store.database import StoreProblem, open_existing
 
     url = db or os.environ.get("BAYTWIN_DB_URL")
     if not url:
@@ -61,9 +61,9 @@ def audit_verify(
     The hash chain (edited, inserted, deleted rows), every column of every row, the projection tables
     rebuilt from the log, and with --checkpoints the anchored heads (a chain recomputed, cut short, a site deleted).
     """
-    from core.store.audit import audit
-    from core.store.checkpoint import CheckpointProblem, load
-    from core.store.signing import SigningProblem, public_key_from_environment
+    from baytwin.core.store.audit import audit
+    from baytwin.core.store.checkpoint import CheckpointProblem, load
+    from baytwin.core.store.signing import SigningProblem, public_key_from_environment
 
     engine = _existing_store(db)
     anchors = problems = None
@@ -94,8 +94,8 @@ def audit_checkpoint(
     """Write a signed checkpoint of every site's chain head: site, row count, head hash, time."""
     import time
 
-    from core.store.checkpoint import CheckpointProblem, write_checkpoints
-    from core.store.signing import SigningProblem, signer_from_environment
+    from baytwin.core.store.checkpoint import CheckpointProblem, write_checkpoints
+    from baytwin.core.store.signing import SigningProblem, signer_from_environment
 
     with failing_on(SigningProblem):
         signer = signer_from_environment(signing_key, key_file)
@@ -130,9 +130,9 @@ def retention_purge(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Purge as if it were this ISO date-time (default: now)."),
 ) -> None:
     """Erase what has expired; each erasure is recorded in the audit log."""
-    from core.parking.loading import load_policy_with_parking
-    from core.rules.policy import Retention
-    from core.store.retention import purge
+    from baytwin.core.parking.loading import load_policy_with_parking
+    from baytwin.core.rules.policy import Retention
+    from baytwin.core.store.retention import purge
 
     log = open_store(db, key_file)
     retention = Retention()
@@ -157,8 +157,8 @@ def privacy_export(
     key_file: Optional[Path] = KEY_OPTION,
 ) -> None:
     """Everything held on one plate, in the clear, as a data-subject access export."""
-    from core.privacy import KeyProblem
-    from core.store.access import subject_access
+    from baytwin.core.privacy import KeyProblem
+    from baytwin.core.store.access import subject_access
 
     log = open_store(db, key_file)
     with failing_on(KeyProblem):
@@ -179,9 +179,9 @@ def evidence_export(
     """Write a violation's signed evidence pack: chain segment, timeline, sessions, policy, printable summary."""
     import time
 
-    from core.privacy import KeyProblem
-    from core.store.evidence import EvidenceProblem, export_pack
-    from core.store.signing import SigningProblem, signer_from_environment
+    from baytwin.core.privacy import KeyProblem
+    from baytwin.core.store.evidence import EvidenceProblem, export_pack
+    from baytwin.core.store.signing import SigningProblem, signer_from_environment
 
     with failing_on(SigningProblem):
         signer = signer_from_environment(signing_key, key_file)
@@ -198,8 +198,8 @@ def evidence_verify(
     public_key: Optional[Path] = PUBLIC_KEY_OPTION,
 ) -> None:
     """Check a pack offline with the site's public key: signature, every file, the chain, everything derived from it."""
-    from core.store.evidence import EvidenceProblem, verify_pack
-    from core.store.signing import SigningProblem, public_key_from_environment
+    from baytwin.core.store.evidence import EvidenceProblem, verify_pack
+    from baytwin.core.store.signing import SigningProblem, public_key_from_environment
 
     with failing_on(SigningProblem):
         key = public_key_from_environment(public_key)
@@ -215,8 +215,8 @@ def evidence_verify(
 @keys_app.command("generate")
 def keys_generate(out: Path = typer.Option(..., "--out", "-o", help="Key file to create (mode 600).")) -> None:  # noqa: B008
     """Create a new key file, and beside it the site's signing key pair. Keep them out of the database and its backups."""
-    from core.privacy import KeyProblem, write_new_key
-    from core.store.signing import Signer, SigningProblem, signing_paths
+    from baytwin.core.privacy import KeyProblem, write_new_key
+    from baytwin.core.store.signing import Signer, SigningProblem, signing_paths
 
     private, public = signing_paths(out)
     for path in (out, private, public):
@@ -231,7 +231,7 @@ def keys_generate(out: Path = typer.Option(..., "--out", "-o", help="Key file to
 @keys_app.command("signing")
 def keys_signing(out: Path = typer.Option(..., "--out", "-o", help="Signing key file to create, e.g. site.signing.key (mode 600).")) -> None:  # noqa: B008
     """Create a signing key pair for a site whose key file already exists (the public half goes to FILE's .pub)."""
-    from core.store.signing import Signer, SigningProblem
+    from baytwin.core.store.signing import Signer, SigningProblem
 
     public = out.with_suffix(".pub")
     with failing_on(SigningProblem):
@@ -246,7 +246,7 @@ def keys_public(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="File to write (default: print it)."),
 ) -> None:
     """Export the public key that checks the site's packs and checkpoints."""
-    from core.store.signing import Signer, SigningProblem, public_pem
+    from baytwin.core.store.signing import Signer, SigningProblem, public_pem
 
     with failing_on(SigningProblem):
         signer = Signer.from_file(signing_key)

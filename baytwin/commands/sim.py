@@ -20,7 +20,7 @@ from baytwin.common import (
     summary_table,
     write_comparison,
 )
-from core.config import ConfigError
+from baytwin.core.config import ConfigError
 
 sim_app = typer.Typer(no_args_is_help=True, help="Simulate sites, populations and policies.")
 
@@ -45,7 +45,7 @@ def sim_run(
                                           "processes (default: one per idle core; 1: one after another)."),
 ) -> None:
     """Simulate one scenario, or every site of a portfolio, and write the results."""
-    from sim.portfolio import find_portfolio
+    from baytwin.sim.portfolio import find_portfolio
 
     portfolio = find_portfolio(scenario)
     if portfolio is not None:
@@ -99,8 +99,8 @@ def sim_compare(
 @sim_app.command("list")
 def sim_list() -> None:
     """The bundled scenarios, then the bundled portfolios."""
-    from sim.portfolio import bundled_portfolio_files
-    from sim.scenario import bundled_scenario_files
+    from baytwin.sim.portfolio import bundled_portfolio_files
+    from baytwin.sim.scenario import bundled_scenario_files
 
     for path in bundled_scenario_files():
         console.print(f"{path.parent.name}/{path.stem}")
@@ -111,8 +111,8 @@ def sim_list() -> None:
 @sim_app.command("validate")
 def sim_validate(scenario: str = typer.Argument(..., help="Scenario or portfolio file, or bundled name.")) -> None:
     """Check a scenario (and its policy), or a portfolio and every site's scenario, without running it."""
-    from sim.portfolio import find_portfolio, load_portfolio
-    from sim.scenario import load_scenario
+    from baytwin.sim.portfolio import find_portfolio, load_portfolio
+    from baytwin.sim.scenario import load_scenario
 
     portfolio = find_portfolio(scenario)
     if portfolio is not None:
@@ -121,7 +121,7 @@ def sim_validate(scenario: str = typer.Argument(..., help="Scenario or portfolio
         console.print(f"ok: {estate.name} ({len(estate.sites)} sites, {estate.ev_bays} EV bays: "
                       + ", ".join(f"{m.label} {m.scenario.name}" for m in estate.sites) + ")")
         return
-    from sim.ocr_calibration import scenario_identification
+    from baytwin.sim.ocr_calibration import scenario_identification
 
     with failing_on(ConfigError):
         loaded = load_scenario(scenario)

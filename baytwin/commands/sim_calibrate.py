@@ -12,7 +12,7 @@ from typing import Optional
 import typer
 
 from baytwin.common import check_days, console, err_console, fail, failing_on, progress_bar
-from core.config import ConfigError
+from baytwin.core.config import ConfigError
 
 MAX_REPORT_DAYS = 56.0  # eight weeks: enough sessions for steady figures, a few seconds to run
 
@@ -32,13 +32,13 @@ def sim_calibrate(
     seed: Optional[int] = typer.Option(None, help="Seed of the report's run (default: the base's)."),
 ) -> None:
     """Fit a scenario to a charge-point session export and report how well it reproduces the data."""
-    from sim.fit_report import FitReport
-    from sim.runner import atomic_write, run
-    from sim.scenario import display_path, load_scenario
-    from sim.scenario_writer import scenario_yaml
-    from sim.session_calibration import calibrate
-    from sim.session_export import SessionExportProblem, read_export
-    from sim.session_figures import export_sessions, figures, run_sessions
+    from baytwin.sim.fit_report import FitReport
+    from baytwin.sim.runner import atomic_write, run
+    from baytwin.sim.scenario import display_path, load_scenario
+    from baytwin.sim.scenario_writer import scenario_yaml
+    from baytwin.sim.session_calibration import calibrate
+    from baytwin.sim.session_export import SessionExportProblem, read_export
+    from baytwin.sim.session_figures import export_sessions, figures, run_sessions
 
     check_days(days)
     _check_out_file(out)
@@ -91,7 +91,7 @@ def _check_out_file(out: Path) -> None:
 def _print_table(fit_report) -> None:  # type: ignore[no-untyped-def]
     from rich.table import Table
 
-    from sim.fit_report import format_value
+    from baytwin.sim.fit_report import format_value
 
     table = Table(show_header=True, header_style="bold")
     for column, justify in (("figure", "left"), ("data", "right"), ("fitted", "right"), ("difference", "right")):

@@ -8,7 +8,7 @@ from typing import Any
 from rich.table import Table
 
 from baytwin.common import check_days, check_out_folder, console, failing_on, progress_bar
-from core.config import ConfigError
+from baytwin.core.config import ConfigError
 
 SHOWN = (  # (figure, column heading): the per-site table on the terminal; portfolio.csv has every figure
     ("ev_bays", "bays"), ("violations_true", "true"), ("violations_detected", "found"),
@@ -21,8 +21,8 @@ SHOWN = (  # (figure, column heading): the per-site table on the terminal; portf
 def run_portfolio_command(path: Path, out: Path, seed: int | None, days: float | None,
                           overrides: dict[str, Any], workers: int | None) -> dict[str, Any]:
     """Load, run and write a portfolio, showing each site's progress; the portfolio.json document."""
-    from sim.portfolio import load_portfolio
-    from sim.portfolio_run import default_workers, run_portfolio
+    from baytwin.sim.portfolio import load_portfolio
+    from baytwin.sim.portfolio_run import default_workers, run_portfolio
 
     check_days(days)
     check_out_folder(out)

@@ -18,7 +18,7 @@ from baytwin.common import (
     parse_overrides,
     progress_bar,
 )
-from core.config import ConfigError
+from baytwin.core.config import ConfigError
 
 # --- sweep ----------------------------------------------------------------------------------
 
@@ -41,14 +41,14 @@ def sweep(
                                                 "(default: short runs grouped by days x bays, docs/outputs.md)."),
 ) -> None:
     """Run a grid of policy and scenario variants, several seeds each, on Dask; resumable."""
-    from sim.portfolio import find_portfolio
-    from sim.sweep.execute import SchedulerProblem, dask_client
-    from sim.sweep.grid import GridProblem
-    from sim.sweep.plan import plan_sweep
-    from sim.sweep.portfolio import plan_portfolio_sweep, simulate_portfolio
-    from sim.sweep.run import run_sweep
-    from sim.sweep.store import RunStore, SweepFolderProblem
-    from sim.sweep.task import simulate
+    from baytwin.sim.portfolio import find_portfolio
+    from baytwin.sim.sweep.execute import SchedulerProblem, dask_client
+    from baytwin.sim.sweep.grid import GridProblem
+    from baytwin.sim.sweep.plan import plan_sweep
+    from baytwin.sim.sweep.portfolio import plan_portfolio_sweep, simulate_portfolio
+    from baytwin.sim.sweep.run import run_sweep
+    from baytwin.sim.sweep.store import RunStore, SweepFolderProblem
+    from baytwin.sim.sweep.task import simulate
 
     check_days(days)
     if workers is not None and scheduler is not None:

@@ -32,8 +32,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from core.csms.config import CsmsConfig
-from core.events import (
+from baytwin.core.csms.config import CsmsConfig
+from baytwin.core.events import (
     SENSOR,
     ChargerAvailable,
     ChargerUnavailable,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from core.config import load_yaml, validate
+from baytwin.core.config import load_yaml, validate
 
 _ITERATIONS = 120_000
 

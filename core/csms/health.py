@@ -27,9 +27,9 @@ from typing import Any
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
-from core.csms.central import CentralSystem
-from core.health import assess, http_status
-from core.store.writer import WriteTimes
+from baytwin.core.csms.central import CentralSystem
+from baytwin.core.health import assess, http_status
+from baytwin.core.store.writer import WriteTimes
 
 PATHS = {"/health": True, "/ready": False}  # path -> strict (only ok is 200)
 

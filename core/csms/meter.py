@@ -8,7 +8,7 @@ from typing import Any
 
 from ocpp.exceptions import PropertyConstraintViolationError
 
-from core.csms.central import InvalidValue
+from baytwin.core.csms.central import InvalidValue
 
 LOG = logging.getLogger("baytwin.csms")
 

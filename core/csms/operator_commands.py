@@ -19,10 +19,10 @@ from collections.abc import Callable
 
 from sqlalchemy import and_, select
 
-from core.csms.central import Command
-from core.events import CommandAnswered, OperatorCommand
-from core.store import schema
-from core.store.log import EventLog, reveal
+from baytwin.core.csms.central import Command
+from baytwin.core.events import CommandAnswered, OperatorCommand
+from baytwin.core.store import schema
+from baytwin.core.store.log import EventLog, reveal
 
 #: operator's action -> the central system's command
 ACTIONS = {"remote-start": "start", "remote-stop": "stop", "unlock": "unlock", "availability": "availability",

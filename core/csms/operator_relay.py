@@ -23,12 +23,12 @@ from collections.abc import Callable
 
 from sqlalchemy import func, select
 
-from core.csms.operator_commands import as_command, unanswered
-from core.csms.server import CsmsServer
-from core.events import CommandAnswered, OperatorCommand
-from core.store import schema
-from core.store.log import EventLog
-from core.store.writer import StoreWriter
+from baytwin.core.csms.operator_commands import as_command, unanswered
+from baytwin.core.csms.server import CsmsServer
+from baytwin.core.events import CommandAnswered, OperatorCommand
+from baytwin.core.store import schema
+from baytwin.core.store.log import EventLog
+from baytwin.core.store.writer import StoreWriter
 
 LOG = logging.getLogger("baytwin.csms")
 

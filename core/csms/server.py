@@ -35,14 +35,14 @@ from websockets.exceptions import ConnectionClosed, InvalidHeader
 from websockets.headers import build_www_authenticate_basic, parse_authorization_basic
 from websockets.http11 import Request, Response
 
-from core.clock import Clock, WallClock
-from core.auth_limit import AuthLimiter
-from core.csms.central import CentralSystem, Command
-from core.csms.health import Report, answer, probe_path, site_report
-from core.csms.identity import valid_station_id
-from core.csms.station import spawn
-from core.csms.v16 import Station16
-from core.csms.v201 import Station201
+from baytwin.core.clock import Clock, WallClock
+from baytwin.core.auth_limit import AuthLimiter
+from baytwin.core.csms.central import CentralSystem, Command
+from baytwin.core.csms.health import Report, answer, probe_path, site_report
+from baytwin.core.csms.identity import valid_station_id
+from baytwin.core.csms.station import spawn
+from baytwin.core.csms.v16 import Station16
+from baytwin.core.csms.v201 import Station201
 
 LOG = logging.getLogger("baytwin.csms")
 SUBPROTOCOLS = ("ocpp2.0.1", "ocpp1.6")

@@ -12,12 +12,12 @@ import logging
 
 from sqlalchemy import select
 
-from core.csms.central import Authorizer, CentralSystem
-from core.csms.config import CsmsConfig
-from core.events import Event
-from core.store import schema
-from core.store.log import EventLog
-from core.store.writer import StoreWriter
+from baytwin.core.csms.central import Authorizer, CentralSystem
+from baytwin.core.csms.config import CsmsConfig
+from baytwin.core.events import Event
+from baytwin.core.store import schema
+from baytwin.core.store.log import EventLog
+from baytwin.core.store.writer import StoreWriter
 
 LOG = logging.getLogger("baytwin.csms")
 
@@ -82,8 +82,8 @@ async def purge_periodically(log: EventLog, clock_now, every_s: float = 6 * 3600
     A long-running mode keeps no personal data past its retention even if nobody runs
     ``baytwin retention purge``; each purge is recorded in the audit chain by ``purge`` itself.
     """
-    from core.rules.policy import Retention
-    from core.store.retention import purge
+    from baytwin.core.rules.policy import Retention
+    from baytwin.core.store.retention import purge
 
     stop = stop or asyncio.Event()
     retention_for = retention_for or (lambda _site: Retention())

@@ -34,9 +34,9 @@ from typing import Any
 from ocpp.exceptions import OCPPError
 from ocpp.messages import unpack, validate_payload
 
-from core.clock import Clock
-from core.csms.central import CentralSystem, Command
-from core.csms.frames import CALL, inspect
+from baytwin.core.clock import Clock
+from baytwin.core.csms.central import CentralSystem, Command
+from baytwin.core.csms.frames import CALL, inspect
 
 LOG = logging.getLogger("baytwin.csms")
 _REPLY_CACHE = 512

@@ -15,9 +15,9 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
 
-from core.csms.central import Command
-from core.csms.meter import readings, valid_meter
-from core.csms.station import StationMixin
+from baytwin.core.csms.central import Command
+from baytwin.core.csms.meter import readings, valid_meter
+from baytwin.core.csms.station import StationMixin
 
 _TRIGGERS = {"BootNotification", "Heartbeat", "MeterValues", "StatusNotification", "DiagnosticsStatusNotification",
              "FirmwareStatusNotification"}

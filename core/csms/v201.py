@@ -19,9 +19,9 @@ from ocpp.routing import on
 from ocpp.v201 import ChargePoint, call, call_result
 from ocpp.v201.enums import Action
 
-from core.csms.central import Command
-from core.csms.meter import Reading, readings
-from core.csms.station import StationMixin
+from baytwin.core.csms.central import Command
+from baytwin.core.csms.meter import Reading, readings
+from baytwin.core.csms.station import StationMixin
 
 _TRIGGERS = {"BootNotification", "Heartbeat", "MeterValues", "StatusNotification", "TransactionEvent",
              "LogStatusNotification", "FirmwareStatusNotification", "SignChargingStationCertificate"}

@@ -24,12 +24,12 @@ from pathlib import Path
 
 import yaml
 
-from core.config import ConfigError
-from core.ocr.evaluation import LabelledImage, Progress, evaluate
-from core.ocr.gate import ConfidenceGate
-from core.ocr.model_config import load_model_config
-from core.ocr.pipeline import PlateReader
-from core.ocr.recognizer import Recognizer
+from baytwin.core.config import ConfigError
+from baytwin.core.ocr.evaluation import LabelledImage, Progress, evaluate
+from baytwin.core.ocr.gate import ConfidenceGate
+from baytwin.core.ocr.model_config import load_model_config
+from baytwin.core.ocr.pipeline import PlateReader
+from baytwin.core.ocr.recognizer import Recognizer
 
 #: Fewer labelled images than this cannot tell a bound of a few in a thousand from luck.
 MIN_IMAGES = 200

@@ -25,10 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from core.csv_rows import read_csv_rows
-from core.ocr.detector import Candidate, Detector
-from core.ocr.image_file import load_rgb
-from core.ocr.image_kind import guess_kind
+from baytwin.core.csv_rows import read_csv_rows
+from baytwin.core.ocr.detector import Candidate, Detector
+from baytwin.core.ocr.image_file import load_rgb
+from baytwin.core.ocr.image_kind import guess_kind
 
 #: A candidate finds a plate when their boxes overlap by more than this (intersection over union).
 IOU_FOUND = 0.3

@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.ocr.rectify import refine_quad
+from baytwin.core.ocr.rectify import refine_quad
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +95,7 @@ class DetectorConfig(BaseModel):
 
 def load_detector_config(model: Path) -> DetectorConfig:
     """The config beside ``model``, or the YOLO defaults when there is none; a broken one is a DetectorProblem."""
-    from core.config import ConfigError, load_yaml, validate
+    from baytwin.core.config import ConfigError, load_yaml, validate
 
     path = model.with_suffix(".yaml")
     if not path.is_file():

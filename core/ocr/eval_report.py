@@ -16,7 +16,7 @@ from pathlib import Path
 
 import cv2
 
-from core.ocr.evaluation import CLEAN, GROUP_COLUMNS, Evaluation, char_accuracy, confusions, summarize
+from baytwin.core.ocr.evaluation import CLEAN, GROUP_COLUMNS, Evaluation, char_accuracy, confusions, summarize
 
 GALLERY_SIZE = 60
 

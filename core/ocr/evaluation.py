@@ -34,12 +34,12 @@ from pathlib import Path
 
 import numpy as np
 
-from core.csv_rows import read_csv_rows
-from core.ocr.image_file import load_rgb
-from core.ocr.pipeline import PlateReader, PlateResult
-from core.ocr.roi import Roi
-from core.ocr.voting import FrameRead, vote
-from core.plates import normalize
+from baytwin.core.csv_rows import read_csv_rows
+from baytwin.core.ocr.image_file import load_rgb
+from baytwin.core.ocr.pipeline import PlateReader, PlateResult
+from baytwin.core.ocr.roi import Roi
+from baytwin.core.ocr.voting import FrameRead, vote
+from baytwin.core.plates import normalize
 
 CLEAN = "clean"
 #: labels.csv columns that describe the image; every other column is a condition with a severity 0-4.

@@ -31,7 +31,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from core.config import load_yaml, validate
+from baytwin.core.config import load_yaml, validate
 
 
 class PlateModelConfig(BaseModel):

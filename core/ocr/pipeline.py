@@ -27,14 +27,14 @@ from typing import Sequence
 
 import numpy as np
 
-from core.ocr.detector import Candidate, ClassicalDetector, Detector
-from core.ocr.gate import ConfidenceGate, Status
-from core.ocr.model_config import PlateModelConfig
-from core.ocr.recognizer import Recognizer
-from core.ocr.rectify import rectified_crop
-from core.ocr.roi import Roi
-from core.ocr.voting import FrameRead, vote
-from core.plates import normalize, sanitize
+from baytwin.core.ocr.detector import Candidate, ClassicalDetector, Detector
+from baytwin.core.ocr.gate import ConfidenceGate, Status
+from baytwin.core.ocr.model_config import PlateModelConfig
+from baytwin.core.ocr.recognizer import Recognizer
+from baytwin.core.ocr.rectify import rectified_crop
+from baytwin.core.ocr.roi import Roi
+from baytwin.core.ocr.voting import FrameRead, vote
+from baytwin.core.plates import normalize, sanitize
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,8 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from core.ocr.model_config import PlateModelConfig, load_model_config
-from core.ocr.voting import FrameRead
+from baytwin.core.ocr.model_config import PlateModelConfig, load_model_config
+from baytwin.core.ocr.voting import FrameRead
 
 MODEL_DIR = Path(__file__).resolve().parent / "models"
 DEFAULT_MODEL = MODEL_DIR / "plate_recognizer.onnx"

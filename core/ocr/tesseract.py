@@ -13,7 +13,7 @@ import subprocess
 import cv2
 import numpy as np
 
-from core.plates import sanitize
+from baytwin.core.plates import sanitize
 
 WHITELIST = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.events import Event
-from core.parking.events import (
+from baytwin.core.events import Event
+from baytwin.core.parking.events import (
     ENTRY,
     EXIT,
     BarrierOpened,
@@ -38,9 +38,9 @@ from core.parking.events import (
     VehicleAtGate,
     VehiclePassed,
 )
-from core.parking.policy import Parking
-from core.parking.tariff import Price, price
-from core.registry import Registry
+from baytwin.core.parking.policy import Parking
+from baytwin.core.parking.tariff import Price, price
+from baytwin.core.registry import Registry
 
 _CENT = 0.005
 

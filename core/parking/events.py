@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from core.events import Event
+from baytwin.core.events import Event
 
 ENTRY = "entry"
 EXIT = "exit"

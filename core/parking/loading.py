@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.config import load_yaml, validate
-from core.parking.policy import Parking, split_parking, validate_parking
-from core.rules.policy import Policy
+from baytwin.core.config import load_yaml, validate
+from baytwin.core.parking.policy import Parking, split_parking, validate_parking
+from baytwin.core.rules.policy import Policy
 
 
 def load_policy_with_parking(path: Path) -> tuple[Policy, Parking | None]:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from core.config import ConfigError, validate
+from baytwin.core.config import ConfigError, validate
 
 
 class _Strict(BaseModel):

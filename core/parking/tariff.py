@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from core.parking.policy import Parking, Tariff
+from baytwin.core.parking.policy import Parking, Tariff
 
 _EPSILON_MIN = 1e-6  # floating point noise must not start another hour
 

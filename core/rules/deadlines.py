@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from core.registry import Registry
-from core.rules.policy import Policy
-from core.rules.visit import Visit
+from baytwin.core.registry import Registry
+from baytwin.core.rules.policy import Policy
+from baytwin.core.rules.visit import Visit
 
 NOT_CHARGING = "not_charging"
 OVERSTAY = "overstay"

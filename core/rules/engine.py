@@ -18,7 +18,7 @@ import heapq
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from core.events import (
+from baytwin.core.events import (
     CONTINUOUS_SOURCES,
     PATROL,
     RFID,
@@ -39,8 +39,8 @@ from core.events import (
     ViolationClosed,
     ViolationOpened,
 )
-from core.registry import Registry
-from core.rules.deadlines import (
+from baytwin.core.registry import Registry
+from baytwin.core.rules.deadlines import (
     NOT_CHARGING,
     OVERSTAY,
     RULES,
@@ -49,11 +49,11 @@ from core.rules.deadlines import (
     overstay_since,
     standing,
 )
-from core.rules.hours import next_active, rules_active
-from core.rules.ledger import OffenderLedger
-from core.rules.policy import PENALTIES, Policy
-from core.rules.visit import OpenViolation, Visit
-from core.site import SiteInfo
+from baytwin.core.rules.hours import next_active, rules_active
+from baytwin.core.rules.ledger import OffenderLedger
+from baytwin.core.rules.policy import PENALTIES, Policy
+from baytwin.core.rules.visit import OpenViolation, Visit
+from baytwin.core.site import SiteInfo
 
 _RECENT_EVENTS = 4096  # how many recent events are remembered to drop exact duplicates
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from core.rules.policy import Policy
-from core.site import SiteInfo
+from baytwin.core.rules.policy import Policy
+from baytwin.core.site import SiteInfo
 
 
 def rules_active(policy: Policy, site: SiteInfo, ts: float) -> bool:

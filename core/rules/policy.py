@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from core.config import Name, deep_merge, load_yaml, validate
+from baytwin.core.config import Name, deep_merge, load_yaml, validate
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PENALTIES = frozenset({"idle_fee", "ticket", "restrict", "ban"})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.events import Event
+from baytwin.core.events import Event
 
 
 @dataclass(slots=True)

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.store import schema
-from core.store.log import EventLog, reveal
+from baytwin.core.store import schema
+from baytwin.core.store.log import EventLog, reveal
 
 
 def subject_access(log: EventLog, plate: str) -> dict[str, Any]:

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
-from core.store.checkpoint import Anchoring, Checkpoint, check
-from core.store.rebuild import Difference, compare_projections
-from core.store.verify import Verification, verify
+from baytwin.core.store.checkpoint import Anchoring, Checkpoint, check
+from baytwin.core.store.rebuild import Difference, compare_projections
+from baytwin.core.store.verify import Verification, verify
 
 
 @dataclass

@@ -28,10 +28,10 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, Engine, func, select
 
-from core.store import schema
-from core.store.chain import canonical, row_hash, sha256_hex
-from core.store.signing import Signer, key_id, signature_holds
-from core.store.verify import Break
+from baytwin.core.store import schema
+from baytwin.core.store.chain import canonical, row_hash, sha256_hex
+from baytwin.core.store.signing import Signer, key_id, signature_holds
+from baytwin.core.store.verify import Break
 
 LATE_ALLOWANCE_S = 3600.0  # how much earlier than the newest anchored event a later row may be dated (late events)
 

@@ -14,8 +14,8 @@ from typing import Callable
 
 from sqlalchemy import Engine
 
-from core.store.checkpoint import write_checkpoints
-from core.store.signing import Signer
+from baytwin.core.store.checkpoint import write_checkpoints
+from baytwin.core.store.signing import Signer
 
 LOG = logging.getLogger("baytwin.store.checkpoints")
 

@@ -15,8 +15,8 @@ import hashlib
 import hmac
 from typing import Any
 
-from core.privacy import Keys
-from core.store.chain import canonical, sha256_hex
+from baytwin.core.privacy import Keys
+from baytwin.core.store.chain import canonical, sha256_hex
 
 CROP_COMMIT = "_crop_commit"  # key of a crop's commitment in a row's public part
 POLICY_DIGEST = "_policy_digest"  # key of the deciding policy's digest in a violation_opened row's public part

@@ -31,10 +31,10 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select
 
-from core.store import schema
-from core.store.chain import canonical, sha256_hex
-from core.store.commitments import CROP_COMMIT, POLICY_DIGEST, salt
-from core.store.evidence_story import (
+from baytwin.core.store import schema
+from baytwin.core.store.chain import canonical, sha256_hex
+from baytwin.core.store.commitments import CROP_COMMIT, POLICY_DIGEST, salt
+from baytwin.core.store.evidence_story import (
     ChainRow,
     derive_sessions,
     derive_violation,
@@ -43,10 +43,10 @@ from core.store.evidence_story import (
     render_summary,
     shown,
 )
-from core.store.evidence_check import verify_pack
-from core.store.log import EventLog, reveal
-from core.store.pack_format import MANIFEST, SIGNATURE, EvidenceProblem, to_json
-from core.store.signing import Signer, SigningProblem, signer_from_environment
+from baytwin.core.store.evidence_check import verify_pack
+from baytwin.core.store.log import EventLog, reveal
+from baytwin.core.store.pack_format import MANIFEST, SIGNATURE, EvidenceProblem, to_json
+from baytwin.core.store.signing import Signer, SigningProblem, signer_from_environment
 
 __all__ = ["EvidenceProblem", "export_pack", "verify_pack"]
 

@@ -19,9 +19,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from core.store.chain import canonical, personal_digest, row_hash, sha256_hex
-from core.store.commitments import CROP_COMMIT, POLICY_DIGEST, crop_commitment, personal_commitment
-from core.store.evidence_story import (
+from baytwin.core.store.chain import canonical, personal_digest, row_hash, sha256_hex
+from baytwin.core.store.commitments import CROP_COMMIT, POLICY_DIGEST, crop_commitment, personal_commitment
+from baytwin.core.store.evidence_story import (
     ChainRow,
     derive_sessions,
     derive_violation,
@@ -31,9 +31,9 @@ from core.store.evidence_story import (
     render_summary,
     shown,
 )
-from core.store.log import split_personal
-from core.store.pack_format import CROP_NAME, FILES, MANIFEST, SIGNATURE, EvidenceProblem, to_json
-from core.store.signing import key_id, signature_holds
+from baytwin.core.store.log import split_personal
+from baytwin.core.store.pack_format import CROP_NAME, FILES, MANIFEST, SIGNATURE, EvidenceProblem, to_json
+from baytwin.core.store.signing import key_id, signature_holds
 
 MAX_UNPACKED = 512 * 1024 * 1024  # a pack is JSON and a few crops; anything bigger is not one
 TIMELINE_KEYS = {"seq", "kind", "event", "personal", "salt", "crop"}

@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from core.events import event_from_dict
-from core.store.replay import replay_sessions
+from baytwin.core.events import event_from_dict
+from baytwin.core.store.replay import replay_sessions
 
 RETENTION_KIND = "retention_purged"
 

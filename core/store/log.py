@@ -22,13 +22,13 @@ from typing import Any, Iterable, Mapping, Sequence
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from core.events import Event, event_as_dict
-from core.privacy import KeyProblem, Keys
-from core.store import schema
-from core.rules.policy import Policy
-from core.store import replay
-from core.store.chain import GENESIS, canonical, personal_digest, row_hash, sha256_hex
-from core.store.commitments import CROP_COMMIT, POLICY_DIGEST, crop_commitment, personal_commitment, salt
+from baytwin.core.events import Event, event_as_dict
+from baytwin.core.privacy import KeyProblem, Keys
+from baytwin.core.store import schema
+from baytwin.core.rules.policy import Policy
+from baytwin.core.store import replay
+from baytwin.core.store.chain import GENESIS, canonical, personal_digest, row_hash, sha256_hex
+from baytwin.core.store.commitments import CROP_COMMIT, POLICY_DIGEST, crop_commitment, personal_commitment, salt
 
 PERSONAL_FIELDS = ("plate", "id_token")
 

@@ -17,11 +17,11 @@ from typing import Any, Iterator
 
 from sqlalchemy import Connection, select
 
-from core.events import event_from_dict
-from core.store import replay, schema
-from core.store.chain import canonical, sha256_hex
-from core.store.commitments import POLICY_DIGEST
-from core.store.verify import retention_records
+from baytwin.core.events import event_from_dict
+from baytwin.core.store import replay, schema
+from baytwin.core.store.chain import canonical, sha256_hex
+from baytwin.core.store.commitments import POLICY_DIGEST
+from baytwin.core.store.verify import retention_records
 
 EITHER = object()  # a rebuilt value that may legitimately be either (a read marked by a later row of the same batch)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.events import CAMERA, Event
+from baytwin.core.events import CAMERA, Event
 
 _STATE = {"session_started": "started", "session_active": "charging", "session_ended": "ended",
           "session_faulted": "faulted"}

@@ -13,10 +13,10 @@ from typing import Callable
 
 from sqlalchemy import and_, delete, exists, select, union, update
 
-from core.events import RetentionPurged
-from core.rules.policy import Retention
-from core.store import schema
-from core.store.log import EventLog
+from baytwin.core.events import RetentionPurged
+from baytwin.core.rules.policy import Retention
+from baytwin.core.store import schema
+from baytwin.core.store.log import EventLog
 
 DAY = 86400.0
 

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, select
 
-from core.store import schema
-from core.store.chain import GENESIS, personal_digest, row_hash, sha256_hex
-from core.store.log import DATA_CLASS
+from baytwin.core.store import schema
+from baytwin.core.store.chain import GENESIS, personal_digest, row_hash, sha256_hex
+from baytwin.core.store.log import DATA_CLASS
 
 
 @dataclass(frozen=True, slots=True)

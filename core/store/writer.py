@@ -23,8 +23,8 @@ import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 
-from core.events import Event
-from core.store.log import Appended, EventLog
+from baytwin.core.events import Event
+from baytwin.core.store.log import Appended, EventLog
 
 LOG = logging.getLogger("baytwin.store")
 

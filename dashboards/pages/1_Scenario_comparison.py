@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboards.charts import availability_chart
-from dashboards.data import (
+from baytwin.dashboards.charts import availability_chart
+from baytwin.dashboards.data import (
     SCENARIO_FILE,
     SUMMARY_FILE,
     THROUGHPUT_FIGURES,
@@ -21,7 +21,7 @@ from dashboards.data import (
     scenario_differences,
     summary_table,
 )
-from dashboards.ui import found_under, page_setup, show_table
+from baytwin.dashboards.ui import found_under, page_setup, show_table
 
 settings = page_setup("Scenario comparison", "Finished runs (`baytwin sim run`, `baytwin demo`) side by side.")
 found = found_under(settings)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards.charts import sweep_heatmap, sweep_lines
-from dashboards.data import (
+from baytwin.dashboards.charts import sweep_heatmap, sweep_lines
+from baytwin.dashboards.data import (
     PREFERRED_METRIC,
     Constraint,
     DataProblem,
@@ -16,7 +16,7 @@ from dashboards.data import (
     read_sweep,
     select,
 )
-from dashboards.ui import found_under, page_setup, show_table
+from baytwin.dashboards.ui import found_under, page_setup, show_table
 
 settings = page_setup("Sweep explorer", "A grid of policies run several times each (a folder with sweep.json).")
 found = found_under(settings)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards.charts import condition_heatmap, confusion_bars
-from dashboards.data import (
+from baytwin.dashboards.charts import condition_heatmap, confusion_bars
+from baytwin.dashboards.data import (
     OCR_GRID_METRICS,
     DataProblem,
     condition_grid,
@@ -14,7 +14,7 @@ from dashboards.data import (
     dangerous_reads,
     read_ocr_eval,
 )
-from dashboards.ui import found_under, page_setup, show_table
+from baytwin.dashboards.ui import found_under, page_setup, show_table
 
 GALLERY_COLUMNS = 4
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboards.auth import masked_plate, signed_in_user
-from dashboards.live_view import decodable_png
-from dashboards.charger_control import charger_controls
-from dashboards.live_view import bay_shapes, cameras_table, sessions_table, site_map, violations_table
-from dashboards.ui import page_setup, show_table
+from baytwin.dashboards.auth import masked_plate, signed_in_user
+from baytwin.dashboards.live_view import decodable_png
+from baytwin.dashboards.charger_control import charger_controls
+from baytwin.dashboards.live_view import bay_shapes, cameras_table, sessions_table, site_map, violations_table
+from baytwin.dashboards.ui import page_setup, show_table
 
 settings = page_setup("Live operations", "The live site's status and its review queue.", min_role="viewer")
 user = signed_in_user(settings)
@@ -26,10 +26,10 @@ if settings.site_file is None:
 @st.cache_resource(show_spinner=False)
 def open_site(path: str):  # type: ignore[no-untyped-def]
     """The site and its store, opened once per dashboard process (the store is shared by every session)."""
-    from core.privacy import Keys
-    from core.store.database import connect
-    from core.store.log import EventLog
-    from live.site import load_site
+    from baytwin.core.privacy import Keys
+    from baytwin.core.store.database import connect
+    from baytwin.core.store.log import EventLog
+    from baytwin.live.site import load_site
 
     site = load_site(Path(path))
     key_file = site.resolve(site.spec.store.key_file) if site.spec.store.key_file else None
@@ -42,8 +42,8 @@ except Exception as err:  # noqa: BLE001 - a broken site file or store is shown,
     st.error(f"error: {err}")
     st.stop()
 
-from live.review import ReviewProblem, pending, resolve  # noqa: E402 - after the gate: only users who may see
-from live.status import site_overview  # noqa: E402
+from baytwin.live.review import ReviewProblem, pending, resolve  # noqa: E402 - after the gate: only users who may see
+from baytwin.live.status import site_overview  # noqa: E402
 
 now = time.time()
 overview = site_overview(log, site.id, now)
@@ -129,8 +129,8 @@ if violations.empty:
 else:
     chosen = st.selectbox("Violation", list(violations["violation_id"]), key="evidence_violation")
     if st.button("Prepare evidence pack", key="prepare_pack"):
-        from core.store.evidence import export_pack
-        from core.store.signing import signer_from_environment
+        from baytwin.core.store.evidence import export_pack
+        from baytwin.core.store.signing import signer_from_environment
 
         key_file = site.resolve(site.spec.store.key_file) if site.spec.store.key_file else None
         try:  # signed with the site's signing key, kept beside its key file

@@ -28,10 +28,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from core.plates import load_formats
-from sim.imagery.degrade import REGISTRY, apply_degradations, jpeg_quality, validate_severities
-from sim.imagery.plates import as_format, random_plate_text, render_plate, styles_for
-from sim.imagery.scenes import DEFAULT_SIZE, render_scene
+from baytwin.core.plates import load_formats
+from baytwin.sim.imagery.degrade import REGISTRY, apply_degradations, jpeg_quality, validate_severities
+from baytwin.sim.imagery.plates import as_format, random_plate_text, render_plate, styles_for
+from baytwin.sim.imagery.scenes import DEFAULT_SIZE, render_scene
 
 LABELS = "labels.csv"
 IMAGES = "images"
@@ -228,8 +228,8 @@ def _make_sample(job: _Job, index: int) -> dict[str, str]:
 
 def _world_plate(world: WorldPlates, vehicle_rng: np.random.Generator, rng: np.random.Generator):  # type: ignore[no-untyped-def]
     """A vehicle's plate (text, font and design from its own stream), drawn afresh for this frame."""
-    from sim.imagery.font_pool import held_out_fonts, training_fonts
-    from sim.imagery.world_plates import DESIGNS, HELD_OUT_DESIGNS, random_text, render_world_plate
+    from baytwin.sim.imagery.font_pool import held_out_fonts, training_fonts
+    from baytwin.sim.imagery.world_plates import DESIGNS, HELD_OUT_DESIGNS, random_text, render_world_plate
 
     fonts = {"training": training_fonts, "held-out": held_out_fonts,
              "all": lambda: training_fonts() + held_out_fonts()}[world.fonts]()

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from sim.imagery.plates import as_rgb
+from baytwin.sim.imagery.plates import as_rgb
 
 MAX_SEVERITY = 4
 _ASSUMED_PLATE_DISTANCE_M = 6.0  # bay camera to plate, for fog

@@ -38,7 +38,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from core.plates import PlateFormat, generate_plate, load_formats, sanitize
+from baytwin.core.plates import PlateFormat, generate_plate, load_formats, sanitize
 
 FONT_DIR = Path(__file__).with_name("fonts")
 #: Font keys -> files in FONT_DIR. Fonts never come from system paths, so a

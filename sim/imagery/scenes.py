@@ -30,8 +30,8 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from core.plates import PlateFormat, load_formats, sanitize
-from sim.imagery.plates import (
+from baytwin.core.plates import PlateFormat, load_formats, sanitize
+from baytwin.sim.imagery.plates import (
     STYLES,
     Colour,
     as_format,

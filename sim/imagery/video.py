@@ -27,9 +27,9 @@ import cv2
 import numpy as np
 import yaml
 
-from sim.imagery.degrade import dirt
-from sim.imagery.plates import as_format, as_rgb, noise_field, styles_for
-from sim.imagery.scenes import (
+from baytwin.sim.imagery.degrade import dirt
+from baytwin.sim.imagery.plates import as_format, as_rgb, noise_field, styles_for
+from baytwin.sim.imagery.scenes import (
     BayRow,
     Camera,
     PlateSpec,
@@ -47,7 +47,7 @@ from sim.imagery.scenes import (
     rotation,
     vignette,
 )
-from sim.imagery.video_script import NEIGHBOUR, VideoScript, Visit
+from baytwin.sim.imagery.video_script import NEIGHBOUR, VideoScript, Visit
 
 VIDEO_NAME = "bay-camera.mp4"
 SIDECAR_NAME = "bay-camera.yaml"

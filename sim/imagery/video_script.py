@@ -27,8 +27,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from core.config import load_yaml, validate
-from core.plates import load_formats, sanitize
+from baytwin.core.config import load_yaml, validate
+from baytwin.core.plates import load_formats, sanitize
 
 NEIGHBOUR = "neighbour"  # the bay name visits in the neighbour bay use
 

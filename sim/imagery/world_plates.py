@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from sim.imagery.font_pool import PoolFont
+from baytwin.sim.imagery.font_pool import PoolFont
 
 CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 LETTERS, DIGITS = CHARS[10:], CHARS[:10]

@@ -17,9 +17,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from sim.portfolio import Portfolio
-from sim.sweep.plan import RunTask
-from sim.sweep.task import Metrics, Task, guarded
+from baytwin.sim.portfolio import Portfolio
+from baytwin.sim.sweep.plan import RunTask
+from baytwin.sim.sweep.task import Metrics, Task, guarded
 
 TARGET_BAY_DAYS = 3000.0  # a 50-bay site for 60 days; measured at ~0.6 ms per bay-day (docs/outputs.md)
 TASKS_PER_SLOT = 4  # tasks per worker thread, at least, so the last tasks do not leave a process idle

@@ -23,10 +23,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sim.sweep.batch import batches, run_batch, runs_per_task
-from sim.sweep.plan import RunTask, SweepPlan
-from sim.sweep.store import RunRecord, RunStore
-from sim.sweep.task import Task, simulate
+from baytwin.sim.sweep.batch import batches, run_batch, runs_per_task
+from baytwin.sim.sweep.plan import RunTask, SweepPlan
+from baytwin.sim.sweep.store import RunRecord, RunStore
+from baytwin.sim.sweep.task import Task, simulate
 
 RETRIES = 2
 Progress = Callable[[RunRecord], None]

@@ -15,12 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from core.config import ConfigError
-from sim.scenario import Scenario, load_scenario
-from sim.sweep.grid import Axis, Cell, GridProblem, expand, render_value, resolve_axes, run_id
+from baytwin.core.config import ConfigError
+from baytwin.sim.scenario import Scenario, load_scenario
+from baytwin.sim.sweep.grid import Axis, Cell, GridProblem, expand, render_value, resolve_axes, run_id
 
 if TYPE_CHECKING:
-    from sim.portfolio import Portfolio
+    from baytwin.sim.portfolio import Portfolio
 
 Loader = Callable[[str, dict[str, Any]], Any]  # (name or path, overrides) -> a Scenario or a Portfolio
 AxesOf = Callable[[list[str], Any], tuple[Axis, ...]]  # (--grid items, what the loader loaded) -> the axes

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim.portfolio import Portfolio, load_portfolio
-from sim.portfolio_run import plan_sites, run_sites
-from sim.portfolio_totals import headline, totals
-from sim.sweep.grid import Axis, GridProblem, resolve_axes
-from sim.sweep.plan import RunTask, SweepPlan, plan_sweep, scenario_axes
-from sim.sweep.task import Metrics
+from baytwin.sim.portfolio import Portfolio, load_portfolio
+from baytwin.sim.portfolio_run import plan_sites, run_sites
+from baytwin.sim.portfolio_totals import headline, totals
+from baytwin.sim.sweep.grid import Axis, GridProblem, resolve_axes
+from baytwin.sim.sweep.plan import RunTask, SweepPlan, plan_sweep, scenario_axes
+from baytwin.sim.sweep.task import Metrics
 
 
 def portfolio_axes(grid: list[str], portfolio: Portfolio) -> tuple[Axis, ...]:

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.runner import atomic_write
-from sim.sweep.grid import Axis, render_value
-from sim.sweep.plan import SweepPlan
-from sim.sweep.store import RunRecord
+from baytwin.sim.runner import atomic_write
+from baytwin.sim.sweep.grid import Axis, render_value
+from baytwin.sim.sweep.plan import SweepPlan
+from baytwin.sim.sweep.store import RunRecord
 
 RUN_COLUMNS = ("run_id", "cell", "replication", "seed")
 COUNTS_LEFT_OUT_WHEN_ZERO = ("violations_by_rule.", "actions_by_kind.")

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from sim.sweep.execute import Outcome, Progress, execute
-from sim.sweep.plan import SweepPlan
-from sim.sweep.results import write_tables
-from sim.sweep.store import RunRecord, RunStore
-from sim.sweep.task import Task, simulate
+from baytwin.sim.sweep.execute import Outcome, Progress, execute
+from baytwin.sim.sweep.plan import SweepPlan
+from baytwin.sim.sweep.results import write_tables
+from baytwin.sim.sweep.store import RunRecord, RunStore
+from baytwin.sim.sweep.task import Task, simulate
 
 
 @dataclass

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.runner import atomic_write
-from sim.sweep.plan import RunTask, SweepPlan
-from sim.sweep.task import Metrics
+from baytwin.sim.runner import atomic_write
+from baytwin.sim.sweep.plan import RunTask, SweepPlan
+from baytwin.sim.sweep.task import Metrics
 
 MANIFEST = "sweep.json"
 IDENTITY_KEYS = ("scenario", "axes", "base_seed", "days", "fixed_overrides", "base_scenario_digest")

@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sim.sweep.plan import RunTask
+from baytwin.sim.sweep.plan import RunTask
 
 Metrics = dict[str, float | int | None]
 Task = Callable[[RunTask], Metrics]
@@ -34,7 +34,7 @@ def flatten_summary(summary: Mapping[str, Any], prefix: str = "") -> Metrics:
 
 def simulate(run: RunTask) -> Metrics:
     """Run one simulation (exactly what ``baytwin sim run`` does) and return its flattened figures."""
-    from sim.runner import run as run_scenario
+    from baytwin.sim.runner import run as run_scenario
 
     _model, result = run_scenario(run.scenario, seed=run.seed, days=run.days)
     return flatten_summary(result.summary)

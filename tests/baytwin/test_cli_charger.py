@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from core.csms.central import Command
-from core.csms.config import CsmsConfig, hash_password
+from baytwin.core.csms.central import Command
+from baytwin.core.csms.config import CsmsConfig, hash_password
 from tests.core.csms.conftest import csms
 
 from .test_cli import baytwin

@@ -16,7 +16,7 @@ import yaml
 from typer.testing import CliRunner
 
 from baytwin.cli import app
-from core.events import PlateRead, VehicleArrived
+from baytwin.core.events import PlateRead, VehicleArrived
 from tests.live.conftest import T0, open_log, write_site
 
 runner = CliRunner()
@@ -107,7 +107,7 @@ def test_live_run_serves_chargers_and_stops_cleanly_on_sigterm(tmp_path: Path) -
 
 
 def test_reviews_are_listed_with_crops_and_resolved_from_the_cli(tmp_path: Path) -> None:
-    from live.site import load_site
+    from baytwin.live.site import load_site
 
     site_file = write_site(tmp_path)
     log = open_log(load_site(site_file))
@@ -168,8 +168,8 @@ def test_live_run_killed_mid_session_and_restarted_loses_and_repeats_nothing(tmp
     from ocpp.v16 import call as call16
     from sqlalchemy import select
 
-    from core.store import schema
-    from live.site import load_site
+    from baytwin.core.store import schema
+    from baytwin.live.site import load_site
     from tests.live.conftest import charger16
 
     with socket.socket() as s:
@@ -230,7 +230,7 @@ def test_live_run_killed_mid_session_and_restarted_loses_and_repeats_nothing(tmp
 def test_a_site_recognizer_onnxruntime_cannot_load_is_one_line(tmp_path: Path) -> None:
     import shutil
 
-    from core.ocr.recognizer import DEFAULT_CONFIG
+    from baytwin.core.ocr.recognizer import DEFAULT_CONFIG
 
     (tmp_path / "broken.onnx").write_bytes(b"not a model")
     shutil.copy(DEFAULT_CONFIG, tmp_path / "broken.yaml")

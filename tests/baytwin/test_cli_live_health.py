@@ -9,7 +9,7 @@ from ocpp.v16 import call as call16
 from typer.testing import CliRunner
 
 from baytwin.cli import app
-from core.clock import WallClock
+from baytwin.core.clock import WallClock
 from tests.live.conftest import charger16, live_site, run, until, write_site
 
 runner = CliRunner()

@@ -69,8 +69,8 @@ def frames(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     import cv2
     import numpy as np
 
-    from sim.imagery.plates import render_plate
-    from sim.imagery.scenes import render_scene
+    from baytwin.sim.imagery.plates import render_plate
+    from baytwin.sim.imagery.scenes import render_scene
     from tests.core.ocr.images import write_rgb
 
     folder = tmp_path_factory.mktemp("frames")
@@ -214,7 +214,7 @@ def test_video_with_a_broken_script_is_one_line_and_exit_2(tmp_path: Path) -> No
 
 
 def test_a_brought_model_is_read_with_its_own_config_and_a_broken_one_is_refused(tmp_path: Path) -> None:
-    from core.ocr.recognizer import DEFAULT_CONFIG, DEFAULT_MODEL
+    from baytwin.core.ocr.recognizer import DEFAULT_CONFIG, DEFAULT_MODEL
 
     data = tmp_path / "set"
     assert baytwin("ocr", "generate", "--out", str(data), "--n", "4", "--format", "fr", "--seed", "5").returncode == 0
@@ -263,8 +263,8 @@ def test_eval_on_frames_says_what_reading_them_without_their_roi_would_cost(tmp_
 def test_calibrate_writes_the_models_threshold_and_refuses_too_few_images(tmp_path: Path) -> None:
     import yaml
 
-    from core.ocr.recognizer import DEFAULT_CONFIG, DEFAULT_MODEL
-    from sim.imagery.dataset import generate
+    from baytwin.core.ocr.recognizer import DEFAULT_CONFIG, DEFAULT_MODEL
+    from baytwin.sim.imagery.dataset import generate
 
     model = tmp_path / "reader.onnx"
     shutil.copy(DEFAULT_MODEL, model)
@@ -319,7 +319,7 @@ def test_a_small_photo_of_a_car_is_read_as_a_scene_not_a_crop(tmp_path: Path) ->
     import cv2
     import numpy as np
 
-    from sim.imagery.scenes import render_scene
+    from baytwin.sim.imagery.scenes import render_scene
 
     photo = cv2.resize(render_scene(np.random.default_rng(4)).image, (320, 180), interpolation=cv2.INTER_AREA)
     cv2.imwrite(str(tmp_path / "car.png"), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))

@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.runner import run
-from sim.scenario import load_scenario
+from baytwin.sim.runner import run
+from baytwin.sim.scenario import load_scenario
 from tests.baytwin.test_cli_bad_input import baytwin, one_error_line
 
 

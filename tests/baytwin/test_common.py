@@ -6,7 +6,7 @@ import pytest
 import typer
 
 from baytwin.common import failing_on
-from core.config import ConfigError
+from baytwin.core.config import ConfigError
 
 
 def test_a_named_error_becomes_exit_2_with_its_message(capsys: pytest.CaptureFixture[str]) -> None:

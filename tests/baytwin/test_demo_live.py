@@ -15,9 +15,9 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, select
 
-from core.store import schema
-from core.store.evidence_check import verify_pack
-from core.store.signing import load_public_key
+from baytwin.core.store import schema
+from baytwin.core.store.evidence_check import verify_pack
+from baytwin.core.store.signing import load_public_key
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 

@@ -53,8 +53,8 @@ def peak_bytes() -> int:
 
 def twin_site_year(overrides: dict[str, Any]) -> dict[str, Any]:
     """In the child: one ``sim.runner.run`` of the scenario, timed, with the memory before and at peak."""
-    from sim.runner import run
-    from sim.scenario import load_scenario
+    from baytwin.sim.runner import run
+    from baytwin.sim.scenario import load_scenario
 
     scenario = load_scenario(BUNDLED, overrides)
     ready = peak_bytes()

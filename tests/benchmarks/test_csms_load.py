@@ -31,14 +31,14 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint as Bare16
 from ocpp.v16 import call_result
 
-from core.csms.central import CentralSystem
-from core.csms.config import CsmsConfig, hash_password
-from core.csms.server import CsmsServer
-from core.csms.service import persistent_central_system
-from core.privacy import Keys, generate_key
-from core.store.database import connect
-from core.store.log import EventLog
-from core.store.writer import StoreWriter
+from baytwin.core.csms.central import CentralSystem
+from baytwin.core.csms.config import CsmsConfig, hash_password
+from baytwin.core.csms.server import CsmsServer
+from baytwin.core.csms.service import persistent_central_system
+from baytwin.core.privacy import Keys, generate_key
+from baytwin.core.store.database import connect
+from baytwin.core.store.log import EventLog
+from baytwin.core.store.writer import StoreWriter
 from tests.benchmarks.figures import Figure, record
 
 SECONDS = 8.0
@@ -293,8 +293,8 @@ def test_heartbeats_during_a_flood_of_wrong_passwords(benchmark) -> None:
 
 
 def test_in_process_transport_messages_per_second(benchmark) -> None:
-    from core.clock import ManualClock
-    from sim.ocpp_link import InProcessLink
+    from baytwin.core.clock import ManualClock
+    from baytwin.sim.ocpp_link import InProcessLink
 
     central = CentralSystem(CsmsConfig(site_id="load", auto_register=True, accept_unknown_tokens=True))
     link = InProcessLink(central, ManualClock(0.0))

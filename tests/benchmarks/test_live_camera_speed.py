@@ -18,12 +18,12 @@ import cv2
 import pytest
 import yaml
 
-from core.ocr.pipeline import PlateReader
-from core.ocr.roi import Roi
-from live.camera import Camera
-from live.motion import MotionGate
-from sim.imagery.video import read_video, render_video
-from sim.imagery.video_script import VideoScript
+from baytwin.core.ocr.pipeline import PlateReader
+from baytwin.core.ocr.roi import Roi
+from baytwin.live.camera import Camera
+from baytwin.live.motion import MotionGate
+from baytwin.sim.imagery.video import read_video, render_video
+from baytwin.sim.imagery.video_script import VideoScript
 from tests.benchmarks.figures import record
 
 SIZE = (1920, 1080)

@@ -8,14 +8,14 @@ import time
 import numpy as np
 import pytest
 
-from core.ocr.detector import ClassicalDetector
-from core.ocr.gate import ConfidenceGate
-from core.ocr.pipeline import PlateReader
-from core.ocr.recognizer import Recognizer
-from core.ocr.roi import Roi
-from sim.imagery.degrade import REGISTRY, degrade
-from sim.imagery.plates import render_plate
-from sim.imagery.scenes import render_scene
+from baytwin.core.ocr.detector import ClassicalDetector
+from baytwin.core.ocr.gate import ConfidenceGate
+from baytwin.core.ocr.pipeline import PlateReader
+from baytwin.core.ocr.recognizer import Recognizer
+from baytwin.core.ocr.roi import Roi
+from baytwin.sim.imagery.degrade import REGISTRY, degrade
+from baytwin.sim.imagery.plates import render_plate
+from baytwin.sim.imagery.scenes import render_scene
 from tests.benchmarks.figures import record
 
 CROPS = 2048

@@ -16,9 +16,9 @@ import time
 
 import pytest
 
-from core.rules.engine import RulesEngine
-from sim.runner import run
-from sim.scenario import load_scenario
+from baytwin.core.rules.engine import RulesEngine
+from baytwin.sim.runner import run
+from baytwin.sim.scenario import load_scenario
 from tests.benchmarks.figures import Target, record
 from tests.benchmarks.site_year import (
     BUNDLED,

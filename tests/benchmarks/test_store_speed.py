@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, insert, text
 
-from core.events import SessionActive, VehicleIdentified
-from core.privacy import Keys, generate_key
-from core.store.database import connect
-from core.store.log import EventLog
-from core.store.schema import event_log
-from core.store.verify import verify
+from baytwin.core.events import SessionActive, VehicleIdentified
+from baytwin.core.privacy import Keys, generate_key
+from baytwin.core.store.database import connect
+from baytwin.core.store.log import EventLog
+from baytwin.core.store.schema import event_log
+from baytwin.core.store.verify import verify
 from tests.benchmarks.figures import record
 
 PG_URL = os.environ.get("BAYTWIN_TEST_PG_URL")

@@ -16,13 +16,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sim.runner import run
-from sim.sweep.execute import dask_client
-from sim.sweep.plan import RunTask, SweepPlan, plan_sweep
-from sim.sweep.portfolio import plan_portfolio_sweep, simulate_portfolio
-from sim.sweep.run import run_sweep
-from sim.sweep.store import RunStore
-from sim.sweep.task import Metrics, simulate
+from baytwin.sim.runner import run
+from baytwin.sim.sweep.execute import dask_client
+from baytwin.sim.sweep.plan import RunTask, SweepPlan, plan_sweep
+from baytwin.sim.sweep.portfolio import plan_portfolio_sweep, simulate_portfolio
+from baytwin.sim.sweep.run import run_sweep
+from baytwin.sim.sweep.store import RunStore
+from baytwin.sim.sweep.task import Metrics, simulate
 from tests.benchmarks.figures import Figure, Target, record
 
 GRID = ["grace_min=5,10,15,30", "signage=poor,good"]  # 8 cells x 5 replications = 40 runs

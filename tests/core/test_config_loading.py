@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config import MAX_DEPTH, ConfigError, load_yaml, no_control_characters, printable
+from baytwin.core.config import MAX_DEPTH, ConfigError, load_yaml, no_control_characters, printable
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
 

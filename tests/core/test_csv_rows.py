@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core.csv_rows import read_csv_rows
+from baytwin.core.csv_rows import read_csv_rows
 
 
 class Problem(Exception):

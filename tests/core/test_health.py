@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.health import assess, camera_state, http_status
+from baytwin.core.health import assess, camera_state, http_status
 
 
 def test_a_site_that_is_not_running_is_down_whatever_else_is_known() -> None:

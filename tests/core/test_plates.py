@@ -13,7 +13,7 @@ import yaml
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from core.plates import (
+from baytwin.core.plates import (
     DEFAULT_FORMATS_PATH,
     NormalizedPlate,
     PlateFormat,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.privacy import KeyProblem, Keys, write_new_key
+from baytwin.core.privacy import KeyProblem, Keys, write_new_key
 
 
 def test_a_key_is_written_into_folders_that_did_not_exist(tmp_path: Path) -> None:

@@ -15,8 +15,8 @@ from typing import Any
 
 import pandas as pd
 
-from sim.runner import run
-from sim.scenario import load_scenario
+from baytwin.sim.runner import run
+from baytwin.sim.scenario import load_scenario
 
 TINY_SITE = """
 name: tiny

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboards.settings import HOST_ENV, RUNS_ENV, SITE_ENV, USERS_ENV
+from baytwin.dashboards.settings import HOST_ENV, RUNS_ENV, SITE_ENV, USERS_ENV
 from tests.dashboards.builders import build_sweep, tiny_scenario
 
 PAGES = Path(__file__).resolve().parents[2] / "dashboards" / "pages"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dashboards.data import (
+from baytwin.dashboards.data import (
     Constraint,
     DataProblem,
     availability_by_hour,

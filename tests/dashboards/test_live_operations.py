@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.csms.config import hash_password
-from dashboards.settings import HOST_ENV, USERS_ENV
+from baytwin.core.csms.config import hash_password
+from baytwin.dashboards.settings import HOST_ENV, USERS_ENV
 from tests.dashboards.conftest import PAGES
 
 PAGE = PAGES / "4_Live_operations.py"
@@ -95,7 +95,7 @@ def test_reachable_from_other_machines_every_page_asks_for_a_login_first(exposed
 
 
 def test_five_wrong_passwords_lock_the_user_out_for_a_while_even_with_the_right_one(exposed: Path) -> None:
-    from dashboards.auth import login_limiter
+    from baytwin.dashboards.auth import login_limiter
 
     login_limiter.clear()
     for _ in range(5):

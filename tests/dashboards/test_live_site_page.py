@@ -7,18 +7,18 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.csms.config import hash_password
-from core.events import (
+from baytwin.core.csms.config import hash_password
+from baytwin.core.events import (
     PlateRead,
     SessionActive,
     SessionStarted,
     VehicleArrived,
     VehicleIdentified,
 )
-from dashboards.settings import HOST_ENV, SITE_ENV, USERS_ENV
-from live.review import pending
-from live.site import load_site
-from live.status import write_status
+from baytwin.dashboards.settings import HOST_ENV, SITE_ENV, USERS_ENV
+from baytwin.live.review import pending
+from baytwin.live.site import load_site
+from baytwin.live.status import write_status
 from tests.dashboards.conftest import PAGES
 from tests.live.conftest import T0, open_log, write_site
 
@@ -91,9 +91,9 @@ def test_a_viewer_sees_the_queue_but_cannot_decide(live_site: Path, monkeypatch:
 
 
 def test_an_operator_prepares_a_signed_evidence_pack_that_verifies(live_site: Path, tmp_path: Path) -> None:
-    from core.events import ViolationOpened
-    from core.store.evidence import verify_pack
-    from core.store.signing import Signer, signing_paths
+    from baytwin.core.events import ViolationOpened
+    from baytwin.core.store.evidence import verify_pack
+    from baytwin.core.store.signing import Signer, signing_paths
 
     site = load_site(live_site)
     key_file = site.resolve(site.spec.store.key_file)
@@ -114,11 +114,11 @@ def test_an_operators_charger_command_from_the_page_is_recorded_with_its_answer(
     import asyncio
     import threading
 
-    from core.csms.central import CentralSystem
-    from core.csms.operator_relay import CommandRelay
-    from core.csms.server import CsmsServer
-    from core.events import CommandAnswered, OperatorCommand
-    from core.store.writer import StoreWriter
+    from baytwin.core.csms.central import CentralSystem
+    from baytwin.core.csms.operator_relay import CommandRelay
+    from baytwin.core.csms.server import CsmsServer
+    from baytwin.core.events import CommandAnswered, OperatorCommand
+    from baytwin.core.store.writer import StoreWriter
 
     site = load_site(live_site)
     log = open_log(site)
@@ -158,7 +158,7 @@ def test_an_operators_charger_command_from_the_page_is_recorded_with_its_answer(
 
 
 def test_a_review_card_shows_the_crop_or_says_why_not_never_both() -> None:
-    from dashboards.live_view import decodable_png
+    from baytwin.dashboards.live_view import decodable_png
 
     good = _png()
     assert decodable_png(good) == good

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dashboards.settings import Settings, is_local
+from baytwin.dashboards.settings import Settings, is_local
 
 
 def test_settings_survive_the_trip_through_the_environment(tmp_path: Path) -> None:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from core.config import ConfigError
-from core.csms.config import hash_password
-from dashboards.users import authenticate, load_users
+from baytwin.core.config import ConfigError
+from baytwin.core.csms.config import hash_password
+from baytwin.dashboards.users import authenticate, load_users
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from core.csms.config import hash_password
+from baytwin.core.csms.config import hash_password
 from tests.live.conftest import POLICY
 
 from .files import baytwin_commands, compose, dockerfile_env, exec_form, healthcheck_command, instruction

@@ -10,7 +10,7 @@ import pytest
 from typer.main import get_command
 
 from baytwin.cli import app
-from live.site import ListenSpec
+from baytwin.live.site import ListenSpec
 
 from .files import (
     ROOT,

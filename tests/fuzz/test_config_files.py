@@ -17,10 +17,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.config import ConfigError
-from core.rules.policy import load_policy
-from live.site import load_site
-from sim.scenario import load_scenario
+from baytwin.core.config import ConfigError
+from baytwin.core.rules.policy import load_policy
+from baytwin.live.site import load_site
+from baytwin.sim.scenario import load_scenario
 
 from .conftest import EXAMPLES, YAML_PIECES, dump, mutated
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from core.ocr.image_file import load_rgb
+from baytwin.core.ocr.image_file import load_rgb
 
 from .conftest import EXAMPLES
 

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.csms.frames import CALL, CALLERROR, CALLRESULT, MAX_DEPTH, inspect
+from baytwin.core.csms.frames import CALL, CALLERROR, CALLRESULT, MAX_DEPTH, inspect
 
 from .conftest import EXAMPLES, VALUES
 

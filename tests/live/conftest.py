@@ -13,12 +13,12 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint as Client16
 from ocpp.v16 import call_result as result16
 
-from core.clock import ManualClock
-from core.privacy import Keys, generate_key
-from core.store.database import connect
-from core.store.log import EventLog
-from live.runner import LiveRunner
-from live.site import Site, load_site
+from baytwin.core.clock import ManualClock
+from baytwin.core.privacy import Keys, generate_key
+from baytwin.core.store.database import connect
+from baytwin.core.store.log import EventLog
+from baytwin.live.runner import LiveRunner
+from baytwin.live.site import Site, load_site
 from tests.core.csms.conftest import charger
 
 T0 = 1_717_000_000.0  # 2024-05-29 16:26:40 UTC

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.ocr.pipeline import PlateReader
-from live.bay_watch import BayWatch
-from sim.imagery.degrade import degrade
-from sim.imagery.scenes import render_scene
+from baytwin.core.ocr.pipeline import PlateReader
+from baytwin.live.bay_watch import BayWatch
+from baytwin.sim.imagery.degrade import degrade
+from baytwin.sim.imagery.scenes import render_scene
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,9 @@ import cv2
 import numpy as np
 import pytest
 
-from live.camera import Camera
-from live.motion import MotionGate
-from sim.imagery.scenes import render_scene
+from baytwin.live.camera import Camera
+from baytwin.live.motion import MotionGate
+from baytwin.sim.imagery.scenes import render_scene
 
 
 def _video(path: Path, frames: list[np.ndarray], fps: float = 10.0) -> Path:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from live.camera import masked
+from baytwin.live.camera import masked
 
 
 @pytest.mark.parametrize(("source", "shown"), [

@@ -31,12 +31,12 @@ import yaml
 from ocpp.v16 import call as call16
 from sqlalchemy import select
 
-from core.clock import AcceleratedClock
-from core.store import schema
-from core.store.evidence import export_pack, verify_pack
-from core.store.signing import Signer
-from sim.imagery.video import read_video, render_video
-from sim.imagery.video_script import VideoScript
+from baytwin.core.clock import AcceleratedClock
+from baytwin.core.store import schema
+from baytwin.core.store.evidence import export_pack, verify_pack
+from baytwin.core.store.signing import Signer
+from baytwin.sim.imagery.video import read_video, render_video
+from baytwin.sim.imagery.video_script import VideoScript
 
 from .conftest import POLICY, T0, charger16, live_site, run, until, write_site
 

@@ -21,15 +21,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from core.events import BayUnobserved, Event, VehicleIdentified
-from core.rules.engine import RulesEngine
-from core.site import Bay, SiteInfo
-from live.bay_watch import BayWatch
-from live.occupancy import Occupancy
-from live.reader import site_reader
-from live.site import load_site
-from sim.imagery.video import read_video, render_video
-from sim.imagery.video_script import VideoScript
+from baytwin.core.events import BayUnobserved, Event, VehicleIdentified
+from baytwin.core.rules.engine import RulesEngine
+from baytwin.core.site import Bay, SiteInfo
+from baytwin.live.bay_watch import BayWatch
+from baytwin.live.occupancy import Occupancy
+from baytwin.live.reader import site_reader
+from baytwin.live.site import load_site
+from baytwin.sim.imagery.video import read_video, render_video
+from baytwin.sim.imagery.video_script import VideoScript
 
 from .conftest import POLICY, T0, write_site
 

@@ -15,14 +15,14 @@ from typing import Any
 
 import pytest
 
-from core.clock import ManualClock
-from core.config import ConfigError, validate
-from core.events import SessionEnded, SessionStarted
-from core.parking.policy import Parking
-from live.barrier_spec import BarriersSpec
-from live.barriers import BarrierAdapter, site_barriers
-from live.site import load_site
-from live.status import site_overview
+from baytwin.core.clock import ManualClock
+from baytwin.core.config import ConfigError, validate
+from baytwin.core.events import SessionEnded, SessionStarted
+from baytwin.core.parking.policy import Parking
+from baytwin.live.barrier_spec import BarriersSpec
+from baytwin.live.barriers import BarrierAdapter, site_barriers
+from baytwin.live.site import load_site
+from baytwin.live.status import site_overview
 
 from .conftest import T0, live_site, post_webhook, run, until, write_site
 

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 from ocpp.v16 import call as call16
 
-from core.clock import WallClock
+from baytwin.core.clock import WallClock
 from tests.core.csms.test_health import get
 
 from .conftest import charger16, live_site, run, until, write_site

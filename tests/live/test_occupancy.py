@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.events import (
+from baytwin.core.events import (
     PlateRead,
     SessionActive,
     SessionEnded,
@@ -13,8 +13,8 @@ from core.events import (
     VehicleIdentified,
     VehicleLeft,
 )
-from core.ocr.pipeline import PlateResult
-from live.occupancy import Observation, Occupancy
+from baytwin.core.ocr.pipeline import PlateResult
+from baytwin.live.occupancy import Observation, Occupancy
 
 CROP = np.full((20, 60, 3), 200, np.uint8)
 
@@ -94,7 +94,7 @@ def test_the_same_plate_read_again_changes_nothing_and_a_charging_car_is_never_s
 
 
 def test_a_camera_that_goes_blind_makes_its_bays_unknown_once_and_the_next_sighting_is_a_new_arrival() -> None:
-    from core.events import BayUnobserved
+    from baytwin.core.events import BayUnobserved
 
     occupancy = Occupancy("s")
     _seen(occupancy, 0.0), _seen(occupancy, 1.0), _seen(occupancy, 2.0, _accepted("EV11EVV"))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core.events import SENSOR, BayUnobserved, VehicleArrived, VehicleLeft
-from live.occupancy import Observation, Occupancy
+from baytwin.core.events import SENSOR, BayUnobserved, VehicleArrived, VehicleLeft
+from baytwin.live.occupancy import Observation, Occupancy
 
 
 def _tracker() -> Occupancy:

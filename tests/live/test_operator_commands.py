@@ -7,8 +7,8 @@ from pathlib import Path
 
 from ocpp.v16 import call as call16
 
-from core.csms.operator_commands import answer_to, build, request
-from core.store.audit import audit
+from baytwin.core.csms.operator_commands import answer_to, build, request
+from baytwin.core.store.audit import audit
 
 from .conftest import T0, charger16, live_site, run, until, write_site
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import yaml
 
-from core.ocr.recognizer import DEFAULT_CONFIG, DEFAULT_MODEL
-from live.reader import site_reader
-from live.runner import LiveRunner
-from live.site import load_site
+from baytwin.core.ocr.recognizer import DEFAULT_CONFIG, DEFAULT_MODEL
+from baytwin.live.reader import site_reader
+from baytwin.live.runner import LiveRunner
+from baytwin.live.site import load_site
 
 from .conftest import write_site
 
@@ -48,7 +48,7 @@ def test_a_site_that_declares_its_plate_formats_gets_reads_fitted_to_them_and_an
         tmp_path: Path) -> None:
     import pytest
 
-    from core.config import ConfigError
+    from baytwin.core.config import ConfigError
 
     site = load_site(write_site(tmp_path / "uk", extra="ocr: {formats: [uk]}\n"))
     assert site_reader(site).formats == ["uk"]
@@ -62,8 +62,8 @@ def test_the_site_reader_detects_with_the_detector_the_site_file_names(tmp_path:
     import pytest
 
     pytest.importorskip("onnx")
-    from core.config import ConfigError
-    from core.ocr.detector import OnnxDetector
+    from baytwin.core.config import ConfigError
+    from baytwin.core.ocr.detector import OnnxDetector
     from tests.core.ocr.images import write_yolo_detector
 
     write_yolo_detector(tmp_path / "models" / "plates.onnx", np.array([[320, 180, 60, 16, 0.9]], np.float32))

@@ -8,12 +8,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from core.events import PlateRead, VehicleArrived
-from core.ocr.evaluation import evaluate, load_labels
-from live.review import pending, resolve
-from live.review_export import export_reviewed
-from live.site import load_site
-from sim.imagery.plates import render_plate
+from baytwin.core.events import PlateRead, VehicleArrived
+from baytwin.core.ocr.evaluation import evaluate, load_labels
+from baytwin.live.review import pending, resolve
+from baytwin.live.review_export import export_reviewed
+from baytwin.live.site import load_site
+from baytwin.sim.imagery.plates import render_plate
 
 from .conftest import T0, open_log, write_site
 

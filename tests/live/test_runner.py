@@ -9,10 +9,10 @@ import pytest
 from ocpp.v16 import call as call16
 from sqlalchemy import func, select
 
-from core.events import PlateRead, VehicleArrived, VehicleIdentified
-from core.store import schema
-from live.review import ReviewProblem, pending, resolve
-from live.status import read_status
+from baytwin.core.events import PlateRead, VehicleArrived, VehicleIdentified
+from baytwin.core.store import schema
+from baytwin.live.review import ReviewProblem, pending, resolve
+from baytwin.live.status import read_status
 
 from .conftest import T0, charger16, live_site, run, until, write_site
 
@@ -132,7 +132,7 @@ def test_a_restricted_vehicle_in_a_bay_makes_its_charger_unavailable_until_it_le
     async def scenario() -> None:
         async with live_site(site) as live, charger16(live.url()) as cp:
             await cp.call(call16.BootNotification(charge_point_model="M", charge_point_vendor="V"))
-            from core.events import VehicleLeft
+            from baytwin.core.events import VehicleLeft
 
             for visit, start in enumerate((T0, T0 + 3600)):  # two ICE visits: warning, then restriction
                 live.runner.ingest([VehicleArrived(start, "garage", "B1"),
@@ -209,10 +209,10 @@ def test_a_running_site_erases_personal_data_whose_retention_has_ended(tmp_path:
 
 
 def test_a_live_site_anchors_its_log_in_signed_checkpoints_and_needs_its_signing_key_for_that(tmp_path: Path) -> None:
-    from core.store.checkpoint import load
-    from core.store.signing import Signer, SigningProblem, signing_paths
-    from live.runner import LiveRunner
-    from live.site import load_site
+    from baytwin.core.store.checkpoint import load
+    from baytwin.core.store.signing import Signer, SigningProblem, signing_paths
+    from baytwin.live.runner import LiveRunner
+    from baytwin.live.site import load_site
 
     from .conftest import open_log
 
@@ -234,7 +234,7 @@ def test_a_live_site_anchors_its_log_in_signed_checkpoints_and_needs_its_signing
 
 
 def test_a_marginal_read_leaves_the_queue_when_its_car_is_identified_or_gone(tmp_path: Path) -> None:
-    from core.events import VehicleLeft
+    from baytwin.core.events import VehicleLeft
 
     site = write_site(tmp_path)
 

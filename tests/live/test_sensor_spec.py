@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from core.config import ConfigError
-from live.sensor_payload import PayloadProblem, occupied_from
-from live.sensor_spec import PayloadSpec
-from live.site import load_site
+from baytwin.core.config import ConfigError
+from baytwin.live.sensor_payload import PayloadProblem, occupied_from
+from baytwin.live.sensor_spec import PayloadSpec
+from baytwin.live.site import load_site
 
 from .conftest import write_site
 

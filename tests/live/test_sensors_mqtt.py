@@ -11,7 +11,7 @@ import pytest
 from ocpp.v16 import call as call16
 from sqlalchemy import select
 
-from core.store import schema
+from baytwin.core.store import schema
 
 from .broker import Broker, broker  # noqa: F401 - the fixture
 from .conftest import T0, charger16, live_site, run, until, write_site

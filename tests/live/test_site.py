@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from core.config import ConfigError
-from live.site import load_site
+from baytwin.core.config import ConfigError
+from baytwin.live.site import load_site
 
 POLICY = Path(__file__).resolve().parents[2] / "scenarios" / "policies"
 
@@ -88,7 +88,7 @@ def test_the_bundled_live_demo_site_is_valid_and_its_paths_follow_the_site_file(
 
 
 def _with_model(tmp_path: Path, ocr: str, model: str | None = "models/site.onnx", config: bool = True) -> Path:
-    from core.ocr.recognizer import DEFAULT_CONFIG, DEFAULT_MODEL
+    from baytwin.core.ocr.recognizer import DEFAULT_CONFIG, DEFAULT_MODEL
 
     if model is not None:
         (tmp_path / model).parent.mkdir(parents=True, exist_ok=True)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from core.config import ConfigError
-from live.site import load_site
+from baytwin.core.config import ConfigError
+from baytwin.live.site import load_site
 
 POLICIES = Path(__file__).resolve().parents[2] / "scenarios" / "policies"
 
@@ -84,7 +84,7 @@ def test_escape_codes_in_a_registered_vehicles_group_are_refused(tmp_path: Path)
 
 
 def test_a_leave_timeout_as_long_as_a_rules_window_is_refused(tmp_path: Path) -> None:
-    from live.site import load_site
+    from baytwin.live.site import load_site
     from tests.live.conftest import write_site
 
     site = write_site(tmp_path, leave_after_s=600)  # the policy gives 10 minutes to plug in

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from core.config import load_yaml
-from core.rules.policy import load_policy
-from sim.runner import run
-from sim.scenario import SCENARIO_DIR, Scenario, bundled_scenario_files, load_scenario
+from baytwin.core.config import load_yaml
+from baytwin.core.rules.policy import load_policy
+from baytwin.sim.runner import run
+from baytwin.sim.scenario import SCENARIO_DIR, Scenario, bundled_scenario_files, load_scenario
 
 POLICY_DIR = SCENARIO_DIR / "policies"
 SCENARIO_FILES = bundled_scenario_files()
@@ -147,7 +147,7 @@ def test_variant_differs_only_in_what_it_claims(archetype: str, variant: str) ->
 def test_monitoring_variants_are_sensible(archetype: str) -> None:
     patrol = load_scenario(f"{archetype}/patrol").site.enforcement
     assert 10 <= patrol.patrol_interval_min <= 240
-    from sim.ocr_calibration import scenario_identification
+    from baytwin.sim.ocr_calibration import scenario_identification
 
     anpr = scenario_identification(load_scenario(f"{archetype}/anpr"))  # the rates a run reads plates with
     assert set(anpr.conditions) == {"night", "rain", "snow", "fog"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.config import deep_merge
-from sim.scenario import Scenario
+from baytwin.core.config import deep_merge
+from baytwin.sim.scenario import Scenario
 
 
 def scenario(**overrides: Any) -> Scenario:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.battery import TAPER_SOC, ChargeCurve
+from baytwin.sim.battery import TAPER_SOC, ChargeCurve
 
 socs = st.floats(min_value=0.0, max_value=0.999)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from sim.runner import run
-from sim.scenario import load_scenario
+from baytwin.sim.runner import run
+from baytwin.sim.scenario import load_scenario
 
 FEE_ONLY = {
     "policy.rules.overstay.enabled": True,
@@ -104,7 +104,7 @@ def test_the_stay_can_depend_on_the_arrival_hour() -> None:
 
 @pytest.mark.parametrize("key", ["7-7", "25", "morning", "1-2-3"])
 def test_an_hour_range_that_is_not_one_is_named(key: str) -> None:
-    from core.config import ConfigError
+    from baytwin.core.config import ConfigError
 
     with pytest.raises(ConfigError, match=key):
         load_scenario("workplace-garage/baseline",
@@ -114,7 +114,7 @@ def test_an_hour_range_that_is_not_one_is_named(key: str) -> None:
 def test_an_error_model_that_declares_no_rates_misreads_like_the_bundled_reader() -> None:
     import json
 
-    from sim.ocr_calibration import DEFAULT_ERROR_MODEL_REPORT, effective_identification
+    from baytwin.sim.ocr_calibration import DEFAULT_ERROR_MODEL_REPORT, effective_identification
 
     measured = {(row["condition"], row["severity"]): row
                 for row in json.loads(DEFAULT_ERROR_MODEL_REPORT.read_text())["by_condition"]}

@@ -27,8 +27,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sim.runner import run
-from sim.scenario import load_scenario
+from baytwin.sim.runner import run
+from baytwin.sim.scenario import load_scenario
 
 SEEDS = (1, 2)
 DAYS = 56  # eight weeks, as in the published window

@@ -7,11 +7,11 @@ import random
 import pytest
 import simpy
 
-from core.clock import OffsetClock
-from core.events import Event
-from sim.battery import ChargeCurve
-from sim.chargers import EmulatedCharger, PluggedVehicle
-from sim.scenario import Chargers
+from baytwin.core.clock import OffsetClock
+from baytwin.core.events import Event
+from baytwin.sim.battery import ChargeCurve
+from baytwin.sim.chargers import EmulatedCharger, PluggedVehicle
+from baytwin.sim.scenario import Chargers
 
 
 def make(spec: Chargers, allow: bool = True) -> tuple[simpy.Environment, EmulatedCharger, list[Event]]:

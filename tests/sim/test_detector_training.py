@@ -15,8 +15,8 @@ import yaml
 pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
-from core.ocr.detector import OnnxDetector  # noqa: E402
-from sim.detector_training import (  # noqa: E402
+from baytwin.core.ocr.detector import OnnxDetector  # noqa: E402
+from baytwin.sim.detector_training import (  # noqa: E402
     DetectorSettings,
     ScenesProblem,
     load_scene_folders,
@@ -33,7 +33,7 @@ def _scene_folder(folder: Path) -> Path:
     """One real-looking photo with its plate's corners and an empty plate text, as scripts/real_scenes.py writes."""
     import cv2
 
-    from sim.imagery.scenes import render_scene
+    from baytwin.sim.imagery.scenes import render_scene
 
     scene = render_scene(np.random.default_rng(11), size=(640, 360))
     (folder / "images").mkdir(parents=True)

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from core.config import ConfigError
-from core.parking.tariff import tariff_amount
-from sim.model import BayTwinModel
-from sim.runner import run
-from sim.scenario import load_scenario
+from baytwin.core.config import ConfigError
+from baytwin.core.parking.tariff import tariff_amount
+from baytwin.sim.model import BayTwinModel
+from baytwin.sim.runner import run
+from baytwin.sim.scenario import load_scenario
 from tests.sim.factories import scenario
 
 GATES: dict[str, Any] = {"entry": {"reader": "anpr", "unreadable_rate": 0.05},

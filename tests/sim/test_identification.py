@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from core.config import ConfigError
-from sim.identification import Identifier
-from sim.ocr_calibration import scenario_identification
-from sim.model import BayTwinModel
-from sim.runner import run
-from core.config import validate
-from sim.scenario import Identification, Scenario
+from baytwin.core.config import ConfigError
+from baytwin.sim.identification import Identifier
+from baytwin.sim.ocr_calibration import scenario_identification
+from baytwin.sim.model import BayTwinModel
+from baytwin.sim.runner import run
+from baytwin.core.config import validate
+from baytwin.sim.scenario import Identification, Scenario
 
 from .factories import scenario
 
@@ -112,13 +112,13 @@ def test_unknown_image_degradation_is_named() -> None:
 def test_images_fidelity_keeps_the_plate_crop_as_evidence_in_the_store(tmp_path: Path) -> None:
     import zipfile
 
-    from core.events import ViolationOpened
-    from core.privacy import Keys, generate_key
-    from core.store.database import connect
-    from core.store.evidence import export_pack, verify_pack
-    from core.store.log import EventLog
-    from core.store.signing import Signer
-    from sim.runner import persist
+    from baytwin.core.events import ViolationOpened
+    from baytwin.core.privacy import Keys, generate_key
+    from baytwin.core.store.database import connect
+    from baytwin.core.store.evidence import export_pack, verify_pack
+    from baytwin.core.store.log import EventLog
+    from baytwin.core.store.signing import Signer
+    from baytwin.sim.runner import persist
 
     spec = scenario(days=1, **_anpr(fidelity="images", images={"frames": 1}),
                     policy={"rules": {"not_charging": {"enabled": False},

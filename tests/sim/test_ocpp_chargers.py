@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim.runner import run
+from baytwin.sim.runner import run
 
 from .factories import scenario
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from core.clock import ManualClock
-from core.csms.central import CentralSystem
-from core.csms.config import CsmsConfig
-from core.csms.server import CsmsServer
-from sim.ocpp_link import CentralSystemUrlError, WebSocketLink, check_central_system_url
+from baytwin.core.clock import ManualClock
+from baytwin.core.csms.central import CentralSystem
+from baytwin.core.csms.config import CsmsConfig
+from baytwin.core.csms.server import CsmsServer
+from baytwin.sim.ocpp_link import CentralSystemUrlError, WebSocketLink, check_central_system_url
 
 SCENARIO = """
 name: tiny

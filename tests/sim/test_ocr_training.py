@@ -14,14 +14,14 @@ import yaml
 pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
-from core.ocr.recognizer import Recognizer  # noqa: E402
-from sim.ocr_training import CONFIG, TrainSettings, synthetic_sample, train  # noqa: E402
+from baytwin.core.ocr.recognizer import Recognizer  # noqa: E402
+from baytwin.sim.ocr_training import CONFIG, TrainSettings, synthetic_sample, train  # noqa: E402
 
 
 @pytest.fixture(scope="module", autouse=True)
 def any_installed_fonts() -> None:
     """These tests check the mechanics of training, not its data: the fonts bundled with the project do."""
-    import sim.ocr_training as training
+    import baytwin.sim.ocr_training as training
 
     required, training.TRAINING_FONTS_REQUIRED = training.TRAINING_FONTS_REQUIRED, 1
     yield
@@ -62,7 +62,7 @@ def test_fine_tuning_starts_from_the_given_weights(trained: Path, tmp_path: Path
 def test_weights_from_before_the_residual_blocks_grow_into_the_network_and_read_the_same(tmp_path: Path) -> None:
     import torch
 
-    from sim.ocr_training import build_network, load_weights
+    from baytwin.sim.ocr_training import build_network, load_weights
 
     torch.manual_seed(0)
     saved = build_network().eval()
@@ -83,7 +83,7 @@ def test_weights_from_before_the_residual_blocks_grow_into_the_network_and_read_
 def test_weights_of_another_network_are_refused(tmp_path: Path) -> None:
     import torch
 
-    from sim.ocr_training import WeightsMismatch, build_network, load_weights
+    from baytwin.sim.ocr_training import WeightsMismatch, build_network, load_weights
 
     torch.save({"conv.weight": torch.zeros(3, 3)}, tmp_path / "other.pt")
     (tmp_path / "text.pt").write_text("not a weights file at all")
@@ -95,7 +95,7 @@ def test_weights_of_another_network_are_refused(tmp_path: Path) -> None:
 def test_a_recognizer_of_another_shape_lends_its_convolutions_and_nothing_else(tmp_path: Path) -> None:
     import torch
 
-    from sim.ocr_training import build_network, load_weights
+    from baytwin.sim.ocr_training import build_network, load_weights
 
     torch.manual_seed(0)
     other = {key: value for key, value in build_network().state_dict().items()}
@@ -103,7 +103,7 @@ def test_a_recognizer_of_another_shape_lends_its_convolutions_and_nothing_else(t
     other["head.bias"] = torch.zeros(9 * 37)
     other["squeeze.0.weight"] = torch.zeros(48, 128, 1, 1)
     torch.save(other, tmp_path / "other_shape.pt")
-    from sim.ocr_training import WeightsMismatch
+    from baytwin.sim.ocr_training import WeightsMismatch
 
     with pytest.raises(WeightsMismatch):
         load_weights(build_network(), tmp_path / "other_shape.pt")
@@ -115,7 +115,7 @@ def test_a_recognizer_of_another_shape_lends_its_convolutions_and_nothing_else(t
 def test_labelled_folders_join_the_training_set_and_bad_ones_are_named(tmp_path: Path) -> None:
     import cv2
 
-    from sim.ocr_training import LabelledProblem, load_labelled
+    from baytwin.sim.ocr_training import LabelledProblem, load_labelled
 
     folder = tmp_path / "reviewed"
     (folder / "images").mkdir(parents=True)
@@ -142,7 +142,7 @@ def test_labelled_folders_join_the_training_set_and_bad_ones_are_named(tmp_path:
 def test_a_run_stopped_part_way_continues_from_its_folder_and_ends_as_an_unbroken_run(tmp_path: Path) -> None:
     import torch
 
-    import sim.training_run as training_run
+    import baytwin.sim.training_run as training_run
 
     settings = dict(samples=256, epochs=2, workers=1, batch=64, calibration_crops=300, save_every=1, seed=3)
     unbroken = tmp_path / "unbroken" / "reader.onnx"
@@ -176,7 +176,7 @@ def test_a_run_stopped_part_way_continues_from_its_folder_and_ends_as_an_unbroke
 
 
 def test_a_run_folder_of_other_settings_is_refused(tmp_path: Path) -> None:
-    from sim.training_run import RunFolderMismatch, TrainingRunFolder
+    from baytwin.sim.training_run import RunFolderMismatch, TrainingRunFolder
 
     TrainingRunFolder(tmp_path / "run", TrainSettings(samples=256).fingerprint())
     with pytest.raises(RunFolderMismatch, match="samples"):

@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core.config import ConfigError
-from sim.portfolio import find_portfolio, load_portfolio, site_seed
-from sim.portfolio_run import plan_sites, run_portfolio, run_sites
-from sim.portfolio_totals import BAY_WEIGHTED, RATIOS, SUMS
+from baytwin.core.config import ConfigError
+from baytwin.sim.portfolio import find_portfolio, load_portfolio, site_seed
+from baytwin.sim.portfolio_run import plan_sites, run_portfolio, run_sites
+from baytwin.sim.portfolio_totals import BAY_WEIGHTED, RATIOS, SUMS
 from tests.sim.sweep.conftest import TINY
 
 SITE_A = TINY.replace("name: tiny", "name: tiny-a").replace("days: 2", "days: 30")  # the portfolio's days win
@@ -237,9 +237,9 @@ def test_sites_in_worker_processes_give_what_they_give_one_after_another(estate:
 def test_a_portfolio_sweep_runs_every_site_in_each_cell(estate: Path, tmp_path: Path) -> None:
     from distributed import Client, LocalCluster
 
-    from sim.sweep.portfolio import plan_portfolio_sweep, simulate_portfolio
-    from sim.sweep.run import run_sweep
-    from sim.sweep.store import RunStore
+    from baytwin.sim.sweep.portfolio import plan_portfolio_sweep, simulate_portfolio
+    from baytwin.sim.sweep.run import run_sweep
+    from baytwin.sim.sweep.store import RunStore
 
     plan = plan_portfolio_sweep(str(estate), ["site.ev_bays=2,5"], replications=1, days=1)
     assert len(plan.cells) == 2

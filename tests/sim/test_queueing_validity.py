@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from sim.runner import run
+from baytwin.sim.runner import run
 
 from .factories import scenario
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.runner import TABLES, run, write
-from sim.scenario import load_scenario
+from baytwin.sim.runner import TABLES, run, write
+from baytwin.sim.scenario import load_scenario
 
 from .factories import scenario
 

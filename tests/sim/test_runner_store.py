@@ -6,12 +6,12 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from core.privacy import Keys, generate_key
-from core.store import schema
-from core.store.database import connect
-from core.store.log import EventLog
-from sim.runner import persist, run
-from sim.scenario import load_scenario
+from baytwin.core.privacy import Keys, generate_key
+from baytwin.core.store import schema
+from baytwin.core.store.database import connect
+from baytwin.core.store.log import EventLog
+from baytwin.sim.runner import persist, run
+from baytwin.sim.scenario import load_scenario
 
 KEY = generate_key()
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from core.config import ConfigError
-from sim.scenario import load_scenario
+from baytwin.core.config import ConfigError
+from baytwin.sim.scenario import load_scenario
 
 BASE = """
 name: base

@@ -13,12 +13,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.runner import run
-from sim.scenario import SCENARIO_DIR, load_scenario
-from sim.scenario_writer import scenario_yaml
-from sim.session_calibration import calibrate
-from sim.session_export import SessionExportProblem, read_export
-from sim.session_figures import export_sessions, figures, run_sessions
+from baytwin.sim.runner import run
+from baytwin.sim.scenario import SCENARIO_DIR, load_scenario
+from baytwin.sim.scenario_writer import scenario_yaml
+from baytwin.sim.session_calibration import calibrate
+from baytwin.sim.session_export import SessionExportProblem, read_export
+from baytwin.sim.session_figures import export_sessions, figures, run_sessions
 
 DAYS = 56
 TOLERANCE = 0.10

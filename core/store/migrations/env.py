@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from core.store.schema import metadata
+from baytwin.core.store.schema import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - the store always passes its connection

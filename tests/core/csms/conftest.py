@@ -12,11 +12,11 @@ import websockets
 from ocpp.v16 import ChargePoint as Client16
 from ocpp.v201 import ChargePoint as Client201
 
-from core.clock import ManualClock
-from core.csms.central import CentralSystem, Command
-from core.csms.config import CsmsConfig
-from core.csms.server import CsmsServer
-from core.events import Event
+from baytwin.core.clock import ManualClock
+from baytwin.core.csms.central import CentralSystem, Command
+from baytwin.core.csms.config import CsmsConfig
+from baytwin.core.csms.server import CsmsServer
+from baytwin.core.events import Event
 
 T0 = 1_717_000_000.0
 

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ocpp.v16 import call as call16
 
-from core.csms.config import CsmsConfig, hash_password
-from core.csms.frames import problem_with
+from baytwin.core.csms.config import CsmsConfig, hash_password
+from baytwin.core.csms.frames import problem_with
 
 from .conftest import charger, csms, run
 
@@ -194,8 +194,8 @@ def _self_signed(tmp_path):  # type: ignore[no-untyped-def]
 def test_security_profile_2_tls_with_basic_auth(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import ssl
 
-    from core.csms.central import CentralSystem
-    from core.csms.server import CsmsServer
+    from baytwin.core.csms.central import CentralSystem
+    from baytwin.core.csms.server import CsmsServer
 
     cert, key = _self_signed(tmp_path)
     server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

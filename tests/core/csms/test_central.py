@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from core.csms.central import CentralSystem, Command
-from core.csms.config import CsmsConfig
-from core.events import Event, SessionFaulted, VehicleLeft
+from baytwin.core.csms.central import CentralSystem, Command
+from baytwin.core.csms.config import CsmsConfig
+from baytwin.core.events import Event, SessionFaulted, VehicleLeft
 
 CONFIG = CsmsConfig(site_id="s", stations={"CP1": {"evses": {1: "B1", 2: "B2"}}}, known_tokens=frozenset({"CARD1"}),
                     stop_when_bay_empty=True, remote_stop_on_overstay=True)

@@ -12,14 +12,14 @@ from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
 from sqlalchemy import select
 
-from core.clock import ManualClock
-from core.csms.config import CsmsConfig
-from core.csms.server import CsmsServer
-from core.csms.service import open_sessions, persistent_central_system
-from core.privacy import Keys, generate_key
-from core.store import schema
-from core.store.database import connect
-from core.store.log import EventLog
+from baytwin.core.clock import ManualClock
+from baytwin.core.csms.config import CsmsConfig
+from baytwin.core.csms.server import CsmsServer
+from baytwin.core.csms.service import open_sessions, persistent_central_system
+from baytwin.core.privacy import Keys, generate_key
+from baytwin.core.store import schema
+from baytwin.core.store.database import connect
+from baytwin.core.store.log import EventLog
 
 from .conftest import T0, charger, run
 
@@ -127,8 +127,8 @@ def test_a_stop_that_cannot_be_stored_is_not_acknowledged_and_its_retry_is_store
 
 
 def test_a_charger_that_drops_off_or_faults_makes_its_bays_unavailable_until_it_is_back() -> None:
-    from core.csms.central import CentralSystem
-    from core.events import ChargerAvailable, ChargerUnavailable
+    from baytwin.core.csms.central import CentralSystem
+    from baytwin.core.events import ChargerAvailable, ChargerUnavailable
 
     events: list = []
     central = CentralSystem(CONFIG, events.extend)

@@ -9,7 +9,7 @@ import json
 import pytest
 import websockets
 
-from core.csms.frames import MAX_DEPTH, inspect
+from baytwin.core.csms.frames import MAX_DEPTH, inspect
 
 from .conftest import csms, run
 

@@ -12,15 +12,15 @@ from typing import Any
 
 from ocpp.v16 import call as call16
 
-from core.clock import ManualClock
-from core.csms.config import CsmsConfig
-from core.csms.health import site_report
-from core.csms.server import CsmsServer
-from core.csms.service import persistent_central_system
-from core.privacy import Keys, generate_key
-from core.store.database import connect
-from core.store.log import EventLog
-from core.store.writer import StoreWriter
+from baytwin.core.clock import ManualClock
+from baytwin.core.csms.config import CsmsConfig
+from baytwin.core.csms.health import site_report
+from baytwin.core.csms.server import CsmsServer
+from baytwin.core.csms.service import persistent_central_system
+from baytwin.core.privacy import Keys, generate_key
+from baytwin.core.store.database import connect
+from baytwin.core.store.log import EventLog
+from baytwin.core.store.writer import StoreWriter
 
 from .conftest import T0, charger, csms, run
 

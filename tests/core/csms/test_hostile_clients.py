@@ -8,8 +8,8 @@ import pytest
 import websockets
 from ocpp.v16 import call as call16
 
-from core.auth_limit import AuthLimiter
-from core.csms.config import CsmsConfig, hash_password
+from baytwin.core.auth_limit import AuthLimiter
+from baytwin.core.csms.config import CsmsConfig, hash_password
 
 from .conftest import charger, csms, run
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.csms.identity import MAX_LENGTH, valid_station_id
+from baytwin.core.csms.identity import MAX_LENGTH, valid_station_id
 
 
 @pytest.mark.parametrize("station", [

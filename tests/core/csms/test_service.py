@@ -7,13 +7,13 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from core.csms.config import CsmsConfig
-from core.csms.service import open_sessions, persistent_central_system, purge_periodically
-from core.events import PlateRead
-from core.privacy import Keys, generate_key
-from core.store import schema
-from core.store.database import connect
-from core.store.log import EventLog
+from baytwin.core.csms.config import CsmsConfig
+from baytwin.core.csms.service import open_sessions, persistent_central_system, purge_periodically
+from baytwin.core.events import PlateRead
+from baytwin.core.privacy import Keys, generate_key
+from baytwin.core.store import schema
+from baytwin.core.store.database import connect
+from baytwin.core.store.log import EventLog
 
 DAY = 86400.0
 

@@ -12,7 +12,7 @@ from ocpp.v201 import ChargePoint as Client201
 from ocpp.v201 import call as call201
 from ocpp.v201 import call_result as result201
 
-from core.events import SessionActive, SessionEnded, SessionStarted, SessionSuspended, VehicleArrived, VehicleLeft
+from baytwin.core.events import SessionActive, SessionEnded, SessionStarted, SessionSuspended, VehicleArrived, VehicleLeft
 
 from .conftest import charger, csms, run
 

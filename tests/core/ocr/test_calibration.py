@@ -8,17 +8,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from core.ocr.calibration import (
+from baytwin.core.ocr.calibration import (
     CalibrationProblem,
     Read,
     choose_threshold,
     first_look_reads,
     write_threshold,
 )
-from core.ocr.evaluation import evaluate, load_labels, summarize
-from core.ocr.pipeline import PlateReader
-from core.ocr.recognizer import DEFAULT_CONFIG, DEFAULT_MODEL, Recognizer
-from sim.imagery.dataset import generate
+from baytwin.core.ocr.evaluation import evaluate, load_labels, summarize
+from baytwin.core.ocr.pipeline import PlateReader
+from baytwin.core.ocr.recognizer import DEFAULT_CONFIG, DEFAULT_MODEL, Recognizer
+from baytwin.sim.imagery.dataset import generate
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.ocr.detection_recall import load_scene_labels, measure
-from core.ocr.detector import Candidate
+from baytwin.core.ocr.detection_recall import load_scene_labels, measure
+from baytwin.core.ocr.detector import Candidate
 
 from .images import write_rgb
 
@@ -56,7 +56,7 @@ def test_crops_are_not_measured_and_a_folder_of_crops_gives_no_figure(tmp_path: 
 
 
 def test_rendered_frames_count_the_neighbours_plate_as_a_plate(tmp_path: Path) -> None:
-    from sim.imagery.dataset import generate
+    from baytwin.sim.imagery.dataset import generate
 
     generate(tmp_path, 3, None, {}, True, 7)
     scenes = load_scene_labels(tmp_path / "labels.csv")

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from core.ocr.eval_report import write_report
-from core.ocr.evaluation import LabelsProblem, char_accuracy, condition_table, confusions, evaluate, load_labels
-from core.ocr.gate import ConfidenceGate
-from core.ocr.pipeline import PlateReader
-from sim.imagery.dataset import generate
+from baytwin.core.ocr.eval_report import write_report
+from baytwin.core.ocr.evaluation import LabelsProblem, char_accuracy, condition_table, confusions, evaluate, load_labels
+from baytwin.core.ocr.gate import ConfidenceGate
+from baytwin.core.ocr.pipeline import PlateReader
+from baytwin.sim.imagery.dataset import generate
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,7 @@ def test_wrong_reads_that_pass_the_gate_are_counted_as_dangerous(crop_set: Path)
     lax = PlateReader(gate=ConfidenceGate(accept_at=0.0, review_from=0.0))
     evaluation = evaluate(crop_set, images, lax)
     wrong = [r for r in evaluation.reads if not r.correct and r.read]
-    from core.ocr.evaluation import summarize
+    from baytwin.core.ocr.evaluation import summarize
 
     assert summarize(evaluation)["dangerous_reads"] == len(wrong)
     strict = evaluate(crop_set, images, PlateReader(gate=ConfidenceGate(accept_at=1.0, review_from=0.5)))
@@ -127,7 +127,7 @@ def scene_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_frames_are_also_scored_without_their_roi_where_the_neighbours_plate_is_dangerous(scene_set: Path) -> None:
-    from core.ocr.evaluation import summarize
+    from baytwin.core.ocr.evaluation import summarize
 
     evaluation = evaluate(scene_set, load_labels(scene_set / "labels.csv"))
     whole = summarize(evaluation)["without_roi"]

@@ -15,10 +15,10 @@ import cv2
 import numpy as np
 import pytest
 
-from core.ocr.pipeline import PlateReader
-from core.ocr.recognizer import MODEL_DIR, Recognizer
-from sim.imagery.dataset import WorldPlates, generate
-from sim.imagery.independent import generate_independent
+from baytwin.core.ocr.pipeline import PlateReader
+from baytwin.core.ocr.recognizer import MODEL_DIR, Recognizer
+from baytwin.sim.imagery.dataset import WorldPlates, generate
+from baytwin.sim.imagery.independent import generate_independent
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def test_plates_from_the_independent_renderer_are_read_and_rarely_accepted_wrong
 def test_what_is_not_a_plate_is_not_accepted_as_one(reader: PlateReader) -> None:
     """Patches of car, wall and ground from rendered bay scenes, and flat noise: a reader that only knows
     characters must say "unreadable" or "review" to them, never accept one."""
-    from sim.imagery.scenes import render_scene
+    from baytwin.sim.imagery.scenes import render_scene
 
     rng = np.random.default_rng(41)
     patches = []

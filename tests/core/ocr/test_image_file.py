@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.ocr.image_file import header_size, load_rgb
-from sim.imagery.plates import render_plate
+from baytwin.core.ocr.image_file import header_size, load_rgb
+from baytwin.sim.imagery.plates import render_plate
 
 from .images import write_huge_header_png, write_rgb
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.ocr.image_file import MAX_PIXELS, header_size, load_rgb
-from core.ocr.roi import Roi
+from baytwin.core.ocr.image_file import MAX_PIXELS, header_size, load_rgb
+from baytwin.core.ocr.roi import Roi
 
 from .images import write_huge_header_png, write_rgb
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.ocr.image_kind import could_be_crop, guess_kind
-from core.plates import load_formats
-from sim.imagery.plates import as_format, render_plate
-from sim.imagery.scenes import PlateSpec
+from baytwin.core.ocr.image_kind import could_be_crop, guess_kind
+from baytwin.core.plates import load_formats
+from baytwin.sim.imagery.plates import as_format, render_plate
+from baytwin.sim.imagery.scenes import PlateSpec
 
 
 def test_frames_of_every_usual_size_are_scenes_even_scaled_down() -> None:
@@ -36,13 +36,13 @@ def _thumbnail(seed: int, size: tuple[int, int]) -> np.ndarray:
     """A bay camera's whole frame of one car, scaled down to a small photo (plate-shaped in size alone)."""
     import cv2
 
-    from sim.imagery.scenes import render_scene
+    from baytwin.sim.imagery.scenes import render_scene
 
     return cv2.resize(render_scene(np.random.default_rng(seed)).image, size, interpolation=cv2.INTER_AREA)
 
 
 def test_a_small_whole_car_photo_is_a_scene_once_its_plate_is_found_inside_it() -> None:
-    from core.ocr.detector import ClassicalDetector
+    from baytwin.core.ocr.detector import ClassicalDetector
 
     photo = _thumbnail(4, (320, 180))
     assert guess_kind(320, 180) == "crop"  # by size alone it could be a crop ...

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.ocr.detector import DetectorProblem, OnnxDetector
+from baytwin.core.ocr.detector import DetectorProblem, OnnxDetector
 
 from .images import write_yolo_detector
 

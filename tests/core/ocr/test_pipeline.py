@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.ocr.detector import ClassicalDetector
-from core.ocr.pipeline import PlateReader
-from core.ocr.roi import Roi
-from sim.imagery.degrade import degrade
-from sim.imagery.scenes import render_scene
+from baytwin.core.ocr.detector import ClassicalDetector
+from baytwin.core.ocr.pipeline import PlateReader
+from baytwin.core.ocr.roi import Roi
+from baytwin.sim.imagery.degrade import degrade
+from baytwin.sim.imagery.scenes import render_scene
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +104,7 @@ def test_with_the_roi_the_same_frames_are_accepted_and_say_no_reason(reader: Pla
 
 
 def test_format_corrections_happen_only_where_the_site_declares_formats_and_never_make_a_read_sure() -> None:
-    from core.ocr.voting import FrameRead
+    from baytwin.core.ocr.voting import FrameRead
 
     sure = FrameRead("AB12CDE", (0.99,) * 7)
     looks_alike = FrameRead("AB12CD8", (0.99,) * 7)  # an 8 where a UK plate has a letter

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.ocr.recognizer import ModelProblem, Recognizer, _shifted
-from sim.ocr_training import TRAIN_SEED_BASE, synthetic_sample
+from baytwin.core.ocr.recognizer import ModelProblem, Recognizer, _shifted
+from baytwin.sim.ocr_training import TRAIN_SEED_BASE, synthetic_sample
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +87,7 @@ def test_a_missing_model_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_a_ctc_model_merges_runs_drops_blanks_and_is_no_surer_than_its_least_sure_blank() -> None:
-    from core.ocr.recognizer import ctc_chars
+    from baytwin.core.ocr.recognizer import ctc_chars
 
     blank = 36
     #        A  A  _  A  B  B  _  _  1

@@ -5,10 +5,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from core.ocr.detector import ClassicalDetector
-from core.ocr.rectify import order_corners, rectified_crop
-from core.ocr.roi import Roi
-from sim.imagery.scenes import render_scene
+from baytwin.core.ocr.detector import ClassicalDetector
+from baytwin.core.ocr.rectify import order_corners, rectified_crop
+from baytwin.core.ocr.roi import Roi
+from baytwin.sim.imagery.scenes import render_scene
 
 
 def test_corners_are_ordered_whatever_order_they_come_in() -> None:

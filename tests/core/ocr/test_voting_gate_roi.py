@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.config import ConfigError
-from core.ocr.gate import ConfidenceGate
-from core.ocr.model_config import load_model_config
-from core.ocr.roi import Roi
-from core.ocr.voting import FrameRead, vote
+from baytwin.core.config import ConfigError
+from baytwin.core.ocr.gate import ConfidenceGate
+from baytwin.core.ocr.model_config import load_model_config
+from baytwin.core.ocr.roi import Roi
+from baytwin.core.ocr.voting import FrameRead, vote
 
 
 def read(text: str, conf: float = 0.95) -> FrameRead:

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.events import Event
-from core.parking.controller import GateController
-from core.parking.events import (
+from baytwin.core.events import Event
+from baytwin.core.parking.controller import GateController
+from baytwin.core.parking.events import (
     ENTRY,
     EXIT,
     ChargingSession,
@@ -23,8 +23,8 @@ from core.parking.events import (
     VehicleAtGate,
     VehiclePassed,
 )
-from core.parking.policy import Parking
-from core.parking.tariff import tariff_amount
+from baytwin.core.parking.policy import Parking
+from baytwin.core.parking.tariff import tariff_amount
 
 T0 = 1_700_000_000.0
 

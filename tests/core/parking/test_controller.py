@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.events import Event
-from core.parking.controller import GateController
-from core.parking.events import (
+from baytwin.core.events import Event
+from baytwin.core.parking.controller import GateController
+from baytwin.core.parking.events import (
     ENTRY,
     EXIT,
     BarrierOpened,
@@ -22,8 +22,8 @@ from core.parking.events import (
     VehicleAtGate,
     VehiclePassed,
 )
-from core.parking.policy import Parking
-from core.registry import RegisteredVehicle, Registry
+from baytwin.core.parking.policy import Parking
+from baytwin.core.registry import RegisteredVehicle, Registry
 
 T0 = 1_700_000_000.0
 MIN = 60.0

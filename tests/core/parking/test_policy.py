@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.config import ConfigError, validate
-from core.parking.policy import Parking, split_parking
+from baytwin.core.config import ConfigError, validate
+from baytwin.core.parking.policy import Parking, split_parking
 
 
 @pytest.mark.parametrize(("data", "field", "problem"), [

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from core.events import PATROL, VehicleIdentified
-from core.registry import RegisteredVehicle, Registry
-from core.rules.engine import RulesEngine
+from baytwin.core.events import PATROL, VehicleIdentified
+from baytwin.core.registry import RegisteredVehicle, Registry
+from baytwin.core.rules.engine import RulesEngine
 
 from .timeline import SITE, arrive, at, charge, kinds, leave, opened, policy, run
 
@@ -77,7 +77,7 @@ def test_charger_fault_counts_as_end_when_the_policy_penalises() -> None:
 
 def test_resumed_charging_closes_the_overstay() -> None:
     events = arrive(0) + charge(1, 60, None)
-    from core.events import SessionActive
+    from baytwin.core.events import SessionActive
 
     events.append(SessionActive(at(100), SITE.id, "b1", "s1", 10.0, 16.0))
     out = run(policy(**{"rules.overstay.grace_min": 15}), events, until_min=110)

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.events import Event
-from core.ordering import ReorderBuffer
-from core.rules.engine import RulesEngine
+from baytwin.core.events import Event
+from baytwin.core.ordering import ReorderBuffer
+from baytwin.core.rules.engine import RulesEngine
 
 from .timeline import SITE, arrive, at, charge, leave, opened, policy, run
 

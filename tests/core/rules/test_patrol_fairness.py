@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.events import (
+from baytwin.core.events import (
     PATROL,
     ActionTaken,
     Event,
@@ -28,7 +28,7 @@ from core.events import (
     VehicleLeft,
     ViolationOpened,
 )
-from core.rules.engine import RulesEngine, is_penalty
+from baytwin.core.rules.engine import RulesEngine, is_penalty
 
 from .timeline import SITE, T0, at, policy
 

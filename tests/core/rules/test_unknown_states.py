@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.events import BayUnobserved, ChargerAvailable, ChargerUnavailable
+from baytwin.core.events import BayUnobserved, ChargerAvailable, ChargerUnavailable
 
 from .timeline import SITE, arrive, at, charge, kinds, leave, opened, policy, run
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.events import (
+from baytwin.core.events import (
     CAMERA,
     Event,
     SessionActive,
@@ -14,10 +14,10 @@ from core.events import (
     VehicleIdentified,
     VehicleLeft,
 )
-from core.registry import Registry
-from core.rules.engine import RulesEngine
-from core.rules.policy import Policy
-from core.site import SiteInfo
+from baytwin.core.registry import Registry
+from baytwin.core.rules.engine import RulesEngine
+from baytwin.core.rules.policy import Policy
+from baytwin.core.site import SiteInfo
 
 SITE = SiteInfo("site", "Europe/London")
 T0 = 1_700_000_000.0  # a Tuesday, 22:13 UTC

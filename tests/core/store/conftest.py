@@ -15,8 +15,8 @@ from typing import Iterator
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from core.privacy import Keys, generate_key
-from core.store.database import connect
+from baytwin.core.privacy import Keys, generate_key
+from baytwin.core.store.database import connect
 
 PG_URL = os.environ.get("BAYTWIN_TEST_PG_URL")
 BACKENDS = ["sqlite", "postgresql"]

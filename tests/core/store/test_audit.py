@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine, delete, insert, select, update
 
-from core.privacy import Keys
-from core.rules.policy import Policy
-from core.store import schema
-from core.store.audit import audit
-from core.store.log import EventLog
-from core.store.rebuild import compare_projections
-from core.store.retention import purge
-from core.store.verify import verify
+from baytwin.core.privacy import Keys
+from baytwin.core.rules.policy import Policy
+from baytwin.core.store import schema
+from baytwin.core.store.audit import audit
+from baytwin.core.store.log import EventLog
+from baytwin.core.store.rebuild import compare_projections
+from baytwin.core.store.retention import purge
+from baytwin.core.store.verify import verify
 
 from .test_log import day
 
@@ -137,7 +137,7 @@ def test_retention_erasure_keeps_the_whole_audit_intact(filled: Engine, keys: Ke
 
 def test_the_public_part_must_name_the_rows_own_kind_and_time(filled: Engine) -> None:
     """Even a row whose hash was recomputed cannot say one thing in its columns and another in its public part."""
-    from core.store.chain import row_hash, sha256_hex
+    from baytwin.core.store.chain import row_hash, sha256_hex
 
     t = schema.event_log
     with filled.begin() as conn:

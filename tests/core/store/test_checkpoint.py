@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, Engine, delete, select, update
 
-from core.events import ActionTaken, VehicleLeft
-from core.privacy import Keys
-from core.store import schema
-from core.store.audit import audit
-from core.store.chain import row_hash, sha256_hex
-from core.store.checkpoint import CheckpointProblem, load, write_checkpoint, write_checkpoints
-from core.store.log import EventLog
-from core.store.signing import Signer
+from baytwin.core.events import ActionTaken, VehicleLeft
+from baytwin.core.privacy import Keys
+from baytwin.core.store import schema
+from baytwin.core.store.audit import audit
+from baytwin.core.store.chain import row_hash, sha256_hex
+from baytwin.core.store.checkpoint import CheckpointProblem, load, write_checkpoint, write_checkpoints
+from baytwin.core.store.log import EventLog
+from baytwin.core.store.signing import Signer
 
 from .test_log import day
 
@@ -161,7 +161,7 @@ def test_a_broken_head_is_not_anchored(log: EventLog, signer: Signer, tmp_path: 
 def test_a_service_anchors_its_heads_on_a_timer(log: EventLog, signer: Signer, tmp_path: Path) -> None:
     import asyncio
 
-    from core.store.checkpoint_timer import checkpoint_periodically
+    from baytwin.core.store.checkpoint_timer import checkpoint_periodically
 
     folder = tmp_path / "anchors"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.store.database import StoreProblem, connect
+from baytwin.core.store.database import StoreProblem, connect
 
 
 @pytest.mark.parametrize(("url", "reason"), [

@@ -10,10 +10,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
-from core.privacy import generate_key
-from core.store import schema
-from core.store.database import connect
-from core.store.verify import verify
+from baytwin.core.privacy import generate_key
+from baytwin.core.store import schema
+from baytwin.core.store.database import connect
+from baytwin.core.store.verify import verify
 
 ROOT = Path(__file__).resolve().parents[3]
 

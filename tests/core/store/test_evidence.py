@@ -16,12 +16,12 @@ from typing import Callable
 import pytest
 from sqlalchemy import Engine, select, update
 
-from core.privacy import Keys
-from core.rules.policy import Policy
-from core.store import schema
-from core.store.evidence import EvidenceProblem, export_pack, verify_pack
-from core.store.log import EventLog
-from core.store.signing import Signer
+from baytwin.core.privacy import Keys
+from baytwin.core.rules.policy import Policy
+from baytwin.core.store import schema
+from baytwin.core.store.evidence import EvidenceProblem, export_pack, verify_pack
+from baytwin.core.store.log import EventLog
+from baytwin.core.store.signing import Signer
 
 from .test_log import PLATE, day
 
@@ -261,7 +261,7 @@ def test_plate_crops_travel_sealed_and_come_out_in_the_pack(engine: Engine, keys
 
 
 def test_an_edited_crop_breaks_the_chain(engine: Engine, keys: Keys) -> None:
-    from core.store.verify import verify
+    from baytwin.core.store.verify import verify
 
     log = EventLog(engine, keys)
     log.append(day(), crops={1: b"png"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, select, text
 
-from core.events import (
+from baytwin.core.events import (
     ActionTaken,
     PlateRead,
     SessionActive,
@@ -15,10 +15,10 @@ from core.events import (
     ViolationClosed,
     ViolationOpened,
 )
-from core.privacy import Keys
-from core.store import schema
-from core.store.log import EventLog
-from core.store.verify import verify
+from baytwin.core.privacy import Keys
+from baytwin.core.store import schema
+from baytwin.core.store.log import EventLog
+from baytwin.core.store.verify import verify
 
 PLATE = "AB12CDE"
 

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine
 
-from core.store.schema import metadata
+from baytwin.core.store.schema import metadata
 
 
 def test_migrated_schema_matches_the_models(engine: Engine) -> None:
@@ -17,7 +17,7 @@ def test_migrated_schema_matches_the_models(engine: Engine) -> None:
 
 
 def test_opening_a_store_twice_is_harmless(db_url: str) -> None:
-    from core.store.database import connect
+    from baytwin.core.store.database import connect
 
     connect(db_url).dispose()
     connect(db_url).dispose()

@@ -7,14 +7,14 @@ import json
 import pytest
 from sqlalchemy import Engine, func, select
 
-from core.privacy import KeyProblem, Keys, generate_key
-from core.rules.policy import Retention
-from core.store import schema
-from core.store.access import subject_access
-from core.store.log import EventLog
-from core.store.retention import purge
-from core.store.verify import verify
-from core.events import PlateRead
+from baytwin.core.privacy import KeyProblem, Keys, generate_key
+from baytwin.core.rules.policy import Retention
+from baytwin.core.store import schema
+from baytwin.core.store.access import subject_access
+from baytwin.core.store.log import EventLog
+from baytwin.core.store.retention import purge
+from baytwin.core.store.verify import verify
+from baytwin.core.events import PlateRead
 
 from .test_log import PLATE, day
 

@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
-from core.privacy import Keys
-from core.store import schema
-from core.store.log import EventLog
-from core.store.verify import verify
+from baytwin.core.privacy import Keys
+from baytwin.core.store import schema
+from baytwin.core.store.log import EventLog
+from baytwin.core.store.verify import verify
 
 from .test_log import day
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import sys
 
-from core.events import SessionActive
-from core.privacy import Keys
-from core.store.database import connect
-from core.store.log import EventLog
+from baytwin.core.events import SessionActive
+from baytwin.core.privacy import Keys
+from baytwin.core.store.database import connect
+from baytwin.core.store.log import EventLog
 
 
 def main(url: str, key: str, site: str, batches: int, size: int) -> None:

@@ -12,11 +12,11 @@ import cv2
 import numpy as np
 import pytest
 
-from core.plates import load_formats
-from sim.imagery import plates as plate_module
-from sim.imagery.dataset import generate, label_columns
-from sim.imagery.degrade import REGISTRY, apply_degradations, degrade
-from sim.imagery.plates import (
+from baytwin.core.plates import load_formats
+from baytwin.sim.imagery import plates as plate_module
+from baytwin.sim.imagery.dataset import generate, label_columns
+from baytwin.sim.imagery.degrade import REGISTRY, apply_degradations, degrade
+from baytwin.sim.imagery.plates import (
     FONT_DIR,
     FONT_FILES,
     PlateImage,
@@ -26,7 +26,7 @@ from sim.imagery.plates import (
     render_plate_face,
     styles_for,
 )
-from sim.imagery.scenes import render_scene
+from baytwin.sim.imagery.scenes import render_scene
 
 FORMATS = load_formats()
 STYLE_CASES = [(name, style) for name in FORMATS for style in styles_for(name)]

@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from sim.imagery.independent import (DEGRADATION_COLUMNS, DESIGNS, HELD_OUT_FONT_DIR, HELD_OUT_FONTS, LABEL_COLUMNS,
+from baytwin.sim.imagery.independent import (DEGRADATION_COLUMNS, DESIGNS, HELD_OUT_FONT_DIR, HELD_OUT_FONTS, LABEL_COLUMNS,
                                      generate_independent)
 
 N = 40
@@ -49,7 +49,7 @@ def test_labels_are_compact_plates_of_2_to_8_characters(mixed: Path) -> None:
 def test_two_line_labels_are_the_lines_concatenated(mixed: Path) -> None:
     import numpy as np
 
-    from sim.imagery.independent import random_plate_text
+    from baytwin.sim.imagery.independent import random_plate_text
 
     two_line = [random_plate_text(np.random.default_rng([9, i]), True) for i in range(200)]
     for text in two_line:
@@ -109,7 +109,7 @@ def test_progress_and_bad_arguments(tmp_path: Path) -> None:
 
 
 def test_a_worker_pool_writes_the_same_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import sim.imagery.independent as independent
+    import baytwin.sim.imagery.independent as independent
 
     alone = generate_independent(tmp_path / "alone", 12, seed=8)
     monkeypatch.setattr(independent, "POOL_THRESHOLD", 4)

@@ -8,10 +8,10 @@ import cv2
 import numpy as np
 import pytest
 
-from core.plates import load_formats
-from sim.imagery.degrade import REGISTRY, degrade
-from sim.imagery.legibility import characters_lost
-from sim.imagery.plates import PlateImage, random_plate_text, render_plate
+from baytwin.core.plates import load_formats
+from baytwin.sim.imagery.degrade import REGISTRY, degrade
+from baytwin.sim.imagery.legibility import characters_lost
+from baytwin.sim.imagery.plates import PlateImage, random_plate_text, render_plate
 
 #: Degradations that move the plate; a pixel-for-pixel comparison does not apply to them.
 MOVES_THE_PLATE = {"bent", "steep_angle"}

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 import yaml
 
-from core.config import ConfigError
-from core.ocr.pipeline import PlateReader
-from core.ocr.roi import Roi
-from live.motion import MotionGate
-from sim.imagery.video import SIDECAR_NAME, VIDEO_NAME, read_video, render_video
-from sim.imagery.video_script import VideoScript, load_script
+from baytwin.core.config import ConfigError
+from baytwin.core.ocr.pipeline import PlateReader
+from baytwin.core.ocr.roi import Roi
+from baytwin.live.motion import MotionGate
+from baytwin.sim.imagery.video import SIDECAR_NAME, VIDEO_NAME, read_video, render_video
+from baytwin.sim.imagery.video_script import VideoScript, load_script
 
 FPS = 2.0
 SCRIPT = {

@@ -7,8 +7,8 @@ from collections import Counter
 import numpy as np
 from PIL import ImageFont
 
-from sim.imagery.font_pool import held_out_families, held_out_fonts, training_fonts
-from sim.imagery.world_plates import CHARS, DESIGNS, HELD_OUT_DESIGNS, MAX_LENGTH, random_text, render_world_plate
+from baytwin.sim.imagery.font_pool import held_out_families, held_out_fonts, training_fonts
+from baytwin.sim.imagery.world_plates import CHARS, DESIGNS, HELD_OUT_DESIGNS, MAX_LENGTH, random_text, render_world_plate
 
 
 def test_texts_are_any_letters_and_digits_of_every_length_from_one_to_ten() -> None:
@@ -74,7 +74,7 @@ def test_a_stacked_plate_prints_its_text_on_two_lines() -> None:
 def test_a_held_out_set_names_each_crops_font_and_design_and_uses_no_training_font(tmp_path) -> None:
     import csv
 
-    from sim.imagery.dataset import WorldPlates, generate
+    from baytwin.sim.imagery.dataset import WorldPlates, generate
 
     labels = generate(tmp_path, 12, degradations={"rain": 2}, seed=4, world=WorldPlates("held-out", "held-out"))
     rows = list(csv.DictReader(labels.open()))

@@ -30,7 +30,7 @@ def tiny(tmp_path: Path) -> Path:
 @pytest.fixture(scope="package")
 def client():  # type: ignore[no-untyped-def]
     """One local Dask cluster of two worker processes for the package's tests (it takes seconds to start)."""
-    from sim.sweep.execute import dask_client
+    from baytwin.sim.sweep.execute import dask_client
 
     with dask_client(workers=2) as dask:
         yield dask

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.sweep.batch import TASKS_PER_SLOT, batches, bay_days, run_batch, runs_per_task
-from sim.sweep.plan import RunTask, plan_sweep
-from sim.sweep.task import Metrics
+from baytwin.sim.sweep.batch import TASKS_PER_SLOT, batches, bay_days, run_batch, runs_per_task
+from baytwin.sim.sweep.plan import RunTask, plan_sweep
+from baytwin.sim.sweep.task import Metrics
 
 
 def test_a_runs_cost_is_its_days_times_its_bays(tiny: Path) -> None:

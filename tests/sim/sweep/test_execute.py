@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.sweep.plan import RunTask, plan_sweep
-from sim.sweep.run import run_sweep
-from sim.sweep.store import RunStore
-from sim.sweep.task import Metrics, simulate
+from baytwin.sim.sweep.plan import RunTask, plan_sweep
+from baytwin.sim.sweep.run import run_sweep
+from baytwin.sim.sweep.store import RunStore
+from baytwin.sim.sweep.task import Metrics, simulate
 
 
 class KillsItsWorkerOnce:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sim.scenario import load_scenario
-from sim.sweep.grid import Cell, GridProblem, expand, parse_grid_item, resolve_axes, resolve_path, run_id
+from baytwin.sim.scenario import load_scenario
+from baytwin.sim.sweep.grid import Cell, GridProblem, expand, parse_grid_item, resolve_axes, resolve_path, run_id
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from core.config import ConfigError
-from sim.sweep.grid import GridProblem
-from sim.sweep.plan import plan_sweep
+from baytwin.core.config import ConfigError
+from baytwin.sim.sweep.grid import GridProblem
+from baytwin.sim.sweep.plan import plan_sweep
 
 
 def test_every_cell_runs_the_same_seeds(tiny: Path) -> None:

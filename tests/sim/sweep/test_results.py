@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.sweep.plan import plan_sweep
-from sim.sweep.results import cells_table, runs_table, t_interval
-from sim.sweep.store import RunRecord
+from baytwin.sim.sweep.plan import plan_sweep
+from baytwin.sim.sweep.results import cells_table, runs_table, t_interval
+from baytwin.sim.sweep.store import RunRecord
 
 
 def test_t_interval_matches_the_textbook_value() -> None:

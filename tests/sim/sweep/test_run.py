@@ -9,12 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.runner import run
-from sim.scenario import load_scenario
-from sim.sweep.plan import RunTask, plan_sweep
-from sim.sweep.run import run_sweep
-from sim.sweep.store import RunStore, SweepFolderProblem
-from sim.sweep.task import Metrics, flatten_summary, simulate
+from baytwin.sim.runner import run
+from baytwin.sim.scenario import load_scenario
+from baytwin.sim.sweep.plan import RunTask, plan_sweep
+from baytwin.sim.sweep.run import run_sweep
+from baytwin.sim.sweep.store import RunStore, SweepFolderProblem
+from baytwin.sim.sweep.task import Metrics, flatten_summary, simulate
 
 GRID = ["grace_min=5,30", "signage=poor,good"]
 
