@@ -74,6 +74,7 @@ def sweep(
         raise fail(f"interrupted; finished runs are kept in {out / 'runs'}: rerun the same command to resume",
                    130) from None
     console.print(sweep_table(report.cells, [a.name for a in plan.axes]))
+    warn_axes_without_effect(out, plan.axes)
     console.print(f"{report.done} of {len(plan.runs)} runs done ({report.outcome.ran} now, "
                   f"{report.outcome.skipped} skipped as finished before"
                   + (f", {report.outcome.retried_failures} run again after failing before"
@@ -87,6 +88,21 @@ def sweep(
         more = len(report.failed) - 10
         raise fail(f"{len(report.failed)} run(s) failed" + (f" ({more} more in sweep.json)" if more > 0 else "")
                    + "; rerun the same command to retry them", 1)
+
+
+def warn_axes_without_effect(out: Path, axes: Any) -> None:
+    """One warning line per axis that changed no figure of any run (sim/sweep/effect.py)."""
+    import pandas as pd
+
+    from baytwin.sim.sweep.effect import axes_without_effect, no_effect_message
+
+    runs_file = out / "runs.parquet"
+    if not runs_file.is_file():
+        return
+    runs = pd.read_parquet(runs_file)
+    for name in axes_without_effect(runs, [a.name for a in axes]):
+        path = next((a.path for a in axes if a.name == name), name)
+        err_console.print(f"warning: {no_effect_message(name, path)}", highlight=False, soft_wrap=True)
 
 
 def sweep_table(cells: Any, axes: list[str], limit: int = 40) -> Table:

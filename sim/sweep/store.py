@@ -92,6 +92,7 @@ class RunStore:
         document = {
             **plan.identity(),
             "scenario_name": plan.scenario_name,
+            "currency": plan_currency(plan),
             "replications": plan.replications,
             "cells": len(plan.cells),
             "metrics": metrics,
@@ -101,6 +102,17 @@ class RunStore:
         }
         return atomic_write(self.folder / MANIFEST, lambda p: p.write_text(
             json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8"))
+
+
+def plan_currency(plan: SweepPlan) -> str | None:
+    """The currency of the sweep's money figures (the site's, else its policy's idle fee), so a reader
+    of the tables needs no scenario; None for a portfolio, whose sites may bill in different money."""
+    scenario = plan.runs[0].scenario if plan.runs else None
+    site = getattr(scenario, "site", None)
+    policy = getattr(scenario, "policy", None)
+    if site is None or policy is None:
+        return None
+    return getattr(site, "currency", None) or policy.idle_fee.currency
 
 
 def _normal(value: Any) -> Any:
