@@ -131,10 +131,13 @@ class Site(_Strict):
     identification: Identification = Identification()
     chargers: Chargers = Chargers()
     gates: Gates | None = None  # entry/exit barriers and pay terminals (sim/gate_spec.py); None: an open car park
+    # the ISO 4217 code the site's money is in (fees, tickets, revenue); None: the policy's idle-fee currency.
+    # A policy shared by sites in several countries quotes its amounts in each site's own money.
+    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
 
     @model_serializer(mode="wrap")
     def _without_absent_gates(self, handler: Any) -> Any:
-        return _without_absent(handler(self), "gates", self.gates)
+        return _without_absent(_without_absent(handler(self), "gates", self.gates), "currency", self.currency)
 
 
 class WeatherSpan(_Strict):
