@@ -24,10 +24,12 @@ class Registry:
     def __init__(self, vehicles: Iterable[RegisteredVehicle] = ()) -> None:
         self._by_plate: dict[str, RegisteredVehicle] = {}
         self._plate_by_token: dict[str, str] = {}
+        self.version = 0  # grows with every change, so what was derived from the registry knows when to recompute
         for vehicle in vehicles:
             self.add(vehicle)
 
     def add(self, vehicle: RegisteredVehicle) -> None:
+        self.version += 1
         self._by_plate[vehicle.plate] = vehicle
         for token in vehicle.id_tokens:
             self._plate_by_token[token] = vehicle.plate

@@ -86,6 +86,7 @@ class EmulatedCharger:
         self._charging_since: float | None = None
         self._soc_at_start = 0.0
         self._power_kw = 0.0
+        self._curve = ChargeCurve(1.0, 1.0)  # set when current starts to flow
 
     @property
     def charging_done(self) -> simpy.Event:
@@ -155,7 +156,7 @@ class EmulatedCharger:
         """A periodic meter value: energy so far and the current at today's state of charge (tapering)."""
         vehicle, outcome = self._vehicle, self._outcome
         assert vehicle is not None and outcome is not None
-        curve = ChargeCurve(vehicle.curve.battery_kwh, self._power_kw)
+        curve = self._curve
         soc = curve.soc_after(self._soc_at_start, hours_charging, vehicle.target_soc)
         energy = outcome.energy_kwh + (soc - self._soc_at_start) * vehicle.curve.battery_kwh
         current = curve.power_kw(soc) * 1000.0 / self.spec.voltage_v
@@ -173,6 +174,7 @@ class EmulatedCharger:
         self._charging_since = self.clock.now()
         self._soc_at_start = vehicle.soc
         self._power_kw = min(self.spec.power_kw, vehicle.curve.max_kw)
+        self._curve = ChargeCurve(vehicle.curve.battery_kwh, self._power_kw)  # this session's, at this charger's power
         current = self._power_kw * 1000.0 / self.spec.voltage_v
         self.emit(SessionActive(self._charging_since, self.site_id, self.bay_id, outcome.session_id, 0.0, round(current, 2)))
 
@@ -181,8 +183,7 @@ class EmulatedCharger:
         vehicle, outcome = self._vehicle, self._outcome
         if self._charging_since is None or vehicle is None or outcome is None:
             return
-        curve = ChargeCurve(vehicle.curve.battery_kwh, self._power_kw)
-        soc = curve.soc_after(self._soc_at_start, (now - self._charging_since) / 3600.0, vehicle.target_soc)
+        soc = self._curve.soc_after(self._soc_at_start, (now - self._charging_since) / 3600.0, vehicle.target_soc)
         outcome.energy_kwh += (soc - self._soc_at_start) * vehicle.curve.battery_kwh
         vehicle.soc = soc
         outcome.charging_stopped_at = now

@@ -21,16 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from baytwin.core.events import EVENT_TYPES, ActionTaken, Event, ViolationClosed, ViolationOpened
+from baytwin.core.events import ActionTaken, ViolationClosed, ViolationOpened
 from baytwin.core.rules.engine import is_penalty
+from baytwin.sim.event_spool import EventSpool
 from baytwin.sim.gates import gate_figures
 
 if TYPE_CHECKING:
     from baytwin.sim.model import BayTwinModel
 
-# The events table has one fixed schema: the union of every event type's fields.
-EVENT_COLUMNS = ["kind"] + list(dict.fromkeys(
-    f for cls in EVENT_TYPES.values() for f in cls.__dataclass_fields__ if f != "kind"))
 
 _TS_COLUMNS = ("arrival", "plug_in", "charging_complete", "charging_stopped", "unplug", "departure")
 
@@ -41,8 +39,13 @@ class RunResult:
     sessions: pd.DataFrame
     violations: pd.DataFrame
     actions: pd.DataFrame
-    events: pd.DataFrame
+    event_spool: EventSpool  # the events table, on disk: a site-year's would not fit in memory as a frame
     timeseries: pd.DataFrame
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """The events table as a frame (read from disk each time: for small runs and notebooks)."""
+        return self.event_spool.frame()
 
 
 def _ratio(num: float, den: float) -> float | None:
@@ -162,23 +165,6 @@ def actions_table(model: "BayTwinModel", by_violation: dict[str, tuple[int | Non
     return frame
 
 
-def events_table(model: "BayTwinModel") -> pd.DataFrame:
-    events: list[Event] = list(model.recorder.observed)
-    events.extend(e for e, _ in model.recorder.outputs)
-    events.sort(key=lambda e: e.ts)
-    rows = [e.to_row() for e in events]
-    for row in rows:
-        if "evidence" in row:
-            row["evidence"] = json.dumps(row["evidence"])
-    frame = pd.DataFrame(rows, columns=EVENT_COLUMNS)
-    if not frame.empty:
-        frame["ts"] = _to_datetime(frame["ts"].astype("float64"))
-        for col in ("since", "until"):
-            if col in frame:
-                frame[col] = _to_datetime(frame[col].astype("float64"))
-    return frame
-
-
 def summarize(model: "BayTwinModel", sessions: pd.DataFrame, violations: pd.DataFrame,
               actions: pd.DataFrame, wall_seconds: float) -> dict[str, Any]:
     world = model.world
@@ -241,7 +227,7 @@ def summarize(model: "BayTwinModel", sessions: pd.DataFrame, violations: pd.Data
         "violations_by_rule": _by_rule(violations),
         "actions_by_kind": {str(k): int(n) for k, n in actions["action"].value_counts().items()} if not actions.empty else {},
         "events_processed": model.detection.engine.events_processed + model.truth.engine.events_processed,
-        "observed_events": len(model.recorder.observed),
+        "observed_events": model.recorder.observed_count,
         **gate_figures(model),  # barriers and parking payment (sim/gates.py); none at a site without gates
         "wall_seconds": round(wall_seconds, 3),
     }
@@ -275,4 +261,4 @@ def collect(model: "BayTwinModel", wall_seconds: float) -> RunResult:
     timeseries = model.datacollector.get_model_vars_dataframe()
     if not timeseries.empty:
         timeseries["ts"] = _to_datetime(timeseries["ts"].astype("float64"))
-    return RunResult(summary, sessions, violations, actions, events_table(model), timeseries)
+    return RunResult(summary, sessions, violations, actions, model.recorder.spool, timeseries)

@@ -20,6 +20,7 @@ from baytwin.core.events import (
     TRUTH,
     ActionTaken,
     Event,
+    SessionActive,
     VehicleArrived,
     VehicleIdentified,
     VehicleLeft,
@@ -65,7 +66,7 @@ class BayTwinModel(mesa.Model):
         self.env = simpy.Environment()
         self.site_info = SiteInfo(scenario.site.id, scenario.site.timezone)
         start = datetime(scenario.start.year, scenario.start.month, scenario.start.day, tzinfo=self.site_info.tz)
-        self.clock = OffsetClock(start.timestamp(), lambda: self.env.now)
+        self.clock = OffsetClock(start.timestamp(), partial(simpy.Environment.now.fget, self.env))  # type: ignore[attr-defined]
         self.recorder = RunRecorder()
 
         self.registry = Registry()
@@ -322,12 +323,18 @@ class BayTwinModel(mesa.Model):
 
     def observe(self, event: Event) -> None:
         """What the site's systems see: recorded, and judged by the detection engine."""
-        self.recorder.observed.append(event)
+        self.recorder.observe(event)
         self.detection.feed(event)
 
     def feed_both(self, event: Event) -> None:
-        """Charger reports are both observed and true."""
+        """Charger reports are both observed and true. A meter value while current flows is not handed
+        to the truth engine when it already knows the car is charging: it would change nothing there
+        (the truth engine sees every car continuously), and most of a site's events are such values."""
         self.observe(event)
+        if type(event) is SessionActive and event.current_a > 0:
+            visit = self.truth.engine.visit(event.bay)
+            if visit is not None and visit.charging and visit.continuous:
+                return
         self.truth.feed(event)
 
     def _authorize(self, id_token: str | None, plate: str | None, now: float) -> bool:

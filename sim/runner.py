@@ -57,23 +57,32 @@ def persist(model: BayTwinModel, log, batch: int = 2000) -> tuple[int, int]:  # 
     far (``store_meta``), so a rerun after a kill appends only what is missing and a rerun of a
     finished run appends nothing. Returns (events appended now, events of the run).
     """
-    events = list(model.recorder.observed)
-    events.extend(event for event, _ in model.recorder.outputs)
-    events.sort(key=lambda e: e.ts)
-    crops = model.recorder.crops
     run_id = run_identity(model.scenario, model.seed, model.days)
-    done = stored_so_far(log, run_id)
+    total = len(model.recorder.spool)
+    done = min(stored_so_far(log, run_id), total)
     appended = 0
-    for start in range(min(done, len(events)), len(events), batch):
-        chunk = events[start:start + batch]
-        by_site: dict[str, list[tuple[Event, bytes | None]]] = {}
-        for event in chunk:
-            by_site.setdefault(event.site, []).append((event, crops.get(id(event))))
-        with log.engine.begin() as conn:
-            log.append_in(conn, by_site)
-            _record_progress(conn, run_id, start + len(chunk), len(events))
-        appended += len(chunk)
-    return appended, len(events)
+    chunk: list[tuple[Event, bytes | None]] = []
+    position = 0
+    for event, crop in model.recorder.events():
+        position += 1
+        if position <= done:
+            continue
+        chunk.append((event, crop))
+        if len(chunk) == batch or position == total:
+            _append_chunk(log, chunk, run_id, position, total)
+            appended += len(chunk)
+            chunk = []
+    return appended, total
+
+
+def _append_chunk(log, chunk: list[tuple[Event, bytes | None]], run_id: str, stored: int,  # type: ignore[no-untyped-def]
+                  total: int) -> None:
+    by_site: dict[str, list[tuple[Event, bytes | None]]] = {}
+    for event, crop in chunk:
+        by_site.setdefault(event.site, []).append((event, crop))
+    with log.engine.begin() as conn:
+        log.append_in(conn, by_site)
+        _record_progress(conn, run_id, stored, total)
 
 
 def stored_so_far(log, run_id: str) -> int:  # type: ignore[no-untyped-def]
@@ -101,6 +110,9 @@ def write(result: RunResult, out: Path, scenario: Scenario) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for name in TABLES:
+        if name == "events":  # streamed from the run's spool, never whole in memory
+            written.append(atomic_write(out / "events.parquet", result.event_spool.write_table))
+            continue
         frame = getattr(result, name)
         written.append(atomic_write(out / f"{name}.parquet", lambda p, f=frame: f.to_parquet(p, index=False)))
     written.append(atomic_write(out / "scenario.json",

@@ -56,6 +56,7 @@ from baytwin.core.rules.visit import OpenViolation, Visit
 from baytwin.core.site import SiteInfo
 
 _RECENT_EVENTS = 4096  # how many recent events are remembered to drop exact duplicates
+_STANDINGS_KEPT = 10_000  # standings remembered before starting afresh (a year of plates at a large site)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,8 @@ class RulesEngine:
         self._visit_seq = 0
         self._violation_seq = 0
         self._recent: OrderedDict[Event, None] = OrderedDict()
+        self._standings: dict[tuple[str | None, str | None], Standing] = {}
+        self._standings_version = self.registry.version
         self.now = float("-inf")
         self.events_processed = 0
 
@@ -91,12 +94,24 @@ class RulesEngine:
 
     def handle(self, event: Event) -> list[Event]:
         """Apply one input event; returns the violations and actions it (and due timers) caused."""
-        if event in self._recent:
+        recent = self._recent
+        size = len(recent)
+        recent[event] = None  # one hash: an event already remembered leaves the size (and its place) as it was
+        if len(recent) == size:
             return []
-        self._recent[event] = None
-        if len(self._recent) > _RECENT_EVENTS:
-            self._recent.popitem(last=False)
+        if size >= _RECENT_EVENTS:
+            recent.popitem(last=False)
         self.events_processed += 1
+        if type(event) is SessionActive and event.current_a > 0 and not (self._timers and self._timers[0][0] < event.ts):
+            visit = self._visits.get(event.bay)
+            if visit is not None and visit.charging:
+                # Most of a site's events: a meter value while the car charges. It only says the car on
+                # the cable is still there (as _on_session would record), so it takes the short way.
+                if event.ts > self.now:
+                    self.now = event.ts
+                if visit.on_cable and event.ts > visit.last_seen:
+                    visit.last_seen = event.ts
+                return []
         out = self._fire_timers(event.ts, inclusive=False)
         self.now = max(self.now, event.ts)
         handler = self._HANDLERS.get(type(event))
@@ -343,7 +358,16 @@ class RulesEngine:
     # --- timers -------------------------------------------------------------------------
 
     def _standing(self, visit: Visit) -> Standing:
-        return standing(self.policy, self.registry, visit.plate, visit.id_token)
+        """The visit's standing, remembered per (plate, token) until the registry changes: it is asked
+        for on every event of a visit, and the answer depends only on those and the registry."""
+        if self._standings_version != self.registry.version or len(self._standings) > _STANDINGS_KEPT:
+            self._standings.clear()
+            self._standings_version = self.registry.version
+        key = (visit.plate, visit.id_token)
+        who = self._standings.get(key)
+        if who is None:
+            who = self._standings[key] = standing(self.policy, self.registry, visit.plate, visit.id_token)
+        return who
 
     def _reschedule(self, visit: Visit, out: list[Event]) -> None:
         """Re-ask every rule for its deadline and keep one timer per rule."""

@@ -65,7 +65,7 @@ def bare_dispatch(events: list) -> int:  # type: ignore[type-arg]
 
 def test_rules_engine_throughput(benchmark) -> None:
     model, _ = run(load_scenario(BUNDLED, site_year_overrides(50, False)), days=60)
-    events = model.recorder.observed
+    events = list(model.recorder.observed())
     policy, site, registry = model.policy, model.site_info, model.registry
 
     def replay() -> int:

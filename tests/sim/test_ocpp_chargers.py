@@ -36,5 +36,5 @@ def test_ocpp_chargers_give_the_same_verdicts_as_direct_reports(protocol: str) -
 
 def test_session_events_the_site_sees_come_from_the_central_system() -> None:
     model, _ = run(_enforced("ocpp2.0.1", days=1))
-    observed = [e for e in model.recorder.observed if e.kind.startswith("session_")]
+    observed = [e for e in model.recorder.observed() if e.kind.startswith("session_")]
     assert observed and all("-CP" in e.session_id and "/" in e.session_id for e in observed)
