@@ -82,11 +82,26 @@ def default_workers(sites: int) -> int:
     return max(1, min(sites, round(idle)))
 
 
+def site_cost(site: SiteRun) -> float:
+    """What a site's run costs, roughly: bay-days (as a sweep's batches count them)."""
+    return site.days * (site.scenario.site.ev_bays + site.scenario.site.general_bays)
+
+
+def largest_first(sites: list[SiteRun]) -> list[SiteRun]:
+    """The sites in the order to hand them out: the longest runs first, so that no process is left with
+    a large site to run alone at the end while the others idle (longest-processing-time-first)."""
+    return sorted(sites, key=site_cost, reverse=True)
+
+
 def run_sites(sites: list[SiteRun], workers: int = 1, progress: SiteProgress | None = None,
-              display: AbstractContextManager[Any] | None = None) -> dict[str, dict[str, Any]]:
+              display: AbstractContextManager[Any] | None = None, client: Any = None) -> dict[str, dict[str, Any]]:
     """Every site's summary by label, in portfolio order. ``display`` (a progress bar) is entered once the
-    worker processes exist: a bar's drawing thread is not something to fork."""
+    worker processes exist: a bar's drawing thread is not something to fork. With a Dask ``client`` the
+    sites run as tasks on its cluster instead of in local processes."""
     display = display or nullcontext()
+    if client is not None:
+        with display:
+            return run_sites_on_cluster(client, sites, progress)
     if workers <= 1 or len(sites) <= 1:
         with display:
             return {site.label: run_site(site, progress) for site in sites}
@@ -95,7 +110,7 @@ def run_sites(sites: list[SiteRun], workers: int = 1, progress: SiteProgress | N
     results: dict[str, dict[str, Any]] = {}
     with ProcessPoolExecutor(min(workers, len(sites)), mp_context=context, initializer=_worker_init,
                              initargs=(updates,)) as pool:
-        futures = {pool.submit(_worker_run, site): site.label for site in sites}
+        futures = {pool.submit(_worker_run, site): site.label for site in largest_first(sites)}
         with display:
             pending = set(futures)
             while pending:
@@ -104,6 +119,29 @@ def run_sites(sites: list[SiteRun], workers: int = 1, progress: SiteProgress | N
                 for future in done:
                     results[futures[future]] = future.result()
             _drain(updates, progress)
+    return {site.label: results[site.label] for site in sites}
+
+
+def run_sites_on_cluster(client: Any, sites: list[SiteRun], progress: SiteProgress | None = None) -> dict[str, dict[str, Any]]:
+    """Each site one task on a Dask cluster (a local one, or the one at a scheduler address), largest
+    first: Dask starts tasks submitted earlier first. A worker writes its site's folder itself and sends
+    back only the summary, so the folder must be one the workers can write (a shared filesystem, for a
+    cluster of several machines). Progress is per site, as each finishes."""
+    from distributed import as_completed
+
+    futures = {client.submit(run_site, site, pure=False, key=f"baytwin-site-{site.label}-{os.urandom(4).hex()}"): site
+               for site in largest_first(sites)}
+    results: dict[str, dict[str, Any]] = {}
+    try:
+        for future in as_completed(futures):
+            site = futures[future]
+            results[site.label] = future.result()
+            if progress is not None:
+                progress(site.label, site.days, site.days)
+    finally:
+        for future in futures:  # interrupted: nothing left running on the cluster
+            if not future.done():
+                future.cancel()
     return {site.label: results[site.label] for site in sites}
 
 
@@ -170,11 +208,12 @@ def write_portfolio(document: Mapping[str, Any], out: Path) -> list[Path]:
 
 def run_portfolio(portfolio: Portfolio, out: Path, seed: int | None = None, days: float | None = None,
                   workers: int = 1, progress: SiteProgress | None = None,
-                  display: AbstractContextManager[Any] | None = None) -> dict[str, Any]:
-    """Run every site into ``out/<label>/``, write portfolio.json and portfolio.csv, return the document."""
+                  display: AbstractContextManager[Any] | None = None, client: Any = None) -> dict[str, Any]:
+    """Run every site into ``out/<label>/``, write portfolio.json and portfolio.csv, return the document.
+    With a Dask ``client`` the sites run on its cluster."""
     started = time.perf_counter()
-    sites = plan_sites(portfolio, seed, days, out)
-    summaries = run_sites(sites, workers, progress, display)
+    sites = plan_sites(portfolio, seed, days, out.resolve() if client is not None else out)
+    summaries = run_sites(sites, workers, progress, display, client)
     document = portfolio_document(portfolio, sites, summaries, portfolio.seed if seed is None else seed,
                                   time.perf_counter() - started)
     write_portfolio(document, out)

@@ -43,16 +43,20 @@ def sim_run(
                                        "system at this URL, e.g. ws://127.0.0.1:9000"),
     workers: Optional[int] = typer.Option(None, "--workers", min=1, help="A portfolio's sites in this many "
                                           "processes (default: one per idle core; 1: one after another)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="A portfolio's sites as tasks on the Dask "
+                                            "cluster at this address, e.g. tcp://10.0.0.5:8786 (its workers need "
+                                            "baytwin installed and --out on a filesystem they share)."),
 ) -> None:
     """Simulate one scenario, or every site of a portfolio, and write the results."""
     from baytwin.sim.portfolio import find_portfolio
 
     portfolio = find_portfolio(scenario)
     if portfolio is not None:
-        _run_portfolio(portfolio, out, seed, days, set_, workers, store, ocpp)
+        _run_portfolio(portfolio, out, seed, days, set_, workers, store, ocpp, scheduler)
         return
-    if workers is not None:
-        raise fail("--workers: applies to a portfolio's sites; a scenario is one process")
+    for given, option in ((workers, "--workers"), (scheduler, "--scheduler")):
+        if given is not None:
+            raise fail(f"{option}: applies to a portfolio's sites; a scenario is one process")
     if store:
         open_store(db, key_file)  # a missing key or unreachable database fails now, not after the run
     summary = run_one(scenario, out, seed, days, parse_overrides(set_), (db, key_file) if store else None, ocpp)
@@ -61,13 +65,15 @@ def sim_run(
 
 
 def _run_portfolio(path: Path, out: Path, seed: int | None, days: float | None, set_: list[str],
-                   workers: int | None, store: bool, ocpp: str | None) -> None:
+                   workers: int | None, store: bool, ocpp: str | None, scheduler: str | None = None) -> None:
     from baytwin.commands.sim_portfolio import portfolio_table, run_portfolio_command
 
     for given, option in ((store, "--store"), (ocpp, "--ocpp")):
         if given:
             raise fail(f"{option}: runs one scenario; run a portfolio's sites one by one to use it")
-    document = run_portfolio_command(path, out, seed, days, parse_overrides(set_), workers)
+    if scheduler is not None and workers is not None:
+        raise fail("--workers: the cluster at --scheduler has its own workers; give one or the other")
+    document = run_portfolio_command(path, out, seed, days, parse_overrides(set_), workers, scheduler)
     console.print(portfolio_table(document))
     console.print(f"Results in [bold]{out}[/]: portfolio.json, portfolio.csv, and a folder per site "
                   f"({', '.join(s['label'] for s in document['sites'])}) with summary.json and the Parquet tables "

@@ -19,8 +19,10 @@ SHOWN = (  # (figure, column heading): the per-site table on the terminal; portf
 
 
 def run_portfolio_command(path: Path, out: Path, seed: int | None, days: float | None,
-                          overrides: dict[str, Any], workers: int | None) -> dict[str, Any]:
-    """Load, run and write a portfolio, showing each site's progress; the portfolio.json document."""
+                          overrides: dict[str, Any], workers: int | None,
+                          scheduler: str | None = None) -> dict[str, Any]:
+    """Load, run and write a portfolio, showing each site's progress; the portfolio.json document. With
+    ``scheduler`` the sites run on that Dask cluster."""
     from baytwin.sim.portfolio import load_portfolio
     from baytwin.sim.portfolio_run import default_workers, run_portfolio
 
@@ -29,15 +31,20 @@ def run_portfolio_command(path: Path, out: Path, seed: int | None, days: float |
     with failing_on(ConfigError):
         portfolio = load_portfolio(path, overrides)
     length = portfolio.days if days is None else days
+    bar = progress_bar("days")
+    tasks = {m.label: bar.add_task(m.label, total=length) for m in portfolio.sites}
+    update = lambda label, done, _total: bar.update(tasks[label], completed=done)  # noqa: E731
+    if scheduler is not None:
+        from baytwin.sim.sweep.execute import SchedulerProblem, dask_client
+
+        with failing_on(SchedulerProblem), dask_client(scheduler) as client:
+            console.print(f"{portfolio.name}: {len(portfolio.sites)} sites, {length:g} days, on the cluster at {scheduler}")
+            return run_portfolio(portfolio, out, seed, days, progress=update, display=bar, client=client)
     processes = workers or default_workers(len(portfolio.sites))
     console.print(f"{portfolio.name}: {len(portfolio.sites)} sites, {length:g} days, "
                   + ("one after another" if processes <= 1 or len(portfolio.sites) <= 1
                      else f"{min(processes, len(portfolio.sites))} processes"))
-    bar = progress_bar("days")
-    tasks = {m.label: bar.add_task(m.label, total=length) for m in portfolio.sites}
-    return run_portfolio(portfolio, out, seed, days, processes,
-                         progress=lambda label, done, _total: bar.update(tasks[label], completed=done),
-                         display=bar)
+    return run_portfolio(portfolio, out, seed, days, processes, progress=update, display=bar)
 
 
 def portfolio_table(document: dict[str, Any]) -> Table:

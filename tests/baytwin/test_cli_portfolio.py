@@ -80,3 +80,29 @@ def test_a_portfolio_sweep_refuses_an_axis_the_sites_cannot_vary_alone(tmp_path:
     result = invoke("sweep", str(estate), "--grid", "days=1,2", "--out", str(out))
     assert result.exit_code == 2 and "every site of a portfolio runs the same days; use --days" in result.stderr
     assert not out.exists()
+
+
+def test_a_portfolio_runs_on_a_dask_cluster_by_its_scheduler_address_with_the_same_results(
+        tmp_path: Path, estate: Path) -> None:
+    """The sites as tasks on a running cluster (started here, as an operator's would be): the same
+    seeds give the same figures as local processes, and each site's folder is written by its worker."""
+    from distributed import LocalCluster
+
+    local = invoke("sim", "run", str(estate), "--out", str(tmp_path / "local"), "--workers", "1")
+    assert local.exit_code == 0, local.output
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        result = invoke("sim", "run", str(estate), "--out", str(tmp_path / "cluster"), "--scheduler",
+                        cluster.scheduler_address)
+    assert result.exit_code == 0, result.output
+    assert f"on the cluster at {cluster.scheduler_address}" in result.stdout
+    on_cluster = json.loads((tmp_path / "cluster" / "portfolio.json").read_text())
+    at_home = json.loads((tmp_path / "local" / "portfolio.json").read_text())
+    assert on_cluster["total"] == at_home["total"]
+    assert [s["violations_true"] for s in on_cluster["sites"]] == [s["violations_true"] for s in at_home["sites"]]
+    assert (tmp_path / "cluster" / "south" / "events.parquet").is_file()
+
+
+def test_a_scheduler_that_cannot_be_reached_is_one_line(tmp_path: Path, estate: Path) -> None:
+    result = invoke("sim", "run", str(estate), "--out", str(tmp_path / "run"), "--scheduler", "tcp://127.0.0.1:9")
+    assert result.exit_code == 2
+    assert "cannot reach the Dask scheduler" in result.output and "Traceback" not in result.output
