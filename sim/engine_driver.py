@@ -14,7 +14,7 @@ import simpy
 
 from baytwin.core.clock import OffsetClock
 from baytwin.core.events import Event
-from baytwin.core.rules.engine import RulesEngine
+from baytwin.core.rules.engine import UNCHANGED, RulesEngine
 
 
 class EngineDriver:
@@ -24,7 +24,10 @@ class EngineDriver:
         self._armed_at = float("inf")
 
     def feed(self, event: Event) -> None:
-        for output in self.engine.handle(event):
+        outputs = self.engine.handle(event)
+        if outputs is UNCHANGED:  # no output and no timer moved: the armed wake-up still stands
+            return
+        for output in outputs:
             self.on_output(output)
         self._arm()
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from baytwin.core.events import (
@@ -56,6 +57,8 @@ from baytwin.core.rules.visit import OpenViolation, Visit
 from baytwin.core.site import SiteInfo
 
 _RECENT_EVENTS = 4096  # how many recent events are remembered to drop exact duplicates
+#: What ``handle`` returns for an event that changed nothing: a duplicate, or a meter value while charging.
+UNCHANGED: tuple[Event, ...] = ()
 _STANDINGS_KEPT = 10_000  # standings remembered before starting afresh (a year of plates at a large site)
 
 
@@ -92,13 +95,15 @@ class RulesEngine:
 
     # --- the driver's interface ---------------------------------------------------------
 
-    def handle(self, event: Event) -> list[Event]:
-        """Apply one input event; returns the violations and actions it (and due timers) caused."""
+    def handle(self, event: Event) -> Sequence[Event]:
+        """Apply one input event; returns the violations and actions it (and due timers) caused, or
+        :data:`UNCHANGED` when the event changed nothing at all (no output, no timer moved), which a
+        driver may take as leave to skip re-arming its timer."""
         recent = self._recent
         size = len(recent)
         recent[event] = None  # one hash: an event already remembered leaves the size (and its place) as it was
         if len(recent) == size:
-            return []
+            return UNCHANGED
         if size >= _RECENT_EVENTS:
             recent.popitem(last=False)
         self.events_processed += 1
@@ -111,7 +116,7 @@ class RulesEngine:
                     self.now = event.ts
                 if visit.on_cable and event.ts > visit.last_seen:
                     visit.last_seen = event.ts
-                return []
+                return UNCHANGED
         out = self._fire_timers(event.ts, inclusive=False)
         self.now = max(self.now, event.ts)
         handler = self._HANDLERS.get(type(event))
