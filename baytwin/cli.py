@@ -21,7 +21,7 @@ import sys
 
 import typer
 
-from baytwin.commands import charger, csms, dashboard, demo, health, live, ocr, records, sim, sim_calibrate, sweep
+from baytwin.commands import charger, csms, dashboard, demo, health, live, ocr, records, report, sim, sim_calibrate, sweep
 from baytwin.common import err_console
 from baytwin.core.config import ConfigError
 
@@ -36,6 +36,7 @@ app.add_typer(csms.csms_app, name="csms")
 app.command("charger")(charger.charger)
 app.add_typer(live.live_app, name="live")
 app.command("dashboard")(dashboard.dashboard)
+app.command("report")(report.report)
 app.command("health")(health.health)
 app.add_typer(records.audit_app, name="audit")
 app.add_typer(records.keys_app, name="keys")

@@ -76,23 +76,48 @@ def group_runs(runs: dict[str, tuple[Path, dict[str, Any], dict[str, Any]]]) -> 
             variant.folders[seed] = folder
             labels.setdefault(key, []).append(label)
     found = list(variants.values())
-    for variant in found:
-        variant.name = common_prefix(labels[variant.key]) or str(variant.scenario.get("name") or "run")
+    for naming in (_folder_name, _word_name, _first_label):
+        names = [naming(labels[v.key]) or str(v.scenario.get("name") or "run") for v in found]
+        if len(set(names)) == len(names):
+            break
+    for variant, name in zip(found, names):
+        variant.name = name
     for variant, label in zip(found, short_labels([v.name for v in found])):
         variant.label = label
     return found
 
 
+def _folder_name(labels: list[str]) -> str:
+    """The folder all of a variant's runs are in ("runs/enforced" of "runs/enforced/seed-1", ...)."""
+    if len(labels) == 1:
+        return labels[0]
+    shared = "".join(common_parts(labels))
+    return shared.rsplit("/", 1)[0] if "/" in shared else ""
+
+
+def _word_name(labels: list[str]) -> str:
+    return common_prefix(labels)
+
+
+def _first_label(labels: list[str]) -> str:
+    return labels[0]
+
+
 def common_prefix(names: list[str]) -> str:
     """What the names share from their start, cut at a word boundary ("runs/enforced" of
     "runs/enforced/seed-1" and "runs/enforced/seed-2"); the name itself when there is one."""
+    return "".join(common_parts(names)).strip("/_- .")
+
+
+def common_parts(names: list[str]) -> list[str]:
+    """The words and separators the names begin with in common."""
     split = [_PARTS.findall(n) for n in names]
     shared: list[str] = []
     for parts in zip(*split):
         if len(set(parts)) > 1:
             break
         shared.append(parts[0])
-    return "".join(shared).strip("/_- .")
+    return shared
 
 
 _PARTS = re.compile(r"[^/_\- .]+|[/_\- .]")
@@ -110,9 +135,10 @@ def short_labels(names: list[str]) -> list[str]:
     end = 0
     while all(len(s) - start > end for s in split) and len({s[len(s) - 1 - end] for s in split}) == 1:
         end += 1
-    cut = ["".join(s[start:len(s) - end]).strip("/_- .") for s in split]
-    if all(cut) and len(set(cut)) == len(cut):
-        return cut
+    for tail in (end, 0):  # without the shared ending, then with it ("no-fee" and "fee" share "fee")
+        cut = ["".join(s[start:len(s) - tail]).strip("/_- .") for s in split]
+        if all(cut) and len(set(cut)) == len(cut):
+            return cut
     return list(names)
 
 
@@ -259,3 +285,11 @@ def means_table(variants: list[Variant], names: Iterable[str]) -> pd.DataFrame:
     for variant in variants:
         table[variant.label] = [pd.Series(variant.values(n), dtype=float).mean() for n in names]
     return table
+
+
+def relabelled(variants: list[Variant]) -> list[Variant]:
+    """Copies of the chosen variants labelled short among themselves ("fee" and "no-fee" rather than
+    "seeds/fee" and "seeds/no-fee"): the pickers keep the full labels, sentences and tables the short."""
+    from dataclasses import replace
+
+    return [replace(v, label=label) for v, label in zip(variants, short_labels([v.label for v in variants]))]

@@ -168,6 +168,26 @@ def scenario_differences(trees: dict[str, dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["path", *trees.keys()])
 
 
+def load_runs(found: Found, json_reader: Callable[[Path], Any] | None = None
+              ) -> tuple[dict[str, tuple[Path, dict[str, Any], dict[str, Any]]], list[str]]:
+    """Every run found, as ``{label: (folder, scenario, summary)}``, and one line per run folder that
+    could not be read (the others are still shown). The pages pass the cached reader."""
+    reader = json_reader or _json_file
+    runs: dict[str, tuple[Path, dict[str, Any], dict[str, Any]]] = {}
+    problems: list[str] = []
+    for folder in found.runs:
+        try:
+            scenario, summary = reader(folder / SCENARIO_FILE), reader(folder / SUMMARY_FILE)
+        except DataProblem as err:
+            problems.append(str(err))
+            continue
+        if not isinstance(scenario, dict) or not isinstance(summary, dict):
+            problems.append(f"{folder / SUMMARY_FILE}: (top level): expected a JSON object")
+            continue
+        runs[found.label(folder)] = (folder, scenario, summary)
+    return runs, problems
+
+
 # --- sweeps ------------------------------------------------------------------------------
 
 
@@ -193,6 +213,11 @@ class Sweep:
         present = list(pd.unique(self.cells[axis]))
         ordered = [v for v in declared if any(_same(v, p) for p in present)]
         return ordered + [p for p in present if not any(_same(p, v) for v in ordered)]
+
+    @property
+    def currency(self) -> str:
+        """The currency of the sweep's money figures, as the sweep recorded it (GBP before it did)."""
+        return str(self.spec.get("currency") or "GBP")
 
     @property
     def metrics(self) -> list[str]:

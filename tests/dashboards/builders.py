@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from baytwin.sim.runner import run
+from baytwin.sim.runner import run, write
 from baytwin.sim.scenario import load_scenario
 
 TINY_SITE = """
@@ -31,15 +31,13 @@ population:
 """
 
 NOT_METRICS = {"seed", "days", "wall_seconds", "ev_bays", "general_bays"}
-# two-sided 95% Student t quantiles by degrees of freedom; beyond 30 the normal quantile
-T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
-         15: 2.131, 20: 2.086, 25: 2.060, 30: 2.042}
 
 
 def t_quantile(dof: int) -> float:
-    if dof > 30:
-        return 1.96
-    return T_975[max(k for k in T_975 if k <= dof)]
+    """The two-sided 95 % Student's t quantile, as the sweep's own tables use it."""
+    from scipy.stats import t
+
+    return float(t.ppf(0.975, dof))
 
 
 def tiny_scenario(folder: Path) -> Path:
@@ -49,17 +47,17 @@ def tiny_scenario(folder: Path) -> Path:
 
 
 def build_sweep(folder: Path, scenario: str | Path, axes: dict[str, tuple[str, list[Any]]], replications: int,
-                days: float = 1.0) -> Path:
-    """Run every cell of the grid ``replications`` times (seeds 1..n, the same in every cell) and
-    write the sweep folder."""
+                days: float = 1.0, overrides: dict[str, Any] | None = None) -> Path:
+    """Run every cell of the grid ``replications`` times (seeds 1..n, the same in every cell), every run
+    with ``overrides`` besides the cell's, and write the sweep folder."""
     folder.mkdir(parents=True, exist_ok=True)
     names = list(axes)
     rows: list[dict[str, Any]] = []
     for cell, values in enumerate(itertools.product(*(axes[name][1] for name in names))):
-        overrides = {axes[name][0]: value for name, value in zip(names, values)}
+        cell_overrides = {**(overrides or {}), **{axes[name][0]: value for name, value in zip(names, values)}}
         for replication in range(replications):
             seed = replication + 1
-            _, result = run(load_scenario(str(scenario), overrides), seed=seed, days=days)
+            _, result = run(load_scenario(str(scenario), cell_overrides), seed=seed, days=days)
             figures = {k: float(v) if v is not None else math.nan for k, v in result.summary.items()
                        if k not in NOT_METRICS and (v is None or isinstance(v, (int, float))) and not isinstance(v, bool)}
             rows.append({"run_id": f"c{cell:03d}-r{replication:02d}", "cell": cell, **dict(zip(names, values)),
@@ -83,3 +81,18 @@ def build_sweep(folder: Path, scenario: str | Path, axes: dict[str, tuple[str, l
             "replications": replications, "metrics": metrics, "days": days}
     (folder / "sweep.json").write_text(json.dumps(spec, indent=2))
     return folder
+
+
+def build_seeded_runs(folder: Path, scenario: str | Path, variants: dict[str, dict[str, Any]], seeds: list[int],
+                      days: float = 1.0) -> dict[str, list[Path]]:
+    """Run the scenario under each variant's overrides for every seed and write each run's folder
+    (``folder/<variant>/seed-<n>``) as ``baytwin sim run`` does: replications a comparison can pair."""
+    out: dict[str, list[Path]] = {}
+    for name, overrides in variants.items():
+        for seed in seeds:
+            loaded = load_scenario(str(scenario), overrides)
+            _, result = run(loaded, seed=seed, days=days)
+            target = folder / name / f"seed-{seed}"
+            write(result, target, loaded)
+            out.setdefault(name, []).append(target)
+    return out

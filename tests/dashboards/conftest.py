@@ -12,10 +12,17 @@ from pathlib import Path
 import pytest
 
 from baytwin.dashboards.settings import HOST_ENV, RUNS_ENV, SITE_ENV, USERS_ENV
-from tests.dashboards.builders import build_sweep, tiny_scenario
+from tests.dashboards.builders import build_seeded_runs, build_sweep, tiny_scenario
 
 PAGES = Path(__file__).resolve().parents[2] / "dashboards" / "pages"
 APP = PAGES.parent / "app.py"
+
+
+# one tiny site in dollars under two policies, the same four seeds each: replications a comparison pairs
+SEEDED_VARIANTS = {"no-fee": {"site.currency": "USD", "policy.idle_fee.enabled": False},
+                   "fee": {"site.currency": "USD", "policy.idle_fee.enabled": True,
+                           "policy.idle_fee.per_min": 0.5}}
+SEEDS = [1, 2, 3, 4]
 
 
 def baytwin(*args: str) -> subprocess.CompletedProcess[str]:
@@ -34,6 +41,10 @@ def runs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 {"grace_min": ("policy.rules.overstay.grace_min", [0, 30]),
                  "misread_rate": ("site.identification.misread_rate", [0.0, 0.3]),
                  "fee": ("policy.idle_fee.per_min", [0.1, 0.5])}, replications=3)
+    build_sweep(root / "sweeps" / "fee-switched-off", tiny_scenario(tmp_path_factory.mktemp("fee-off")),
+                {"fee": ("policy.idle_fee.per_min", [0.1, 0.5])}, replications=2,
+                overrides={"policy.idle_fee.enabled": False})
+    build_seeded_runs(root / "seeds", tiny_scenario(tmp_path_factory.mktemp("seeded")), SEEDED_VARIANTS, SEEDS, days=3)
     images = tmp_path_factory.mktemp("plates")
     baytwin("ocr", "generate", "--n", "36", "--out", str(images), "--random-degradations", "--frames", "3",
             "--seed", "3")
@@ -47,8 +58,18 @@ def demo_dir(runs_root: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def seeds_dir(runs_root: Path) -> Path:
+    return runs_root / "seeds"
+
+
+@pytest.fixture(scope="session")
 def sweep_dir(runs_root: Path) -> Path:
     return runs_root / "sweeps" / "grace-by-misreads"
+
+
+@pytest.fixture(scope="session")
+def inert_sweep_dir(runs_root: Path) -> Path:
+    return runs_root / "sweeps" / "fee-switched-off"
 
 
 @pytest.fixture(scope="session")
