@@ -15,7 +15,7 @@ from baytwin.dashboards.page_index import page_files, page_title
 
 HOME = Path(__file__).parent / "home.py"
 
-st.set_option("client.toolbarMode", "minimal")
+st.set_option("client.toolbarMode", "minimal")  # also when started without baytwin dashboard (settings.py)
 pages = [st.Page(HOME, title="Overview", default=True),
          *(st.Page(page, title=page_title(page)) for page in page_files())]
 st.navigation(pages).run()

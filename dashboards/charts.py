@@ -139,22 +139,43 @@ def pareto_chart(frame: pd.DataFrame, x: str, y: str, x_title: str, y_title: str
 
 
 def condition_heatmap(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
-    """Degradation type × severity, coloured by an OCR metric (0-1), the value written in the cell."""
+    """Degradation type × severity, coloured by an OCR rate (0-1) on a colour-blind-safe scale, each
+    cell written as the rate, its 95 % Wilson interval and the images behind it. ``frame`` is
+    ``ocr_view.with_intervals``'s: condition, severity, value, n, ci_low, ci_high."""
+    from baytwin.dashboards.ocr_view import rate_label
+
     data = frame.assign(severity=frame["severity"].astype(int))
+    data["label"] = [rate_label(v, lo, hi, int(n)) for v, lo, hi, n in
+                     zip(data["value"], data["ci_low"], data["ci_high"], data["n"])]
+    worse_high = metric in ("dangerous_read_rate", "misread_rate", "noread_rate")
     base = alt.Chart(data).encode(
-        x=alt.X("severity:O", title="severity (0 = clean)"),
+        x=alt.X("severity:O", title="severity (0 = clean)", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("condition:N", title="degradation"),
     )
-    tooltip = ["condition", "severity", "images", alt.Tooltip("value:Q", title=metric, format=".1%")]
+    tooltip = ["condition", "severity", alt.Tooltip("n:Q", title="images"),
+               alt.Tooltip("value:Q", title=metric, format=".1%"),
+               alt.Tooltip("ci_low:Q", title="95% CI low", format=".1%"),
+               alt.Tooltip("ci_high:Q", title="95% CI high", format=".1%")]
     rect = base.mark_rect().encode(
-        color=alt.Color("value:Q", title=metric, scale=alt.Scale(scheme="redyellowgreen", domain=[0, 1],
-                                                                 reverse=metric in ("dangerous_read_rate",
-                                                                                    "misread_rate",
-                                                                                    "noread_rate"))),
+        color=alt.Color("value:Q", title=metric, scale=alt.Scale(scheme="cividis", domain=[0, 1], reverse=worse_high)),
         tooltip=tooltip)
-    text = base.mark_text(baseline="middle", fontSize=11).encode(text=alt.Text("value:Q", format=".0%"),
-                                                                 tooltip=tooltip)
-    return alt.layer(rect, text)
+    light = alt.datum.value < 0.5 if worse_high else alt.datum.value > 0.5
+    text = base.mark_text(baseline="middle", fontSize=11, lineBreak="\n").encode(
+        text="label:N", color=alt.condition(light, alt.value("black"), alt.value("white")), tooltip=tooltip)
+    return alt.layer(rect, text).properties(height=heatmap_height(data["condition"].nunique()))
+
+
+def group_bars(frame: pd.DataFrame, group: str, metric: str) -> alt.LayerChart:
+    """A rate per font (or design, or country) with its 95 % Wilson interval, worst first."""
+    data = frame.rename(columns={group: "group"})
+    base = alt.Chart(data).encode(y=alt.Y("group:N", title=group, sort=alt.EncodingSortField("value", order="ascending")))
+    tooltip = ["group", alt.Tooltip("n:Q", title="images"), alt.Tooltip("value:Q", title=metric, format=".1%"),
+               alt.Tooltip("ci_low:Q", title="95% CI low", format=".1%"),
+               alt.Tooltip("ci_high:Q", title="95% CI high", format=".1%")]
+    bars = base.mark_bar(color="#0072B2", opacity=0.8).encode(
+        x=alt.X("value:Q", title=metric, scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")), tooltip=tooltip)
+    whiskers = base.mark_rule(color="black").encode(x="ci_low:Q", x2="ci_high:Q", tooltip=tooltip)
+    return alt.layer(bars, whiskers).properties(height=22 * max(1, data["group"].nunique()))
 
 
 def confusion_bars(pairs: pd.DataFrame, top: int = 20) -> alt.Chart:

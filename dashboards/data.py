@@ -331,6 +331,7 @@ def rank_cells(cells: pd.DataFrame, axes: list[str], objective: str, maximize: b
 # --- OCR evaluations ---------------------------------------------------------------------
 
 MISREAD_NAME = re.compile(r"^(?P<n>\d+)_(?P<truth>.+?)_read_(?P<read>.+)_(?P<status>accepted|review|unreadable)\.png$")
+OCR_GROUPS = ("font", "design", "country")  # by_<group>.csv: the reader per typeface, plate design, issuing country
 OCR_GRID_METRICS = ("exact_plate_accuracy", "char_accuracy", "accepted_share", "dangerous_read_rate",
                     "misread_rate", "noread_rate", "voted_accuracy")
 
@@ -366,6 +367,7 @@ class OcrEval:
     reads: pd.DataFrame
     confusions: pd.DataFrame
     misreads: list[Misread]
+    groups: dict[str, pd.DataFrame] = field(default_factory=dict)  # by font, design, country: those written
 
 
 def misreads_in(folder: Path) -> list[Misread]:
@@ -391,18 +393,13 @@ def _ocr_from(folder: Path, json_reader: Callable[[Path], Any], csv_reader: Call
         path = folder / name
         return csv_reader(path) if path.is_file() else pd.DataFrame(columns=columns)
 
+    groups = {group: csv_reader(folder / f"by_{group}.csv") for group in OCR_GROUPS
+              if (folder / f"by_{group}.csv").is_file()}
     return OcrEval(folder, report,
                    table(OCR_CONDITIONS_FILE, ["condition", "severity", "images", *OCR_GRID_METRICS]),
                    table(OCR_READS_FILE, ["file", "truth", "read", "confidence", "status", "correct", "conditions"]),
                    table(OCR_CONFUSIONS_FILE, ["truth", "read", "count"]),
-                   misreads_in(folder))
-
-
-def condition_grid(by_condition: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Degradation × severity with one metric and the image count, for the heatmap."""
-    out = by_condition[["condition", "severity", "images"]].copy()
-    out["value"] = pd.to_numeric(by_condition[metric], errors="coerce")
-    return out
+                   misreads_in(folder), {g: t for g, t in groups.items() if not t.empty})
 
 
 def dangerous_reads(reads: pd.DataFrame) -> pd.DataFrame:

@@ -19,6 +19,9 @@ SITE_ENV = "BAYTWIN_DASHBOARD_SITE"  # the live site file: its bays, cameras, st
 DB_ENV = "BAYTWIN_DB_URL"  # the store's own variable: the dashboard opens the same database as every command
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# Streamlit's own settings for the dashboards' server, read from its environment when it starts: the
+# toolbar without the developer's entries (its "Deploy" button means nothing to an operator).
+STREAMLIT_CONFIG = {"STREAMLIT_CLIENT_TOOLBAR_MODE": "minimal"}
 
 
 def is_local(host: str) -> bool:
@@ -51,7 +54,8 @@ class Settings:
                    site_file=Path(site) if site else None)
 
     def to_environment(self) -> dict[str, str]:
-        env = {RUNS_ENV: str(self.runs), HOST_ENV: self.host}
+        """What the server's environment needs: these settings, and Streamlit's own for the dashboards."""
+        env = {**STREAMLIT_CONFIG, RUNS_ENV: str(self.runs), HOST_ENV: self.host}
         if self.users_file is not None:
             env[USERS_ENV] = str(self.users_file)
         if self.db_url:

@@ -1,22 +1,25 @@
-"""OCR QA: plate-reading accuracy by degradation and severity, the voting gain, dangerous reads
-(wrong and still accepted), character confusions and the misread crops."""
+"""OCR QA: plate-reading accuracy QA can sign, every rate with the images behind it and its Wilson interval, by degradation, font and design, beside the baseline and a second evaluation.
+
+Also the voting gain, dangerous reads (wrong and still accepted), character confusions and the misread crops."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from baytwin.dashboards.charts import condition_heatmap, confusion_bars
+from baytwin.dashboards.charts import condition_heatmap, confusion_bars, group_bars, heatmap_height
 from baytwin.dashboards.data import (
     OCR_GRID_METRICS,
     DataProblem,
-    condition_grid,
     confusion_pairs,
     dangerous_reads,
     read_ocr_eval,
 )
+from baytwin.dashboards.ocr_view import compare_conditions, headline_table, rate_with_interval, with_intervals
 from baytwin.dashboards.ui import found_under, page_setup, show_table
 
 GALLERY_COLUMNS = 4
+NOBODY = "(none)"
 
 
 def percent(value: object) -> str:
@@ -31,32 +34,69 @@ if not folders:
             "Make one with `baytwin ocr eval --images DIR --out DIR`.")
     st.stop()
 
-label = st.selectbox("Evaluation", list(folders), key="evaluation")
+pick = st.columns(2)
+label = pick[0].selectbox("Evaluation", list(folders), key="evaluation")
+other_label = pick[1].selectbox("Side by side with", [NOBODY, *(f for f in folders if f != label)], key="other",
+                                help="Another evaluation: another model, or the same model on other images.")
 try:
     evaluation = read_ocr_eval(folders[label])
+    other = read_ocr_eval(folders[other_label]) if other_label != NOBODY else None
 except DataProblem as err:
     st.error(f"error: {err}")
     st.stop()
 report = evaluation.report
 voting = report.get("voting") or {}
+images = int(report.get("images") or 0)
 
 headline = st.columns(5)
-headline[0].metric("Images", f"{report.get('images', 0):,}")
+headline[0].metric("Images", f"{images:,}")
 headline[1].metric("Exact plate", percent(report.get("exact_plate_accuracy")))
 headline[2].metric("Characters", percent(report.get("char_accuracy")))
 headline[3].metric("Dangerous reads", f"{report.get('dangerous_reads', 0):,}",
                    help="Wrong reads that passed the confidence gate: they would bill the wrong driver.")
 headline[4].metric("Accepted reads correct", percent(report.get("accepted_accuracy")))
+exact = int(round(float(report.get("exact_plate_accuracy") or 0) * images))
+st.markdown(f"**Exact plate:** {rate_with_interval(exact, images)}  \n"
+            f"**Dangerous reads:** {rate_with_interval(int(report.get('dangerous_reads', 0)), images)}: "
+            "the upper bound is what QA can promise.")
+
+st.subheader("Side by side" if other is not None or report.get("baseline") else "With intervals")
+reports = {label: report, **({other_label: other.report} if other is not None else {})}
+side = headline_table(reports)
+shown = side.copy()
+for column in shown.columns:
+    if pd.api.types.is_float_dtype(shown[column]):
+        shown[column] = shown[column].map(lambda v: "–" if pd.isna(v) else f"{v:.1%}")
+show_table(side, "headline rates", shown=shown, index=False)
+st.caption("Rates with their 95 % Wilson intervals over the images evaluated"
+           + ("; the baseline read the same images" if report.get("baseline") else "") + ".")
 
 st.subheader("Accuracy by degradation and severity")
 if evaluation.by_condition.empty:
     st.info("by_condition.csv has no rows.")
 else:
-    metric = st.selectbox("Measure", [m for m in OCR_GRID_METRICS if m in evaluation.by_condition.columns],
-                          key="grid_metric")
-    grid = condition_grid(evaluation.by_condition, metric)
-    st.altair_chart(condition_heatmap(grid, metric), width="stretch")
+    measures = [m for m in (*OCR_GRID_METRICS, "baseline_exact_plate_accuracy") if m in evaluation.by_condition.columns]
+    metric = st.selectbox("Measure", measures, key="grid_metric")
+    grid = with_intervals(evaluation.by_condition, metric)
+    st.altair_chart(condition_heatmap(grid, metric), width="stretch",
+                    height=heatmap_height(grid["condition"].nunique()) + 80)
+    st.caption("Each cell: the rate, [its 95 % Wilson interval] and n, the images (vehicles, for voted accuracy) "
+               "behind it. A cell of a few images says little.")
+    if other is not None and metric in other.by_condition.columns:
+        st.markdown(f"**{label}** beside **{other_label}**")
+        both = compare_conditions(evaluation.by_condition, other.by_condition, metric, (label, other_label))
+        show_table(both, "conditions side by side", index=False)
     show_table(evaluation.by_condition, "accuracy by condition", index=False)
+
+if evaluation.groups:
+    st.subheader("By font and design")
+    group = st.radio("Per", list(evaluation.groups), horizontal=True, key="group")
+    table = evaluation.groups[group]
+    rates = [m for m in ("exact_plate_accuracy", "dangerous_read_rate", "accepted_share") if m in table.columns]
+    group_metric = st.selectbox("Rate", rates, key="group_metric")
+    rated = with_intervals(table, group_metric)
+    st.altair_chart(group_bars(rated, group, group_metric), width="stretch")
+    show_table(rated.drop(columns=["value", "hits"]), f"by {group}", index=False)
 
 st.subheader("Voting across a vehicle's frames")
 if voting.get("vehicles"):
@@ -92,12 +132,19 @@ else:
 
 st.subheader("Misread crops")
 crops = evaluation.misreads
-if st.checkbox("Dangerous ones only", key="dangerous_only"):
+filters = st.columns([1, 2, 2])
+if filters[0].checkbox("Dangerous ones only", key="dangerous_only"):
     crops = [crop for crop in crops if crop.dangerous]
+statuses = sorted({crop.status for crop in evaluation.misreads})
+kept = filters[1].multiselect("Gate said", statuses, default=statuses, key="gallery_status")
+crops = [crop for crop in crops if crop.status in kept]
+text = filters[2].text_input("Plate contains (truth or read)", key="gallery_text").strip().upper()
+if text:
+    crops = [crop for crop in crops if text in crop.truth.upper() or text in (crop.read or "").upper()]
 if not crops:
     st.success("No misread crops to show.")
 else:
-    st.caption(f"{len(crops)} crops (the evaluation keeps up to 60, dangerous ones first).")
+    st.caption(f"{len(crops)} of {len(evaluation.misreads)} crops (the evaluation keeps up to 60, dangerous ones first).")
     columns = st.columns(GALLERY_COLUMNS)
     for i, crop in enumerate(crops):
         tag = "ACCEPTED (dangerous)" if crop.dangerous else crop.status

@@ -5,6 +5,7 @@ runs folder as a user would have them."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +50,10 @@ def runs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     baytwin("ocr", "generate", "--n", "36", "--out", str(images), "--random-degradations", "--frames", "3",
             "--seed", "3")
     baytwin("ocr", "eval", "--images", str(images), "--out", str(root / "ocr" / "mixed"))
+    world = tmp_path_factory.mktemp("world-plates")  # many fonts and designs: the by-font and by-design tables
+    baytwin("ocr", "generate", "--n", "24", "--out", str(world), "--renderer", "world", "--seed", "4")
+    baytwin("ocr", "eval", "--images", str(world), "--out", str(root / "ocr" / "world"),
+            *(["--baseline", "tesseract"] if shutil.which("tesseract") else []))
     return root
 
 
@@ -75,6 +80,11 @@ def inert_sweep_dir(runs_root: Path) -> Path:
 @pytest.fixture(scope="session")
 def ocr_dir(runs_root: Path) -> Path:
     return runs_root / "ocr" / "mixed"
+
+
+@pytest.fixture(scope="session")
+def world_ocr_dir(runs_root: Path) -> Path:
+    return runs_root / "ocr" / "world"
 
 
 def summary(run: Path) -> dict:

@@ -19,3 +19,7 @@ def test_login_is_required_off_this_machine_or_with_a_users_file(tmp_path: Path)
     assert Settings(runs=tmp_path, host="0.0.0.0").login_required
     assert Settings(runs=tmp_path, users_file=tmp_path / "u.yaml").login_required
     assert Settings.from_environment({}).login_required  # started some other way: fail closed
+
+
+def test_the_server_is_started_with_streamlits_toolbar_kept_minimal(tmp_path: Path) -> None:
+    assert Settings(runs=tmp_path).to_environment()["STREAMLIT_CLIENT_TOOLBAR_MODE"] == "minimal"
