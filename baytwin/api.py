@@ -14,6 +14,7 @@ error, raised as ``ConfigError`` (a ``ValueError``). docs/api.md describes every
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -40,14 +41,24 @@ def simulate(scenario: ScenarioLike, *, days: float | None = None, seed: int | N
     command does. ``progress``: a progress bar, or a function called as ``progress(days_done, days)``.
     """
     check_days(days)
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise ValueError(f"seed: must be a whole number (got {seed!r})")
+    if seed is not None:
+        seed = _whole(seed)
     loaded = scenario_as_run(scenario, overrides)
     result = _run(loaded, seed, days, progress)
     results = Results.of(result, loaded)
     if out is not None:
         results.write(out)
     return results
+
+
+def _whole(seed: Any) -> int:
+    """A seed as a Python int (a NumPy integer from a notebook's range is one); anything else refused."""
+    try:
+        if isinstance(seed, bool):
+            raise TypeError
+        return operator.index(seed)
+    except TypeError:
+        raise ValueError(f"seed: must be a whole number (got {seed!r})") from None
 
 
 def _run(scenario: Any, seed: int | None, days: float | None, progress: bool | Progress) -> Any:

@@ -114,8 +114,12 @@ def _execute(plan: Any, store: Any, scheduler: str | None, workers: int | None, 
     finished = store.finished(plan)
     try:
         cluster = dask_client(scheduler, workers) if finished < len(plan.runs) else nullcontext(None)
-        with cluster as client, _progress(progress, plan, finished) as advance:
-            return run_sweep(plan, store, client, simulation or simulate, on_done=advance, per_task=runs_per_task)
+        with warnings.catch_warnings():
+            # the local cluster's web server moving to a free port says nothing about the sweep
+            warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
+            with cluster as client, _progress(progress, plan, finished) as advance:
+                return run_sweep(plan, store, client, simulation or simulate, on_done=advance,
+                                 per_task=runs_per_task)
     except SchedulerProblem as err:
         raise ConnectionError(str(err)) from None
 
