@@ -84,11 +84,11 @@ class ImageFidelity(_Strict):
     @field_validator("degradations")
     @classmethod
     def _known(cls, value: dict[str, int]) -> dict[str, int]:
-        from baytwin.sim.imagery.degrade import REGISTRY
+        from baytwin.sim.imagery.degradation_names import DEGRADATION_NAMES
 
         for name, severity in value.items():
-            if name not in REGISTRY:
-                raise ValueError(f"unknown degradation '{name}' (known: {', '.join(REGISTRY)})")
+            if name not in DEGRADATION_NAMES:
+                raise ValueError(f"unknown degradation '{name}' (known: {', '.join(DEGRADATION_NAMES)})")
             if not 0 <= severity <= 4:
                 raise ValueError(f"severity of '{name}' must be 0-4, got {severity}")
         return value
