@@ -8,6 +8,7 @@ asyncio timers.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Callable
 
 import simpy
@@ -37,7 +38,10 @@ class EngineDriver:
             return
         self._armed_at = due
         delay = max(0.0, due - self.clock.now())
-        self.env.timeout(delay).callbacks.append(lambda _event, due=due: self._wake(due))
+        self.env.timeout(delay).callbacks.append(partial(self._on_timeout, due))
+
+    def _on_timeout(self, due: float, _event: simpy.Event) -> None:
+        self._wake(due)
 
     def _wake(self, due: float) -> None:
         self._armed_at = float("inf")

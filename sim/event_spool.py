@@ -66,7 +66,7 @@ def _evidence_json(evidence: tuple[Event, ...]) -> str:
 def events_to_batch(events: list[Event]) -> pa.RecordBatch:
     """One record batch of ``events`` in their order: the events of each type are turned into columns
     together (attribute access in C), then the rows are put back in order by position."""
-    by_type: dict[type, list[int]] = {}
+    by_type: dict[type[Event], list[int]] = {}
     for position, event in enumerate(events):
         by_type.setdefault(type(event), []).append(position)
     parts = []
@@ -77,9 +77,8 @@ def events_to_batch(events: list[Event]) -> pa.RecordBatch:
         columns = list(zip(*rows))  # every event type has at least ts, site and bay
         arrays: dict[str, pa.Array] = {"kind": pa.array([cls.kind] * len(positions), pa.string())}
         for name, values in zip(names, columns):
-            if name == "evidence":
-                values = [_evidence_json(v) for v in values]
-            arrays[name] = pa.array(values, SPOOL_SCHEMA.field(name).type)
+            cells = [_evidence_json(v) for v in values] if name == "evidence" else values
+            arrays[name] = pa.array(cells, SPOOL_SCHEMA.field(name).type)
         arrays["_position"] = pa.array(positions, pa.int64())
         parts.append(pa.table(arrays))
     table = pa.concat_tables(parts, promote_options="default") if len(parts) > 1 else parts[0]

@@ -100,9 +100,10 @@ def violations_table(model: "BayTwinModel") -> tuple[pd.DataFrame, dict[str, tup
     rows: list[dict[str, Any]] = []
     matched_keys: set[tuple[int | None, str]] = set()
     by_violation: dict[str, tuple[int | None, bool]] = {}
-    for event, visit_id in rec.outputs:
-        if not isinstance(event, ViolationOpened):
+    for output, visit_id in rec.outputs:
+        if not isinstance(output, ViolationOpened):
             continue
+        event = output
         key = (visit_id, event.rule)
         true_event = truth.get(key) if visit_id is not None else None
         is_true = true_event is not None and key not in matched_keys

@@ -144,7 +144,7 @@ class BayTwinModel(mesa.Model):
             return WebSocketLink(self.ocpp_url)
         config = CsmsConfig(site_id=self.site_id, stations={s: {"evses": {1: b.id}} for s, b in stations.items()},
                             accept_unknown_tokens=True)
-        central = CentralSystem(config, lambda events: [self.observe(e) for e in events], _ModelAuthorizer(self))
+        central = CentralSystem(config, self._observe_all, _ModelAuthorizer(self))
         return InProcessLink(central, self.clock)
 
     def _create_population(self) -> None:
@@ -185,7 +185,7 @@ class BayTwinModel(mesa.Model):
         hours = (ts - self.clock.epoch) / 3600.0
         span = next((s for s in weather.timeline if s.start_h <= hours < s.end_h), None)
         if span is not None:
-            condition, severity = span.condition, span.severity
+            condition, severity = str(span.condition), span.severity
         else:
             day = min(int((ts - self.clock.epoch) // 86400), len(self._weather) - 1)
             condition, severity = self._weather[day], None
@@ -325,6 +325,10 @@ class BayTwinModel(mesa.Model):
         """What the site's systems see: recorded, and judged by the detection engine."""
         self.recorder.observe(event)
         self.detection.feed(event)
+
+    def _observe_all(self, events: list[Event]) -> None:
+        for event in events:
+            self.observe(event)
 
     def feed_both(self, event: Event) -> None:
         """Charger reports are both observed and true. A meter value while current flows is not handed

@@ -10,8 +10,9 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -132,12 +133,16 @@ def write(result: RunResult, out: Path, scenario: Scenario) -> list[Path]:
             written.append(atomic_write(out / "events.parquet", result.event_spool.write_table))
             continue
         frame = getattr(result, name)
-        written.append(atomic_write(out / f"{name}.parquet", lambda p, f=frame: f.to_parquet(p, index=False)))
+        written.append(atomic_write(out / f"{name}.parquet", partial(_write_frame, frame)))
     written.append(atomic_write(out / "scenario.json",
                            lambda p: p.write_text(scenario.model_dump_json(indent=2), encoding="utf-8")))
     written.append(atomic_write(out / "summary.json",
                            lambda p: p.write_text(json.dumps(result.summary, indent=2) + "\n", encoding="utf-8")))
     return written
+
+
+def _write_frame(frame: Any, path: Path) -> None:
+    frame.to_parquet(path, index=False)
 
 
 def atomic_write(target: Path, write_to: Callable[[Path], object]) -> Path:

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import heapq
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 from dataclasses import dataclass
 
 from baytwin.core.events import (
@@ -316,7 +317,7 @@ class RulesEngine:
         visit.charger_back_at = event.ts
         self._reschedule(visit, out)
 
-    _HANDLERS = {
+    _HANDLERS: dict[type[Event], Callable[["RulesEngine", Any, list[Event]], None]] = {
         VehicleArrived: _on_arrived,
         VehicleIdentified: _on_identified,
         VehicleLeft: _on_left,
