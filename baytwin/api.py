@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from baytwin.api_plates import read_plates
+from baytwin.api_imports import twin_runner
 from baytwin.api_scenario import ScenarioLike, check_days, scenario_as_run
 from baytwin.api_sweep import sweep
 from baytwin.results import Results, compare
@@ -62,8 +63,7 @@ def _whole(seed: Any) -> int:
 
 
 def _run(scenario: Any, seed: int | None, days: float | None, progress: bool | Progress) -> Any:
-    from baytwin.sim.runner import run
-
+    run = twin_runner().run
     if callable(progress):
         return run(scenario, seed=seed, days=days, progress=progress)[1]
     if not progress:

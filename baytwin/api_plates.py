@@ -43,6 +43,12 @@ def read_plates(images: Image | Sequence[Image], *, model: str | Path | None = N
     ``site``: a live site file, each bay of its ``camera`` read in its own region, with the site's reader.
     ``kind``: auto, crop or scene, as ``--kind``.
     """
+    from baytwin.api_imports import needing
+
+    with needing("ocr", ("cv2", "onnxruntime", "PIL"), "baytwin.read_plates"):
+        import cv2  # noqa: F401
+        import onnxruntime  # noqa: F401
+        from PIL import Image as _pillow  # noqa: F401
     from baytwin.commands.ocr import read_image
 
     if kind not in ("auto", "crop", "scene"):

@@ -19,6 +19,7 @@ from typing import Any, Union
 
 import pandas as pd
 
+from baytwin.api_imports import needing, twin_runner
 from baytwin.api_scenario import ScenarioLike, check_days, with_overrides
 from baytwin.sim.scenario import Scenario
 
@@ -39,6 +40,7 @@ def sweep(scenario: ScenarioLike, grid: Grid, *, replications: int = 10, days: f
     ``workers``: local worker processes (default one per core); ``scheduler``: an existing Dask cluster.
     Runs that fail, and axes that changed nothing, are reported as warnings; the table holds the rest.
     """
+    twin_runner()  # the twin, imported quietly before the sweep's modules bring it
     from baytwin.sim.sweep.plan import plan_sweep
     from baytwin.sim.sweep.store import RunStore
 
@@ -113,8 +115,10 @@ def _execute(plan: Any, store: Any, scheduler: str | None, workers: int | None, 
 
     finished = store.finished(plan)
     try:
+        with needing("sweep", ("dask", "distributed"), "baytwin.sweep"):
+            import distributed  # noqa: F401 - missing, it is named before anything starts
         cluster = dask_client(scheduler, workers) if finished < len(plan.runs) else nullcontext(None)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _quiet_workers():
             # the local cluster's web server moving to a free port says nothing about the sweep
             warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
             with cluster as client, _progress(progress, plan, finished) as advance:
@@ -122,6 +126,23 @@ def _execute(plan: Any, store: Any, scheduler: str | None, workers: int | None, 
                                  per_task=runs_per_task)
     except SchedulerProblem as err:
         raise ConnectionError(str(err)) from None
+
+
+@contextmanager
+def _quiet_workers() -> Iterator[None]:
+    """Local workers' own log lines kept out of the notebook while the sweep goes: a worker that misses the
+    scheduler's heartbeat as the cluster closes logs an error with a traceback into the cell's output,
+    though every run is done. Losses that matter come back as the runs' error records (warned below).
+    The workers are forked from this process and take its log levels with them."""
+    import logging
+
+    logger = logging.getLogger("distributed.worker")
+    before = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(before)
 
 
 @contextmanager

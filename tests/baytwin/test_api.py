@@ -328,3 +328,11 @@ def test_a_frame_lists_every_plate_and_its_roi_reads_one(rendered: Path) -> None
 def test_a_missing_model_is_one_line(rendered: Path, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"^model .*nothing\.onnx: no such file$"):
         baytwin.read_plates(rendered / "crops", model=tmp_path / "nothing.onnx")
+
+
+def test_a_missing_optional_part_is_named_with_how_to_install_it(rendered: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "cv2", None)  # as in an install without the "ocr" extra
+    with pytest.raises(ModuleNotFoundError, match=r"^baytwin.read_plates needs cv2, of the \"ocr\" extra: "
+                                                  r"pip install 'baytwin\[ocr\]'$"):
+        baytwin.read_plates(rendered / "crops")
