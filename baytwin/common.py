@@ -8,27 +8,32 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-import yaml
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
 
-from baytwin.core.config import ConfigError, printable
+from baytwin.core.config_error import ConfigError, printable
+from baytwin.logs import Verbosity
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+    from rich.table import Table
 
 DB_OPTION = typer.Option(None, "--db", help="Database URL (default: BAYTWIN_DB_URL, else sqlite:///baytwin.db).")
 KEY_OPTION = typer.Option(None, "--key-file", help="Key file (default: BAYTWIN_KEY or BAYTWIN_KEY_FILE).")
 
-console = Console(width=None if sys.stdout.isatty() else 110)
+#: Output piped to a file or another program is never cut to a width: a table keeps every column whole and a
+#: line is not wrapped (``COLUMNS`` still sets a width where one is wanted). A terminal's width is its own.
+PIPED_WIDTH = 10_000
+
+
+def _width(stream: Any) -> int | None:
+    return None if stream.isatty() or os.environ.get("COLUMNS") else PIPED_WIDTH
+
+
+console = Console(width=_width(sys.stdout))
 err_console = Console(stderr=True)
 
 DEMO_SCENARIOS = ("workplace-garage/baseline", "workplace-garage/enforced")
@@ -45,6 +50,33 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     gave (a path, an id), so it is shown as text: control characters escaped, ``[...]`` never read as markup."""
     err_console.print(f"[bold red]error:[/] {escape(printable(message))}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+def fail_all(err: ConfigError, code: int = 2) -> typer.Exit:
+    """Every problem of a data file, one ``error:`` line each, and the exit to raise: fixed in one go."""
+    for line in err.lines():
+        err_console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def print_json(document: Any) -> None:
+    """A command's result as JSON on standard output (``--json``): nothing else goes there."""
+    import json
+
+    print(json.dumps(jsonable(document), indent=2, default=str))
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with NumPy scalars as Python numbers and NaN or infinity as null (JSON has neither)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def check_days(days: float | None) -> None:
@@ -75,11 +107,15 @@ def failing_on(*errors: type[Exception]) -> Iterator[None]:
     try:
         yield
     except errors as err:
+        if isinstance(err, ConfigError):
+            raise fail_all(err) from None
         raise fail(str(err)) from None
 
 
 def parse_overrides(items: list[str]) -> dict[str, Any]:
     """``path.to.field=value`` pairs; values are read as YAML (numbers, booleans, lists)."""
+    import yaml
+
     overrides: dict[str, Any] = {}
     for item in items:
         if "=" not in item:
@@ -138,11 +174,13 @@ def run_one(scenario_name: str, out: Path, seed: int | None, days: float | None,
 
 
 def progress_bar(unit: str = "") -> Progress:
-    """The one progress bar every long job shows (on standard error, gone when done)."""
+    """The one progress bar every long job shows (on standard error, gone when done; none with ``-q``)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn()]
     if unit:
         columns.append(TextColumn(unit))
-    return Progress(*columns, TimeElapsedColumn(), console=err_console, transient=True)
+    return Progress(*columns, TimeElapsedColumn(), console=err_console, transient=True, disable=Verbosity.quiet)
 
 
 def write_comparison(summaries: dict[str, dict[str, Any]], target: Path) -> None:
@@ -155,6 +193,8 @@ def write_comparison(summaries: dict[str, dict[str, Any]], target: Path) -> None
 
 
 def summary_table(summaries: dict[str, dict[str, Any]]) -> Table:
+    from rich.table import Table
+
     table = Table(show_header=True, header_style="bold")
     table.add_column("metric", no_wrap=True)
     for name in summaries:

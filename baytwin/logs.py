@@ -1,4 +1,8 @@
-"""How a long-running command logs: ``--log-level`` and ``--log-format``, the same on every service.
+"""How commands log: ``baytwin -v/-q/--log-level`` for every command, ``--log-level`` and ``--log-format``
+on every service.
+
+A one-off command (``sim run``, ``audit verify``) shows warnings and errors only: a user wants its result,
+not its libraries' chatter; ``-v`` adds info lines, ``-vv`` debug lines, ``-q`` leaves errors only.
 
 ``live run`` and ``csms serve`` run for months under a supervisor (systemd, a
 container runtime) whose log collector wants either readable lines or one JSON
@@ -32,8 +36,9 @@ class LogFormat(str, Enum):
     json = "json"
 
 
-LOG_LEVEL_OPTION = typer.Option(LogLevel.info, "--log-level", case_sensitive=False,
-                                help="Least important lines logged: debug, info, warning or error.")
+LOG_LEVEL_OPTION = typer.Option(None, "--log-level", case_sensitive=False,
+                                help="Least important lines logged: debug, info, warning or error "
+                                     "(default: baytwin's --log-level or -v/-q, else info).")
 LOG_FORMAT_OPTION = typer.Option(LogFormat.text, "--log-format", case_sensitive=False,
                                  help="text (one readable line per entry) or json (one object per line).")
 
@@ -53,8 +58,36 @@ class JsonLines(logging.Formatter):
         return json.dumps(entry)
 
 
-def configure_logging(level: LogLevel = LogLevel.info, fmt: LogFormat = LogFormat.text) -> None:
-    """Send log lines to standard error at ``level`` in ``fmt``, replacing any handler set before."""
+class Verbosity:
+    """What ``baytwin -v/-q/--log-level`` chose, for every command of this process: the level asked for
+    (None: each command's own default) and whether to keep quiet (no progress bars either)."""
+
+    level: LogLevel | None = None
+    quiet: bool = False
+
+
+def choose(verbose: int = 0, quiet: bool = False, level: LogLevel | None = None) -> LogLevel | None:
+    """Record the global choice (``--log-level`` wins over ``-v``/``-q``) and set logging up for a one-off
+    command: warnings and errors unless asked otherwise. A service sets it up again with its own options."""
+    if level is None and verbose:
+        level = LogLevel.info if verbose == 1 else LogLevel.debug
+    if level is None and quiet:
+        level = LogLevel.error
+    Verbosity.level, Verbosity.quiet = level, quiet
+    configure_logging(level, default=LogLevel.warning)
+    return level
+
+
+def effective(level: LogLevel | None, default: LogLevel = LogLevel.info) -> LogLevel:
+    """The level a command logs at: its own option, else the global one, else its default."""
+    return level or Verbosity.level or default
+
+
+def configure_logging(level: LogLevel | None = None, fmt: LogFormat = LogFormat.text,
+                      default: LogLevel = LogLevel.info) -> None:
+    """Send log lines to standard error in ``fmt``, replacing any handler set before, at ``level``: the
+    command's own option, else the global one (``baytwin --log-level``, ``-v``, ``-q``), else ``default``."""
+    level = effective(level, default)
     handler = logging.StreamHandler()
     handler.setFormatter(JsonLines() if fmt == LogFormat.json else logging.Formatter(TEXT_FORMAT))
     numeric = getattr(logging, level.value.upper())

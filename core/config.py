@@ -9,13 +9,17 @@ line naming the file, the field and the problem, e.g.::
 from __future__ import annotations
 
 import copy
+import difflib
 import re
+import types
 import unicodedata
 from pathlib import Path
-from typing import Annotated, Any, Callable, Mapping, TypeVar
+from typing import Annotated, Any, Callable, Mapping, TypeVar, Union, get_args, get_origin
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ValidationError
+
+from baytwin.core.config_error import ConfigError, printable  # noqa: F401 - re-exported: every loader's error
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -26,16 +30,6 @@ MAX_DEPTH = 64
 #: Values in a file once its aliases are expanded. A few aliases can stand for billions of values
 #: ("billion laughs"); validating them would never end.
 MAX_VALUES = 1_000_000
-
-
-def printable(text: str) -> str:
-    """``text`` with every control or format character (newlines, ESC, NUL, bidi overrides) written as an escape.
-
-    Messages and ids reach a terminal; a file name or key holding ``\x1b[2J`` must show as those characters,
-    not clear the screen, and a newline must not turn one error line into two."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 def no_control_characters(value: str) -> str:
@@ -50,17 +44,6 @@ def no_control_characters(value: str) -> str:
 
 
 Name = Annotated[str, AfterValidator(no_control_characters)]  # an id or name that is shown in a terminal
-
-
-class ConfigError(ValueError):
-    """A data file could not be loaded; ``str(err)`` is the one-line message."""
-
-    def __init__(self, source: str | Path, field: str, problem: str) -> None:
-        self.source = printable(str(source))
-        self.field = printable(field)
-        self.problem = printable(problem)
-        where = f"{self.source}: {self.field}: " if field else f"{self.source}: "
-        super().__init__(where + self.problem)
 
 
 class _Loader(yaml.SafeLoader):
@@ -150,23 +133,75 @@ def _check_shape(path: Path, data: Any) -> None:
 
 
 def validate(model: type[M], data: Mapping[str, Any], source: str | Path) -> M:
-    """Validate ``data`` as ``model``; the first problem becomes a ConfigError."""
+    """Validate ``data`` as ``model``; every problem becomes one line of a ConfigError (the first is its
+    message, the rest ride along in ``more``), so a user fixes the whole file in one go."""
     try:
         return model.model_validate(data)
     except ValidationError as err:
-        first = err.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        problem = first["msg"].removeprefix("Value error, ")
-        nested = re.match(r"^@([^@]+)@ (.*)$", problem)
-        if nested:  # a validator that checks a nested document reports its own path
-            field, problem = ".".join(filter(None, [field if first["loc"] else "", nested[1]])), nested[2]
-        if first["type"] not in ("missing", "extra_forbidden") and "input" in first:
-            shown = repr(first["input"])
-            if len(shown) <= 60:
-                problem += f" (got {shown})"
-        if first["type"] == "extra_forbidden":
-            problem = "unknown field"
-        raise ConfigError(source, field, problem) from None
+        problems = [_problem(model, error, source) for error in err.errors()]
+        raise ConfigError(problems[0].source, problems[0].field, problems[0].problem, more=problems[1:]) from None
+
+
+def _problem(model: type[BaseModel], error: Any, source: str | Path) -> ConfigError:
+    """One pydantic error as ``file: field: problem``, with the value given and, for an unknown field, the
+    known field it most resembles."""
+    field = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    problem = error["msg"].removeprefix("Value error, ")
+    nested = re.match(r"^@([^@]+)@ (.*)$", problem)
+    if nested:  # a validator that checks a nested document reports its own path
+        field, problem = ".".join(filter(None, [field if error["loc"] else "", nested[1]])), nested[2]
+    if error["type"] not in ("missing", "extra_forbidden") and "input" in error:
+        shown = repr(error["input"])
+        if len(shown) <= 60:
+            problem += f" (got {shown})"
+    if error["type"] == "extra_forbidden":
+        problem = "unknown field"
+        guess = closest_field(model, tuple(error["loc"]))
+        if guess:
+            problem += f" (did you mean {guess}?)"
+    return ConfigError(source, field, problem)
+
+
+def closest_field(model: type[BaseModel], loc: tuple[Any, ...]) -> str | None:
+    """The known field most like the last part of ``loc``, a field the model does not have; None if no
+    field name is close. Follows nested models, mappings, lists and optional sections along ``loc``."""
+    *parents, unknown = loc or ("",)
+    candidates: list[Any] = [model]
+    for part in parents:
+        candidates = [child for c in candidates for child in _children(c, part)]
+    names = sorted({name for c in candidates if _is_model(c) for name in _field_names(c)})
+    found = difflib.get_close_matches(str(unknown), names, n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _field_names(model: type[BaseModel]) -> list[str]:
+    return [info.alias or name for name, info in model.model_fields.items()]
+
+
+def _children(annotation: Any, part: Any) -> list[Any]:
+    """What ``annotation`` holds under ``part`` (a field name, a mapping key, a list index): the possible
+    types, as a field may be a union of several."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _children(get_args(annotation)[0], part)
+    if origin in (Union, types.UnionType):
+        return [child for arm in get_args(annotation) for child in _children(arm, part)]
+    if _is_model(annotation):
+        info = annotation.model_fields.get(str(part)) or next(
+            (f for f in annotation.model_fields.values() if f.alias == part), None)
+        return [] if info is None else [info.annotation]
+    if origin in (dict, Mapping) or origin is not None and getattr(origin, "__name__", "") == "Mapping":
+        return [get_args(annotation)[1]] if len(get_args(annotation)) == 2 else []
+    if origin in (list, tuple, set, frozenset):
+        args = [a for a in get_args(annotation) if a is not Ellipsis]
+        if origin is tuple and isinstance(part, int) and len(args) > part and len(args) == len(get_args(annotation)):
+            return [args[part]]
+        return args[:1]
+    return []
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any],

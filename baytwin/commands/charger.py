@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import typer
 
 from baytwin.common import console, fail, failing_on
-from baytwin.core.config import ConfigError
+from baytwin.core.config_error import ConfigError
 
 VERSIONS = {"1.6": "ocpp1.6", "2.0.1": "ocpp2.0.1"}
 

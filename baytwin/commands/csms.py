@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from baytwin.group import command_group
 from baytwin.common import (
     DB_OPTION,
     console,
@@ -17,9 +18,9 @@ from baytwin.common import (
 from baytwin.commands.csms_command import csms_command
 from baytwin.logs import LOG_FORMAT_OPTION, LOG_LEVEL_OPTION, LogFormat, LogLevel, configure_logging
 from baytwin.tls import CERT_OPTION, TLS_KEY_OPTION, server_context
-from baytwin.core.config import ConfigError
+from baytwin.core.config_error import ConfigError
 
-csms_app = typer.Typer(no_args_is_help=True, help="The OCPP central system (1.6J and 2.0.1).")
+csms_app = command_group(help="The OCPP central system (1.6J and 2.0.1).")
 
 # --- central system ------------------------------------------------------------------------
 
@@ -38,7 +39,7 @@ def csms_serve(
                                                "checkpoints of the log's head (audit verify --checkpoints checks them)."),
     checkpoint_every: float = typer.Option(3600.0, "--checkpoint-every", min=1.0, help="Seconds between checkpoints."),
     signing_key: Optional[Path] = typer.Option(None, "--signing-key", help="Site signing key (default: beside the key file)."),
-    log_level: LogLevel = LOG_LEVEL_OPTION,
+    log_level: Optional[LogLevel] = LOG_LEVEL_OPTION,
     log_format: LogFormat = LOG_FORMAT_OPTION,
 ) -> None:
     """Serve chargers over OCPP-J websockets: ws://HOST:PORT/<charge point id> (or /ocpp/<id>)."""

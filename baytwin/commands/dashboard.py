@@ -14,8 +14,8 @@ from baytwin.common import (
     fail,
     failing_on,
 )
-from baytwin.logs import LOG_LEVEL_OPTION, LogLevel
-from baytwin.core.config import ConfigError
+from baytwin.logs import LOG_LEVEL_OPTION, LogLevel, effective
+from baytwin.core.config_error import ConfigError
 
 # --- dashboard ---------------------------------------------------------------------------
 
@@ -27,7 +27,7 @@ def dashboard(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind; anything but this machine needs --users."),
     users: Optional[Path] = typer.Option(None, "--users", help="YAML file of users (username, role, password_hash) for the operations pages."),
     site: Optional[Path] = typer.Option(None, "--site", help="A live site file: its bays, sessions, violations, cameras and review queue."),
-    log_level: LogLevel = LOG_LEVEL_OPTION,
+    log_level: Optional[LogLevel] = LOG_LEVEL_OPTION,
 ) -> None:
     """Serve the dashboards (scenario comparison, sweep explorer, OCR QA, live operations) in the browser.
 
@@ -59,7 +59,7 @@ def dashboard(
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(package_root.parent), env.get("PYTHONPATH")]))
     command = [sys.executable, "-m", "streamlit", "run", str(package_root / "app.py"),
                "--server.port", str(port), "--server.address", host, "--server.headless", "true",
-               "--browser.gatherUsageStats", "false", "--logger.level", log_level.value]
+               "--browser.gatherUsageStats", "false", "--logger.level", effective(log_level).value]
     shown_host = f"[{host}]" if ":" in host else host
     console.print(f"dashboard on http://{shown_host}:{port} for {settings.runs} (Ctrl+C stops it)")
     server = subprocess.Popen(command, env=env)

@@ -8,10 +8,6 @@ read in ``docker inspect``.
 
 from __future__ import annotations
 
-import json
-import ssl
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Optional
 
@@ -19,7 +15,7 @@ import typer
 from rich.markup import escape
 
 from baytwin.common import console, fail, failing_on
-from baytwin.core.config import ConfigError
+from baytwin.core.config_error import ConfigError
 
 EXIT_UNWELL = 1  # answered, but not 200 (or not at all)
 
@@ -32,6 +28,11 @@ def health(
     timeout: float = typer.Option(5.0, "--timeout", min=0.1, help="Seconds to wait for the answer."),
 ) -> None:
     """Exit 0 when the running site answers 200, 1 when it answers otherwise or not at all (one line either way)."""
+    import json
+    import ssl
+    import urllib.error
+    import urllib.request
+
     if (site is None) == (url is None):
         raise fail("give one of --site FILE or --url URL")
     if url is None:

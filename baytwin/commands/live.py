@@ -11,13 +11,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from baytwin.group import command_group
 from baytwin.common import console, err_console, fail, failing_on
 from baytwin.logs import LOG_FORMAT_OPTION, LOG_LEVEL_OPTION, LogFormat, LogLevel, configure_logging
 from baytwin.tls import CERT_OPTION, TLS_KEY_OPTION, server_context
-from baytwin.core.config import ConfigError
+from baytwin.core.config_error import ConfigError
 
-live_app = typer.Typer(no_args_is_help=True, help="Run a real site on the shared core: cameras, chargers, rules, store.")
-review_app = typer.Typer(no_args_is_help=True, help="Marginal plate reads waiting for a person.")
+live_app = command_group(help="Run a real site on the shared core: cameras, chargers, rules, store.")
+review_app = command_group(help="Marginal plate reads waiting for a person.")
 live_app.add_typer(review_app, name="review")
 
 SITE_OPTION = typer.Option(..., "--site", help="The site file (YAML).")
@@ -71,7 +72,7 @@ def live_run(
     port: Optional[int] = typer.Option(None, help="Port chargers connect to (default: the site file's listen.port)."),
     cert: Optional[Path] = CERT_OPTION,
     tls_key: Optional[Path] = TLS_KEY_OPTION,
-    log_level: LogLevel = LOG_LEVEL_OPTION,
+    log_level: Optional[LogLevel] = LOG_LEVEL_OPTION,
     log_format: LogFormat = LOG_FORMAT_OPTION,
 ) -> None:
     """Run the site: the central system, the cameras, the rules engine and the store, until Ctrl-C or SIGTERM."""

@@ -8,6 +8,7 @@ from typing import Any, Optional
 
 import typer
 
+from baytwin.group import command_group
 from baytwin.common import (
     console,
     err_console,
@@ -15,9 +16,9 @@ from baytwin.common import (
     failing_on,
     progress_bar,
 )
-from baytwin.core.config import ConfigError, printable
+from baytwin.core.config_error import ConfigError, printable
 
-ocr_app = typer.Typer(no_args_is_help=True, help="Synthetic plate images and the plate reader.")
+ocr_app = command_group(help="Synthetic plate images and the plate reader.")
 
 # --- ocr ------------------------------------------------------------------------------------
 

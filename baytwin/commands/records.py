@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from baytwin.group import command_group
 from baytwin.common import (
     DB_OPTION,
     KEY_OPTION,
@@ -17,13 +18,13 @@ from baytwin.common import (
     failing_on,
     open_store,
 )
-from baytwin.core.config import ConfigError
+from baytwin.core.config_error import ConfigError
 
-audit_app = typer.Typer(no_args_is_help=True, help="Check the tamper-evident event log.")
-keys_app = typer.Typer(no_args_is_help=True, help="Keys that protect personal data.")
-retention_app = typer.Typer(no_args_is_help=True, help="Erase personal data whose retention has ended.")
-privacy_app = typer.Typer(no_args_is_help=True, help="Data-subject requests.")
-evidence_app = typer.Typer(no_args_is_help=True, help="Evidence packs for disputed violations.")
+audit_app = command_group(help="Check the tamper-evident event log.")
+keys_app = command_group(help="Keys that protect personal data.")
+retention_app = command_group(help="Erase personal data whose retention has ended.")
+privacy_app = command_group(help="Data-subject requests.")
+evidence_app = command_group(help="Evidence packs for disputed violations.")
 
 # --- audit and keys ----------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from typing import Any, Optional
 
 import typer
 
+from baytwin.group import command_group
 from baytwin.common import (
     DB_OPTION,
     KEY_OPTION,
@@ -20,9 +21,9 @@ from baytwin.common import (
     summary_table,
     write_comparison,
 )
-from baytwin.core.config import ConfigError
+from baytwin.core.config_error import ConfigError
 
-sim_app = typer.Typer(no_args_is_help=True, help="Simulate sites, populations and policies.")
+sim_app = command_group(help="Simulate sites, populations and policies.")
 
 # --- sim ---------------------------------------------------------------------------------
 

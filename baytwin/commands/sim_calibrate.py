@@ -12,7 +12,7 @@ from typing import Optional
 import typer
 
 from baytwin.common import check_days, console, err_console, fail, failing_on, progress_bar
-from baytwin.core.config import ConfigError
+from baytwin.core.config_error import ConfigError
 
 MAX_REPORT_DAYS = 56.0  # eight weeks: enough sessions for steady figures, a few seconds to run
 

@@ -8,7 +8,7 @@ from typing import Any
 from rich.table import Table
 
 from baytwin.common import check_days, check_out_folder, console, failing_on, progress_bar
-from baytwin.core.config import ConfigError
+from baytwin.core.config_error import ConfigError
 
 SHOWN = (  # (figure, column heading): the per-site table on the terminal; portfolio.csv has every figure
     ("ev_bays", "bays"), ("violations_true", "true"), ("violations_detected", "found"),

@@ -18,7 +18,7 @@ from baytwin.common import (
     parse_overrides,
     progress_bar,
 )
-from baytwin.core.config import ConfigError
+from baytwin.core.config_error import ConfigError
 
 # --- sweep ----------------------------------------------------------------------------------
 

@@ -76,15 +76,16 @@ def test_compare_prints_side_by_side_and_writes_csv(tmp_path: Path, tiny: Path) 
         ("name: [unclosed\n", "line 2", "invalid YAML"),
     ],
 )
-def test_broken_scenario_is_one_line_naming_file_field_and_problem(tmp_path: Path, text: str, field: str,
-                                                                     problem: str) -> None:
+def test_broken_scenario_is_one_line_per_problem_naming_file_field_and_problem(tmp_path: Path, text: str, field: str,
+                                                                                 problem: str) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text(text)
     result = baytwin("sim", "run", str(path), "--out", str(tmp_path / "out"))
     assert result.returncode == 2
-    message = result.stderr.strip()
-    assert len(message.splitlines()) == 1 and "Traceback" not in result.stderr
-    assert "broken.yaml" in message and field in message and problem in message
+    lines = result.stderr.strip().splitlines()
+    assert "Traceback" not in result.stderr
+    assert all(line.startswith("error: ") and "broken.yaml: " in line for line in lines)
+    assert any(field in line and problem in line for line in lines)
     assert not (tmp_path / "out").exists()
 
 
