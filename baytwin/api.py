@@ -44,6 +44,8 @@ def simulate(scenario: ScenarioLike, *, days: float | None = None, seed: int | N
     check_days(days)
     if seed is not None:
         seed = _whole(seed)
+    if out is not None and Path(out).exists() and not Path(out).is_dir():
+        raise ValueError(f"out {out}: is a file, not a folder (give a folder for the results)")
     loaded = scenario_as_run(scenario, overrides)
     result = _run(loaded, seed, days, progress)
     results = Results.of(result, loaded)

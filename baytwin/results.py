@@ -135,13 +135,13 @@ def flat_figures(summary: Mapping[str, Any], prefix: str = "") -> dict[str, Any]
 def compare(*runs: Comparable, labels: Sequence[str] | None = None,
             figures: Sequence[str] | None = None) -> pd.DataFrame:
     """Runs side by side: one row per figure (by default the rows of ``baytwin sim compare``; any figure of
-    summary.json by name, nested ones dotted), one column per run, labelled with ``labels`` or the runs'
-    scenario names (a repeated name gets `` (2)``, `` (3)``)."""
+    summary.json by name, nested ones dotted), one column per run, labelled with ``labels``, else a run
+    folder's name and any other run's scenario name (a repeated name gets `` (2)``, `` (3)``)."""
     from baytwin.common import SUMMARY_ROWS
 
     summaries = [flat_figures(summary_of(run)) for run in runs]
     if labels is None:
-        labels = _unique([str(s.get("scenario", f"run {i + 1}")) for i, s in enumerate(summaries)])
+        labels = _unique([_label(run, s, i) for i, (run, s) in enumerate(zip(runs, summaries))])
     labels = list(labels)
     if len(labels) != len(summaries):
         raise ValueError(f"labels: {len(labels)} given for {len(summaries)} runs")
@@ -151,6 +151,14 @@ def compare(*runs: Comparable, labels: Sequence[str] | None = None,
     # object columns: a count stays a whole number beside a share, and a figure a run lacks stays None
     return pd.DataFrame({label: pd.Series([s.get(key) for key in rows], index=rows, dtype=object)
                          for label, s in zip(labels, summaries)}).rename_axis("metric")
+
+
+def _label(run: Comparable, summary: Mapping[str, Any], index: int) -> str:
+    """A run folder by its name, as ``baytwin sim compare`` heads its columns; any other run by its scenario."""
+    if isinstance(run, (str, Path)):
+        path = Path(run)
+        return (path if path.is_dir() else path.parent).name or str(path)
+    return str(summary.get("scenario", f"run {index + 1}"))
 
 
 def _unique(names: list[str]) -> list[str]:

@@ -166,6 +166,9 @@ def test_write_and_out_give_the_files_sim_run_writes(enforced: baytwin.Results, 
     saved = json.loads((tmp_path / "notebook" / "summary.json").read_text())
     assert _without_wall_time(saved) == _without_wall_time(by_runner.summary)
 
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(ValueError, match="a-file: is a file, not a folder"):
+        baytwin.simulate(SCENARIO, days=1, out=tmp_path / "a-file")
     again = baytwin.simulate(SCENARIO, days=1, out=tmp_path / "out")
     assert json.loads((tmp_path / "out" / "summary.json").read_text()) == again.summary
     assert (tmp_path / "out" / "events.parquet").is_file()
@@ -175,9 +178,10 @@ def test_compare_has_one_row_per_figure_and_one_column_per_run(enforced: baytwin
     from baytwin.common import SUMMARY_ROWS
 
     baseline = baytwin.simulate("workplace-garage/baseline", days=3, seed=4)
-    baseline.write(tmp_path / "baseline")
-    table = enforced.compare(baseline, tmp_path / "baseline")
-    assert list(table.columns) == ["workplace-garage-enforced", "workplace-garage", "workplace-garage (2)"]
+    baseline.write(tmp_path / "no-rules")
+    table = enforced.compare(baseline, tmp_path / "no-rules", baseline.summary)
+    assert list(table.columns) == ["workplace-garage-enforced", "workplace-garage", "no-rules", "workplace-garage (2)"]
+    assert table["no-rules"].equals(table["workplace-garage"])
     assert list(table.index) == list(SUMMARY_ROWS) and table.index.name == "metric"
     assert table.loc["violations_detected", "workplace-garage-enforced"] == enforced.summary["violations_detected"]
     assert table.loc["arrivals", "workplace-garage"] == baseline.summary["arrivals"]
