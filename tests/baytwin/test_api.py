@@ -340,3 +340,21 @@ def test_a_missing_optional_part_is_named_with_how_to_install_it(rendered: Path,
     with pytest.raises(ModuleNotFoundError, match=r"^baytwin.read_plates needs cv2, of the \"ocr\" extra: "
                                                   r"pip install 'baytwin\[ocr\]'$"):
         baytwin.read_plates(rendered / "crops")
+
+
+def test_with_a_site_each_bay_of_its_camera_is_a_row(tmp_path: Path) -> None:
+    from baytwin.sim.imagery.scenes import render_scene
+    from tests.core.ocr.images import write_rgb
+    from tests.live.conftest import write_site
+
+    scene = render_scene(np.random.default_rng(3), neighbour=True)
+    assert scene.neighbour is not None
+    write_rgb(tmp_path / "frame.png", scene.image)
+    (x1, y1), (x2, y2) = scene.neighbour.corners.min(axis=0) - 30, scene.neighbour.corners.max(axis=0) + 30
+    bays = {"B1": [[float(x), float(y)] for x, y in scene.roi],
+            "B2": [[float(x1), float(y1)], [float(x2), float(y1)], [float(x2), float(y2)], [float(x1), float(y2)]]}
+    site = write_site(tmp_path / "site", cameras=f"cameras:\n  pole:\n    source: clip.mp4\n    bays: {json.dumps(bays)}")
+    reads = baytwin.read_plates(tmp_path / "frame.png", site=site).set_index("bay")
+    assert reads.loc["B1", "plate"] == scene.plate.text and reads.loc["B2", "plate"] == scene.neighbour.text
+    with pytest.raises(ValueError, match=r"camera 'gate': not a camera of .* \(it has: pole\)"):
+        baytwin.read_plates(tmp_path / "frame.png", site=site, camera="gate")
