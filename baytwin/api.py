@@ -14,14 +14,13 @@ error, raised as ``ConfigError`` (a ``ValueError``). docs/api.md describes every
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from baytwin.api_plates import read_plates
 from baytwin.api_imports import twin_runner
-from baytwin.api_scenario import ScenarioLike, check_days, scenario_as_run
+from baytwin.api_scenario import ScenarioLike, check_days, scenario_as_run, whole_number
 from baytwin.api_sweep import sweep
 from baytwin.results import Results, compare
 from baytwin.sim.scenario import load_scenario
@@ -43,7 +42,7 @@ def simulate(scenario: ScenarioLike, *, days: float | None = None, seed: int | N
     """
     check_days(days)
     if seed is not None:
-        seed = _whole(seed)
+        seed = whole_number(seed, "seed")
     if out is not None and Path(out).exists() and not Path(out).is_dir():
         raise ValueError(f"out {out}: is a file, not a folder (give a folder for the results)")
     loaded = scenario_as_run(scenario, overrides)
@@ -52,16 +51,6 @@ def simulate(scenario: ScenarioLike, *, days: float | None = None, seed: int | N
     if out is not None:
         results.write(out)
     return results
-
-
-def _whole(seed: Any) -> int:
-    """A seed as a Python int (a NumPy integer from a notebook's range is one); anything else refused."""
-    try:
-        if isinstance(seed, bool):
-            raise TypeError
-        return operator.index(seed)
-    except TypeError:
-        raise ValueError(f"seed: must be a whole number (got {seed!r})") from None
 
 
 def _run(scenario: Any, seed: int | None, days: float | None, progress: bool | Progress) -> Any:

@@ -9,6 +9,7 @@ accept is refused the same way, naming the path.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Union
@@ -21,7 +22,7 @@ ScenarioLike = Union[str, Path, Scenario]
 
 def scenario_as_run(scenario: ScenarioLike, overrides: Mapping[str, Any] | None = None) -> Scenario:
     """The validated scenario with ``overrides`` (dotted path -> value, as ``--set``) applied."""
-    given = _checked_overrides(overrides)
+    given = checked_overrides(overrides)
     if isinstance(scenario, Scenario):
         return with_overrides(scenario, given)
     if not isinstance(scenario, (str, Path)):
@@ -49,7 +50,18 @@ def check_days(days: float | None) -> None:
         raise ValueError(f"days: must be a number of days above 0 (got {days!r})")
 
 
-def _checked_overrides(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+def whole_number(value: Any, name: str) -> int:
+    """A seed as a Python int (a NumPy integer from a notebook's range is one); anything else refused."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        return operator.index(value)
+    except TypeError:
+        raise ValueError(f"{name}: must be a whole number (got {value!r})") from None
+
+
+def checked_overrides(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``overrides`` as a dict of dotted paths, or a one-line error naming the key that is not one."""
     if overrides is None:
         return {}
     if not isinstance(overrides, Mapping):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import tempfile
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Union
@@ -20,7 +20,7 @@ from typing import Any, Union
 import pandas as pd
 
 from baytwin.api_imports import needing, twin_runner
-from baytwin.api_scenario import ScenarioLike, check_days, with_overrides
+from baytwin.api_scenario import ScenarioLike, check_days, checked_overrides, whole_number, with_overrides
 from baytwin.sim.scenario import Scenario
 
 Grid = Union[Mapping[str, Any], Sequence[str]]
@@ -46,8 +46,10 @@ def sweep(scenario: ScenarioLike, grid: Grid, *, replications: int = 10, days: f
 
     check_days(days)
     _check_counts(replications, workers, scheduler, runs_per_task)
+    if base_seed is not None:
+        base_seed = whole_number(base_seed, "base_seed")
     items = grid_items(grid)
-    fixed = dict(overrides or {})
+    fixed = checked_overrides(overrides)
     if isinstance(scenario, Scenario):
         given: Scenario = scenario
         plan = plan_sweep(given.name, items, replications, base_seed, days, fixed,
@@ -76,7 +78,8 @@ def grid_items(grid: Grid) -> list[str]:
     if isinstance(grid, Mapping):
         items = []
         for name, values in grid.items():
-            listed = list(values) if isinstance(values, (list, tuple, range)) else [values]
+            one = isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable)
+            listed = [values] if one else list(values)  # a list, a range, an array; a lone value is one
             if not listed:
                 raise ValueError(f"grid {name}: no values")
             items.append(f"{name}=" + json.dumps(listed, default=_plain))

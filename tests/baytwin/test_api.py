@@ -249,11 +249,22 @@ def test_a_sweep_of_a_scenario_in_hand_with_overrides(tiny: Path, cluster: str) 
     assert cells.attrs["scenario"] == "tiny" and cells.attrs["folder"] is None
 
 
+def test_a_grid_dict_is_written_as_the_commands_axes() -> None:
+    from baytwin.api_sweep import grid_items
+
+    assert grid_items({"grace_min": np.arange(0, 20, 10), "site.signage": "poor", "fee": [0.1, "a,b"]}) == \
+        ["grace_min=[0, 10]", 'site.signage=["poor"]', 'fee=[0.1, "a,b"]']
+    from baytwin.sim.sweep.grid import parse_grid_item
+
+    assert parse_grid_item('fee=[0.1, "a,b"]') == ("fee", (0.1, "a,b"))  # a comma inside a value stays inside
+
+
 @pytest.mark.parametrize(("grid", "error", "message"), [
     ({"grace_minutes": [5, 10]}, ValueError, "--grid grace_minutes: no field of that name"),
     ({"site.signage": ["poor", "awful"]}, ConfigError, "site.signage: Input should be 'good', 'poor' or 'none'"),
     (["grace_min"], ValueError, "expected name=value1,value2"),
     ({"grace_min": []}, ValueError, "grid grace_min: no values"),
+    ({"seed": [1, 2]}, ValueError, "seeds are set per run"),
 ])
 def test_a_bad_axis_is_one_line_before_anything_runs(tiny: Path, tmp_path: Path, grid, error, message) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(error) as raised:
