@@ -40,6 +40,8 @@ def sweep(scenario: ScenarioLike, grid: Grid, *, replications: int = 10, days: f
     ``workers``: local worker processes (default one per core); ``scheduler``: an existing Dask cluster.
     Runs that fail, and axes that changed nothing, are reported as warnings; the table holds the rest.
     """
+    with needing("sweep", ("dask", "distributed"), "baytwin.sweep"):
+        import distributed  # noqa: F401 - missing, it is named before any folder is made
     twin_runner()  # the twin, imported quietly before the sweep's modules bring it
     from baytwin.sim.sweep.plan import plan_sweep
     from baytwin.sim.sweep.store import RunStore
@@ -118,8 +120,6 @@ def _execute(plan: Any, store: Any, scheduler: str | None, workers: int | None, 
 
     finished = store.finished(plan)
     try:
-        with needing("sweep", ("dask", "distributed"), "baytwin.sweep"):
-            import distributed  # noqa: F401 - missing, it is named before anything starts
         cluster = dask_client(scheduler, workers) if finished < len(plan.runs) else nullcontext(None)
         with warnings.catch_warnings(), _quiet_workers():
             # the local cluster's web server moving to a free port says nothing about the sweep

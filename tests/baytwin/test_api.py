@@ -369,3 +369,22 @@ def test_with_a_site_each_bay_of_its_camera_is_a_row(tmp_path: Path) -> None:
     assert reads.loc["B1", "plate"] == scene.plate.text and reads.loc["B2", "plate"] == scene.neighbour.text
     with pytest.raises(ValueError, match=r"camera 'gate': not a camera of .* \(it has: pole\)"):
         baytwin.read_plates(tmp_path / "frame.png", site=site, camera="gate")
+
+
+def test_simulate_needs_no_extra(tmp_path: Path) -> None:
+    """A planner who only simulates installs no image, dashboard or cluster stack: with every extra's modules
+    unimportable, ``simulate`` runs and writes its files, and ``sweep`` says which extra it needs."""
+    blocked = ["cv2", "onnxruntime", "PIL", "matplotlib", "streamlit", "altair", "dask", "distributed",
+               "psycopg", "paho", "torch", "onnx"]
+    program = (f"import sys\nfor name in {blocked!r}:\n    sys.modules[name] = None\n"
+               "import baytwin\n"
+               f"run = baytwin.simulate('workplace-garage/anpr', days=1, out={str(tmp_path / 'run')!r})\n"
+               "print(run.summary['days'], str(run.sessions['arrival'].dt.tz))\n"
+               "try:\n    baytwin.sweep('workplace-garage/anpr', {'grace_min': [5, 15]}, replications=1, days=1)\n"
+               "except ModuleNotFoundError as err:\n    print(err)\n")
+    finished = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert finished.stdout.splitlines() == [
+        "1.0 America/Los_Angeles",
+        "baytwin.sweep needs distributed, of the \"sweep\" extra: pip install 'baytwin[sweep]'"]
+    assert (tmp_path / "run" / "events.parquet").is_file()
