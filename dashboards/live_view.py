@@ -42,7 +42,9 @@ def bay_shapes(cameras: dict[str, dict[str, list[tuple[float, float]]]], overvie
 
 
 def site_map(shapes: pd.DataFrame, camera: str) -> alt.LayerChart:
-    """One camera's bays as coloured regions, as the camera sees them (y down)."""
+    """One camera's bays as coloured regions, as the camera sees them: the identity projection keeps
+    image rows growing downwards, so the far edge of the bays is at the top, as in the camera's frame
+    beside the map (the browser test checks a bay above another stays above it)."""
     mine = shapes[shapes["camera"] == camera]
     features = [{"type": "Feature", "geometry": row["geometry"], "properties": {"bay": row["bay"], "state": row["state"]}}
                 for _, row in mine.iterrows()]
