@@ -24,13 +24,15 @@ def twin_runner() -> ModuleType:
 
 
 @contextmanager
-def needing(extra: str, modules: tuple[str, ...], what: str) -> Iterator[None]:
-    """A module of an optional part of the install that is missing is named with how to install it, in one
-    line, rather than as an import's traceback from deep inside."""
+def needing(what: str) -> Iterator[None]:
+    """A module of an optional part of the install that is missing is named with how to install it, in the
+    command line's one line (baytwin/extras.py), rather than as an import's traceback from deep inside."""
+    from baytwin.extras import extra_for, message
+
     try:
         yield
     except ModuleNotFoundError as err:
-        if (err.name or "").split(".")[0] not in modules:
+        extra = extra_for(err.name)
+        if extra is None:
             raise
-        raise ModuleNotFoundError(f"{what} needs {err.name}, of the \"{extra}\" extra: "
-                                  f"pip install 'baytwin[{extra}]'", name=err.name) from None
+        raise ModuleNotFoundError(message(what, extra), name=err.name) from None

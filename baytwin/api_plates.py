@@ -45,7 +45,7 @@ def read_plates(images: Image | Sequence[Image], *, model: str | Path | None = N
     """
     from baytwin.api_imports import needing
 
-    with needing("ocr", ("cv2", "onnxruntime", "PIL"), "baytwin.read_plates"):
+    with needing("baytwin.read_plates"):
         import cv2  # noqa: F401
         import onnxruntime  # noqa: F401
         from PIL import Image as _pillow  # noqa: F401

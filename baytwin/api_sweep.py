@@ -40,7 +40,7 @@ def sweep(scenario: ScenarioLike, grid: Grid, *, replications: int = 10, days: f
     ``workers``: local worker processes (default one per core); ``scheduler``: an existing Dask cluster.
     Runs that fail, and axes that changed nothing, are reported as warnings; the table holds the rest.
     """
-    with needing("sweep", ("dask", "distributed"), "baytwin.sweep"):
+    with needing("baytwin.sweep"):
         import distributed  # noqa: F401 - missing, it is named before any folder is made
     twin_runner()  # the twin, imported quietly before the sweep's modules bring it
     from baytwin.sim.sweep.plan import plan_sweep

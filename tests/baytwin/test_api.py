@@ -348,7 +348,7 @@ def test_a_missing_model_is_one_line(rendered: Path, tmp_path: Path) -> None:
 def test_a_missing_optional_part_is_named_with_how_to_install_it(rendered: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "cv2", None)  # as in an install without the "ocr" extra
-    with pytest.raises(ModuleNotFoundError, match=r"^baytwin.read_plates needs cv2, of the \"ocr\" extra: "
+    with pytest.raises(ModuleNotFoundError, match=r"^baytwin.read_plates needs the \"ocr\" extra: "
                                                   r"pip install 'baytwin\[ocr\]'$"):
         baytwin.read_plates(rendered / "crops")
 
@@ -386,5 +386,5 @@ def test_simulate_needs_no_extra(tmp_path: Path) -> None:
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert finished.stdout.splitlines() == [
         "1.0 America/Los_Angeles",
-        "baytwin.sweep needs distributed, of the \"sweep\" extra: pip install 'baytwin[sweep]'"]
+        "baytwin.sweep needs the \"sweep\" extra: pip install 'baytwin[sweep]'"]
     assert (tmp_path / "run" / "events.parquet").is_file()
