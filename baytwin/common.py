@@ -34,7 +34,7 @@ def _width(stream: Any) -> int | None:
 
 
 console = Console(width=_width(sys.stdout))
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, width=_width(sys.stderr))
 
 DEMO_SCENARIOS = ("workplace-garage/baseline", "workplace-garage/enforced")
 SUMMARY_ROWS = (
@@ -143,9 +143,9 @@ def open_store(db: str | None, key_file: Path | None, policy=None):  # type: ign
 
 def run_one(scenario_name: str, out: Path, seed: int | None, days: float | None,
             overrides: dict[str, Any], store=None, ocpp_url: str | None = None) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    from baytwin.scenario_input import load_scenario
     from baytwin.sim.ocpp_link import CentralSystemUrlError, check_central_system_url
     from baytwin.sim.runner import persist, run, write
-    from baytwin.sim.scenario import load_scenario
 
     check_days(days)
     check_out_folder(out)
@@ -174,13 +174,15 @@ def run_one(scenario_name: str, out: Path, seed: int | None, days: float | None,
 
 
 def progress_bar(unit: str = "") -> Progress:
-    """The one progress bar every long job shows (on standard error, gone when done; none with ``-q``)."""
+    """The one progress bar every long job shows (on standard error, gone when done). None with ``-q``, nor when
+    standard error is not a terminal: a log file gains nothing from a bar's last frame."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn()]
     if unit:
         columns.append(TextColumn(unit))
-    return Progress(*columns, TimeElapsedColumn(), console=err_console, transient=True, disable=Verbosity.quiet)
+    return Progress(*columns, TimeElapsedColumn(), console=err_console, transient=True,
+                    disable=Verbosity.quiet or not err_console.is_terminal)
 
 
 def write_comparison(summaries: dict[str, dict[str, Any]], target: Path) -> None:

@@ -20,15 +20,22 @@ SHUTDOWN_LOGGERS = ("distributed", "tornado", "asyncio", "bokeh")
 
 
 @contextmanager
-def interrupts_for_this_process_only() -> Iterator[None]:
-    """While inside, Ctrl-C raises KeyboardInterrupt in this process only: processes started inside (forked or
-    spawned) ignore it. Started processes inherit what SIGINT does at the moment they start; a spawned one keeps
-    "ignore" through ``exec``, a forked one keeps the handler below, which ignores it in any other process."""
+def interrupts_for_this_process_only(stop_children: bool = False) -> Iterator[None]:
+    """While inside, Ctrl-C raises KeyboardInterrupt in this process only: processes forked inside inherit the
+    handler below, which ignores it in any other process. With ``stop_children`` the interrupt first ends this
+    process's worker processes (a process pool waits for its running tasks before it lets go, so a run of
+    hours would hold Ctrl-C for hours); without, whoever started them stops them (a Dask cluster does)."""
     owner = os.getpid()
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
-        if os.getpid() == owner:
-            raise KeyboardInterrupt
+        if os.getpid() != owner:
+            return
+        if stop_children:
+            import multiprocessing
+
+            for child in multiprocessing.active_children():
+                child.terminate()
+        raise KeyboardInterrupt
 
     try:
         previous = signal.signal(signal.SIGINT, interrupt)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, Optional
 
@@ -17,6 +18,7 @@ from baytwin.common import (
     failing_on,
     open_store,
     parse_overrides,
+    print_json,
     run_one,
     summary_table,
     write_comparison,
@@ -47,13 +49,15 @@ def sim_run(
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="A portfolio's sites as tasks on the Dask "
                                             "cluster at this address, e.g. tcp://10.0.0.5:8786 (its workers need "
                                             "baytwin installed and --out on a filesystem they share)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary (a portfolio's: portfolio.json) as JSON "
+                                 "instead of the table."),
 ) -> None:
     """Simulate one scenario, or every site of a portfolio, and write the results."""
     from baytwin.sim.portfolio import find_portfolio
 
     portfolio = find_portfolio(scenario)
     if portfolio is not None:
-        _run_portfolio(portfolio, out, seed, days, set_, workers, store, ocpp, scheduler)
+        _run_portfolio(portfolio, out, seed, days, set_, workers, store, ocpp, scheduler, as_json)
         return
     for given, option in ((workers, "--workers"), (scheduler, "--scheduler")):
         if given is not None:
@@ -61,12 +65,16 @@ def sim_run(
     if store:
         open_store(db, key_file)  # a missing key or unreachable database fails now, not after the run
     summary = run_one(scenario, out, seed, days, parse_overrides(set_), (db, key_file) if store else None, ocpp)
+    if as_json:
+        print_json(summary)
+        return
     console.print(summary_table({summary["scenario"]: summary}))
     console.print(f"Results in [bold]{out}[/]: summary.json, sessions/violations/actions/events/timeseries.parquet")
 
 
 def _run_portfolio(path: Path, out: Path, seed: int | None, days: float | None, set_: list[str],
-                   workers: int | None, store: bool, ocpp: str | None, scheduler: str | None = None) -> None:
+                   workers: int | None, store: bool, ocpp: str | None, scheduler: str | None = None,
+                   as_json: bool = False) -> None:
     from baytwin.commands.sim_portfolio import portfolio_table, run_portfolio_command
 
     for given, option in ((store, "--store"), (ocpp, "--ocpp")):
@@ -75,6 +83,9 @@ def _run_portfolio(path: Path, out: Path, seed: int | None, days: float | None, 
     if scheduler is not None and workers is not None:
         raise fail("--workers: the cluster at --scheduler has its own workers; give one or the other")
     document = run_portfolio_command(path, out, seed, days, parse_overrides(set_), workers, scheduler)
+    if as_json:
+        print_json(document)
+        return
     console.print(portfolio_table(document))
     console.print(f"Results in [bold]{out}[/]: portfolio.json, portfolio.csv, and a folder per site "
                   f"({', '.join(s['label'] for s in document['sites'])}) with summary.json and the Parquet tables "
@@ -104,22 +115,42 @@ def sim_compare(
 
 
 @sim_app.command("list")
-def sim_list() -> None:
-    """The bundled scenarios, then the bundled portfolios."""
+def sim_list(
+    as_json: bool = typer.Option(False, "--json", help="Print the names and descriptions as JSON."),
+) -> None:
+    """The bundled scenarios, then the bundled portfolios, each with what it is in one line."""
+    from baytwin.core.config import load_yaml
     from baytwin.sim.portfolio import bundled_portfolio_files
     from baytwin.sim.scenario import bundled_scenario_files
 
-    for path in bundled_scenario_files():
-        console.print(f"{path.parent.name}/{path.stem}")
-    for path in bundled_portfolio_files():
-        console.print(f"{path.parent.name}/{path.stem}  (portfolio)")
+    rows = []
+    for kind, paths in (("scenario", bundled_scenario_files()), ("portfolio", bundled_portfolio_files())):
+        for path in paths:
+            with failing_on(ConfigError):
+                description = str(load_yaml(path).get("description") or "")
+            rows.append({"name": f"{path.parent.name}/{path.stem}", "kind": kind,
+                         "description": first_sentence(description)})
+    if as_json:
+        print_json(rows)
+        return
+    names = [row["name"] + ("  (portfolio)" if row["kind"] == "portfolio" else "") for row in rows]
+    width = max(map(len, names), default=0)
+    for name, row in zip(names, rows):
+        console.print(f"{name:<{width}}  {row['description']}".rstrip(), highlight=False, markup=False, soft_wrap=True)
+
+
+def first_sentence(text: str) -> str:
+    """A description's first sentence on one line: what a list needs to tell scenarios apart."""
+    flat = " ".join(text.split())
+    end = re.search(r"[.!?](\s|$)", flat)
+    return flat[: end.start() + 1] if end else flat
 
 
 @sim_app.command("validate")
 def sim_validate(scenario: str = typer.Argument(..., help="Scenario or portfolio file, or bundled name.")) -> None:
     """Check a scenario (and its policy), or a portfolio and every site's scenario, without running it."""
+    from baytwin.scenario_input import load_scenario
     from baytwin.sim.portfolio import find_portfolio, load_portfolio
-    from baytwin.sim.scenario import load_scenario
 
     portfolio = find_portfolio(scenario)
     if portfolio is not None:

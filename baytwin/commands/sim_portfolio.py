@@ -44,7 +44,10 @@ def run_portfolio_command(path: Path, out: Path, seed: int | None, days: float |
     console.print(f"{portfolio.name}: {len(portfolio.sites)} sites, {length:g} days, "
                   + ("one after another" if processes <= 1 or len(portfolio.sites) <= 1
                      else f"{min(processes, len(portfolio.sites))} processes"))
-    return run_portfolio(portfolio, out, seed, days, processes, progress=update, display=bar)
+    from baytwin.interrupts import interrupts_for_this_process_only, quiet_if_interrupted
+
+    with interrupts_for_this_process_only(stop_children=True), quiet_if_interrupted():  # one line, not one per site
+        return run_portfolio(portfolio, out, seed, days, processes, progress=update, display=bar)
 
 
 def portfolio_table(document: dict[str, Any]) -> Table:

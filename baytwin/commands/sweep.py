@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+import warnings
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Optional
 
@@ -16,6 +17,7 @@ from baytwin.common import (
     fail,
     failing_on,
     parse_overrides,
+    print_json,
     progress_bar,
 )
 from baytwin.core.config_error import ConfigError
@@ -39,8 +41,12 @@ def sweep(
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Run on an existing Dask cluster, e.g. tcp://host:8786."),
     runs_per_task: Optional[int] = typer.Option(None, "--runs-per-task", min=1, help="Runs one Dask task takes "
                                                 "(default: short runs grouped by days x bays, docs/outputs.md)."),
+    as_json: bool = typer.Option(False, "--json", help="Print each cell's figures (mean, 95 % interval) and the "
+                                 "runs' outcome as JSON instead of the table."),
 ) -> None:
     """Run a grid of policy and scenario variants, several seeds each, on Dask; resumable."""
+    from baytwin.interrupts import ignoring_interrupts, interrupts_for_this_process_only, quiet_if_interrupted
+    from baytwin.scenario_input import load_scenario, scenario_axes_with_guesses
     from baytwin.sim.portfolio import find_portfolio
     from baytwin.sim.sweep.execute import SchedulerProblem, dask_client
     from baytwin.sim.sweep.grid import GridProblem
@@ -55,16 +61,26 @@ def sweep(
         raise fail("--workers applies to the local cluster; with --scheduler the cluster has its own workers")
     portfolio = find_portfolio(scenario)
     planner, simulation = (plan_sweep, simulate) if portfolio is None else (plan_portfolio_sweep, simulate_portfolio)
+    fixed = parse_overrides(set_)
+    hooks = {} if portfolio is not None else {"load": load_scenario, "axes_of": scenario_axes_with_guesses}
     with failing_on(ConfigError, GridProblem, SweepFolderProblem):
-        plan = planner(scenario, grid, replications, seed, days, parse_overrides(set_))
+        plan = planner(scenario, grid, replications, seed, days, fixed, **hooks)
         store = RunStore(out)
         store.claim(plan)
     finished = store.finished(plan)
-    console.print(f"{len(plan.cells)} cells x {plan.replications} replications = {len(plan.runs)} runs"
-                  + (f"; {finished} finished before, skipped" if finished else ""))
+    say = err_console if as_json else console  # with --json, standard output holds the JSON alone
+    say.print(f"{len(plan.cells)} cells x {plan.replications} replications = {len(plan.runs)} runs"
+              + (f"; {finished} finished before, skipped" if finished else ""))
     try:
-        cluster = dask_client(scheduler, workers) if finished < len(plan.runs) else nullcontext(None)
-        with cluster as client, progress_bar("runs") as bar:
+        with ExitStack() as stack:
+            stack.enter_context(interrupts_for_this_process_only())  # workers leave Ctrl-C to this process
+            client = None
+            if finished < len(plan.runs):
+                with ignoring_interrupts(), warnings.catch_warnings():  # spawned workers start ignoring Ctrl-C
+                    warnings.filterwarnings("ignore", r"Port \d+ is already in use", UserWarning)  # its web page's
+                    client = stack.enter_context(dask_client(scheduler, workers))
+            stack.enter_context(quiet_if_interrupted())  # exits first: the cluster then stops without a word
+            bar = stack.enter_context(progress_bar("runs"))
             task = bar.add_task(plan.scenario_name, total=len(plan.runs), completed=finished)
             report = run_sweep(plan, store, client, simulation, on_done=lambda _record: bar.advance(task),
                                per_task=runs_per_task)
@@ -73,15 +89,23 @@ def sweep(
     except KeyboardInterrupt:
         raise fail(f"interrupted; finished runs are kept in {out / 'runs'}: rerun the same command to resume",
                    130) from None
-    console.print(sweep_table(report.cells, [a.name for a in plan.axes]))
+    if as_json:
+        print_json({"scenario": plan.scenario_name, "out": str(out), "axes": {a.name: a.path for a in plan.axes},
+                    "replications": plan.replications, "runs": len(plan.runs), "done": report.done,
+                    "ran": report.outcome.ran, "skipped": report.outcome.skipped,
+                    "retried_failures": report.outcome.retried_failures,
+                    "failed": [{"cell": r.cell, "seed": r.seed, "error": r.error} for r in report.failed],
+                    "cells": report.cells.to_dict("records")})
+    else:
+        console.print(sweep_table(report.cells, [a.name for a in plan.axes]))
     warn_axes_without_effect(out, plan.axes)
-    console.print(f"{report.done} of {len(plan.runs)} runs done ({report.outcome.ran} now, "
-                  f"{report.outcome.skipped} skipped as finished before"
-                  + (f", {report.outcome.retried_failures} run again after failing before"
-                     if report.outcome.retried_failures else "")
-                  + f"). Results in [bold]{out}[/]: "
-                  "runs.parquet, cells.parquet, cells.csv, sweep.json"
-                  + ("" if portfolio is None else " (portfolio totals; each site's figures as sites.<label>.*)"))
+    say.print(f"{report.done} of {len(plan.runs)} runs done ({report.outcome.ran} now, "
+              f"{report.outcome.skipped} skipped as finished before"
+              + (f", {report.outcome.retried_failures} run again after failing before"
+                 if report.outcome.retried_failures else "")
+              + f"). Results in [bold]{out}[/]: "
+              "runs.parquet, cells.parquet, cells.csv, sweep.json"
+              + ("" if portfolio is None else " (portfolio totals; each site's figures as sites.<label>.*)"))
     if report.failed:
         for record in report.failed[:10]:
             err_console.print(f"failed: {record.cell} seed {record.seed}: {record.error}", highlight=False)
