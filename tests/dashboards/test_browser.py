@@ -52,12 +52,11 @@ def wait_healthy(url: str, server: subprocess.Popen, seconds: float = 90.0) -> N
     raise AssertionError(f"no dashboard at {url} after {seconds:.0f} s")
 
 
-@pytest.fixture(scope="module")
-def dashboard(runs_root: Path) -> Iterator[str]:
+def serve(*args: str) -> Iterator[str]:
+    """``baytwin dashboard ARGS`` on a free port, stopped afterwards."""
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "baytwin", "dashboard", "--runs", str(runs_root),
-                               "--port", str(port)], cwd=REPO, start_new_session=True,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen([sys.executable, "-m", "baytwin", "dashboard", *args, "--port", str(port)], cwd=REPO,
+                              start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, server)
@@ -69,6 +68,33 @@ def dashboard(runs_root: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)  # the group this test started, nothing else
             server.wait()
+
+
+@pytest.fixture(scope="module")
+def dashboard(runs_root: Path) -> Iterator[str]:
+    yield from serve("--runs", str(runs_root))
+
+
+# two bays one above the other in the camera's picture: B1 nearer the top
+STACKED = """cameras:
+  pole: {source: footage.mp4, bays: {B1: [[40, 10], [280, 10], [280, 70], [40, 70]], B2: [[40, 100], [280, 100], [280, 170], [40, 170]]}}"""
+
+
+@pytest.fixture(scope="module")
+def live_dashboard(runs_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A site file with one camera (a real video file) and a store holding a status, served by the dashboard."""
+    from baytwin.live.site import load_site
+    from baytwin.live.status import write_status
+    from tests.dashboards.test_live_camera import write_footage
+    from tests.live.conftest import T0, open_log, write_site
+
+    folder = tmp_path_factory.mktemp("live-site")
+    site_file = write_site(folder, cameras=STACKED)
+    write_footage(folder / "footage.mp4", frames=600)
+    log = open_log(load_site(site_file))
+    write_status(log, "garage", {"site": "garage", "running": False, "updated_at": T0, "chargers": [],
+                                 "bays": {"B2": {"occupied": True}}, "cameras": {}, "counts": {}})
+    yield from serve("--runs", str(runs_root), "--site", str(site_file))
 
 
 @pytest.fixture(scope="module")
@@ -280,3 +306,21 @@ def test_live_operations_opens_on_this_machine_without_a_login(browser, dashboar
     open_page(page, console, dashboard, "Live operations", "No live site")
     assert page.get_by_text("Log in").count() == 0
     check_page(page, console, artifacts / "4-live-operations.png")
+
+
+def test_live_operations_follows_the_site_and_shows_the_camera(browser, live_dashboard: str,  # type: ignore[no-untyped-def]
+                                                                artifacts: Path) -> None:
+    page, console = browser
+    open_page(page, console, live_dashboard, "Live operations", "Site map and camera")
+    stamp = page.get_by_text("As of ").first.inner_text()
+    page.get_by_text("camera pole, ").first.wait_for(timeout=30_000)  # the frame, once the camera has one
+    deadline = time.monotonic() + 20
+    while page.get_by_text("As of ").first.inner_text() == stamp and time.monotonic() < deadline:
+        page.wait_for_timeout(500)  # nobody clicks: the page refreshes itself
+    assert page.get_by_text("As of ").first.inner_text() != stamp
+    settle(page)
+    labels = page.evaluate("""() => Object.fromEntries(Array.from(document.querySelectorAll(
+        "[data-testid='stVegaLiteChart'] svg g.role-mark text")).map(t => [t.textContent, t.getBoundingClientRect().y]))""")
+    assert labels["B1"] < labels["B2"]  # the map as the camera sees it: the upper bay drawn above
+    assert page.locator("[data-testid='stImage'] img").count() >= 1
+    check_page(page, console, artifacts / "4b-live-operations-site.png")
