@@ -79,6 +79,15 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def needs_extra(command: str, extra: str) -> None:
+    """Exit 2 with one line naming the extra to install when a module of ``extra`` is missing; found out before
+    the command does anything (a command that meets a missing module midway says the same: baytwin/group.py)."""
+    from baytwin.extras import message, missing_modules
+
+    if missing_modules(extra):
+        raise fail(message(command, extra))
+
+
 def check_days(days: float | None) -> None:
     """``--days`` must be a finite number above 0: zero days or fewer is no run at all."""
     if days is not None and not (math.isfinite(days) and days > 0):

@@ -13,6 +13,7 @@ from baytwin.common import (
     console,
     fail,
     failing_on,
+    needs_extra,
 )
 from baytwin.logs import LOG_LEVEL_OPTION, LogLevel, effective
 from baytwin.core.config_error import ConfigError
@@ -36,6 +37,7 @@ def dashboard(
     import signal
     import subprocess
 
+    needs_extra("baytwin dashboard", "dashboards")  # Streamlit runs in a process of its own: no import error here
     from baytwin import dashboards
     from baytwin.dashboards.settings import Settings, is_local
     from baytwin.dashboards.users import load_users
@@ -60,11 +62,16 @@ def dashboard(
     command = [sys.executable, "-m", "streamlit", "run", str(package_root / "app.py"),
                "--server.port", str(port), "--server.address", host, "--server.headless", "true",
                "--browser.gatherUsageStats", "false", "--logger.level", effective(log_level).value]
+    from baytwin.ports import PortProblem, check_port_free, wait_until_listening
+
+    with failing_on(PortProblem):
+        check_port_free(host, port)
     shown_host = f"[{host}]" if ":" in host else host
-    console.print(f"dashboard on http://{shown_host}:{port} for {settings.runs} (Ctrl+C stops it)")
     server = subprocess.Popen(command, env=env)
     signal.signal(signal.SIGTERM, lambda *_: server.terminate())  # stopping this command stops the server
     try:
+        if wait_until_listening(host, port, lambda: server.poll() is None):
+            console.print(f"dashboard on http://{shown_host}:{port} for {settings.runs} (Ctrl+C stops it)")
         code = server.wait()
     except KeyboardInterrupt:  # Streamlit got the same Ctrl+C and shuts itself down
         code = server.wait()

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from baytwin.group import command_group
-from baytwin.common import console, err_console, fail, failing_on
+from baytwin.common import console, err_console, fail, failing_on, print_json
 from baytwin.logs import LOG_FORMAT_OPTION, LOG_LEVEL_OPTION, LogFormat, LogLevel, configure_logging
 from baytwin.tls import CERT_OPTION, TLS_KEY_OPTION, server_context
 from baytwin.core.config_error import ConfigError
@@ -168,22 +168,31 @@ def live_status(
 def review_list(
     site_file: Path = SITE_OPTION,
     crops: Optional[Path] = typer.Option(None, "--crops", help="Folder to write each pending read's crop to (PNG)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the reads as a JSON list (plates in clear text)."),
 ) -> None:
     """Pending marginal reads, oldest first (with their crops, if asked)."""
     from baytwin.live.review import pending
 
     site, log = load(site_file)
     waiting = pending(log, site.id)
-    table = Table("read", "bay", "time", "read as", "confidence", "crop", title=f"{len(waiting)} read(s) to review")
     if crops is not None:
         crops.mkdir(parents=True, exist_ok=True)
+    rows = []
     for read in waiting:
-        crop_file = "-"
+        crop_file = None
         if crops is not None and read.crop_png:
             target = crops / f"read-{read.seq}.png"
             target.write_bytes(read.crop_png)
             crop_file = str(target)
-        table.add_row(str(read.seq), read.bay, _when(read.ts), read.plate or "?", f"{read.confidence:.2f}", crop_file)
+        rows.append({"read": read.seq, "bay": read.bay, "ts": read.ts, "plate": read.plate,
+                     "confidence": read.confidence, "crop": crop_file})
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("read", "bay", "time", "read as", "confidence", "crop", title=f"{len(waiting)} read(s) to review")
+    for row in rows:
+        table.add_row(str(row["read"]), row["bay"], _when(row["ts"]), row["plate"] or "?", f"{row['confidence']:.2f}",
+                      row["crop"] or "-")
     console.print(table)
 
 

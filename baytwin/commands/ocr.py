@@ -14,6 +14,7 @@ from baytwin.common import (
     err_console,
     fail,
     failing_on,
+    needs_extra,
     progress_bar,
 )
 from baytwin.core.config_error import ConfigError, printable
@@ -503,10 +504,7 @@ def ocr_train(
     for folder in labelled or []:
         if not (folder / "labels.csv").is_file():
             raise fail(f"--labelled {folder}: no labels.csv there (columns file,plate)")
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        raise fail("training needs PyTorch: pip install torch==2.13.0 (the 'train' extra)") from None
+    needs_extra("baytwin ocr train", "train")  # found out before anything is rendered
     from baytwin.core.ocr.recognizer import DEFAULT_MODEL
     from baytwin.sim.imagery.font_pool import FontPoolProblem
     from baytwin.sim.ocr_training import LabelledProblem, TrainSettings, WeightsMismatch, train
@@ -552,10 +550,7 @@ def ocr_train_detector(
         raise fail("--samples 0 without --scenes leaves nothing to train on")
     if out.suffix.lower() != ".onnx":
         raise fail(f"--out {out}: name the model file, ending in .onnx")
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        raise fail("training needs PyTorch: pip install torch==2.13.0 (the 'train' extra)") from None
+    needs_extra("baytwin ocr train-detector", "train")
     from baytwin.sim.detector_training import DetectorSettings, ScenesProblem, train
 
     settings = DetectorSettings(samples=samples, epochs=epochs, seed=seed, scenes=tuple(scenes or ()),

@@ -17,6 +17,7 @@ from baytwin.common import (
     fail,
     failing_on,
     open_store,
+    print_json,
 )
 from baytwin.core.config_error import ConfigError
 
@@ -56,6 +57,7 @@ def audit_verify(
     public_key: Optional[Path] = PUBLIC_KEY_OPTION,
     late_allowance: float = typer.Option(3600.0, "--late-allowance", min=0.0,
                                          help="Seconds a row logged after a checkpoint may be dated before it (late events)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the outcome as one JSON object (exit codes unchanged)."),
 ) -> None:
     """Check the log and everything built from it; exit 1 naming each problem.
 
@@ -72,6 +74,13 @@ def audit_verify(
         with failing_on(SigningProblem, CheckpointProblem):
             anchors, problems = load(checkpoints, public_key_from_environment(public_key))
     report = audit(engine, anchors, problems, late_allowance)
+    if as_json:
+        anchoring = report.anchoring
+        print_json({"intact": report.intact, "rows": report.chain.rows, "sites": report.chain.sites,
+                    "checkpoints": None if anchoring is None else anchoring.checked,
+                    "unanchored_rows": None if anchoring is None else dict(anchoring.unanchored or {}),
+                    "problems": report.problems()})
+        raise typer.Exit(0 if report.intact else 1)
     if report.intact:
         chain = report.chain
         console.print(f"intact: {chain.rows:,} rows in {chain.sites} site chain(s); projections match the log")

@@ -16,6 +16,7 @@ from baytwin.common import (
     err_console,
     fail,
     failing_on,
+    needs_extra,
     parse_overrides,
     print_json,
     progress_bar,
@@ -57,6 +58,7 @@ def sweep(
     from baytwin.sim.sweep.task import simulate
 
     check_days(days)
+    needs_extra("baytwin sweep", "sweep")
     if workers is not None and scheduler is not None:
         raise fail("--workers applies to the local cluster; with --scheduler the cluster has its own workers")
     portfolio = find_portfolio(scenario)
