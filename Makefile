@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test bench venv system clean
+.PHONY: demo test test-slow typecheck bench venv system clean
 
 $(BIN)/baytwin: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,18 @@ system:
 demo: venv
 	$(BIN)/baytwin demo --out runs/demo
 
+# Tests run on every core (pytest-xdist); the slow ones (tests/slow_tests.txt) are left to
+# `make test-slow`, which CI runs too. Each run ends with the skipped tests and why.
+JOBS ?= auto
+
 test: venv system
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(JOBS) -m "not slow"
+
+test-slow: venv system
+	$(BIN)/python -m pytest -n $(JOBS) -m slow
+
+typecheck: venv
+	./scripts/typecheck.sh
 
 # Every figure beside its baseline measured in the same run, printed and saved to $(BENCH_RESULTS).
 BENCH_RESULTS ?= bench/results.json

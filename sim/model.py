@@ -191,7 +191,7 @@ class BayTwinModel(mesa.Model):
             condition, severity = self._weather[day], None
         found: dict[str, int] = {}
         if condition != "clear":
-            found[condition] = severity or weather.severity[condition]
+            found[condition] = severity or weather.severity[condition]  # type: ignore[index]  # a weather condition
         local = self.site_info.local(ts)
         dark_from, dark_until = weather.night_hours
         if dark_from > dark_until:  # across midnight, the usual case
