@@ -59,6 +59,12 @@ def fail_all(err: ConfigError, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def warn(message: str) -> None:
+    """A ``warning:`` line on standard error, unless ``-q`` asked for errors only."""
+    if not Verbosity.quiet:
+        err_console.print(f"warning: {escape(printable(message))}", highlight=False, soft_wrap=True)
+
+
 def print_json(document: Any) -> None:
     """A command's result as JSON on standard output (``--json``): nothing else goes there."""
     import json

@@ -74,7 +74,8 @@ def choose(verbose: int = 0, quiet: bool = False, level: LogLevel | None = None)
     if level is None and quiet:
         level = LogLevel.error
     Verbosity.level, Verbosity.quiet = level, quiet
-    configure_logging(level, default=LogLevel.warning)
+    if level is not None:  # else Python's own: warnings and errors, as asked; handlers set by others stay
+        configure_logging(level, default=LogLevel.warning)
     return level
 
 

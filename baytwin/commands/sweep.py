@@ -20,6 +20,7 @@ from baytwin.common import (
     parse_overrides,
     print_json,
     progress_bar,
+    warn,
 )
 from baytwin.core.config_error import ConfigError
 
@@ -128,7 +129,7 @@ def warn_axes_without_effect(out: Path, axes: Any) -> None:
     runs = pd.read_parquet(runs_file)
     for name in axes_without_effect(runs, [a.name for a in axes]):
         path = next((a.path for a in axes if a.name == name), name)
-        err_console.print(f"warning: {no_effect_message(name, path)}", highlight=False, soft_wrap=True)
+        warn(no_effect_message(name, path))
 
 
 def sweep_table(cells: Any, axes: list[str], limit: int = 40) -> Table:
