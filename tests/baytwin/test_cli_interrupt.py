@@ -1,0 +1,53 @@
+"""Ctrl-C while worker processes run: one line from the command and exit code 130, nothing from the workers.
+
+A terminal sends Ctrl-C to every process of the job; here SIGINT goes to the whole process group too,
+once the command's worker processes are running."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+psutil = pytest.importorskip("psutil")  # comes with the sweep extra (Dask's)
+
+
+def interrupted(args: list[str], cwd: Path, workers: int) -> subprocess.CompletedProcess[str]:
+    """Run ``baytwin ARGS``, send Ctrl-C to its process group once ``workers`` worker processes have been
+    busy for a moment, and return what it did."""
+    process = subprocess.Popen([sys.executable, "-m", "baytwin", *args], cwd=cwd, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    busy_since = None
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        busy = [c for c in psutil.Process(process.pid).children(recursive=True) if c.cpu_percent(0.2) > 20]
+        busy_since = (busy_since or time.monotonic()) if len(busy) >= workers else None
+        if busy_since is not None and time.monotonic() - busy_since > 1.0:
+            break
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def _lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def test_ctrl_c_in_a_sweep_is_one_line_and_the_finished_runs_are_kept(tmp_path: Path) -> None:
+    result = interrupted(["sweep", "workplace-garage/enforced", "--grid", "grace_min=5,15", "--replications", "2",
+                          "--days", "3650", "--workers", "2", "--out", "sweep"], tmp_path, workers=2)
+    assert result.returncode == 130, result.stderr
+    assert _lines(result.stderr) == ["error: interrupted; finished runs are kept in sweep/runs: rerun the same "
+                                     "command to resume"]
+
+
+def test_ctrl_c_in_a_portfolio_run_is_one_line(tmp_path: Path) -> None:
+    result = interrupted(["sim", "run", "portfolios/north-estate", "--days", "3650", "--workers", "2", "--out", "p"],
+                         tmp_path, workers=2)
+    assert result.returncode == 130, result.stderr
+    assert _lines(result.stderr) == ["interrupted"]
