@@ -27,6 +27,7 @@ SWEEP_FILE, SWEEP_RUNS_FILE, SWEEP_CELLS_FILE = "sweep.json", "runs.parquet", "c
 OCR_REPORT_FILE, OCR_CONDITIONS_FILE, OCR_READS_FILE, OCR_CONFUSIONS_FILE = (
     "report.json", "by_condition.csv", "reads.csv", "confusions.csv")
 OCR_MISREADS_DIR = "misreads"
+PORTFOLIO_FILE = "portfolio.json"
 
 THROUGHPUT_FIGURES = ("served", "blocked", "turnover_per_bay_day", "charging_share_of_bay_time", "energy_kwh")
 VIOLATION_FIGURES = ("violations_true", "violations_detected", "precision", "recall", "false_penalties",
@@ -51,6 +52,7 @@ class Found:
     runs: list[Path] = field(default_factory=list)
     sweeps: list[Path] = field(default_factory=list)
     ocr_evals: list[Path] = field(default_factory=list)
+    portfolios: list[Path] = field(default_factory=list)  # portfolio runs: portfolio.json and a folder per site
 
     def label(self, folder: Path) -> str:
         """A folder's name relative to the root, as the user sees it in the pickers."""
@@ -79,8 +81,10 @@ def discover(root: Path) -> Found:
             found.sweeps.append(folder)
         if {OCR_REPORT_FILE, OCR_CONDITIONS_FILE} <= names:
             found.ocr_evals.append(folder)
+        if PORTFOLIO_FILE in names:
+            found.portfolios.append(folder)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in _SKIPPED_DIRS)
-    for folders in (found.runs, found.sweeps, found.ocr_evals):
+    for folders in (found.runs, found.sweeps, found.ocr_evals, found.portfolios):
         folders.sort()
     return found
 

@@ -37,6 +37,8 @@ FIGURES: dict[str, Figure] = {
     "charging_share_of_bay_time": Figure("charging share of bay time", "", "higher", "share", "higher", "lower"),
     "energy_kwh": Figure("energy delivered", "kWh", "higher", "amount", "more", "less"),
     "mean_occupied_bays": Figure("mean occupied EV bays", "bays", "lower", "amount"),
+    "occupied_share": Figure("share of EV bays occupied", "", "lower", "share", "higher", "lower"),
+    "ev_bays": Figure("EV bays", "bays", None, "count"),
     "mean_dwell_min": Figure("mean stay", "min", None, "amount", "longer", "shorter"),
     "idle_bay_hours": Figure("bay-hours blocked by idle cars", "bay-hours", "lower", "amount"),
     "violations_true": Figure("violations", "violations", "lower", "count"),

@@ -46,6 +46,9 @@ def runs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 {"fee": ("policy.idle_fee.per_min", [0.1, 0.5])}, replications=2,
                 overrides={"policy.idle_fee.enabled": False})
     build_seeded_runs(root / "seeds", tiny_scenario(tmp_path_factory.mktemp("seeded")), SEEDED_VARIANTS, SEEDS, days=3)
+    baytwin("sim", "run", "portfolios/north-estate", "--out", str(root / "estate" / "fee"), "--days", "2")
+    baytwin("sim", "run", "portfolios/north-estate", "--out", str(root / "estate" / "no-fee"), "--days", "2",
+            "--set", "policy.idle_fee.enabled=false")
     images = tmp_path_factory.mktemp("plates")
     baytwin("ocr", "generate", "--n", "36", "--out", str(images), "--random-degradations", "--frames", "3",
             "--seed", "3")
@@ -75,6 +78,11 @@ def sweep_dir(runs_root: Path) -> Path:
 @pytest.fixture(scope="session")
 def inert_sweep_dir(runs_root: Path) -> Path:
     return runs_root / "sweeps" / "fee-switched-off"
+
+
+@pytest.fixture(scope="session")
+def estate_dir(runs_root: Path) -> Path:
+    return runs_root / "estate"
 
 
 @pytest.fixture(scope="session")

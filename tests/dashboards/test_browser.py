@@ -206,7 +206,7 @@ def test_home_names_itself_and_hides_the_toolbar(browser, dashboard: str, artifa
     page, console = browser
     open_page(page, console, dashboard, "Overview", "OCR evaluations")
     body = page.locator("body").inner_text()
-    for name in ("Overview", "Scenario comparison", "Sweep explorer", "OCR QA", "Live operations"):
+    for name in ("Overview", "Scenario comparison", "Sweep explorer", "OCR QA", "Live operations", "Portfolio"):
         assert name in body
     assert "\napp\n" not in f"\n{page.get_by_test_id('stSidebarNav').inner_text()}\n"
     assert page.get_by_text("Deploy", exact=True).count() == 0
@@ -299,6 +299,16 @@ def test_ocr_qa_shows_the_reports_figures(browser, dashboard: str, artifacts: Pa
     assert f"{report['voting']['gain'] * 100:+.1f} points" in body
     assert page.locator("[data-testid='stImage'] img").count() >= len(list((ocr_dir / "misreads").glob("*.png")))
     check_page(page, console, artifacts / "3-ocr-qa.png")
+
+
+def test_portfolio_compares_the_estate_site_by_site(browser, dashboard: str, artifacts: Path) -> None:  # type: ignore[no-untyped-def]
+    page, console = browser
+    open_page(page, console, dashboard, "Portfolio", "Sites side by side")
+    pick(page, "Portfolio run", "estate/fee")
+    pick(page, "Compared with", "estate/no-fee")
+    body = page.locator("body").inner_text()
+    assert "What the change does, site by site" in body and "more idle-fee revenue than estate/no-fee" in body
+    check_page(page, console, artifacts / "5-portfolio.png")
 
 
 def test_live_operations_opens_on_this_machine_without_a_login(browser, dashboard: str, artifacts: Path) -> None:  # type: ignore[no-untyped-def]
