@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from baytwin.common import console, fail
+from baytwin.common import console, fail, needs_extra
 
 DEFAULT_OBJECTIVES = ("idle_bay_hours", "mean_occupied_bays", "idle_fee_revenue", "false_penalties")
 
@@ -26,6 +26,7 @@ def report(
 ) -> None:
     """Write the report of a comparison or a sweep: question, setup, answer, charts, tables with 95 %
     intervals, assumptions. It opens offline in any browser; print it to PDF from there."""
+    needs_extra("baytwin report", "dashboards")  # the report is drawn by the dashboards' code
     _quiet_streamlit()
     from baytwin.dashboards.data import DataProblem, discover, load_runs, load_sweep
 
