@@ -79,7 +79,7 @@ def options(
     verbose: int = typer.Option(0, "--verbose", "-v", count=True,
                                 help="More log lines: -v info, -vv debug (Alembic's migrations too)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Errors only: no warnings, no progress bars."),
-    log_level: Optional[LogLevel] = typer.Option(None, "--log-level", case_sensitive=False,
+    log_level: Optional[LogLevel] = typer.Option(None, "--log-level", case_sensitive=False, metavar="LEVEL",
                                                  help="Least important log lines shown: debug, info, warning or "
                                                       "error (default: warning; a service's: info)."),
 ) -> None:

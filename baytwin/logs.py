@@ -36,7 +36,7 @@ class LogFormat(str, Enum):
     json = "json"
 
 
-LOG_LEVEL_OPTION = typer.Option(None, "--log-level", case_sensitive=False,
+LOG_LEVEL_OPTION = typer.Option(None, "--log-level", case_sensitive=False, metavar="LEVEL",
                                 help="Least important lines logged: debug, info, warning or error "
                                      "(default: baytwin's --log-level or -v/-q, else info).")
 LOG_FORMAT_OPTION = typer.Option(LogFormat.text, "--log-format", case_sensitive=False,
