@@ -33,7 +33,6 @@ from baytwin.group import CommandGroup
 from baytwin.logs import LogLevel, choose
 
 app = typer.Typer(cls=CommandGroup, add_completion=True, no_args_is_help=True, pretty_exceptions_enable=False,
-                  rich_markup_mode="markdown",
                   help="Digital twin and testbed for EV-charging-bay parking enforcement.")
 app.command("demo")(demo.demo)
 sim.sim_app.command("calibrate")(sim_calibrate.sim_calibrate)

@@ -1,13 +1,14 @@
 """The command group every ``baytwin`` group is made of: the manners a user expects of each command.
 
 * a flag is shown as a flag in ``--help`` (``--store``, not ``--store <bool>``);
-* help text is Markdown: a docstring's wrapped lines flow to the terminal's width;
+* help text flows to the terminal's width: a docstring's line breaks inside a paragraph are not kept;
 * Ctrl-C ends a command with one line and exit code 130, never a traceback;
 * a module of a missing extra (OpenCV, Streamlit, Dask ...) is one line naming the extra, exit code 2.
 """
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import typer
@@ -23,7 +24,7 @@ class CommandGroup(TyperGroup):
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
-        _flags_as_flags(self)
+        _tidy(self)
 
     def get_params(self, ctx: typer.Context) -> list[Any]:
         params = super().get_params(ctx)
@@ -50,19 +51,29 @@ class CommandGroup(TyperGroup):
             raise fail(message(command, extra)) from None
 
 
-def _flags_as_flags(command: Any) -> None:
-    """A flag or a counter takes no value, so its help row shows no type (Typer would show ``<bool>``), and a
-    counter no default. ``--help`` is a flag too: made here (it is made once per command, then kept)."""
+def _tidy(command: Any) -> None:
+    """Help as a user reads it, for ``command`` and every command under it: a flag or a counter takes no
+    value, so its row shows no type (Typer would show ``<bool>``) and a counter no default (``--help`` is a
+    flag too: made here, as it is made once per command, then kept); a docstring's paragraphs flow."""
     help_option = command.get_help_option(typer.Context(command, **(command.context_settings or {})))
     for param in [*getattr(command, "params", []), *([help_option] if help_option is not None else [])]:
         if getattr(param, "is_flag", False) or getattr(param, "count", False):
             param.metavar = ""
         if getattr(param, "count", False):
             param.show_default = False
+    if command.help:
+        command.help = flowing(command.help)
     for sub in getattr(command, "commands", {}).values():
-        _flags_as_flags(sub)
+        _tidy(sub)
+
+
+def flowing(text: str) -> str:
+    """``text`` with each paragraph on one line: a docstring is wrapped for the source file, and its line breaks
+    would otherwise cut the help's lines short wherever the source did."""
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(p if p.startswith("\b") else " ".join(p.split()) for p in paragraphs)
 
 
 def command_group(help: str) -> typer.Typer:  # noqa: A002 - Typer's own name for it
     """A group of commands (``baytwin sim``, ``baytwin live review`` ...) with the manners above."""
-    return typer.Typer(cls=CommandGroup, no_args_is_help=True, rich_markup_mode="markdown", help=help)
+    return typer.Typer(cls=CommandGroup, no_args_is_help=True, help=help)
