@@ -34,7 +34,8 @@ def sim_calibrate(
     """Fit a scenario to a charge-point session export and report how well it reproduces the data."""
     from baytwin.sim.fit_report import FitReport
     from baytwin.sim.runner import atomic_write, run
-    from baytwin.sim.scenario import display_path, load_scenario
+    from baytwin.scenario_input import load_scenario
+    from baytwin.sim.scenario import display_path
     from baytwin.sim.scenario_writer import scenario_yaml
     from baytwin.sim.session_calibration import calibrate
     from baytwin.sim.session_export import SessionExportProblem, read_export
