@@ -25,11 +25,14 @@ from baytwin.dashboards.data import (
 )
 
 
-def test_discover_finds_runs_sweeps_and_ocr_evaluations_at_any_depth(runs_root: Path) -> None:
+def test_discover_finds_runs_sweeps_ocr_evaluations_and_portfolios_at_any_depth(runs_root: Path) -> None:
     found = discover(runs_root)
-    assert [found.label(r) for r in found.runs] == ["demo/workplace-garage-baseline", "demo/workplace-garage-enforced"]
-    assert [found.label(s) for s in found.sweeps] == ["sweeps/grace-by-misreads"]
-    assert [found.label(e) for e in found.ocr_evals] == ["ocr/mixed"]
+    runs = [found.label(r) for r in found.runs]
+    assert runs[:2] == ["demo/workplace-garage-baseline", "demo/workplace-garage-enforced"]
+    assert "estate/fee/dc-hub" in runs and "seeds/fee/seed-4" in runs and len(runs) == 16  # a portfolio's sites too
+    assert [found.label(s) for s in found.sweeps] == ["sweeps/fee-switched-off", "sweeps/grace-by-misreads"]
+    assert [found.label(e) for e in found.ocr_evals] == ["ocr/mixed", "ocr/world"]
+    assert [found.label(p) for p in found.portfolios] == ["estate/fee", "estate/no-fee"]
     assert discover(runs_root / "missing").runs == []
 
 
