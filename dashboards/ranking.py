@@ -59,6 +59,11 @@ def rank_paired(ranked: pd.DataFrame, runs: pd.DataFrame, axes: list[str], objec
     if table.empty:
         return Ranking(table, "No policy in the grid meets the constraint.", "none")
     by_cell = _runs_by_cell(runs, axes, objective)
+    if not by_cell:  # a runs table without the objective: the cells' own intervals are all there is
+        top = table.to_dict("records")[0]
+        return Ranking(table, f"Best by its mean: {setting(top, axes)} — {figure(objective).label} "
+                       f"{format_value(objective, top[f'{objective}_mean'], currency)}; the runs behind the cells "
+                       "do not carry this figure, so no cell is compared with the best seed by seed.", "best")
     rows = table.to_dict("records")
     best = by_cell.get(_key(rows[0], axes), pd.Series(dtype=float))
     deltas, lows, highs, pairs, verdicts = [], [], [], [], []

@@ -78,3 +78,13 @@ def test_the_pareto_front_keeps_only_the_unbeaten() -> None:
     cells = pd.DataFrame({"revenue_mean": [10.0, 20.0, 15.0, 5.0], "blocked_mean": [1.0, 3.0, 3.5, 0.5]})
     front = pareto_front(cells, ["revenue", "blocked"], {"revenue": True, "blocked": False})
     assert list(front) == [True, True, False, True]  # cell 2 earns less than cell 1 and blocks more
+
+
+def test_without_the_runs_behind_them_cells_are_ranked_by_their_means_and_say_so() -> None:
+    from baytwin.dashboards.ranking import rank_paired
+
+    cells = pd.DataFrame({"fee": [0.1, 0.5], "revenue_mean": [10.0, 30.0], "n": [3, 3]})
+    ranked = cells.sort_values("revenue_mean", ascending=False).reset_index(drop=True)
+    ranking = rank_paired(ranked, pd.DataFrame({"fee": [0.1], "seed": [1]}), ["fee"], "revenue", True, 2)
+    assert ranking.kind == "best" and ranking.message.startswith("Best by its mean: fee = 0.5")
+    assert "no cell is compared with the best seed by seed" in ranking.message
