@@ -97,7 +97,7 @@ def test_a_portfolio_is_told_from_a_scenario_by_its_sites_key(estate: Path) -> N
      "variant.yaml: sites.0.scenario: 'nowhere/at-all' not found: neither a file beside the portfolio file "
      "nor a bundled scenario name"),
     ("name: x\nsites:\n  - scenario: sites/a.yaml\n    overrides: {site.ev_bayz: 3}\n",
-     "variant.yaml: sites.0.overrides.site.ev_bayz: unknown field (site 0, scenario sites/a.yaml)"),
+     "variant.yaml: sites.0.overrides.site.ev_bayz: unknown field (did you mean ev_bays?) (site 0, scenario sites/a.yaml)"),
     ("name: x\nsites:\n  - scenario: sites/a.yaml\n  - scenario: sites/b.yaml\n    overrides: {site.ev_bays: 0}\n",
      "variant.yaml: sites.1.overrides.site.ev_bays: Input should be greater than or equal to 1 (got 0) "
      "(site 1, scenario sites/b.yaml)"),
