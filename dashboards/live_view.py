@@ -42,9 +42,10 @@ def bay_shapes(cameras: dict[str, dict[str, list[tuple[float, float]]]], overvie
 
 
 def site_map(shapes: pd.DataFrame, camera: str) -> alt.LayerChart:
-    """One camera's bays as coloured regions, as the camera sees them: the identity projection keeps
-    image rows growing downwards, so the far edge of the bays is at the top, as in the camera's frame
-    beside the map (the browser test checks a bay above another stays above it)."""
+    """One camera's bays as coloured regions, each labelled with its name and state in words (colour
+    alone fails a reader who cannot tell red from green), as the camera sees them: the identity
+    projection keeps image rows growing downwards, so the far edge of the bays is at the top, as in
+    the camera's frame beside the map (the browser test checks a bay above another stays above it)."""
     mine = shapes[shapes["camera"] == camera]
     features = [{"type": "Feature", "geometry": row["geometry"], "properties": {"bay": row["bay"], "state": row["state"]}}
                 for _, row in mine.iterrows()]
@@ -54,8 +55,9 @@ def site_map(shapes: pd.DataFrame, camera: str) -> alt.LayerChart:
                .encode(color=colour, tooltip=[alt.Tooltip("properties.bay:N", title="bay"),
                                               alt.Tooltip("properties.state:N", title="state")])
                .project(type="identity"))  # image rows grow downwards, as the camera sees them
-    labels = (alt.Chart(mine[["bay", "x", "y"]]).mark_text(fontSize=16, fontWeight="bold", color="black")
-              .encode(longitude="x:Q", latitude="y:Q", text="bay:N")
+    named = mine[["bay", "state", "x", "y"]].assign(label=mine["bay"] + "\n" + mine["state"])
+    labels = (alt.Chart(named).mark_text(fontSize=15, fontWeight="bold", color="black", lineBreak="\n")
+              .encode(longitude="x:Q", latitude="y:Q", text="label:N")
               .project(type="identity"))  # image rows grow downwards, as the camera sees them
     return alt.layer(regions, labels).properties(title=f"camera {camera}", height=320)
 
