@@ -59,6 +59,12 @@ def fail_all(err: ConfigError, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def note(message: str) -> None:
+    """A line on standard error about how a command went (what it stored, what it skipped), unless ``-q``."""
+    if not Verbosity.quiet:
+        err_console.print(escape(printable(message)), highlight=False, soft_wrap=True)
+
+
 def warn(message: str) -> None:
     """A ``warning:`` line on standard error, unless ``-q`` asked for errors only."""
     if not Verbosity.quiet:
@@ -178,13 +184,12 @@ def run_one(scenario_name: str, out: Path, seed: int | None, days: float | None,
     if store is not None:
         appended, total = persist(model, open_store(*store, policy=model.policy))
         if appended == total:
-            err_console.print(f"{appended:,} events appended to the event log")
+            note(f"{appended:,} events appended to the event log")
         elif appended:
-            err_console.print(f"this run was partly stored before: {appended:,} missing events appended "
-                              f"({total:,} in all)")
+            note(f"this run was partly stored before: {appended:,} missing events appended ({total:,} in all)")
         else:
-            err_console.print(f"this run (same scenario, seed and days) is already in the event log: "
-                              f"nothing appended ({total:,} events)")
+            note(f"this run (same scenario, seed and days) is already in the event log: nothing appended "
+                 f"({total:,} events)")
     return result.summary
 
 

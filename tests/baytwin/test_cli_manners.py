@@ -117,6 +117,11 @@ def test_quiet_by_default_and_verbose_when_asked(tmp_path: Path, store_args: lis
                    *store_args)
     assert loud.returncode == 0, loud.stderr
     assert "alembic" in loud.stderr.lower()
+    assert "events appended" in loud.stderr
+    hushed = baytwin("-q", "sim", "run", str(tmp_path / "tiny.yaml"), "--out", str(tmp_path / "c"), "--days", "1",
+                     *store_args)
+    assert hushed.returncode == 0 and hushed.stderr == ""
+    assert (tmp_path / "c" / "summary.json").is_file()
 
 
 def test_log_level_is_checked() -> None:
