@@ -32,7 +32,7 @@ def dashboard(
 ) -> None:
     """Serve the dashboards (scenario comparison, sweep explorer, OCR QA, live operations) in the browser.
 
-    ``--log-level`` is handed to Streamlit, which writes the server's log in its own text format."""
+    --log-level is handed to Streamlit, which writes the server's log in its own text format."""
     import os
     import signal
     import subprocess
