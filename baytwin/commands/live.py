@@ -177,7 +177,7 @@ def review_list(
     waiting = pending(log, site.id)
     if crops is not None:
         crops.mkdir(parents=True, exist_ok=True)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for read in waiting:
         crop_file = None
         if crops is not None and read.crop_png:
