@@ -45,7 +45,7 @@ def with_scenario_guess(err: ConfigError, name: str) -> ConfigError:
     return ConfigError(err.source, "", f"{err.problem}; {hint}", more=err.more)
 
 
-def load_scenario(name: str, overrides: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
+def load_scenario(name: str | Path, overrides: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
     """The scenario ``name`` with ``overrides`` (``--set``), or a ConfigError whose every problem names its
     true source: the ``--set`` at fault, else the scenario or policy file."""
     from baytwin.sim.scenario import load_scenario as load
@@ -53,7 +53,7 @@ def load_scenario(name: str, overrides: dict[str, Any] | None = None):  # type: 
     try:
         return load(name, overrides)
     except ConfigError as err:
-        raise blame_overrides(with_scenario_guess(err, name), list(overrides or {})) from None
+        raise blame_overrides(with_scenario_guess(err, str(name)), list(overrides or {})) from None
 
 
 def blame_overrides(err: ConfigError, keys: list[str]) -> ConfigError:
