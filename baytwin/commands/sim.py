@@ -82,7 +82,7 @@ def _run_portfolio(path: Path, out: Path, seed: int | None, days: float | None, 
             raise fail(f"{option}: runs one scenario; run a portfolio's sites one by one to use it")
     if scheduler is not None and workers is not None:
         raise fail("--workers: the cluster at --scheduler has its own workers; give one or the other")
-    document = run_portfolio_command(path, out, seed, days, parse_overrides(set_), workers, scheduler)
+    document = run_portfolio_command(path, out, seed, days, parse_overrides(set_), workers, scheduler, as_json)
     if as_json:
         print_json(document)
         return

@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.table import Table
 
-from baytwin.common import check_days, check_out_folder, console, failing_on, progress_bar
+from baytwin.common import check_days, check_out_folder, console, err_console, failing_on, progress_bar
 from baytwin.core.config_error import ConfigError
 
 SHOWN = (  # (figure, column heading): the per-site table on the terminal; portfolio.csv has every figure
@@ -20,12 +20,13 @@ SHOWN = (  # (figure, column heading): the per-site table on the terminal; portf
 
 def run_portfolio_command(path: Path, out: Path, seed: int | None, days: float | None,
                           overrides: dict[str, Any], workers: int | None,
-                          scheduler: str | None = None) -> dict[str, Any]:
+                          scheduler: str | None = None, as_json: bool = False) -> dict[str, Any]:
     """Load, run and write a portfolio, showing each site's progress; the portfolio.json document. With
-    ``scheduler`` the sites run on that Dask cluster."""
+    ``scheduler`` the sites run on that Dask cluster. With ``as_json`` standard output is left for the JSON."""
     from baytwin.sim.portfolio import load_portfolio
     from baytwin.sim.portfolio_run import default_workers, run_portfolio
 
+    say = err_console if as_json else console
     check_days(days)
     check_out_folder(out)
     with failing_on(ConfigError):
@@ -38,10 +39,10 @@ def run_portfolio_command(path: Path, out: Path, seed: int | None, days: float |
         from baytwin.sim.sweep.execute import SchedulerProblem, dask_client
 
         with failing_on(SchedulerProblem), dask_client(scheduler) as client:
-            console.print(f"{portfolio.name}: {len(portfolio.sites)} sites, {length:g} days, on the cluster at {scheduler}")
+            say.print(f"{portfolio.name}: {len(portfolio.sites)} sites, {length:g} days, on the cluster at {scheduler}")
             return run_portfolio(portfolio, out, seed, days, progress=update, display=bar, client=client)
     processes = workers or default_workers(len(portfolio.sites))
-    console.print(f"{portfolio.name}: {len(portfolio.sites)} sites, {length:g} days, "
+    say.print(f"{portfolio.name}: {len(portfolio.sites)} sites, {length:g} days, "
                   + ("one after another" if processes <= 1 or len(portfolio.sites) <= 1
                      else f"{min(processes, len(portfolio.sites))} processes"))
     from baytwin.interrupts import interrupts_for_this_process_only, quiet_if_interrupted

@@ -69,3 +69,12 @@ def test_review_list_json_lists_the_pending_reads(tmp_path: Path) -> None:
     (read,) = json.loads(result.stdout)
     assert read["bay"] == "B1" and read["plate"] == "AB12CDF" and read["confidence"] == pytest.approx(0.7)
     assert Path(read["crop"]).read_bytes() == b"\x89PNG crop"
+
+
+def test_sim_run_json_of_a_portfolio_is_its_document(tmp_path: Path) -> None:
+    result = baytwin("sim", "run", "portfolios/north-estate", "--days", "1", "--workers", "1",
+                     "--out", str(tmp_path / "estate"), "--json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document == json.loads((tmp_path / "estate" / "portfolio.json").read_text())
+    assert "north-estate: 3 sites" in result.stderr
