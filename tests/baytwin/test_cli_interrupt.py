@@ -17,9 +17,9 @@ import pytest
 psutil = pytest.importorskip("psutil")  # comes with the sweep extra (Dask's)
 
 
-def interrupted(args: list[str], cwd: Path, workers: int) -> subprocess.CompletedProcess[str]:
+def interrupted(args: list[str], cwd: Path, workers: int, settle_s: float = 1.0) -> subprocess.CompletedProcess[str]:
     """Run ``baytwin ARGS``, send Ctrl-C to its process group once ``workers`` worker processes have been
-    busy for a moment, and return what it did."""
+    busy for ``settle_s``, and return what it did."""
     process = subprocess.Popen([sys.executable, "-m", "baytwin", *args], cwd=cwd, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, start_new_session=True)
     busy_since = None
@@ -27,7 +27,7 @@ def interrupted(args: list[str], cwd: Path, workers: int) -> subprocess.Complete
     while time.monotonic() < deadline and process.poll() is None:
         busy = [c for c in psutil.Process(process.pid).children(recursive=True) if c.cpu_percent(0.2) > 20]
         busy_since = (busy_since or time.monotonic()) if len(busy) >= workers else None
-        if busy_since is not None and time.monotonic() - busy_since > 1.0:
+        if busy_since is not None and time.monotonic() - busy_since > settle_s:
             break
     os.killpg(process.pid, signal.SIGINT)
     out, err = process.communicate(timeout=120)
@@ -49,5 +49,12 @@ def test_ctrl_c_in_a_sweep_is_one_line_and_the_finished_runs_are_kept(tmp_path: 
 def test_ctrl_c_in_a_portfolio_run_is_one_line(tmp_path: Path) -> None:
     result = interrupted(["sim", "run", "portfolios/north-estate", "--days", "3650", "--workers", "2", "--out", "p"],
                          tmp_path, workers=2)
+    assert result.returncode == 130, result.stderr
+    assert _lines(result.stderr) == ["interrupted"]
+
+
+def test_ctrl_c_in_any_command_is_one_line(tmp_path: Path) -> None:
+    result = interrupted(["sim", "run", "workplace-garage/enforced", "--days", "3650", "--out", "run"], tmp_path,
+                         workers=0, settle_s=4.0)
     assert result.returncode == 130, result.stderr
     assert _lines(result.stderr) == ["interrupted"]
