@@ -30,6 +30,17 @@ def bundled_names() -> list[str]:
     return sorted(names)
 
 
+def yaml_files_beside(name: str) -> list[str]:
+    """The YAML files in the folder ``name`` points into, written as ``name`` is (``my-site.yml`` ->
+    ``my-site.yaml``), or none if that folder does not exist."""
+    path = Path(name)
+    try:
+        found = sorted(path.parent.glob("*.yaml")) + sorted(path.parent.glob("*.yml"))
+    except (OSError, ValueError):
+        return []
+    return [str(path.parent / f.name) if str(path.parent) != "." else f.name for f in found]
+
+
 def closest(word: str, known: list[str], n: int = 1) -> list[str]:
     """The known names most like ``word`` (none if nothing is close)."""
     return difflib.get_close_matches(word, known, n=n, cutoff=0.6)
@@ -40,7 +51,7 @@ def with_scenario_guess(err: ConfigError, name: str) -> ConfigError:
     bundled scenario; any other problem unchanged."""
     if err.field or err.source != printable(str(Path(name))) or "not found" not in err.problem:
         return err
-    guess = closest(name, bundled_names())
+    guess = closest(name, bundled_names() + yaml_files_beside(name))
     hint = f"did you mean {guess[0]}?" if guess else "`baytwin sim list` shows the bundled ones"
     return ConfigError(err.source, "", f"{err.problem}; {hint}", more=err.more)
 

@@ -83,3 +83,9 @@ def test_sim_list_says_what_each_scenario_is() -> None:
     assert rows["workplace-garage/enforced"].startswith("Baseline population with ANPR enforcement")
     assert all(text.strip() and "\n" not in text for text in rows.values())
     assert any(name.startswith("portfolios/") for name in rows)
+
+
+def test_a_misspelled_scenario_file_gets_the_file_beside_it(tmp_path: Path) -> None:
+    (tmp_path / "my-site.yaml").write_text(SMALL_SITE)
+    (line,) = _errors(baytwin("sim", "validate", str(tmp_path / "my-site.yml")))
+    assert line.endswith(f"did you mean {tmp_path / 'my-site.yaml'}?")
