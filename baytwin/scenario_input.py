@@ -56,15 +56,18 @@ def with_scenario_guess(err: ConfigError, name: str) -> ConfigError:
     return ConfigError(err.source, "", f"{err.problem}; {hint}", more=err.more)
 
 
-def load_scenario(name: str | Path, overrides: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
-    """The scenario ``name`` with ``overrides`` (``--set``), or a ConfigError whose every problem names its
-    true source: the ``--set`` at fault, else the scenario or policy file."""
+def load_scenario(name: str | Path, overrides: dict[str, Any] | None = None,  # type: ignore[no-untyped-def]
+                  given: list[str] | None = None):
+    """The scenario ``name`` with ``overrides``, or a ConfigError whose every problem names its true source: the
+    ``--set`` at fault, else the scenario or policy file. ``given``: the overrides that are ``--set``s (default:
+    all; a sweep adds its axes' values, which it names itself)."""
     from baytwin.sim.scenario import load_scenario as load
 
     try:
         return load(name, overrides)
     except ConfigError as err:
-        raise blame_overrides(with_scenario_guess(err, str(name)), list(overrides or {})) from None
+        keys = list(overrides or {}) if given is None else given
+        raise blame_overrides(with_scenario_guess(err, str(name)), keys) from None
 
 
 def blame_overrides(err: ConfigError, keys: list[str]) -> ConfigError:
@@ -74,7 +77,7 @@ def blame_overrides(err: ConfigError, keys: list[str]) -> ConfigError:
 
 
 def _blamed(err: ConfigError, keys: list[str]) -> ConfigError:
-    for field in (err.field, f"policy.{err.field}"):  # a policy file's problems name the field within the policy
+    for field in (err.field, f"policy.{err.field}") if err.field else ():  # a policy file's problems name the field within the policy
         key = override_at_fault(field, keys)
         if key is not None:
             parent = field.rpartition(".")[0]
@@ -98,20 +101,21 @@ def override_at_fault(field: str, keys: list[str]) -> str | None:
 def scenario_axes_with_guesses(grid: list[str], base: Any) -> Any:
     """The sweep's axes (sim/sweep/plan.scenario_axes), with the nearest field's name when an axis names
     none: ``--grid grace_mins`` -> did you mean grace_min?"""
-    from baytwin.sim.sweep.grid import GridProblem, _names_for, field_paths, parse_grid_item, resolve_path
+    from baytwin.sim.sweep.grid import GridProblem, _names_for, field_paths, parse_grid_item
     from baytwin.sim.sweep.plan import scenario_axes
 
     try:
         return scenario_axes(grid, base)
     except GridProblem as err:
         tree = base.model_dump(mode="json")
+        known = sorted({short for path in field_paths(tree) for short in _names_for(path)})
         for item in grid:
             try:
                 name, _ = parse_grid_item(item)
-                resolve_path(name, tree)
             except GridProblem:
-                known = sorted({short for path in field_paths(tree) for short in _names_for(path)})
-                guesses = closest(name, known) if "=" in item and name not in known else []
-                if guesses and str(err).startswith(f"--grid {name}:"):
+                continue  # a malformed axis: the error already says how to write one
+            if str(err).startswith(f"--grid {name}:") and name not in known:
+                guesses = closest(name, known)
+                if guesses:
                     raise GridProblem(f"{err} (did you mean {guesses[0]}?)") from None
         raise

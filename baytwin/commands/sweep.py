@@ -65,7 +65,8 @@ def sweep(
     portfolio = find_portfolio(scenario)
     planner, simulation = (plan_sweep, simulate) if portfolio is None else (plan_portfolio_sweep, simulate_portfolio)
     fixed = parse_overrides(set_)
-    hooks = {} if portfolio is not None else {"load": load_scenario, "axes_of": scenario_axes_with_guesses}
+    hooks = {} if portfolio is not None else {"axes_of": scenario_axes_with_guesses,
+                                              "load": lambda name, overrides: load_scenario(name, overrides, list(fixed))}
     with failing_on(ConfigError, GridProblem, SweepFolderProblem):
         plan = planner(scenario, grid, replications, seed, days, fixed, **hooks)
         store = RunStore(out)
