@@ -53,11 +53,13 @@ def _patient_garbage_collector(young: int = 50_000) -> Iterator[None]:
     a fifth of a large site's run time at the default thresholds (700, 10, 10). At (50,000, 50, 100) the
     collector still runs, several times a simulated day, and the older generations far less often."""
     before = gc.get_threshold()
+    gc.freeze()  # what existed before the run (in a forked worker: all it inherited) is not walked again
     gc.set_threshold(young, 50, 100)
     try:
         yield
     finally:
         gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 def run_identity(scenario: Scenario, seed: int, days: float) -> str:

@@ -435,7 +435,7 @@ def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = N
             where = f"policy of {display_path(path)}"
             if overridden_by:
                 where += f", as overridden by {overridden_by}"
-            raise ConfigError(err.source, err.field, f"{err.problem} ({where})") from None
+            raise err.noted(where) from None
     return validate(Scenario, raw, display_path(path))
 
 

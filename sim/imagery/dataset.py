@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import json
 import multiprocessing
+import signal
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,6 +180,7 @@ def _rows(job: _Job, n: int, workers: int) -> Iterator[dict[str, str]]:
 
 def _init_worker() -> None:
     cv2.setNumThreads(1)  # one process per core already
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the command's to handle, in one line
 
 
 def _make_sample_star(args: tuple[_Job, int]) -> dict[str, str]:

@@ -86,3 +86,14 @@ def test_escape_codes_in_a_policy_name_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "s.yaml"
     path.write_text(SCENARIO + 'policy: {name: "strict\\e[8m"}\n')
     assert "policy.name: must not contain control characters" in _error(path)
+
+
+def test_every_problem_of_a_policy_file_is_reported_at_once(tmp_path: Path) -> None:
+    (tmp_path / "policy.yaml").write_text("name: strict\nrules:\n  overstay: {grace_min: -5}\n  max_stay: {hourz: 2}\n")
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO + "policy: policy.yaml\n")
+    with pytest.raises(ConfigError) as caught:
+        load_scenario(str(path))
+    lines = caught.value.lines()
+    assert len(lines) == 2 and all("policy.yaml" in line and "(policy of " in line for line in lines)
+    assert any("grace_min" in line for line in lines) and any("hourz" in line for line in lines)
