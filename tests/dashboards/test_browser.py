@@ -226,7 +226,7 @@ def test_scenario_comparison_answers_and_shows_the_runs_figures(browser, dashboa
             assert number(throughput[name][column]) == pytest.approx(summary[name], rel=0.005), (run, name)
         for name in ("violations_detected", "false_penalties", "idle_fee_revenue"):
             assert number(outcomes[name][column]) == pytest.approx(summary[name], rel=0.005), (run, name)
-    assert outcomes["idle_fee_revenue"][0] == "GBP"
+    assert outcomes["idle_fee_revenue"][0] == "USD"  # the garage's own currency, not the policy's GBP
     assert "enforced: " in page.locator("body").inner_text()
     check_page(page, console, artifacts / "1-scenario-comparison.png")
 

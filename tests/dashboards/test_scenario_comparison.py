@@ -111,7 +111,7 @@ def test_throughput_and_violation_figures_are_the_runs_summaries(demo_page: AppT
     assert list(throughput.index) == ["served", "blocked", "turnover_per_bay_day", "charging_share_of_bay_time",
                                       "energy_kwh"]
     assert throughput.loc["energy_kwh", "unit"] == "kWh"
-    assert outcomes.loc["idle_fee_revenue", "unit"] == "GBP"  # the demo's policy bills in pounds
+    assert outcomes.loc["idle_fee_revenue", "unit"] == "USD"  # the demo's garage (Los Angeles) counts in dollars
 
 
 def test_free_bays_by_hour_come_from_the_timeseries_in_site_time(demo_page: AppTest, demo_dir: Path) -> None:
