@@ -63,6 +63,7 @@ class WorldPlate:
     text: str
     font: str  # family
     design: str
+    top_line: int = 0  # characters of ``text`` on a two-line plate's top line; 0 for a one-line plate
 
 
 def random_text(rng: np.random.Generator) -> str:
@@ -85,9 +86,9 @@ def render_world_plate(rng: np.random.Generator, fonts: list[PoolFont], text: st
     choices = designs if designs is not None else tuple(d for d in DESIGNS if d not in HELD_OUT_DESIGNS)
     design = design or str(choices[int(rng.integers(len(choices)))])
     font = fonts[int(rng.integers(len(fonts)))]
-    face = _plate_face(text, design, font, rng)
+    face, top_line = _plate_face(text, design, font, rng)
     image, corners = _frame(face, rng, plate_height_px)
-    return WorldPlate(image, corners, text, font.family, design)
+    return WorldPlate(image, corners, text, font.family, design, top_line)
 
 
 # --- the plate face ----------------------------------------------------------------------------------
@@ -101,7 +102,8 @@ def _split_lines(text: str, rng: np.random.Generator, always: bool = False) -> l
     return [text[:cut], text[cut:]]
 
 
-def _plate_face(text: str, design: str, font: PoolFont, rng: np.random.Generator) -> np.ndarray:
+def _plate_face(text: str, design: str, font: PoolFont, rng: np.random.Generator) -> tuple[np.ndarray, int]:
+    """The plate's face and how many characters stand on its top line (0 for one line)."""
     lines = _split_lines(text, rng, always=design == "stacked")
     char_h = 64
     dark = design == "dark" or (design not in ("banded",) and rng.random() < 0.12)
@@ -160,7 +162,7 @@ def _plate_face(text: str, design: str, font: PoolFont, rng: np.random.Generator
         for bx in (width * 0.2, width * 0.8):
             cv2.circle(face, (int(bx), int(pad_top * 0.45 + 2)), max(2, char_h // 14), (150, 150, 150), -1)
     face += rng.normal(0, rng.uniform(0, 6), face.shape[:2])[..., None].astype(np.float32)
-    return np.clip(face, 0, 255).astype(np.uint8)
+    return np.clip(face, 0, 255).astype(np.uint8), len(lines[0]) if len(lines) == 2 else 0
 
 
 def _background(design: str, bg: np.ndarray, h: int, w: int, rng: np.random.Generator) -> np.ndarray:

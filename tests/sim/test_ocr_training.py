@@ -15,7 +15,16 @@ pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
 from baytwin.core.ocr.recognizer import Recognizer  # noqa: E402
-from baytwin.sim.ocr_training import CONFIG, TrainSettings, synthetic_sample, train  # noqa: E402
+from baytwin.sim.ocr_training import (  # noqa: E402
+    ALPHABET,
+    CONFIG,
+    LINES_UNKNOWN,
+    TrainSettings,
+    encode,
+    line_aware_ctc,
+    synthetic_sample,
+    train,
+)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -181,3 +190,42 @@ def test_a_run_folder_of_other_settings_is_refused(tmp_path: Path) -> None:
     TrainingRunFolder(tmp_path / "run", TrainSettings(samples=256).fingerprint())
     with pytest.raises(RunFolderMismatch, match="samples"):
         TrainingRunFolder(tmp_path / "run", TrainSettings(samples=512).fingerprint())
+
+
+def _emitting(text_by_half: tuple[str, str], steps: int = 80):  # type: ignore[no-untyped-def]
+    """Log-probabilities of a reader sure of ``text_by_half``: the top sequence's text, then the main one's."""
+    import torch
+
+    blank = ALPHABET.index(CONFIG.pad_char)
+    z = torch.full((steps, 1, len(ALPHABET)), -30.0)
+    z[:, 0, blank] = 30.0
+    for half, text in enumerate(text_by_half):
+        for k, ch in enumerate(text):
+            step = half * steps // 2 + 2 * k
+            z[step, 0, blank], z[step, 0, ALPHABET.index(ch)] = -30.0, 30.0
+    return z.log_softmax(-1)
+
+
+def test_a_one_line_plate_is_learned_in_the_main_sequence_and_a_two_line_plate_split_by_its_lines() -> None:
+    import torch
+
+    blank = ALPHABET.index(CONFIG.pad_char)
+    one_line = torch.from_numpy(encode(["XY9K"], [0]))
+    assert float(line_aware_ctc(_emitting(("", "XY9K")), one_line, blank)) < 1e-3
+    # the same characters read partly in the top sequence: CTC over the concatenation would not mind,
+    # and a reader taught that drops leading characters when unsure where they belong
+    assert float(line_aware_ctc(_emitting(("XY", "9K")), one_line, blank)) > 5
+    two_line = torch.from_numpy(encode(["AB123"], [2]))
+    assert float(line_aware_ctc(_emitting(("AB", "123")), two_line, blank)) < 1e-3
+    assert float(line_aware_ctc(_emitting(("", "AB123")), two_line, blank)) > 5
+
+
+def test_a_crop_whose_lines_nobody_knows_is_scored_on_the_whole_text() -> None:
+    import torch
+
+    blank = ALPHABET.index(CONFIG.pad_char)
+    unknown = torch.from_numpy(encode(["AB123"]))
+    assert int(unknown[0, -1]) == LINES_UNKNOWN
+    for split in (("", "AB123"), ("AB", "123")):
+        assert float(line_aware_ctc(_emitting(split), unknown, blank)) < 1e-3
+    assert float(line_aware_ctc(_emitting(("", "AB12")), unknown, blank)) > 5

@@ -69,6 +69,16 @@ def test_a_stacked_plate_prints_its_text_on_two_lines() -> None:
     dark_rows = (inside < inside.mean() - 40).mean(axis=1) > 0.05
     runs = np.flatnonzero(np.diff(dark_rows.astype(int)) == 1)  # starts of bands of ink
     assert len(runs) + int(dark_rows[0]) >= 2
+    assert 1 <= plate.top_line <= 4, "a stacked plate says how many characters its top line holds"
+
+
+def test_a_plate_says_where_its_lines_split_and_one_line_plates_say_none() -> None:
+    fonts = [f for f in training_fonts() if f.family == "DejaVu Sans"]
+    plates = [render_world_plate(np.random.default_rng(seed), fonts) for seed in range(300)]
+    two_line = [p for p in plates if p.top_line]
+    assert 0 < len(two_line) < len(plates)
+    assert all(0 < p.top_line < len(p.text) for p in two_line)
+    assert all(p.top_line for p in plates if p.design == "stacked" and len(p.text) >= 2)
 
 
 def test_a_held_out_set_names_each_crops_font_and_design_and_uses_no_training_font(tmp_path) -> None:
