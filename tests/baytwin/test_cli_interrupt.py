@@ -17,11 +17,18 @@ import pytest
 psutil = pytest.importorskip("psutil")  # comes with the sweep extra (Dask's)
 
 
+def as_from_a_terminal() -> None:
+    """Start the command with Ctrl-C at its default, as a terminal's job has it. A runner started in the
+    background by a non-interactive shell ignores SIGINT, every child inherits that, and Python honours an
+    inherited "ignore" (as it should: that is how `nohup cmd &` keeps running)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def interrupted(args: list[str], cwd: Path, workers: int, settle_s: float = 1.0) -> subprocess.CompletedProcess[str]:
     """Run ``baytwin ARGS``, send Ctrl-C to its process group once ``workers`` worker processes have been
     busy for ``settle_s``, and return what it did."""
     process = subprocess.Popen([sys.executable, "-m", "baytwin", *args], cwd=cwd, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+                               stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=as_from_a_terminal)
     busy_since = None
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
@@ -65,7 +72,7 @@ def test_ctrl_c_in_any_command_is_one_line(tmp_path: Path) -> None:
     """Ctrl-C in the middle of a long run (not during start-up, where a slow machine could still be importing)."""
     process = subprocess.Popen([sys.executable, "-m", "baytwin", "sim", "run", "workplace-garage/enforced", "--days",
                                 "3650", "--out", "run"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, start_new_session=True)
+                               text=True, start_new_session=True, preexec_fn=as_from_a_terminal)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None and not simulating(psutil.Process(process.pid)):
         time.sleep(0.2)
