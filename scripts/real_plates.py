@@ -12,9 +12,11 @@ converter per source, so every source ends up in the same layout:
     OUT_DIR/scenes/images/... OUT_DIR/scenes/labels.csv   (whole photos, only for
                                                            sources that have them)
 
-``labels.csv`` has the columns ``file,plate,country,source`` (``file`` relative
-to the folder of the labels.csv, ``plate`` upper-case A-Z0-9 only); the scenes'
-labels.csv adds the plate corners ``x1,y1 .. x4,y4`` (top-left, top-right,
+``labels.csv`` has the columns ``file,plate,country,source,lines`` (``file`` relative
+to the folder of the labels.csv, ``plate`` upper-case A-Z0-9 only, ``lines`` 1 or 2
+where the source's plates are all one-line or all two-line, empty where it does
+not say: training teaches a one-line crop's text to the reader's main sequence);
+the scenes' labels.csv has ``file,plate,country,source`` and the plate corners ``x1,y1 .. x4,y4`` (top-left, top-right,
 bottom-right, bottom-left) for detection recall.
 
 The split is deterministic: a hash of the plate text (with ``--split-seed``)
@@ -50,8 +52,8 @@ EVAL_SHARE = 0.30
 MAX_PLATE_LENGTH = 10
 CROP_MARGIN = 0.10  # of the plate's width and height, each side
 MAX_SCENES = 200
-LABEL_COLUMNS = ("file", "plate", "country", "source")
-SCENE_COLUMNS = (*LABEL_COLUMNS, "x1", "y1", "x2", "y2", "x3", "y3", "x4", "y4")
+LABEL_COLUMNS = ("file", "plate", "country", "source", "lines")
+SCENE_COLUMNS = ("file", "plate", "country", "source", "x1", "y1", "x2", "y2", "x3", "y3", "x4", "y4")
 SEPARATORS = re.compile(r"[\s\-]+")
 VALID_PLATE = re.compile(r"[A-Z0-9]+")
 
@@ -66,6 +68,7 @@ class Sample:
     plate: str  # as the source spells it; cleaned by clean_plate()
     country: str  # ISO 3166-1 alpha-2
     corners: Corners | None = None  # None: ``image`` is already a plate crop
+    lines: int = 0  # lines of characters on the plate: 1 or 2, 0 where the source does not say
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +182,8 @@ def convert(name: str, source: Source, raw_dir: Path, out_dir: Path, seed: int) 
             seen.add(file_name)
             (out_dir / side / "images").mkdir(parents=True, exist_ok=True)
             shutil.copyfile(sample.image, out_dir / side / "images" / file_name)
-        rows[side].append({"file": f"images/{file_name}", "plate": plate, "country": sample.country, "source": name})
+        rows[side].append({"file": f"images/{file_name}", "plate": plate, "country": sample.country, "source": name,
+                           "lines": str(sample.lines) if sample.lines else ""})
     for side in ("train", "eval"):
         counts[side] = write_labels(out_dir / side, LABEL_COLUMNS, rows[side])
     if rows["scenes"]:
@@ -203,7 +207,7 @@ def cnn_ocr_lp(raw_dir: Path) -> Iterator[Sample]:
         if not line.strip():
             continue
         path, _, plate = line.partition("\t")
-        yield Sample(raw_dir / path.strip(), plate, "AR")
+        yield Sample(raw_dir / path.strip(), plate, "AR", lines=1)
 
 
 NOMEROFF_COUNTRIES = {"0038SC": "KZ", "2914KC7": "BY", "X371HK96": "RU", "AA0013BM": "UA"}
@@ -262,11 +266,11 @@ def train_detector(raw_dir: Path) -> Iterator[Sample]:
     for image in sorted(brazil.iterdir()):
         match = TRAIN_DETECTOR_BR.fullmatch(image.name)
         if match:
-            yield Sample(image, match.group(1), "BR")
+            yield Sample(image, match.group(1), "BR", lines=1)
     for image in sorted(europe.iterdir()):
         match = TRAIN_DETECTOR_EU2.fullmatch(image.name)
         if match and match.group(1) in VEHICLE_CODES:
-            yield Sample(image, match.group(2), VEHICLE_CODES[match.group(1)])
+            yield Sample(image, match.group(2), VEHICLE_CODES[match.group(1)], lines=2)
 
 
 SOURCES: dict[str, Source] = {

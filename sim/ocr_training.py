@@ -283,18 +283,19 @@ class LabelledProblem(ValueError):
     """A labelled folder cannot be trained on; the message names the file and row."""
 
 
-def load_labelled(folders: tuple[Path, ...]) -> tuple[np.ndarray, list[str]]:
-    """Crops (N, H, W, 1) and texts from folders with a ``labels.csv`` (``file``, ``plate``): a site's
-    reviewed reads (``live review export``) or real plates prepared by ``scripts/real_plates.py``.
+def load_labelled(folders: tuple[Path, ...]) -> tuple[np.ndarray, list[str], list[int]]:
+    """Crops (N, H, W, 1), texts and top-line lengths from folders with a ``labels.csv`` (``file``, ``plate``):
+    a site's reviewed reads (``live review export``) or real plates prepared by ``scripts/real_plates.py``.
 
-    Whole frames are not crops; rows whose image is missing or unreadable are
+    A row whose optional ``lines`` column says 1 is a one-line plate (top line 0); any other is
+    :data:`LINES_UNKNOWN`: a two-line plate's split is not in its label. Whole frames are not crops; rows whose image is missing or unreadable are
     skipped and counted, and a folder with nothing usable is refused."""
     import cv2
 
     from baytwin.core.csv_rows import read_csv_rows
     from baytwin.core.plates import sanitize
 
-    images, texts = [], []
+    images, texts, top_lines = [], [], []
     for folder in folders:
         labels = folder / "labels.csv"
         columns, rows = read_csv_rows(labels, lambda reason: LabelledProblem(f"{labels}: {reason}"),
@@ -310,9 +311,10 @@ def load_labelled(folders: tuple[Path, ...]) -> tuple[np.ndarray, list[str]]:
                 continue
             images.append(cv2.resize(image, (CONFIG.img_width, CONFIG.img_height), interpolation=cv2.INTER_AREA))
             texts.append(text)
+            top_lines.append(0 if (row.get("lines") or "").strip() == "1" else LINES_UNKNOWN)
     if not texts:
         raise LabelledProblem(f"{', '.join(str(f) for f in folders)}: no readable labelled crop")
-    return np.stack(images)[..., None], texts
+    return np.stack(images)[..., None], texts, top_lines
 
 
 def make_dataset(first_seed: int, n: int, workers: int, progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -554,13 +556,13 @@ def _training_set(settings: TrainSettings, progress: Progress | None) -> tuple[n
     """Rendered crops and their targets, with the labelled folders' crops repeated to their share."""
     synthetic = settings.samples
     if settings.labelled:
-        real_images, real_texts = load_labelled(settings.labelled)
+        real_images, real_texts, real_tops = load_labelled(settings.labelled)
         repeats = max(1, round(settings.samples * settings.labelled_share / len(real_texts)))
         synthetic = max(0, settings.samples - repeats * len(real_texts))
     images, targets = make_dataset(TRAIN_SEED_BASE + settings.seed * 10_000_000, synthetic, settings.workers, progress)
     if settings.labelled:
         images = np.concatenate([images, np.tile(real_images, (repeats, 1, 1, 1))])
-        targets = np.concatenate([targets, np.tile(encode(real_texts), (repeats, 1))])
+        targets = np.concatenate([targets, np.tile(encode(real_texts, real_tops), (repeats, 1))])
     return images, targets
 
 

@@ -47,7 +47,7 @@ CLEAN = "clean"
 DESCRIPTIVE_COLUMNS = frozenset({"file", "vehicle", "plate", "format", "style", "x1", "y1", "x2", "y2", "x3", "y3",
                                  "x4", "y4", "roi", "neighbour_plate", "neighbour_corners", "font", "design",
                                  "source", "reviewer", "decided_at", "decision", "bay", "read_as", "country",
-                                 "severity"})
+                                 "severity", "lines"})
 #: Descriptive columns the figures are also grouped by (report.json ``by_<column>``).
 GROUP_COLUMNS = ("font", "design", "country")
 CORNERS = ("x1", "y1", "x2", "y2", "x3", "y3", "x4", "y4")

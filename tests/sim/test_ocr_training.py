@@ -136,9 +136,15 @@ def test_labelled_folders_join_the_training_set_and_bad_ones_are_named(tmp_path:
     rows.append("images/missing.png,ZZ99ZZZ")  # skipped: no image
     rows.append("images/0.png,TOO-LONG-FOR-ANY-PLATE")  # skipped: more characters than slots
     (folder / "labels.csv").write_text("\n".join(rows) + "\n")
-    images, texts = load_labelled((folder,))
+    images, texts, top_lines = load_labelled((folder,))
     assert texts == ["AB12CDE", "7XYZ123", "K9"]
     assert images.shape == (3, CONFIG.img_height, CONFIG.img_width, 1)
+    assert top_lines == [LINES_UNKNOWN] * 3  # nothing says how their lines split
+    one_line = tmp_path / "one-line"
+    (one_line / "images").mkdir(parents=True)
+    cv2.imwrite(str(one_line / "images" / "0.png"), synthetic_sample(100)[0])
+    (one_line / "labels.csv").write_text("file,plate,lines\nimages/0.png,AB12CDE,1\nimages/0.png,AB12CDE,2\n")
+    assert load_labelled((one_line,))[2] == [0, LINES_UNKNOWN]  # a one-line plate's text is the main line's
     with pytest.raises(LabelledProblem, match="labels.csv"):
         load_labelled((tmp_path / "nowhere",))
     latin = tmp_path / "latin"
