@@ -38,7 +38,7 @@ def _read_set(reader: PlateReader, labels: Path) -> tuple[float, float]:
 def test_plates_in_font_families_training_never_saw_are_read(reader: PlateReader, tmp_path: Path) -> None:
     labels = generate(tmp_path, 200, seed=31, world=WorldPlates("held-out", "training"))
     exact, wrong_accepted = _read_set(reader, labels)
-    assert exact >= 0.45  # measured 59.3 % on 600 clean crops
+    assert exact >= 0.62, exact  # measured 72.8 % on 600 clean crops
     assert wrong_accepted <= 0.01
 
 
@@ -46,7 +46,7 @@ def test_plates_from_the_independent_renderer_are_read_and_rarely_accepted_wrong
                                                                                   tmp_path: Path) -> None:
     labels = generate_independent(tmp_path, 200, seed=32, severity=0)
     exact, wrong_accepted = _read_set(reader, labels)
-    assert exact >= 0.50  # measured 66.7 % on 600 clean crops
+    assert exact >= 0.68, exact  # measured 79.7 % on 600 clean crops
     assert wrong_accepted <= 0.01
 
 
