@@ -12,12 +12,13 @@ converter per source, so every source ends up in the same layout:
     OUT_DIR/scenes/images/... OUT_DIR/scenes/labels.csv   (whole photos, only for
                                                            sources that have them)
 
-``labels.csv`` has the columns ``file,plate,country,source,lines`` (``file`` relative
-to the folder of the labels.csv, ``plate`` upper-case A-Z0-9 only, ``lines`` 1 or 2
-where the source's plates are all one-line or all two-line, empty where it does
-not say: training teaches a one-line crop's text to the reader's main sequence);
-the scenes' labels.csv has ``file,plate,country,source`` and the plate corners ``x1,y1 .. x4,y4`` (top-left, top-right,
-bottom-right, bottom-left) for detection recall.
+``labels.csv`` has the columns ``file,plate,country,source,lines`` (``file``
+relative to the folder of the labels.csv, ``plate`` upper-case A-Z0-9 only,
+``lines`` 1 or 2 where the source's plates are all one-line or all two-line,
+empty where it does not say: training teaches a one-line crop's text to the
+reader's main sequence); the scenes' labels.csv has ``file,plate,country,source``
+and the plate corners ``x1,y1 .. x4,y4`` (top-left, top-right, bottom-right,
+bottom-left) for detection recall.
 
 The split is deterministic: a hash of the plate text (with ``--split-seed``)
 sends about 30 % of plates to ``eval`` and the rest to ``train``, so every image

@@ -279,6 +279,10 @@ def _render_batch(seeds: list[int]) -> tuple[np.ndarray, list[str], list[int]]:
     return np.stack(images), list(texts), list(top_lines)
 
 
+#: A target's last column when nobody knows where a plate's lines split (a labelled real crop).
+LINES_UNKNOWN = -1
+
+
 class LabelledProblem(ValueError):
     """A labelled folder cannot be trained on; the message names the file and row."""
 
@@ -288,8 +292,9 @@ def load_labelled(folders: tuple[Path, ...]) -> tuple[np.ndarray, list[str], lis
     a site's reviewed reads (``live review export``) or real plates prepared by ``scripts/real_plates.py``.
 
     A row whose optional ``lines`` column says 1 is a one-line plate (top line 0); any other is
-    :data:`LINES_UNKNOWN`: a two-line plate's split is not in its label. Whole frames are not crops; rows whose image is missing or unreadable are
-    skipped and counted, and a folder with nothing usable is refused."""
+    :data:`LINES_UNKNOWN`: a two-line plate's split is not in its label. Whole frames are not crops;
+    rows whose image is missing or unreadable are skipped and counted, and a folder with nothing
+    usable is refused."""
     import cv2
 
     from baytwin.core.csv_rows import read_csv_rows
@@ -331,10 +336,6 @@ def make_dataset(first_seed: int, n: int, workers: int, progress: Progress | Non
             if progress:
                 progress("render", done * 500, n)
     return np.concatenate(images)[..., None], encode(texts, top_lines)
-
-
-#: A target's last column when nobody knows where a plate's lines split (a labelled real crop).
-LINES_UNKNOWN = -1
 
 
 def encode(texts: list[str], top_lines: list[int] | None = None) -> np.ndarray:
@@ -381,9 +382,10 @@ def line_aware_ctc(log_probs, targets, blank: int):  # type: ignore[no-untyped-d
         return F.ctc_loss(lp, tg, torch.full((n,), in_len, dtype=torch.long), tg_len, blank=blank,
                           reduction="none", zero_infinity=True)
 
-    joint = ctc(log_probs, chars, steps, lengths)
     split = ctc(log_probs[:half], top_chars, half, top_len) + ctc(log_probs[half:], main_chars, steps - half, main_len)
-    return (torch.where(known, split, joint) / lengths.clamp(min=1)).mean()
+    if not bool(known.all()):  # a batch of rendered plates alone needs no loss over the concatenation
+        split = torch.where(known, split, ctc(log_probs, chars, steps, lengths))
+    return (split / lengths.clamp(min=1)).mean()
 
 
 # --- the network --------------------------------------------------------------------------------

@@ -24,11 +24,23 @@ def as_from_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def started(args: list[str], cwd: Path) -> subprocess.Popen[str]:
+    """``baytwin ARGS`` in a process group of its own, as a terminal's job."""
+    return subprocess.Popen([sys.executable, "-m", "baytwin", *args], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=as_from_a_terminal)
+
+
+def ctrl_c(process: subprocess.Popen[str]) -> subprocess.CompletedProcess[str]:
+    """Send Ctrl-C to the process's group, as a terminal does, and return what it did."""
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
 def interrupted(args: list[str], cwd: Path, workers: int, settle_s: float = 1.0) -> subprocess.CompletedProcess[str]:
     """Run ``baytwin ARGS``, send Ctrl-C to its process group once ``workers`` worker processes have been
     busy for ``settle_s``, and return what it did."""
-    process = subprocess.Popen([sys.executable, "-m", "baytwin", *args], cwd=cwd, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=as_from_a_terminal)
+    process = started(args, cwd)
     busy_since = None
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
@@ -36,9 +48,7 @@ def interrupted(args: list[str], cwd: Path, workers: int, settle_s: float = 1.0)
         busy_since = (busy_since or time.monotonic()) if len(busy) >= workers else None
         if busy_since is not None and time.monotonic() - busy_since > settle_s:
             break
-    os.killpg(process.pid, signal.SIGINT)
-    out, err = process.communicate(timeout=120)
-    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+    return ctrl_c(process)
 
 
 def _lines(text: str) -> list[str]:
@@ -70,16 +80,12 @@ def simulating(process: psutil.Process) -> bool:
 
 def test_ctrl_c_in_any_command_is_one_line(tmp_path: Path) -> None:
     """Ctrl-C in the middle of a long run (not during start-up, where a slow machine could still be importing)."""
-    process = subprocess.Popen([sys.executable, "-m", "baytwin", "sim", "run", "workplace-garage/enforced", "--days",
-                                "3650", "--out", "run"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, start_new_session=True, preexec_fn=as_from_a_terminal)
+    process = started(["sim", "run", "workplace-garage/enforced", "--days", "3650", "--out", "run"], tmp_path)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None and not simulating(psutil.Process(process.pid)):
         time.sleep(0.2)
     assert process.poll() is None, "the run ended before it could be interrupted"
     time.sleep(1.0)
-    os.killpg(process.pid, signal.SIGINT)
-    out, err = process.communicate(timeout=120)
-    result = subprocess.CompletedProcess(process.args, process.returncode, out, err)
+    result = ctrl_c(process)
     assert result.returncode == 130, result.stderr
     assert _lines(result.stderr) == ["interrupted"]
