@@ -18,7 +18,7 @@ import heapq
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from baytwin.core.events import (
     CONTINUOUS_SOURCES,
@@ -189,7 +189,11 @@ class RulesEngine:
             visit.evidence.append(event)
             self._end_visit(visit, event.ts, "vehicle_left", out)
         else:
-            self._unclaimed.pop(event.bay, None)  # seen empty: no car found later can be one that charged before
+            unclaimed = self._unclaimed.pop(event.bay, None)
+            if unclaimed is not None and event.source not in CONTINUOUS_SOURCES:
+                # A patrol notes that the car it saw last is gone, not that the bay is empty: a car it finds in its
+                # place on this same round may be the one that charged unseen. A car found on a later round is not.
+                self._unclaimed[event.bay] = replace(unclaimed, at=event.ts, same_round_only=True)
 
     def _on_session(self, event: SessionEvent, out: list[Event]) -> None:
         visit = self._visits.get(event.bay)

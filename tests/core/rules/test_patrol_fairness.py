@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from baytwin.core.events import (
@@ -114,6 +114,10 @@ def observed(cars: list[Car], interval: float, offset: float) -> list[Event]:
 
 @settings(max_examples=400, deadline=None)
 @given(bay_history(), st.floats(10, 120), st.floats(0, 1))
+@example(  # two cars came and went unseen between rounds; the third charged briefly and stayed unplugged
+    [Car("CAR000", 0.0, 1.0, 0.0, 1.0, 1.0), Car("CAR001", 2.0, 3.0, 2.0, 3.0, 3.0), Car("CAR002", 4.0, 21.0, 4.0, 6.0, 6.0)],
+    10.0, 0.0,
+)
 def test_a_patrol_never_fines_a_car_that_was_not_there_or_before_its_breach(cars: list[Car], interval: float,
                                                                             phase: float) -> None:
     engine = RulesEngine(POLICY, SITE)
