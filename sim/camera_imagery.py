@@ -33,7 +33,10 @@ class ImageReader:
     def __init__(self, spec: Identification, seed: int, reader: PlateReader | None = None) -> None:
         self.spec = spec.images
         gate = spec.confidence_gate
-        self.reader = reader or PlateReader(gate=ConfidenceGate(accept_at=gate, review_from=min(0.5, gate)))
+        if reader is None:  # the scenario's accept threshold, the model's own review floor
+            reader = PlateReader()
+            reader.gate = ConfidenceGate(accept_at=gate, review_from=min(reader.gate.review_from, gate))
+        self.reader = reader
         self.rng = np.random.default_rng(seed)
 
     def severities(self, conditions: Mapping[str, int]) -> dict[str, int]:

@@ -290,7 +290,7 @@ def _vote_vehicles(folder: Path, reads: list[ImageRead], reader: PlateReader) ->
             if combined is None:
                 voted[vehicle] = VotedVehicle(None, truth, "unreadable")
             else:
-                result = reader.finish(FrameRead(combined.text, combined.char_confidences), (0, 0, 0, 0), None)
+                result = reader.finish(combined.as_read(), (0, 0, 0, 0), None)
                 voted[vehicle] = VotedVehicle(result.plate, truth, result.status)
     return voted
 

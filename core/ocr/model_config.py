@@ -13,6 +13,7 @@ bring a published recognizer as a local ONNX file plus its YAML:
     image_color_mode: grayscale # grayscale | rgb
     padding_color: [114, 114, 114]
     accept_threshold: 0.93      # optional: the gate's threshold `baytwin ocr calibrate` chose for this model
+    review_threshold: 0.5       # optional: below it a read is unreadable, not worth a person's time
     decoder: slots              # optional: slots (default) | ctc
 
 The model takes uint8 NHWC input and returns one class distribution per slot.
@@ -21,7 +22,10 @@ its blank): repeats are merged and blanks dropped, so the text's length is not
 tied to slot positions.
 A model's confidences mean what its training made them mean, so the threshold
 that keeps wrong reads from being acted on belongs to the model, not to the
-site: without ``accept_threshold`` the reader falls back to 0.90.
+site: without ``accept_threshold`` the reader falls back to 0.90, without
+``review_threshold`` to 0.50. A CTC model's confidence is the probability of
+its whole text, which a right read shares with its near alternatives: its
+review floor sits far lower (the bundled general reader's is 0.10).
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ class PlateModelConfig(BaseModel):
     padding_color: int | tuple[int, int, int] = (114, 114, 114)
     decoder: Literal["slots", "ctc"] = "slots"
     accept_threshold: float | None = Field(None, ge=0, le=1)
+    review_threshold: float | None = Field(None, ge=0, le=1)
 
     @model_validator(mode="after")
     def _consistent(self) -> "PlateModelConfig":

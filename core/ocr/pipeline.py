@@ -65,10 +65,12 @@ CORRECTED = "fitted to the site's plate formats by changing {n} character(s): a 
 
 def default_gate(config: PlateModelConfig) -> ConfidenceGate:
     """The gate a model comes with: its calibrated ``accept_threshold`` if it has one (``baytwin ocr
-    calibrate``), else 0.90; reviews from 0.50 (or from the threshold, if that is lower)."""
+    calibrate``), else 0.90; reviews from its ``review_threshold``, else 0.50 (or from the accept
+    threshold, if that is lower)."""
     fallback = ConfidenceGate()
     accept = config.accept_threshold if config.accept_threshold is not None else fallback.accept_at
-    return ConfidenceGate(accept_at=accept, review_from=min(fallback.review_from, accept))
+    review = config.review_threshold if config.review_threshold is not None else fallback.review_from
+    return ConfidenceGate(accept_at=accept, review_from=min(review, accept))
 
 
 class PlateReader:
@@ -101,7 +103,7 @@ class PlateReader:
             return PlateResult(None, 0.0, "unreadable", None, None, crops[0])
         best = max(range(len(reads)), key=lambda i: reads[i].confidence)
         h, w = crops[best].shape[:2]
-        return self.finish(FrameRead(voted.text, voted.char_confidences), (0, 0, w, h), crops[best])
+        return self.finish(voted.as_read(), (0, 0, w, h), crops[best])
 
     def read_frame(self, frame: np.ndarray, roi: Roi | None = None,
                    detected: Sequence[Candidate] | None = None) -> PlateResult:
@@ -133,7 +135,7 @@ class PlateReader:
         if voted is None:
             return UNREADABLE
         _, box, crop = max(best, key=lambda item: item[0].confidence)
-        result = self.finish(FrameRead(voted.text, voted.char_confidences), box, crop)
+        result = self.finish(voted.as_read(), box, crop)
         return result if roi is not None else held_back(result, NO_ROI_ONE)
 
     def read_every_plate(self, frame: np.ndarray, detected: Sequence[Candidate] | None = None) -> list[PlateResult]:

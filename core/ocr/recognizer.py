@@ -7,9 +7,10 @@ padding removed; each character carries its probability, and a read is no more
 certain than the model is that the plate ends where it says. A CTC model
 (``decoder: ctc``) is read the CTC way: the slots are time steps, a run of the
 same character is one character, the pad character is the blank; a character
-is as certain as the surest step of its run, and a read is no more certain
-than the least sure blank (a blank the model hesitated over may hide a
-character).
+is as certain as the surest step of its run, no more certain than the least
+sure blank (a blank the model hesitated over may hide a character), and the
+read as a whole is as certain as the probability the model gives its whole
+text (``core/ocr/ctc.py``): that is what the gate judges.
 
 A caller may ask for a second look at unsure reads (the pipeline does, for
 every read its gate would not accept at once): the same crop, shifted by a
@@ -30,6 +31,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
+from baytwin.core.ocr.ctc import ctc_chars, text_probabilities
 from baytwin.core.ocr.model_config import PlateModelConfig, load_model_config
 from baytwin.core.ocr.voting import FrameRead
 
@@ -95,19 +97,44 @@ class Recognizer:
         return self._looked_at(crops, 0.0)[0]
 
     def _looked_at(self, crops: Sequence[np.ndarray], second_look_below: float) -> tuple[np.ndarray, np.ndarray]:
-        """Probabilities, with the second look for crops whose weakest slot is below ``second_look_below``,
-        and which crops had it."""
+        """Probabilities, with the second look for crops whose first read is less sure than
+        ``second_look_below``, and which crops had it."""
         if not crops:
             empty = np.zeros((0, self.config.max_plate_slots, len(self.config.alphabet)), dtype=np.float32)
             return empty, np.zeros(0, dtype=bool)
         batch = self.preprocess(crops)
         out = self._run(batch)
-        unsure = out.max(axis=-1).min(axis=-1) < second_look_below
+        unsure = np.zeros(len(out), dtype=bool)
+        if second_look_below > 0:
+            unsure = np.array([read.confidence for read in self._decoded(out)]) < second_look_below
         if unsure.any():  # all shifted views in one run: small batches waste the model's time
             views = self._run(np.concatenate([_shifted(batch[unsure], dx, dy) for dx, dy in SECOND_LOOK_SHIFTS]))
             views = views.reshape(len(SECOND_LOOK_SHIFTS), int(unsure.sum()), *out.shape[1:])
             out[unsure] = (out[unsure] + views.sum(axis=0)) / (len(SECOND_LOOK_SHIFTS) + 1)
         return out, unsure
+
+    def _decoded(self, out: np.ndarray, capped_at: float | None = None,
+                 capped: np.ndarray | None = None) -> list[FrameRead]:
+        """The reads of ``out`` (N, slots, alphabet); rows marked in ``capped`` stay below ``capped_at``."""
+        alphabet = self.config.alphabet
+        ctc = self.config.decoder == "ctc"
+        decoded = []
+        for n, probs in enumerate(out):
+            best = probs.argmax(axis=-1)
+            confidence = probs.max(axis=-1)
+            if capped is not None and capped[n]:
+                confidence = np.minimum(confidence, capped_at)
+            chars = ctc_chars(best, confidence, self._pad) if ctc else \
+                [(int(k), float(p)) for k, p in zip(best, confidence) if k != self._pad]
+            pad_certainty = min((float(p) for k, p in zip(best, confidence) if k == self._pad), default=1.0)
+            decoded.append(("".join(alphabet[k] for k, _ in chars), tuple(min(p, pad_certainty) for _, p in chars),
+                            [k for k, _ in chars]))
+        if not ctc:
+            return [FrameRead(text, sure) for text, sure, _ in decoded]
+        whole = text_probabilities(out, [label for _, _, label in decoded], self._pad)
+        if capped is not None:
+            whole = np.where(capped, np.minimum(whole, capped_at), whole)
+        return [FrameRead(text, sure, float(p) if text else 0.0) for (text, sure, _), p in zip(decoded, whole)]
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
         out = self.session.run(None, {self._input: batch})[0]
@@ -118,35 +145,12 @@ class Recognizer:
         return out
 
     def read(self, crops: Sequence[np.ndarray], second_look_below: float = 0.0) -> list[FrameRead]:
-        """One read per crop: text without padding, a confidence per character.
+        """One read per crop: text without padding, a confidence per character, and for a CTC model the
+        probability of the whole text.
 
         Reads less certain than ``second_look_below`` get the second look and stay below it."""
-        alphabet = self.config.alphabet
-        short_of_it = float(np.nextafter(np.float32(second_look_below), np.float32(0)))
-        ctc = self.config.decoder == "ctc"
-        reads = []
-        for probs, looked_again in zip(*self._looked_at(crops, second_look_below)):
-            best = probs.argmax(axis=-1)
-            confidence = np.minimum(probs.max(axis=-1), short_of_it) if looked_again else probs.max(axis=-1)
-            chars = ctc_chars(best, confidence, self._pad) if ctc else \
-                [(int(k), float(p)) for k, p in zip(best, confidence) if k != self._pad]
-            pad_certainty = min((float(p) for k, p in zip(best, confidence) if k == self._pad), default=1.0)
-            reads.append(FrameRead("".join(alphabet[k] for k, _ in chars),
-                                   tuple(min(p, pad_certainty) for _, p in chars)))
-        return reads
-
-
-def ctc_chars(best: np.ndarray, confidence: np.ndarray, blank: int) -> list[tuple[int, float]]:
-    """Greedy CTC decoding: each run of one class is one character (blanks dropped), as sure as its surest step."""
-    chars: list[tuple[int, float]] = []
-    previous = blank
-    for k, p in zip(best.tolist(), confidence.tolist()):
-        if k != blank and k == previous:
-            chars[-1] = (k, max(chars[-1][1], p))
-        elif k != blank:
-            chars.append((k, p))
-        previous = k
-    return chars
+        out, looked_again = self._looked_at(crops, second_look_below)
+        return self._decoded(out, float(np.nextafter(np.float32(second_look_below), np.float32(0))), looked_again)
 
 
 def _shifted(batch: np.ndarray, dx: int, dy: int) -> np.ndarray:

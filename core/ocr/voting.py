@@ -24,10 +24,14 @@ from typing import Sequence
 class FrameRead:
     text: str
     char_confidences: tuple[float, ...]
+    text_confidence: float | None = None  # how sure the reader is of the whole text, when it can say (CTC)
 
     @property
     def confidence(self) -> float:
-        """A read is as trustworthy as its least certain character."""
+        """A read is as trustworthy as the reader finds its whole text, or else as its least certain
+        character."""
+        if self.text_confidence is not None:
+            return self.text_confidence
         return min(self.char_confidences) if self.char_confidences else 0.0
 
 
@@ -38,6 +42,10 @@ class VotedRead:
     char_confidences: tuple[float, ...]
     frames_used: int
 
+    def as_read(self) -> FrameRead:
+        """The vote as one read, carrying the vote's confidence."""
+        return FrameRead(self.text, self.char_confidences, self.confidence)
+
 
 def vote(reads: Sequence[FrameRead]) -> VotedRead | None:
     """The confidence-weighted, slot-by-slot majority of ``reads``; None when there is nothing to vote on."""
@@ -46,7 +54,7 @@ def vote(reads: Sequence[FrameRead]) -> VotedRead | None:
         return None
     length = Counter(len(r.text) for r in usable).most_common(1)[0][0]
     usable = [r for r in usable if len(r.text) == length]
-    chars, confidences = [], []
+    chars, confidences, shares = [], [], []
     for slot in range(length):
         weights: dict[str, float] = defaultdict(float)
         surest: dict[str, float] = defaultdict(float)
@@ -58,4 +66,13 @@ def vote(reads: Sequence[FrameRead]) -> VotedRead | None:
         chars.append(best)
         total = sum(weights.values())
         confidences.append(weights[best] / total * surest[best] if total else 0.0)
-    return VotedRead("".join(chars), min(confidences), tuple(confidences), len(usable))
+        shares.append(weights[best] / total if total else 0.0)
+    text = "".join(chars)
+    confidence = min(confidences)
+    if all(read.text_confidence is not None for read in usable):
+        # reads that can say how sure they are of a whole text: the surest frame that read the voted text,
+        # times the least share of the vote any of its characters won (disagreeing frames pull it down);
+        # a text no single frame read is no surer than the least sure frame
+        agreeing = [read.confidence for read in usable if read.text == text]
+        confidence = min(shares) * (max(agreeing) if agreeing else min(read.confidence for read in usable))
+    return VotedRead(text, confidence, tuple(confidences), len(usable))

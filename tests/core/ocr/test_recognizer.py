@@ -87,7 +87,7 @@ def test_a_missing_model_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_a_ctc_model_merges_runs_drops_blanks_and_is_no_surer_than_its_least_sure_blank() -> None:
-    from baytwin.core.ocr.recognizer import ctc_chars
+    from baytwin.core.ocr.ctc import ctc_chars
 
     blank = 36
     #        A  A  _  A  B  B  _  _  1

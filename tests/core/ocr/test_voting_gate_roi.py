@@ -53,6 +53,18 @@ def test_a_contested_slot_goes_below_the_gate() -> None:
     assert voted.confidence < 0.90  # type: ignore[union-attr]  # one of three frames says F: a person looks
 
 
+def test_reads_sure_of_their_whole_text_vote_with_that_certainty() -> None:
+    """A CTC read says how sure it is of its whole text: agreeing frames keep the surest frame's figure,
+    a frame that disagrees pulls it down by its share of the vote, and the vote carries it to the gate."""
+    sure, blurred = FrameRead("AB12CDE", (0.99,) * 7, 0.95), FrameRead("AB12CDE", (0.7,) * 7, 0.40)
+    agreed = vote([sure, blurred])
+    assert agreed is not None and agreed.confidence == pytest.approx(0.95)
+    assert agreed.as_read().confidence == pytest.approx(0.95)
+    contested = vote([sure, blurred, FrameRead("AB12CDF", (0.99,) * 7, 0.95)])
+    assert contested is not None and contested.text == "AB12CDE"
+    assert contested.confidence == pytest.approx(0.95 * (0.99 + 0.7) / (0.99 + 0.7 + 0.99))
+
+
 def test_nothing_to_vote_on_gives_none() -> None:
     assert vote([]) is None and vote([FrameRead("", ())]) is None
 
