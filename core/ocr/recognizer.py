@@ -113,8 +113,7 @@ class Recognizer:
             out[unsure] = (out[unsure] + views.sum(axis=0)) / (len(SECOND_LOOK_SHIFTS) + 1)
         return out, unsure
 
-    def _decoded(self, out: np.ndarray, capped_at: float | None = None,
-                 capped: np.ndarray | None = None) -> list[FrameRead]:
+    def _decoded(self, out: np.ndarray, capped_at: float = 1.0, capped: np.ndarray | None = None) -> list[FrameRead]:
         """The reads of ``out`` (N, slots, alphabet); rows marked in ``capped`` stay below ``capped_at``."""
         alphabet = self.config.alphabet
         ctc = self.config.decoder == "ctc"
