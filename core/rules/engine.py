@@ -185,6 +185,11 @@ class RulesEngine:
     def _on_left(self, event: VehicleLeft, out: list[Event]) -> None:
         self._unseen_stays.pop(event.bay, None)
         visit = self._visits.get(event.bay)
+        if visit is not None and event.source == PATROL and visit.plugged and visit.on_cable:
+            # The patrol's note is of the car it saw last; the car on the cable (known by its token, or seen
+            # on it) cannot have left while plugged in: the car the patrol noted was an earlier one.
+            visit.evidence.append(event)
+            return
         if visit is not None:
             visit.evidence.append(event)
             self._end_visit(visit, event.ts, "vehicle_left", out)
@@ -431,15 +436,17 @@ class RulesEngine:
         if not self._rules_active(at):
             self._schedule(visit, rule, self._next_active(at))
             return
-        if not (visit.presence_is_proven or visit.last_seen >= due):
-            visit.awaiting.add(rule)  # wait for the next sighting
+        since = overstay_since(self.policy, visit, who) if rule == OVERSTAY else due
+        if not self._rules_active(since):
+            since = at  # deferred to the start of active hours: the breach counts from there
+        if not (visit.presence_is_proven or visit.last_seen >= max(due, since)):
+            # wait for the next sighting: a car last seen before the breach began (or before the rules
+            # started to apply) may have left in between
+            visit.awaiting.add(rule)
             return
         visit.awaiting.discard(rule)
         self._violation_seq += 1
         violation_id = f"{self.site.id}/{visit.bay}/{self._violation_seq}"
-        since = overstay_since(self.policy, visit, who) if rule == OVERSTAY else due
-        if not self._rules_active(since):
-            since = at  # deferred to the start of active hours: the breach counts from there
         visit.open[rule] = OpenViolation(violation_id, rule, at, since, visit.plate, visit.id_token)
         visit.done.add(rule)
         out.append(

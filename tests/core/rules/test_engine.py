@@ -259,3 +259,41 @@ def test_an_overstay_known_only_at_the_unplug_is_billed_there() -> None:
     assert closed.minutes == pytest.approx(10.0)
     fee = [o for o in kinds(out, "action_taken") if o.action == "idle_fee"]
     assert len(fee) == 1 and fee[0].amount == pytest.approx(5.0)
+
+
+def _patrol_round(minute: float, plate: str | None, left: bool = False) -> list:
+    """One patrol pass of bay b1: the car it noted is gone (``left``), then what it finds."""
+    events = leave(minute, source=PATROL) if left else []
+    if plate is not None:
+        events += arrive(minute, plate=plate, confidence=1.0, source=PATROL)
+    return events
+
+
+def test_a_breach_that_waits_for_the_rules_hours_needs_presence_within_them() -> None:
+    """Rules apply 08:00-18:00 (08:00 is minute 586.67). The car overstays all night, is seen by the hourly
+    patrol at 07:13 and unplugs at 07:43: gone by the 08:13 round, it was never in breach while the rules
+    applied. Still parked there, it is in breach from that sighting; still on the cable, from 08:00."""
+    p = policy(active_hours=[{"start": "08:00", "end": "18:00"}], **{"rules.overstay.grace_min": 15})
+    overnight = arrive(0, source=PATROL) + [e for m in range(60, 600, 60) for e in _patrol_round(m, "AB12CDE")[1:]]
+    gone = overnight + charge(1, 30, 570) + _patrol_round(600, None, left=True)
+    assert opened(run(p, gone, until_min=700)) == []
+    parked = overnight + charge(1, 30, 570) + _patrol_round(600, "AB12CDE")[1:]
+    out = run(p, parked, until_min=700)
+    assert opened(out) == [("overstay", 600.0)]
+    assert kinds(out, "violation_opened")[0].since == at(600)  # billed from when it was seen in breach
+    plugged = overnight + charge(1, 30, 650)
+    assert opened(run(p, plugged, until_min=700)) == [("overstay", 586.667)]  # the cable proves presence
+
+
+def test_a_patrol_noting_an_earlier_car_gone_does_not_end_the_visit_of_the_car_on_the_cable() -> None:
+    """Car A charges and leaves between rounds; car B plugs in with its registered token, overstays, and is
+    found by the next round in A's place. B's stay is one visit with one overstay, named by its plate."""
+    registry = Registry([RegisteredVehicle("CD34EFG", "staff", id_tokens=("tok-2",))])
+    p = policy(**{"rules.overstay.grace_min": 15})
+    events = (charge(0, 20, 25, sid="a") + arrive(5, plate="AB12CDE", confidence=1.0, source=PATROL)
+              + charge(30, 40, 120, sid="b", token="tok-2") + _patrol_round(65, "CD34EFG", left=True)
+              + _patrol_round(125, None, left=True))
+    out = run(p, events, until_min=200, registry=registry)
+    assert [(rule, minute) for rule, minute in opened(out)] == [("overstay", 55.0)]
+    assert [o.plate for o in kinds(out, "violation_opened")] == ["CD34EFG"]
+    assert [(c.reason, round((c.ts - at(0)) / 60)) for c in kinds(out, "violation_closed")] != [("vehicle_left", 65)]
