@@ -40,6 +40,9 @@ ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_"
 CONFIG = PlateModelConfig(
     max_plate_slots=80, alphabet=ALPHABET, pad_char="_", img_height=48, img_width=160,
     keep_aspect_ratio=False, interpolation="linear", image_color_mode="grayscale", padding_color=114, decoder="ctc",
+    # the confidence is the probability of the whole text, which a right read shares with its near
+    # alternatives: below 0.10 a read is rarely right (docs/ocr.md); the accept threshold is calibrated
+    review_threshold=0.1,
 )
 #: The longest text the reader is trained to read (the world renderer draws 1 to this many characters).
 MAX_TEXT = 10

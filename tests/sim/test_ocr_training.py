@@ -48,6 +48,8 @@ def test_a_training_run_writes_a_model_its_config_and_weights_for_fine_tuning(tr
     settings = yaml.safe_load(trained.with_suffix(".yaml").read_text())
     assert settings["max_plate_slots"] == CONFIG.max_plate_slots and settings["alphabet"] == CONFIG.alphabet
     assert 0.3 <= settings["calibrated_temperature"] <= 1.0
+    # a whole-text confidence needs a low review floor; the accept threshold is for `ocr calibrate` to set
+    assert settings["review_threshold"] == 0.1 and settings["accept_threshold"] is None
     assert trained.with_suffix(".pt").stat().st_size > 0
     recognizer = Recognizer(trained, trained.with_suffix(".yaml"))
     gray, _ = synthetic_sample(7)
