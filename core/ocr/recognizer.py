@@ -96,22 +96,25 @@ class Recognizer:
         """(N, slots, alphabet) class probabilities, one view each."""
         return self._looked_at(crops, 0.0)[0]
 
-    def _looked_at(self, crops: Sequence[np.ndarray], second_look_below: float) -> tuple[np.ndarray, np.ndarray]:
+    def _looked_at(self, crops: Sequence[np.ndarray],
+                   second_look_below: float) -> tuple[np.ndarray, np.ndarray, list[FrameRead] | None]:
         """Probabilities, with the second look for crops whose first read is less sure than
-        ``second_look_below``, and which crops had it."""
+        ``second_look_below``, which crops had it, and the first reads (when they were needed to tell)."""
         if not crops:
             empty = np.zeros((0, self.config.max_plate_slots, len(self.config.alphabet)), dtype=np.float32)
-            return empty, np.zeros(0, dtype=bool)
+            return empty, np.zeros(0, dtype=bool), None
         batch = self.preprocess(crops)
         out = self._run(batch)
         unsure = np.zeros(len(out), dtype=bool)
+        first = None
         if second_look_below > 0:
-            unsure = np.array([read.confidence for read in self._decoded(out)]) < second_look_below
+            first = self._decoded(out)
+            unsure = np.array([read.confidence for read in first]) < second_look_below
         if unsure.any():  # all shifted views in one run: small batches waste the model's time
             views = self._run(np.concatenate([_shifted(batch[unsure], dx, dy) for dx, dy in SECOND_LOOK_SHIFTS]))
             views = views.reshape(len(SECOND_LOOK_SHIFTS), int(unsure.sum()), *out.shape[1:])
             out[unsure] = (out[unsure] + views.sum(axis=0)) / (len(SECOND_LOOK_SHIFTS) + 1)
-        return out, unsure
+        return out, unsure, first
 
     def _decoded(self, out: np.ndarray, capped_at: float = 1.0, capped: np.ndarray | None = None) -> list[FrameRead]:
         """The reads of ``out`` (N, slots, alphabet); rows marked in ``capped`` stay below ``capped_at``."""
@@ -148,8 +151,14 @@ class Recognizer:
         probability of the whole text.
 
         Reads less certain than ``second_look_below`` get the second look and stay below it."""
-        out, looked_again = self._looked_at(crops, second_look_below)
-        return self._decoded(out, float(np.nextafter(np.float32(second_look_below), np.float32(0))), looked_again)
+        out, looked_again, first = self._looked_at(crops, second_look_below)
+        short_of_it = float(np.nextafter(np.float32(second_look_below), np.float32(0)))
+        if first is None:
+            return self._decoded(out, short_of_it, looked_again)
+        if looked_again.any():  # only the crops looked at again changed since their first read
+            again = iter(self._decoded(out[looked_again], short_of_it, np.ones(int(looked_again.sum()), dtype=bool)))
+            first = [next(again) if looked else read for read, looked in zip(first, looked_again)]
+        return first
 
 
 def _shifted(batch: np.ndarray, dx: int, dy: int) -> np.ndarray:
