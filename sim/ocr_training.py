@@ -44,6 +44,13 @@ CONFIG = PlateModelConfig(
     # alternatives: below 0.10 a read is rarely right (docs/ocr.md); the accept threshold is calibrated
     review_threshold=0.1,
 )
+#: The reader as trained now: it sees colour. A character on a coloured band, or red on blue, can keep
+#: almost no contrast in grey (nor through a monochrome camera); in colour it stays legible. Grey crops
+#: (an infrared camera) arrive as three equal channels, and training shows it such crops too.
+COLOUR_CONFIG = CONFIG.model_copy(update={"image_color_mode": "rgb"})
+#: How cv2 (and the reader's own preprocessing) weighs red, green and blue into grey: a grey network's first
+#: convolution spread over the three channels by these weights computes exactly what it did on grey.
+LUMINANCE = (0.299, 0.587, 0.114)
 #: The longest text the reader is trained to read (the world renderer draws 1 to this many characters).
 MAX_TEXT = 10
 #: CTC time steps per feature column, for each of the two sequences (a two-line plate's top line, then the
@@ -85,13 +92,14 @@ class TrainSettings:
     mixed_precision: bool = True  # bfloat16 where the CPU computes it natively: about twice as fast, same model
     run_folder: Path | None = None  # keep the rendered data and the state here, and continue from it when started again
     save_every: int = 40  # steps between saves of the state into ``run_folder``
+    colour: bool = True  # read RGB crops (False: grey, as readers before this one did)
 
     def fingerprint(self) -> dict[str, object]:
         """What decides the trained network: a run folder continues only a run with the same."""
         return {"samples": self.samples, "epochs": self.epochs, "batch": self.batch, "learning_rate": self.learning_rate,
                 "seed": self.seed, "init": str(self.init) if self.init else None, "init_backbone_only": self.init_backbone_only,
                 "labelled": [str(folder) for folder in self.labelled], "labelled_share": self.labelled_share,
-                "targets": "line-aware"}
+                "targets": "line-aware", "colour": self.colour}
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -100,7 +108,7 @@ class TrainSettings:
 def synthetic_sample(seed: int, degrade_share: float = 0.7, weights: dict[str, float] | None = None,
                      severity_share: tuple[float, ...] = TRAINING_SEVERITY_SHARE,
                      degradation_weight: dict[str, float] | None = None) -> tuple[np.ndarray, str]:
-    """One plate crop as the renderer frames it (grayscale, model-sized) and its text, fully determined by ``seed``.
+    """One plate crop as the renderer frames it (RGB, model-sized) and its text, fully determined by ``seed``.
 
     ``degradation_weight`` defaults to the training mix (:data:`DEGRADATION_WEIGHT`); a test that must
     not move when the training recipe does gives its own."""
@@ -271,10 +279,18 @@ def _degrade(image: np.ndarray, corners: np.ndarray, rng: np.random.Generator,
 
 
 def _model_input(image: np.ndarray) -> np.ndarray:
+    """The crop at the reader's size, in RGB (a grey image as three equal channels); :func:`to_grey` for a grey reader."""
     import cv2
 
-    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
-    return cv2.resize(gray, (CONFIG.img_width, CONFIG.img_height), interpolation=cv2.INTER_LINEAR)
+    rgb = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB) if image.ndim == 2 else image
+    return cv2.resize(rgb, (CONFIG.img_width, CONFIG.img_height), interpolation=cv2.INTER_LINEAR)
+
+
+def to_grey(images: np.ndarray) -> np.ndarray:
+    """(N, H, W, 3) RGB crops -> (N, H, W, 1) grey, weighed as the reader's preprocessing does."""
+    import cv2
+
+    return np.stack([cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) for image in images])[..., None]
 
 
 def _render_batch(seeds: list[int]) -> tuple[np.ndarray, list[str], list[int]]:
@@ -291,7 +307,7 @@ class LabelledProblem(ValueError):
 
 
 def load_labelled(folders: tuple[Path, ...]) -> tuple[np.ndarray, list[str], list[int]]:
-    """Crops (N, H, W, 1), texts and top-line lengths from folders with a ``labels.csv`` (``file``, ``plate``):
+    """RGB crops (N, H, W, 3), texts and top-line lengths from folders with a ``labels.csv`` (``file``, ``plate``):
     a site's reviewed reads (``live review export``) or real plates prepared by ``scripts/real_plates.py``.
 
     A row whose optional ``lines`` column says 1 is a one-line plate (top line 0); any other is
@@ -314,21 +330,22 @@ def load_labelled(folders: tuple[Path, ...]) -> tuple[np.ndarray, list[str], lis
             text = sanitize(row["plate"] or "")
             if not text or len(text) > MAX_TEXT or any(ch not in ALPHABET[:-1] for ch in text):
                 continue
-            image = cv2.imread(str(folder / row["file"]), cv2.IMREAD_GRAYSCALE)
+            image = cv2.imread(str(folder / row["file"]), cv2.IMREAD_COLOR)  # a grey file comes as three equal channels
             if image is None or image.size == 0:
                 continue
+            image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
             images.append(cv2.resize(image, (CONFIG.img_width, CONFIG.img_height), interpolation=cv2.INTER_AREA))
             texts.append(text)
             top_lines.append(0 if (row.get("lines") or "").strip() == "1" else LINES_UNKNOWN)
     if not texts:
         raise LabelledProblem(f"{', '.join(str(f) for f in folders)}: no readable labelled crop")
-    return np.stack(images)[..., None], texts, top_lines
+    return np.stack(images), texts, top_lines
 
 
 def make_dataset(first_seed: int, n: int, workers: int, progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` crops (N, H, W, 1) uint8 and their targets (:func:`encode`)."""
+    """``n`` RGB crops (N, H, W, 3) uint8 and their targets (:func:`encode`)."""
     if n <= 0:
-        return np.zeros((0, CONFIG.img_height, CONFIG.img_width, 1), np.uint8), encode([])
+        return np.zeros((0, CONFIG.img_height, CONFIG.img_width, 3), np.uint8), encode([])
     chunks = [list(range(first_seed + i, first_seed + min(i + 500, n))) for i in range(0, n, 500)]
     images, texts, top_lines = [], [], []
     with get_context("spawn").Pool(workers) as pool:
@@ -338,7 +355,7 @@ def make_dataset(first_seed: int, n: int, workers: int, progress: Progress | Non
             top_lines += batch_tops
             if progress:
                 progress("render", done * 500, n)
-    return np.concatenate(images)[..., None], encode(texts, top_lines)
+    return np.concatenate(images), encode(texts, top_lines)
 
 
 def encode(texts: list[str], top_lines: list[int] | None = None) -> np.ndarray:
@@ -394,7 +411,7 @@ def line_aware_ctc(log_probs, targets, blank: int):  # type: ignore[no-untyped-d
 # --- the network --------------------------------------------------------------------------------
 
 
-def build_network():  # type: ignore[no-untyped-def]
+def build_network(channels: int = 3):  # type: ignore[no-untyped-def]
     import torch
     from torch import nn
 
@@ -426,7 +443,7 @@ def build_network():  # type: ignore[no-untyped-def]
             return torch.relu(x + self.body(x))
 
     class PlateNet(nn.Module):
-        """uint8 NHWC crop -> CTC step probabilities (N, 80, alphabet), the pad character as blank.
+        """uint8 NHWC crop (RGB, or grey for ``channels=1``) -> CTC step probabilities (N, 80, alphabet), the pad character as blank.
 
         Each of the 20 feature columns sees the whole height (the three rows
         kept apart) and a column on either side, and speaks for two steps of
@@ -440,7 +457,7 @@ def build_network():  # type: ignore[no-untyped-def]
         def __init__(self) -> None:
             super().__init__()
             self.features = nn.Sequential(
-                *block(1, 24, (2, 2)),      # 24 x 24 x 80
+                *block(channels, 24, (2, 2)),  # 24 x 24 x 80
                 *block(24, 48, (2, 2)),     # 48 x 12 x 40
                 *block(48, 64, None),
                 *block(64, 96, (2, 2)),     # 96 x 6 x 20
@@ -478,14 +495,20 @@ def load_weights(net, path: Path, backbone_only: bool = False) -> None:  # type:
 
     Weights from before the residual blocks were added lack only those
     blocks; they start as no-ops (see ``Residual``), so the grown network reads
-    exactly as the saved one did. With ``backbone_only`` only the convolutions
-    are taken (the head of a recognizer with another input size or slot count
-    does not fit, and starts afresh). Anything else that does not match is refused.
+    exactly as the saved one did. Weights of a grey reader load into a colour
+    one with the first convolution spread over red, green and blue by
+    :data:`LUMINANCE`, so it too starts reading exactly as before. With
+    ``backbone_only`` only the convolutions are taken (the head of a recognizer
+    with another input size or slot count does not fit, and starts afresh).
+    Anything else that does not match is refused.
     """
     import torch
 
     try:
         state = torch.load(path, map_location="cpu")
+        first, wanted = state.get("features.0.weight"), net.state_dict()["features.0.weight"]
+        if first is not None and first.shape[1] == 1 and wanted.shape[1] == 3:
+            state["features.0.weight"] = first * torch.tensor(LUMINANCE, dtype=first.dtype).view(1, 3, 1, 1)
         if backbone_only:
             state = {k: v for k, v in state.items() if k.startswith(("features.", "context."))}
         missing, unexpected = net.load_state_dict(state, strict=False)
@@ -506,11 +529,13 @@ def train(out_model: Path = DEFAULT_MODEL, out_config: Path = DEFAULT_CONFIG, se
     import torch
 
     torch.manual_seed(settings.seed)
-    net = build_network().to(memory_format=torch.channels_last)  # the crops arrive NHWC: about a sixth faster on CPU
+    net = build_network(3 if settings.colour else 1).to(memory_format=torch.channels_last)  # NHWC crops: about a sixth faster
     if settings.init is not None:  # before rendering: wrong weights are refused at once, not after many minutes
         load_weights(net, settings.init, settings.init_backbone_only)
     run = TrainingRunFolder(settings.run_folder, settings.fingerprint()) if settings.run_folder else None
     images, targets = run.dataset(lambda: _training_set(settings, progress)) if run else _training_set(settings, progress)
+    if not settings.colour:
+        images = to_grey(images)
     x, y = torch.from_numpy(images), torch.from_numpy(targets)
     steps = settings.epochs * math.ceil(len(x) / settings.batch)
     optimizer = torch.optim.AdamW(net.parameters(), lr=settings.learning_rate, weight_decay=1e-4)
@@ -533,7 +558,7 @@ def train(out_model: Path = DEFAULT_MODEL, out_config: Path = DEFAULT_CONFIG, se
             order = torch.randperm(len(x), generator=generator)
         for start in range(first_start, len(x), settings.batch):
             idx = order[start:start + settings.batch]
-            batch = _augment(x[idx], generator)
+            batch = _augment(x[idx], generator, settings.colour)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 logits = net.logits(batch)
             log_probs = logits.float().log_softmax(-1).permute(1, 0, 2)  # (steps, N, classes), as CTC wants
@@ -552,7 +577,7 @@ def train(out_model: Path = DEFAULT_MODEL, out_config: Path = DEFAULT_CONFIG, se
         order, first_start = None, 0
     out_model.parent.mkdir(parents=True, exist_ok=True)
     torch.save(net.state_dict(), out_model.with_suffix(".pt"))  # for fine-tuning later; not needed at run time
-    export(net, out_model, out_config)
+    export(net, out_model, out_config, COLOUR_CONFIG if settings.colour else CONFIG)
     temperature = calibrate_temperature(out_model, out_config, settings.calibration_crops, settings.workers)
     return {"train_samples": float(len(x)), "epochs": float(settings.epochs), "temperature": temperature}
 
@@ -579,12 +604,22 @@ def _native_bfloat16() -> bool:
     return bool(probe and probe())
 
 
-def _augment(batch, generator):  # type: ignore[no-untyped-def]
-    """Cheap per-batch jitter on top of the renderer's variety: brightness, contrast, shifts."""
+def _augment(batch, generator, colour: bool = False):  # type: ignore[no-untyped-def]
+    """Cheap per-batch jitter on top of the renderer's variety: brightness, contrast, shifts; for a colour
+    reader also colours it has not seen (channels swapped, each channel's gain) and grey crops (a monochrome
+    camera), so it learns what colour tells about characters, not the renderer's palette."""
     import torch
 
     b = batch.float()
     n = b.shape[0]
+    if colour:
+        swap = torch.rand(n, generator=generator) < 0.5
+        order = torch.stack([torch.randperm(3, generator=generator) for _ in range(n)])
+        order[~swap] = torch.arange(3)
+        b = torch.gather(b, 3, order[:, None, None, :].expand_as(b))
+        b = b * (0.85 + 0.3 * torch.rand(n, 1, 1, 3, generator=generator))
+        grey = (b * torch.tensor(LUMINANCE)).sum(dim=3, keepdim=True).expand_as(b)
+        b = torch.where(torch.rand(n, 1, 1, 1, generator=generator) < 0.25, grey, b)
     gain = 0.6 + 0.8 * torch.rand(n, 1, 1, 1, generator=generator)
     bias = -40 + 80 * torch.rand(n, 1, 1, 1, generator=generator)
     b = (b - 128) * gain + 128 + bias
@@ -595,16 +630,16 @@ def _augment(batch, generator):  # type: ignore[no-untyped-def]
     return b.clamp(0, 255).to(torch.uint8)
 
 
-def export(net, out_model: Path, out_config: Path) -> None:  # type: ignore[no-untyped-def]
+def export(net, out_model: Path, out_config: Path, config: PlateModelConfig = COLOUR_CONFIG) -> None:  # type: ignore[no-untyped-def]
     import torch
 
     net.eval()
-    dummy = torch.zeros(1, CONFIG.img_height, CONFIG.img_width, 1, dtype=torch.uint8)
+    dummy = torch.zeros(1, config.img_height, config.img_width, config.channels, dtype=torch.uint8)
     out_model.parent.mkdir(parents=True, exist_ok=True)
     torch.onnx.export(net, (dummy,), str(out_model), input_names=["input"], output_names=["probabilities"],
                       dynamic_axes={"input": {0: "batch"}, "probabilities": {0: "batch"}}, opset_version=17,
                       dynamo=False)
-    out_config.write_text(yaml.safe_dump(CONFIG.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
+    out_config.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
 
 
 CALIBRATION_FIRST_SEED = 500_000  # neither training nor the evaluation seeds below 100_000
@@ -622,13 +657,13 @@ def calibration_sample(seed: int) -> tuple[np.ndarray, str]:
 
     kind = seed % 4
     if kind >= 2:
-        gray, text = world_sample(seed, degrade_share=0.5, fonts=held_out_fonts(), designs=DESIGNS,
+        crop, text = world_sample(seed, degrade_share=0.5, fonts=held_out_fonts(), designs=DESIGNS,
                                   severity_share=CALIBRATION_SEVERITY_SHARE)
     elif kind == 1:
-        gray, text = framed_sample(seed, severity_share=CALIBRATION_SEVERITY_SHARE)
+        crop, text = framed_sample(seed, severity_share=CALIBRATION_SEVERITY_SHARE)
     else:
-        gray, text = synthetic_sample(seed, float(seed % 8 == 4), severity_share=CALIBRATION_SEVERITY_SHARE)
-    return gray, text
+        crop, text = synthetic_sample(seed, float(seed % 8 == 4), severity_share=CALIBRATION_SEVERITY_SHARE)
+    return crop, text
 
 
 def calibrate_temperature(model: Path, config: Path, crops: int = 6_000, workers: int = 2,
@@ -708,5 +743,5 @@ def held_out_accuracy(n: int = 2000, first_seed: int = 0) -> float:
     correct = 0
     for seed in range(first_seed, first_seed + n):
         image, text = synthetic_sample(seed)
-        correct += recognizer.read([np.repeat(image[..., None], 3, axis=2)])[0].text == text
+        correct += recognizer.read([image])[0].text == text
     return correct / n

@@ -52,8 +52,9 @@ def test_a_training_run_writes_a_model_its_config_and_weights_for_fine_tuning(tr
     assert settings["review_threshold"] == 0.1 and settings["accept_threshold"] is None
     assert trained.with_suffix(".pt").stat().st_size > 0
     recognizer = Recognizer(trained, trained.with_suffix(".yaml"))
-    gray, _ = synthetic_sample(7)
-    probabilities = recognizer.probabilities([np.repeat(gray[..., None], 3, axis=2)])
+    assert settings["image_color_mode"] == "rgb"  # the reader sees colour
+    crop, _ = synthetic_sample(7)
+    probabilities = recognizer.probabilities([crop])
     assert probabilities.shape == (1, CONFIG.max_plate_slots, len(CONFIG.alphabet))
     assert np.allclose(probabilities.sum(axis=-1), 1.0, atol=1e-4)
 
@@ -84,11 +85,32 @@ def test_weights_from_before_the_residual_blocks_grow_into_the_network_and_read_
     torch.save(older, tmp_path / "older.pt")
     grown = build_network().eval()
     load_weights(grown, tmp_path / "older.pt")
-    crops = torch.from_numpy(np.stack([synthetic_sample(seed)[0] for seed in range(8)])[..., None])
+    crops = torch.from_numpy(np.stack([synthetic_sample(seed)[0] for seed in range(8)]))
     with torch.no_grad():  # what the saved network computed before it had residual blocks: features, then head
         features = saved.squeeze(saved.features(crops.permute(0, 3, 1, 2).float() / 255.0))
         expected = torch.softmax(saved.steps(features), -1)
         assert torch.allclose(grown(crops), expected, atol=1e-5)
+
+
+def test_a_grey_readers_weights_start_a_colour_reader_that_reads_exactly_as_it_did(tmp_path: Path) -> None:
+    import torch
+
+    from baytwin.sim.ocr_training import build_network, load_weights, to_grey
+
+    torch.manual_seed(0)
+    grey = build_network(channels=1).eval()
+    with torch.no_grad():
+        for parameter in grey.parameters():
+            parameter.add_(0.05 * torch.randn_like(parameter))
+    torch.save(grey.state_dict(), tmp_path / "grey.pt")
+    colour = build_network(channels=3).eval()
+    load_weights(colour, tmp_path / "grey.pt")
+    crops = np.stack([synthetic_sample(seed)[0] for seed in range(8)])
+    assert crops.shape[-1] == 3 and np.abs(crops.astype(int) - crops[..., :1]).max() > 30  # coloured crops
+    with torch.no_grad():  # the colour reader on RGB computes what the grey one did on grey (up to its rounding)
+        assert torch.allclose(colour(torch.from_numpy(crops)), grey(torch.from_numpy(to_grey(crops))), atol=2e-2)
+        # and differs from a reader that ignores colour
+        assert not torch.allclose(colour(torch.from_numpy(crops)), build_network(channels=3).eval()(torch.from_numpy(crops)), atol=2e-2)
 
 
 def test_weights_of_another_network_are_refused(tmp_path: Path) -> None:
@@ -132,15 +154,16 @@ def test_labelled_folders_join_the_training_set_and_bad_ones_are_named(tmp_path:
     (folder / "images").mkdir(parents=True)
     rows = ["file,plate"]
     for i, text in enumerate(["AB12CDE", "7XYZ123", "K9"]):
-        gray, _ = synthetic_sample(100 + i)
-        cv2.imwrite(str(folder / "images" / f"{i}.png"), gray)
+        crop, _ = synthetic_sample(100 + i)
+        cv2.imwrite(str(folder / "images" / f"{i}.png"), cv2.cvtColor(crop, cv2.COLOR_RGB2BGR))
         rows.append(f"images/{i}.png,{text}")
     rows.append("images/missing.png,ZZ99ZZZ")  # skipped: no image
     rows.append("images/0.png,TOO-LONG-FOR-ANY-PLATE")  # skipped: more characters than slots
     (folder / "labels.csv").write_text("\n".join(rows) + "\n")
     images, texts, top_lines = load_labelled((folder,))
     assert texts == ["AB12CDE", "7XYZ123", "K9"]
-    assert images.shape == (3, CONFIG.img_height, CONFIG.img_width, 1)
+    assert images.shape == (3, CONFIG.img_height, CONFIG.img_width, 3)
+    assert np.array_equal(images[0], synthetic_sample(100)[0])  # in RGB, as the reader gets crops
     assert top_lines == [LINES_UNKNOWN] * 3  # nothing says how their lines split
     one_line = tmp_path / "one-line"
     (one_line / "images").mkdir(parents=True)

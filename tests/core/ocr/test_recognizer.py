@@ -25,8 +25,8 @@ def crops(seeds: range, degrade_share: float) -> tuple[list[np.ndarray], list[st
     images, texts = [], []
     for seed in seeds:
         assert seed < TRAIN_SEED_BASE
-        gray, text = synthetic_sample(seed, degrade_share, degradation_weight=HARD_MIX)
-        images.append(np.repeat(gray[..., None], 3, axis=2))
+        crop, text = synthetic_sample(seed, degrade_share, degradation_weight=HARD_MIX)
+        images.append(crop)
         texts.append(text)
     return images, texts
 
