@@ -81,6 +81,20 @@ def test_batched_and_single_reads_agree(recognizer: Recognizer) -> None:
     assert np.allclose([r.confidence for r in batched], [r.confidence for r in single], atol=1e-4)
 
 
+def test_a_batch_larger_than_one_run_reads_as_it_would_in_one(recognizer: Recognizer,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thousands of crops at once run a chunk at a time (memory stays bounded), with the same reads."""
+    import baytwin.core.ocr.recognizer as module
+
+    images, _ = crops(range(920, 930), degrade_share=0.7)
+    whole = recognizer.probabilities(images)
+    monkeypatch.setattr(module, "RUN_CHUNK", 3)  # 10 crops: runs of 3, 3, 3 and 1
+    assert np.allclose(recognizer.probabilities(images), whole, atol=1e-5)
+    looked = recognizer.read(images, second_look_below=1.0)  # the second look's 40 shifted views, chunked too
+    monkeypatch.setattr(module, "RUN_CHUNK", 256)
+    assert [r.text for r in looked] == [r.text for r in recognizer.read(images, second_look_below=1.0)]
+
+
 def test_a_missing_model_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ModelProblem, match="cannot load the model"):
         Recognizer(tmp_path / "missing.onnx")
