@@ -44,8 +44,8 @@ CONFIG = PlateModelConfig(
     # alternatives: below 0.10 a read is rarely right (docs/ocr.md); the accept threshold is calibrated
     review_threshold=0.1,
 )
-#: The reader as trained now: it sees colour. A character on a coloured band, or red on blue, can keep
-#: almost no contrast in grey (nor through a monochrome camera); in colour it stays legible. Grey crops
+#: A reader that sees colour (``TrainSettings.colour``). A character on a coloured band, or red on blue, can
+#: keep almost no contrast in grey (nor through a monochrome camera); in colour it stays legible. Grey crops
 #: (an infrared camera) arrive as three equal channels, and training shows it such crops too.
 COLOUR_CONFIG = CONFIG.model_copy(update={"image_color_mode": "rgb"})
 #: How cv2 (and the reader's own preprocessing) weighs red, green and blue into grey: a grey network's first
@@ -92,7 +92,7 @@ class TrainSettings:
     mixed_precision: bool = True  # bfloat16 where the CPU computes it natively: about twice as fast, same model
     run_folder: Path | None = None  # keep the rendered data and the state here, and continue from it when started again
     save_every: int = 40  # steps between saves of the state into ``run_folder``
-    colour: bool = True  # read RGB crops (False: grey, as readers before this one did)
+    colour: bool = False  # read RGB crops (see COLOUR_CONFIG; one run so far read no better than grey, docs/ocr.md)
 
     def fingerprint(self) -> dict[str, object]:
         """What decides the trained network: a run folder continues only a run with the same."""

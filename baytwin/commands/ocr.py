@@ -497,7 +497,7 @@ def ocr_train(
     labelled_share: float = typer.Option(0.3, min=0.01, max=1.0, help="Share of the training set the labelled crops fill (repeated as needed)."),
     backbone_only: bool = typer.Option(False, "--init-backbone-only", help="Take only the convolutions from --init (a recognizer of another input size or slot count)."),
     run_folder: Optional[Path] = typer.Option(None, "--run-folder", help="Keep the rendered data and the training state here; started again with the same settings, training continues from the last save."),
-    grey: bool = typer.Option(False, "--grey", help="Train a reader of grey crops (the default reads colour, and grey crops as well)."),
+    colour: bool = typer.Option(False, "--colour", help="Train a reader that sees colour (and reads grey crops as well); from a grey reader's --init weights it starts reading exactly as that reader did."),
 ) -> None:
     """Train the plate recognizer on synthetic plates (and labelled folders) and export it to ONNX (needs the train extra: torch)."""
     if init is not None and not init.is_file():  # found out now, not after rendering the whole training set
@@ -525,7 +525,7 @@ def ocr_train(
                                                                           init_backbone_only=backbone_only,
                                                                           labelled=tuple(labelled or ()),
                                                                           labelled_share=labelled_share,
-                                                                          run_folder=run_folder, colour=not grey), progress)
+                                                                          run_folder=run_folder, colour=colour), progress)
     console.print(f"model written to {out} and {out.with_suffix('.yaml')} (confidence temperature {figures['temperature']:.2f}, "
                   f"weights for fine-tuning in {out.with_suffix('.pt')})")
     console.print(f"measure it before use: baytwin ocr eval --images LABELLED_DIR --out DIR --model {out}")

@@ -52,7 +52,7 @@ def test_a_training_run_writes_a_model_its_config_and_weights_for_fine_tuning(tr
     assert settings["review_threshold"] == 0.1 and settings["accept_threshold"] is None
     assert trained.with_suffix(".pt").stat().st_size > 0
     recognizer = Recognizer(trained, trained.with_suffix(".yaml"))
-    assert settings["image_color_mode"] == "rgb"  # the reader sees colour
+    assert settings["image_color_mode"] == "grayscale"  # unless asked to see colour (below)
     crop, _ = synthetic_sample(7)
     probabilities = recognizer.probabilities([crop])
     assert probabilities.shape == (1, CONFIG.max_plate_slots, len(CONFIG.alphabet))
@@ -69,6 +69,23 @@ def test_fine_tuning_starts_from_the_given_weights(trained: Path, tmp_path: Path
     before, after = torch.load(trained.with_suffix(".pt")), torch.load(tuned.with_suffix(".pt"))
     # a learning rate of ~0 leaves the convolutions where the first run left them
     assert torch.allclose(before["features.0.weight"], after["features.0.weight"], atol=1e-6)
+
+
+def test_a_colour_reader_fine_tuned_from_a_grey_one_reads_rgb_and_starts_from_its_weights(trained: Path, tmp_path: Path) -> None:
+    import torch
+
+    from baytwin.sim.ocr_training import LUMINANCE
+
+    tuned = tmp_path / "colour.onnx"
+    train(tuned, tuned.with_suffix(".yaml"),
+          TrainSettings(samples=256, epochs=1, workers=1, batch=64, learning_rate=1e-9, seed=2,
+                        calibration_crops=300, init=trained.with_suffix(".pt"), colour=True))
+    assert yaml.safe_load(tuned.with_suffix(".yaml").read_text())["image_color_mode"] == "rgb"
+    grey, colour = torch.load(trained.with_suffix(".pt"))["features.0.weight"], torch.load(tuned.with_suffix(".pt"))["features.0.weight"]
+    assert colour.shape[1] == 3  # the first convolution spread over red, green and blue by their weight in grey
+    assert torch.allclose(colour, grey * torch.tensor(LUMINANCE).view(1, 3, 1, 1), atol=1e-6)
+    crop, _ = synthetic_sample(11)
+    assert Recognizer(tuned, tuned.with_suffix(".yaml")).probabilities([crop]).shape == (1, CONFIG.max_plate_slots, len(ALPHABET))
 
 
 def test_weights_from_before_the_residual_blocks_grow_into_the_network_and_read_the_same(tmp_path: Path) -> None:
