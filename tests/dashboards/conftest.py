@@ -34,8 +34,24 @@ def baytwin(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="session")
-def runs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("runs")
+def runs_root(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """Built once per test run: under pytest-xdist the first worker to ask builds it in the run's shared
+    temporary folder while the others wait for it, instead of each building its own (about half a minute)."""
+    if worker_id == "master":
+        return build_runs_root(tmp_path_factory.mktemp("runs"), tmp_path_factory)
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp().parent / "dashboard-runs"  # this run's, common to its workers
+    with FileLock(str(shared) + ".lock"):
+        if not (shared / ".complete").is_file():
+            shutil.rmtree(shared, ignore_errors=True)  # a build interrupted part-way starts again
+            build_runs_root(shared, tmp_path_factory)
+            (shared / ".complete").touch()
+    return shared
+
+
+def build_runs_root(root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
     demo = baytwin("demo", "--out", str(root / "demo"), "--days", "3")
     (root / "demo" / "demo-output.txt").write_text(demo.stdout)
     build_sweep(root / "sweeps" / "grace-by-misreads", tiny_scenario(tmp_path_factory.mktemp("scenario")),
