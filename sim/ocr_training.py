@@ -534,8 +534,6 @@ def train(out_model: Path = DEFAULT_MODEL, out_config: Path = DEFAULT_CONFIG, se
         load_weights(net, settings.init, settings.init_backbone_only)
     run = TrainingRunFolder(settings.run_folder, settings.fingerprint()) if settings.run_folder else None
     images, targets = run.dataset(lambda: _training_set(settings, progress)) if run else _training_set(settings, progress)
-    if not settings.colour:
-        images = to_grey(images)
     x, y = torch.from_numpy(images), torch.from_numpy(targets)
     steps = settings.epochs * math.ceil(len(x) / settings.batch)
     optimizer = torch.optim.AdamW(net.parameters(), lr=settings.learning_rate, weight_decay=1e-4)
@@ -593,7 +591,7 @@ def _training_set(settings: TrainSettings, progress: Progress | None) -> tuple[n
     if settings.labelled:
         images = np.concatenate([images, np.tile(real_images, (repeats, 1, 1, 1))])
         targets = np.concatenate([targets, np.tile(encode(real_texts, real_tops), (repeats, 1))])
-    return images, targets
+    return (images if settings.colour else to_grey(images)), targets  # a run folder keeps them as the reader sees them
 
 
 def _native_bfloat16() -> bool:

@@ -142,8 +142,7 @@ class Recognizer:
         # At most RUN_CHUNK crops per run: the runtime holds every layer's output for the whole batch, and
         # thousands of crops at once (a calibration, a folder) took over 20 GB; the speed is the same.
         out = np.concatenate([self.session.run(None, {self._input: batch[i:i + RUN_CHUNK]})[0]
-                              for i in range(0, len(batch), RUN_CHUNK)]) if len(batch) else \
-            self.session.run(None, {self._input: batch})[0]
+                              for i in range(0, max(1, len(batch)), RUN_CHUNK)])
         out = out.reshape(len(batch), self.config.max_plate_slots, len(self.config.alphabet)).astype(np.float32)
         if out.min() < 0 or not np.allclose(out.sum(axis=-1), 1.0, atol=1e-3):  # logits: make probabilities
             out = np.exp(out - out.max(axis=-1, keepdims=True))
