@@ -93,13 +93,14 @@ class TrainSettings:
     run_folder: Path | None = None  # keep the rendered data and the state here, and continue from it when started again
     save_every: int = 40  # steps between saves of the state into ``run_folder``
     colour: bool = False  # read RGB crops (see COLOUR_CONFIG; one run so far read no better than grey, docs/ocr.md)
+    blocks: int | None = None  # residual blocks at 3 x 20; None: as many as ``init`` has (GROWN_BLOCKS without it)
 
     def fingerprint(self) -> dict[str, object]:
         """What decides the trained network: a run folder continues only a run with the same."""
         return {"samples": self.samples, "epochs": self.epochs, "batch": self.batch, "learning_rate": self.learning_rate,
                 "seed": self.seed, "init": str(self.init) if self.init else None, "init_backbone_only": self.init_backbone_only,
                 "labelled": [str(folder) for folder in self.labelled], "labelled_share": self.labelled_share,
-                "targets": "line-aware", "colour": self.colour}
+                "targets": "line-aware", "colour": self.colour, "blocks": self.blocks}
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -411,7 +412,7 @@ def line_aware_ctc(log_probs, targets, blank: int):  # type: ignore[no-untyped-d
 # --- the network --------------------------------------------------------------------------------
 
 
-def build_network(channels: int = 3):  # type: ignore[no-untyped-def]
+def build_network(channels: int = 3, blocks: int = GROWN_BLOCKS):  # type: ignore[no-untyped-def]
     import torch
     from torch import nn
 
@@ -463,7 +464,7 @@ def build_network(channels: int = 3):  # type: ignore[no-untyped-def]
                 *block(64, 96, (2, 2)),     # 96 x 6 x 20
                 *block(96, 128, (2, 1)),    # 128 x 3 x 20
             )
-            self.context = nn.Sequential(*(Residual(128) for _ in range(GROWN_BLOCKS)))  # 128 x 3 x 20
+            self.context = nn.Sequential(*(Residual(128) for _ in range(blocks)))  # 128 x 3 x 20
             self.squeeze = nn.Sequential(nn.Conv2d(128, SQUEEZED, 1, bias=False), nn.BatchNorm2d(SQUEEZED), nn.ReLU(inplace=True))
             self.dropout = nn.Dropout(0.2)
             rows = CONFIG.img_height // 16
@@ -488,6 +489,17 @@ def build_network(channels: int = 3):  # type: ignore[no-untyped-def]
 
 class WeightsMismatch(ValueError):
     """The weights given to start from are not this recognizer's."""
+
+
+def residual_blocks(path: Path) -> int:
+    """How many residual blocks the network saved at ``path`` has (0 for weights from before there were any)."""
+    import torch
+
+    try:
+        state = torch.load(path, map_location="cpu")
+        return len({key.split(".")[1] for key in state if key.startswith("context.")})
+    except Exception as err:  # pickle, zip and type errors alike: not weights at all
+        raise WeightsMismatch(f"{path}: not weights of this recognizer ({str(err).splitlines()[0]})") from None
 
 
 def load_weights(net, path: Path, backbone_only: bool = False) -> None:  # type: ignore[no-untyped-def]
@@ -529,7 +541,13 @@ def train(out_model: Path = DEFAULT_MODEL, out_config: Path = DEFAULT_CONFIG, se
     import torch
 
     torch.manual_seed(settings.seed)
-    net = build_network(3 if settings.colour else 1).to(memory_format=torch.channels_last)  # NHWC crops: about a sixth faster
+    blocks = settings.blocks
+    if blocks is None:
+        blocks = max(GROWN_BLOCKS, residual_blocks(settings.init)) if settings.init is not None else GROWN_BLOCKS
+    if settings.init is not None and residual_blocks(settings.init) > blocks:
+        raise WeightsMismatch(f"{settings.init}: has {residual_blocks(settings.init)} residual blocks; a network "
+                              f"of {blocks} cannot start from it (give at least as many)")
+    net = build_network(3 if settings.colour else 1, blocks).to(memory_format=torch.channels_last)  # NHWC: about a sixth faster
     if settings.init is not None:  # before rendering: wrong weights are refused at once, not after many minutes
         load_weights(net, settings.init, settings.init_backbone_only)
     run = TrainingRunFolder(settings.run_folder, settings.fingerprint()) if settings.run_folder else None

@@ -109,6 +109,29 @@ def test_weights_from_before_the_residual_blocks_grow_into_the_network_and_read_
         assert torch.allclose(grown(crops), expected, atol=1e-5)
 
 
+def test_a_network_grown_by_more_residual_blocks_reads_as_before_and_a_smaller_one_is_refused(tmp_path: Path) -> None:
+    import torch
+
+    from baytwin.sim.ocr_training import WeightsMismatch, build_network, load_weights, residual_blocks, to_grey
+
+    torch.manual_seed(1)
+    saved = build_network(channels=1, blocks=2).eval()
+    with torch.no_grad():
+        for parameter in saved.parameters():
+            parameter.add_(0.05 * torch.randn_like(parameter))
+    torch.save(saved.state_dict(), tmp_path / "two.pt")
+    assert residual_blocks(tmp_path / "two.pt") == 2
+    grown = build_network(channels=1, blocks=4).eval()
+    load_weights(grown, tmp_path / "two.pt")
+    crops = torch.from_numpy(np.stack([to_grey(synthetic_sample(seed)[0][None])[0] for seed in range(6)]))
+    with torch.no_grad():
+        assert torch.allclose(grown(crops), saved(crops), atol=1e-5)
+    torch.save(grown.state_dict(), tmp_path / "four.pt")
+    assert residual_blocks(tmp_path / "four.pt") == 4
+    with pytest.raises(WeightsMismatch):
+        load_weights(build_network(channels=1, blocks=2), tmp_path / "four.pt")
+
+
 def test_a_grey_readers_weights_start_a_colour_reader_that_reads_exactly_as_it_did(tmp_path: Path) -> None:
     import torch
 
