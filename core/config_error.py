@@ -34,6 +34,11 @@ class ConfigError(ValueError):
         where = f"{self.source}: {self.field}: " if field else f"{self.source}: "
         super().__init__(where + self.problem)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickled whole: an error raised in a worker process (a sweep, a portfolio site) reaches the parent
+        as the same one-line error, not as a broken process pool."""
+        return (_rebuilt, (self.source, self.field, self.problem, self.more))
+
     def lines(self) -> list[str]:
         """Every problem of the file, one line each, the first first."""
         return [str(self), *(str(other) for other in self.more)]
@@ -44,3 +49,7 @@ class ConfigError(ValueError):
         return ConfigError(self.source if source is None else source, self.field if field is None else field,
                            f"{self.problem} ({note})",
                            more=[ConfigError(o.source, o.field, f"{o.problem} ({note})") for o in self.more])
+
+
+def _rebuilt(source: str, field: str, problem: str, more: tuple[ConfigError, ...]) -> ConfigError:
+    return ConfigError(source, field, problem, more=more)

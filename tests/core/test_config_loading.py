@@ -95,3 +95,14 @@ def test_names_with_control_characters_are_refused(value: str) -> None:
 
 def test_ordinary_names_pass() -> None:
     assert no_control_characters("Garage Nord – bay 3 (Zürich)") == "Garage Nord – bay 3 (Zürich)"
+
+
+def test_a_config_error_raised_in_a_worker_process_reaches_the_parent_whole() -> None:
+    import pickle
+
+    from baytwin.core.config_error import ConfigError
+
+    error = ConfigError("site.yaml", "bays", "must be at least 1", more=[ConfigError("site.yaml", "name", "missing")])
+    back = pickle.loads(pickle.dumps(error))
+    assert isinstance(back, ConfigError)
+    assert back.lines() == ["site.yaml: bays: must be at least 1", "site.yaml: name: missing"]
