@@ -15,7 +15,6 @@ Typical use::
 from __future__ import annotations
 
 import heapq
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 from dataclasses import dataclass, replace
@@ -54,6 +53,7 @@ from baytwin.core.rules.deadlines import (
 from baytwin.core.rules.hours import next_active, rules_active
 from baytwin.core.rules.ledger import OffenderLedger
 from baytwin.core.rules.policy import PENALTIES, Policy
+from baytwin.core.rules.recent import RecentEvents
 from baytwin.core.rules.visit import OpenViolation, Visit
 from baytwin.core.site import SiteInfo
 
@@ -88,7 +88,7 @@ class RulesEngine:
         self._timer_seq = 0
         self._visit_seq = 0
         self._violation_seq = 0
-        self._recent: OrderedDict[Event, None] = OrderedDict()
+        self._recent = RecentEvents(_RECENT_EVENTS)
         self._standings: dict[tuple[str | None, str | None], Standing] = {}
         self._standings_version = self.registry.version
         self.now = float("-inf")
@@ -100,13 +100,8 @@ class RulesEngine:
         """Apply one input event; returns the violations and actions it (and due timers) caused, or
         :data:`UNCHANGED` when the event changed nothing at all (no output, no timer moved), which a
         driver may take as leave to skip re-arming its timer."""
-        recent = self._recent
-        size = len(recent)
-        recent[event] = None  # one hash: an event already remembered leaves the size (and its place) as it was
-        if len(recent) == size:
+        if self._recent.seen(event):
             return UNCHANGED
-        if size >= _RECENT_EVENTS:
-            recent.popitem(last=False)
         self.events_processed += 1
         if type(event) is SessionActive and event.current_a > 0 and not (self._timers and self._timers[0][0] < event.ts):
             visit = self._visits.get(event.bay)
