@@ -29,6 +29,10 @@ from tests.benchmarks.site_year import (
 )
 
 GB = 1e9
+#: A site-year's twin and its bare loop are each timed this often and the medians compared: on a shared
+#: machine one timing of the bare loop was seen to vary by half between runs, and a ratio carries that.
+REPEATS = {50: 3, 1000: 1}
+BARE_REPEATS = 3
 SITES = {  # bays -> (population scaled with the bays, targets on the time, the memory, the ratio to SimPy)
     50: (False, (), (), (Target("ratio", "<=", 8),)),
     1000: (True, (Target("value", "<", 60),), (Target("value", "<", 1.0),), (Target("ratio", "<=", 10),)),
@@ -39,8 +43,10 @@ SITES = {  # bays -> (population scaled with the bays, targets on the time, the 
 def test_site_year_against_bare_simpy(benchmark, bays: int) -> None:
     scaled, time_targets, memory_targets, ratio_targets = SITES[bays]
     overrides = site_year_overrides(bays, scaled)
-    twin = benchmark.pedantic(lambda: in_fresh_process(twin_site_year, overrides), rounds=1, iterations=1)
-    bare = in_fresh_process(bare_simpy_timed, twin["simpy_events"], bays)
+    twins: list[dict] = []  # type: ignore[type-arg]
+    benchmark.pedantic(lambda: twins.append(in_fresh_process(twin_site_year, overrides)), rounds=REPEATS[bays], iterations=1)
+    twin = _median_run(twins)
+    bare = _median_run([in_fresh_process(bare_simpy_timed, twin["simpy_events"], bays) for _ in range(BARE_REPEATS)])
     record(benchmark, "site-year time", twin["seconds"], "s", targets=time_targets,
            note=f"{bays} bays, 365 days, {twin['arrivals']} arrivals, {twin['simpy_events']} SimPy events")
     ratio = record(benchmark, "site-year vs bare SimPy", twin["seconds"], "s", baseline=bare["seconds"],
@@ -53,6 +59,11 @@ def test_site_year_against_bare_simpy(benchmark, bays: int) -> None:
     print(f"\n{bays}-bay site-year: {twin['seconds']:.1f} s, peak {memory.value:.2f} GB; bare SimPy with "
           f"{twin['simpy_events']} events {bare['seconds']:.2f} s, ratio {ratio.ratio:.1f}x")
     assert twin["arrivals"] > 5000
+
+
+def _median_run(runs: list[dict]) -> dict:  # type: ignore[type-arg]
+    """The run of median time (its own figures kept together: its memory, its event count)."""
+    return sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
 
 
 def bare_dispatch(events: list) -> int:  # type: ignore[type-arg]
