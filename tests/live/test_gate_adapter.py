@@ -168,8 +168,9 @@ def test_an_open_command_is_retried_until_the_barrier_takes_it_and_journaled_if_
         with BarrierController(fail_first=2) as barrier:
             async with _adapter(tmp_path, _spec(barrier.url)) as (adapter, clock, port):
                 await asyncio.to_thread(_post, port, "entry-1", {"event": "vehicle_at_gate", "plate": "AB12CDE"})
-                await until(lambda: len(barrier.commands) == 1)
-                assert adapter.counts["opens_sent"] == 1
+                # the barrier holds the command before the adapter has its answer and counts it as sent
+                await until(lambda: len(barrier.commands) == 1 and adapter.counts["opens_sent"] == 1)
+                assert barrier.commands[0]["path"] == "/entry-1/open" and barrier.fail_first == 0  # the third try
         unreachable = _spec("http://127.0.0.1:9", open_timeout_s=0.5)  # nothing listens on the discard port
         async with _adapter(tmp_path, unreachable) as (adapter, clock, port):
             await asyncio.to_thread(_post, port, "entry-1", {"event": "vehicle_at_gate", "plate": "CD34EFG"})
