@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+from baytwin.core.lookalikes import LookalikeIndex
+
 
 @dataclass(frozen=True, slots=True)
 class RegisteredVehicle:
@@ -24,6 +26,7 @@ class Registry:
     def __init__(self, vehicles: Iterable[RegisteredVehicle] = ()) -> None:
         self._by_plate: dict[str, RegisteredVehicle] = {}
         self._plate_by_token: dict[str, str] = {}
+        self._lookalikes = LookalikeIndex()
         self.version = 0  # grows with every change, so what was derived from the registry knows when to recompute
         for vehicle in vehicles:
             self.add(vehicle)
@@ -31,11 +34,16 @@ class Registry:
     def add(self, vehicle: RegisteredVehicle) -> None:
         self.version += 1
         self._by_plate[vehicle.plate] = vehicle
+        self._lookalikes.add(vehicle.plate)
         for token in vehicle.id_tokens:
             self._plate_by_token[token] = vehicle.plate
 
     def vehicle(self, plate: str | None) -> RegisteredVehicle | None:
         return self._by_plate.get(plate) if plate else None
+
+    def lookalikes(self, plate: str) -> tuple[str, ...]:
+        """Registered plates other than ``plate`` that a reader could have misread as it (``core/lookalikes.py``)."""
+        return self._lookalikes.others(plate)
 
     def plate_for_token(self, token: str | None) -> str | None:
         return self._plate_by_token.get(token) if token else None

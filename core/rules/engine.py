@@ -40,6 +40,7 @@ from baytwin.core.events import (
     ViolationClosed,
     ViolationOpened,
 )
+from baytwin.core.lookalikes import LookalikeIndex
 from baytwin.core.registry import Registry
 from baytwin.core.rules.deadlines import (
     NOT_CHARGING,
@@ -78,6 +79,7 @@ class RulesEngine:
         self.policy = policy.for_site(site.id)
         self.registry = registry or Registry()
         self.ledger = OffenderLedger(self.policy.escalation.window_days * 86400.0)
+        self._whitelist_lookalikes = LookalikeIndex(self.policy.exemptions.whitelist)
         self._visits: dict[str, Visit] = {}
         self._chargers_down: dict[str, float] = {}  # bay -> since when its charger cannot charge
         self._unseen_stays: dict[str, tuple[str | None, frozenset[str]]] = {}  # bay -> (plate, rules counted) of
@@ -460,6 +462,11 @@ class RulesEngine:
         if key is None:
             out.append(ActionTaken(at, site, bay, violation_id, "review"))
             return
+        if visit.plate is not None and self._may_be_misread(visit.plate):
+            # a plate that is a known one but for look-alike characters is most likely that vehicle,
+            # misread: a person decides, and nothing counts against either plate until then
+            out.append(ActionTaken(at, site, bay, violation_id, "review", visit.plate, visit.id_token))
+            return
         count = self.ledger.record(key, at)
         step = self.policy.escalation.step_for(count)
         if step is None:
@@ -473,6 +480,13 @@ class RulesEngine:
         out.append(
             ActionTaken(at, site, bay, violation_id, step.action, visit.plate, visit.id_token, step.amount, until)
         )
+
+    def _may_be_misread(self, plate: str) -> bool:
+        """Whether ``plate``, unknown itself, differs from a registered or whitelisted plate only in
+        characters a reader confuses (``core/lookalikes.py``)."""
+        if self.registry.vehicle(plate) is not None or plate in self.policy.exemptions.whitelist:
+            return False
+        return bool(self.registry.lookalikes(plate) or self._whitelist_lookalikes.others(plate))
 
     def _close(self, visit: Visit, rule: str, ts: float, reason: str, out: list[Event]) -> None:
         violation = visit.open.pop(rule, None)

@@ -297,3 +297,22 @@ def test_a_patrol_noting_an_earlier_car_gone_does_not_end_the_visit_of_the_car_o
     assert [(rule, minute) for rule, minute in opened(out)] == [("overstay", 55.0)]
     assert [o.plate for o in kinds(out, "violation_opened")] == ["CD34EFG"]
     assert [(c.reason, round((c.ts - at(0)) / 60)) for c in kinds(out, "violation_closed")] != [("vehicle_left", 65)]
+
+
+@pytest.mark.parametrize("known", ["registered", "whitelisted"])
+def test_a_read_that_is_a_known_plate_but_for_lookalike_characters_goes_to_review_and_counts_against_nobody(known: str) -> None:
+    registry = Registry([RegisteredVehicle("AB12CDE", "staff", permit=True)]) if known == "registered" else Registry()
+    p = policy(**{"exemptions.whitelist": ["AB12CDE"] if known == "whitelisted" else [],
+                  "escalation.ladder": [{"count": 1, "action": "ticket", "amount": 35}]})
+    engine = RulesEngine(p, SITE, registry)
+    misread = arrive(0, plate="A812C0E") + leave(60)  # B read as 8, D as 0: the known car, most likely
+    actions = [o for e in misread for o in engine.handle(e) if o.kind == "action_taken"]
+    assert [(a.action, a.plate) for a in actions] == [("review", "A812C0E")]
+    assert engine.authorize(None, "A812C0E", at(61)) and engine.ledger.record("A812C0E", at(61)) == 1  # nothing held against it
+
+
+def test_a_plate_unlike_any_known_one_is_ticketed_as_before() -> None:
+    registry = Registry([RegisteredVehicle("AB12CDE", "staff", permit=True)])
+    p = policy(**{"escalation.ladder": [{"count": 1, "action": "ticket", "amount": 35}]})
+    out = run(p, arrive(0, plate="XY34ZZZ") + leave(60), registry=registry)
+    assert [(a.action, a.plate) for a in kinds(out, "action_taken")] == [("ticket", "XY34ZZZ")]
