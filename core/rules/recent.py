@@ -32,7 +32,7 @@ class RecentEvents:
         same_time = by_time.get(ts)
         if same_time is None:
             by_time[ts] = event
-        elif type(same_time) is list:
+        elif isinstance(same_time, list):
             if event in same_time:
                 return True
             same_time.append(event)
@@ -48,7 +48,7 @@ class RecentEvents:
 
     def _forget(self, ts: float) -> None:
         same_time = self._by_time[ts]
-        if type(same_time) is list:
+        if isinstance(same_time, list):
             del same_time[0]
             if same_time:
                 return
