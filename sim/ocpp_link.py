@@ -199,4 +199,6 @@ def dial(url: str, station: str, protocol: str, timeout_s: float, authorization:
     if socket.subprotocol != protocol:
         socket.close()
         raise ConnectionError(f"the central system at {url} does not speak {protocol} (charger {station})")
-    return socket
+    # A charger's socket lives as long as the charger, beyond any one block: entered here as its context
+    # (websockets >= 17.1 warns about a connection used otherwise), it is closed by the link's close().
+    return socket.__enter__()
