@@ -498,7 +498,7 @@ def ocr_train(
     backbone_only: bool = typer.Option(False, "--init-backbone-only", help="Take only the convolutions from --init (a recognizer of another input size or slot count)."),
     run_folder: Optional[Path] = typer.Option(None, "--run-folder", help="Keep the rendered data and the training state here; started again with the same settings, training continues from the last save."),
     colour: bool = typer.Option(False, "--colour", help="Train a reader that sees colour (and reads grey crops as well); from a grey reader's --init weights it starts reading exactly as that reader did."),
-    blocks: Optional[int] = typer.Option(None, "--blocks", min=0, max=12, help="Residual blocks (capacity; each costs about 15 % of reading speed). Default: as many as --init has, else 2; more than --init has grows it, starting from what it reads."),
+    blocks: Optional[int] = typer.Option(None, "--blocks", min=0, max=12, help="Residual blocks (capacity; four read about 15 % fewer crops a second than two). Default: as many as --init has, else 2; more than --init has grows it, starting from what it reads."),
 ) -> None:
     """Train the plate recognizer on synthetic plates (and labelled folders) and export it to ONNX (needs the train extra: torch)."""
     if init is not None and not init.is_file():  # found out now, not after rendering the whole training set
