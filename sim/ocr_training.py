@@ -541,11 +541,10 @@ def train(out_model: Path = DEFAULT_MODEL, out_config: Path = DEFAULT_CONFIG, se
     import torch
 
     torch.manual_seed(settings.seed)
-    blocks = settings.blocks
-    if blocks is None:
-        blocks = max(GROWN_BLOCKS, residual_blocks(settings.init)) if settings.init is not None else GROWN_BLOCKS
-    if settings.init is not None and residual_blocks(settings.init) > blocks:
-        raise WeightsMismatch(f"{settings.init}: has {residual_blocks(settings.init)} residual blocks; a network "
+    had = residual_blocks(settings.init) if settings.init is not None else 0  # read once: a .pt is megabytes
+    blocks = settings.blocks if settings.blocks is not None else max(GROWN_BLOCKS, had)
+    if had > blocks:
+        raise WeightsMismatch(f"{settings.init}: has {had} residual blocks; a network "
                               f"of {blocks} cannot start from it (give at least as many)")
     net = build_network(3 if settings.colour else 1, blocks).to(memory_format=torch.channels_last)  # NHWC: about a sixth faster
     if settings.init is not None:  # before rendering: wrong weights are refused at once, not after many minutes
