@@ -94,13 +94,15 @@ class TrainSettings:
     save_every: int = 40  # steps between saves of the state into ``run_folder``
     colour: bool = False  # read RGB crops (see COLOUR_CONFIG; one run so far read no better than grey, docs/ocr.md)
     blocks: int | None = None  # residual blocks at 3 x 20; None: as many as ``init`` has (GROWN_BLOCKS without it)
+    across_columns: bool | None = None  # an LSTM along the feature columns (``AcrossColumns``); None: as ``init`` has
 
     def fingerprint(self) -> dict[str, object]:
         """What decides the trained network: a run folder continues only a run with the same."""
         return {"samples": self.samples, "epochs": self.epochs, "batch": self.batch, "learning_rate": self.learning_rate,
                 "seed": self.seed, "init": str(self.init) if self.init else None, "init_backbone_only": self.init_backbone_only,
                 "labelled": [str(folder) for folder in self.labelled], "labelled_share": self.labelled_share,
-                "targets": "line-aware", "colour": self.colour, "blocks": self.blocks}
+                "targets": "line-aware", "colour": self.colour, "blocks": self.blocks,
+                "across_columns": self.across_columns}
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -412,7 +414,7 @@ def line_aware_ctc(log_probs, targets, blank: int):  # type: ignore[no-untyped-d
 # --- the network --------------------------------------------------------------------------------
 
 
-def build_network(channels: int = 3, blocks: int = GROWN_BLOCKS):  # type: ignore[no-untyped-def]
+def build_network(channels: int = 3, blocks: int = GROWN_BLOCKS, across_columns: bool = False):  # type: ignore[no-untyped-def]
     import torch
     from torch import nn
 
@@ -443,6 +445,29 @@ def build_network(channels: int = 3, blocks: int = GROWN_BLOCKS):  # type: ignor
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return torch.relu(x + self.body(x))
 
+    class AcrossColumns(nn.Module):
+        """A bidirectional LSTM along the feature columns, its output added to what each column holds.
+
+        The head reads a column and its two neighbours: three of twenty, about
+        one character's width. Whether a stroke is a character of its own or
+        part of its neighbour, and how long the text is, are told by the
+        whole plate, which the LSTM carries along the row in both directions.
+        Its projection starts at zero, so weights trained without it load into
+        the network and read exactly as before (as with ``Residual``).
+        """
+
+        def __init__(self, features: int, hidden: int = 128) -> None:
+            super().__init__()
+            self.lstm = nn.LSTM(features, hidden, batch_first=True, bidirectional=True)
+            self.project = nn.Linear(2 * hidden, features)
+            nn.init.zeros_(self.project.weight)
+            nn.init.zeros_(self.project.bias)
+
+        def forward(self, f: torch.Tensor) -> torch.Tensor:
+            """(N, features, cols) -> the same, with the whole row's context added."""
+            along, _ = self.lstm(f.transpose(1, 2))
+            return f + self.project(along).transpose(1, 2)
+
     class PlateNet(nn.Module):
         """uint8 NHWC crop (RGB, or grey for ``channels=1``) -> CTC step probabilities (N, 80, alphabet), the pad character as blank.
 
@@ -468,6 +493,7 @@ def build_network(channels: int = 3, blocks: int = GROWN_BLOCKS):  # type: ignor
             self.squeeze = nn.Sequential(nn.Conv2d(128, SQUEEZED, 1, bias=False), nn.BatchNorm2d(SQUEEZED), nn.ReLU(inplace=True))
             self.dropout = nn.Dropout(0.2)
             rows = CONFIG.img_height // 16
+            self.across = AcrossColumns(SQUEEZED * rows) if across_columns else nn.Identity()
             self.head = nn.Conv1d(SQUEEZED * rows, 2 * STEPS_PER_COLUMN * len(ALPHABET), 3, padding=1)
 
         def logits(self, x: torch.Tensor) -> torch.Tensor:
@@ -477,7 +503,7 @@ def build_network(channels: int = 3, blocks: int = GROWN_BLOCKS):  # type: ignor
         def steps(self, f: torch.Tensor) -> torch.Tensor:
             """(N, C, rows, cols) features -> (N, steps, classes) logits."""
             n, c, rows, cols = f.shape
-            steps = self.head(self.dropout(f.reshape(n, c * rows, cols)))  # (N, 2 * S * K, cols)
+            steps = self.head(self.dropout(self.across(f.reshape(n, c * rows, cols))))  # (N, 2 * S * K, cols)
             steps = steps.view(n, 2, STEPS_PER_COLUMN, len(ALPHABET), cols).permute(0, 1, 4, 2, 3)
             return steps.reshape(n, 2 * cols * STEPS_PER_COLUMN, len(ALPHABET))  # top line's steps, then the main line's
 
@@ -491,23 +517,37 @@ class WeightsMismatch(ValueError):
     """The weights given to start from are not this recognizer's."""
 
 
-def residual_blocks(path: Path) -> int:
-    """How many residual blocks the network saved at ``path`` has (0 for weights from before there were any)."""
+@dataclass(frozen=True)
+class SavedLayout:
+    """What optional parts the network saved in a .pt has: the rest is fixed."""
+
+    blocks: int  # residual blocks (0 for weights from before there were any)
+    across_columns: bool  # an ``AcrossColumns`` LSTM
+
+
+def saved_layout(path: Path) -> SavedLayout:
+    """The optional parts of the network saved at ``path`` (read once: a .pt is megabytes)."""
     import torch
 
     try:
         state = torch.load(path, map_location="cpu")
-        return len({key.split(".")[1] for key in state if key.startswith("context.")})
+        return SavedLayout(blocks=len({key.split(".")[1] for key in state if key.startswith("context.")}),
+                           across_columns=any(key.startswith("across.") for key in state))
     except Exception as err:  # pickle, zip and type errors alike: not weights at all
         raise WeightsMismatch(f"{path}: not weights of this recognizer ({str(err).splitlines()[0]})") from None
+
+
+def residual_blocks(path: Path) -> int:
+    """How many residual blocks the network saved at ``path`` has (0 for weights from before there were any)."""
+    return saved_layout(path).blocks
 
 
 def load_weights(net, path: Path, backbone_only: bool = False) -> None:  # type: ignore[no-untyped-def]
     """Start ``net`` from the weights at ``path``, an earlier run's .pt.
 
-    Weights from before the residual blocks were added lack only those
-    blocks; they start as no-ops (see ``Residual``), so the grown network reads
-    exactly as the saved one did. Weights of a grey reader load into a colour
+    Weights from before the residual blocks (or the ``AcrossColumns`` LSTM)
+    were added lack only those; they start as no-ops (see ``Residual``), so
+    the grown network reads exactly as the saved one did. Weights of a grey reader load into a colour
     one with the first convolution spread over red, green and blue by
     :data:`LUMINANCE`, so it too starts reading exactly as before. With
     ``backbone_only`` only the convolutions are taken (the head of a recognizer
@@ -526,7 +566,7 @@ def load_weights(net, path: Path, backbone_only: bool = False) -> None:  # type:
         missing, unexpected = net.load_state_dict(state, strict=False)
     except Exception as err:  # torch raises pickle, zip and shape errors alike; none of them is usable weights
         raise WeightsMismatch(f"{path}: not weights of this recognizer ({str(err).splitlines()[0]})") from None
-    fresh = ("context.", "squeeze.", "head.") if backbone_only else ("context.",)
+    fresh = ("context.", "across.", "squeeze.", "head.") if backbone_only else ("context.", "across.")
     not_grown = [key for key in missing if not key.startswith(fresh)]
     if not_grown or unexpected:
         raise WeightsMismatch(f"{path}: not weights of this recognizer (missing {not_grown[:3]}, unexpected {unexpected[:3]})")
@@ -541,12 +581,15 @@ def train(out_model: Path = DEFAULT_MODEL, out_config: Path = DEFAULT_CONFIG, se
     import torch
 
     torch.manual_seed(settings.seed)
-    had = residual_blocks(settings.init) if settings.init is not None else 0  # read once: a .pt is megabytes
-    blocks = settings.blocks if settings.blocks is not None else max(GROWN_BLOCKS, had)
-    if had > blocks:
-        raise WeightsMismatch(f"{settings.init}: has {had} residual blocks; a network "
+    had = saved_layout(settings.init) if settings.init is not None else SavedLayout(0, False)
+    blocks = settings.blocks if settings.blocks is not None else max(GROWN_BLOCKS, had.blocks)
+    if had.blocks > blocks:
+        raise WeightsMismatch(f"{settings.init}: has {had.blocks} residual blocks; a network "
                               f"of {blocks} cannot start from it (give at least as many)")
-    net = build_network(3 if settings.colour else 1, blocks).to(memory_format=torch.channels_last)  # NHWC: about a sixth faster
+    across = settings.across_columns if settings.across_columns is not None else had.across_columns
+    if had.across_columns and not across:
+        raise WeightsMismatch(f"{settings.init}: has an LSTM across the columns; a network without one cannot start from it")
+    net = build_network(3 if settings.colour else 1, blocks, across).to(memory_format=torch.channels_last)  # NHWC: about a sixth faster
     if settings.init is not None:  # before rendering: wrong weights are refused at once, not after many minutes
         load_weights(net, settings.init, settings.init_backbone_only)
     run = TrainingRunFolder(settings.run_folder, settings.fingerprint()) if settings.run_folder else None

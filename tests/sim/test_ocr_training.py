@@ -132,6 +132,39 @@ def test_a_network_grown_by_more_residual_blocks_reads_as_before_and_a_smaller_o
         load_weights(build_network(channels=1, blocks=2), tmp_path / "four.pt")
 
 
+def test_an_lstm_across_the_columns_grows_into_a_network_reads_as_before_and_exports(tmp_path: Path) -> None:
+    import torch
+
+    from baytwin.core.ocr.recognizer import Recognizer
+    from baytwin.sim.ocr_training import (CONFIG, WeightsMismatch, build_network, export, load_weights, saved_layout,
+                                          to_grey)
+
+    torch.manual_seed(2)
+    saved = build_network(channels=1).eval()
+    with torch.no_grad():
+        for parameter in saved.parameters():
+            parameter.add_(0.05 * torch.randn_like(parameter))
+    torch.save(saved.state_dict(), tmp_path / "plain.pt")
+    assert saved_layout(tmp_path / "plain.pt").across_columns is False
+    grown = build_network(channels=1, across_columns=True).eval()
+    load_weights(grown, tmp_path / "plain.pt")
+    colour = [synthetic_sample(seed)[0] for seed in range(6)]
+    crops = torch.from_numpy(np.stack([to_grey(crop[None])[0] for crop in colour]))
+    with torch.no_grad():
+        assert torch.allclose(grown(crops), saved(crops), atol=1e-5)  # the new LSTM starts as a no-op
+        for parameter in grown.across.parameters():  # once trained, it changes what is read: the check above meant something
+            parameter.add_(0.05 * torch.randn_like(parameter))
+        trained = grown(crops)
+        assert not torch.allclose(trained, saved(crops), atol=1e-3)
+    torch.save(grown.state_dict(), tmp_path / "across.pt")
+    assert saved_layout(tmp_path / "across.pt").across_columns is True
+    with pytest.raises(WeightsMismatch):  # an LSTM's weights do not fit a network without one
+        load_weights(build_network(channels=1), tmp_path / "across.pt")
+    export(grown, tmp_path / "across.onnx", tmp_path / "across.yaml", CONFIG)  # the LSTM in ONNX reads as in PyTorch
+    read = Recognizer(tmp_path / "across.onnx", tmp_path / "across.yaml").probabilities(colour)  # a batch of six
+    assert np.allclose(read, trained.numpy(), atol=1e-3)
+
+
 def test_a_grey_readers_weights_start_a_colour_reader_that_reads_exactly_as_it_did(tmp_path: Path) -> None:
     import torch
 
