@@ -22,6 +22,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -56,7 +57,9 @@ TABLE_SCHEMA = pa.schema([
     pa.field(f.name, pa.timestamp("ns", tz="UTC")) if f.name in TIME_COLUMNS else f for f in SPOOL_SCHEMA])
 
 _NAMES: dict[type, tuple[str, ...]] = {cls: tuple(f.name for f in fields(cls)) for cls in EVENT_TYPES.values()}
-_GETTERS: dict[type, attrgetter] = {cls: attrgetter(*names) for cls, names in _NAMES.items()}
+_GETTERS: dict[type, dict[str, attrgetter]] = {cls: {name: attrgetter(name) for name in names} for cls, names in _NAMES.items()}
+_TYPES: tuple[type, ...] = tuple(_NAMES)
+_TYPE_CODE: dict[type, int] = {cls: code for code, cls in enumerate(_TYPES)}
 
 
 def _evidence_json(evidence: tuple[Event, ...]) -> str:
@@ -64,25 +67,29 @@ def _evidence_json(evidence: tuple[Event, ...]) -> str:
 
 
 def events_to_batch(events: list[Event]) -> pa.RecordBatch:
-    """One record batch of ``events`` in their order: the events of each type are turned into columns
-    together (attribute access in C), then the rows are put back in order by position."""
-    by_type: dict[type[Event], list[int]] = {}
-    for position, event in enumerate(events):
-        by_type.setdefault(type(event), []).append(position)
+    """One record batch of ``events`` in their order: the events are grouped by type (stably, in
+    NumPy), each type's fields are read a column at a time (``map`` over an attribute getter, in C),
+    and the rows are put back in order by position."""
+    codes = np.fromiter(map(_TYPE_CODE.__getitem__, map(type, events)), dtype=np.int16, count=len(events))
+    order = np.argsort(codes, kind="stable")
+    grouped = [events[i] for i in order.tolist()]
+    counts = np.bincount(codes, minlength=len(_TYPES))
     parts = []
-    for cls, positions in by_type.items():
-        names = _NAMES[cls]
-        getter = _GETTERS[cls]
-        rows = [getter(events[p]) for p in positions]
-        columns = list(zip(*rows))  # every event type has at least ts, site and bay
-        arrays: dict[str, pa.Array] = {"kind": pa.array([cls.kind] * len(positions), pa.string())}
-        for name, values in zip(names, columns):
-            cells = [_evidence_json(v) for v in values] if name == "evidence" else values
-            arrays[name] = pa.array(cells, SPOOL_SCHEMA.field(name).type)
-        arrays["_position"] = pa.array(positions, pa.int64())
+    start = 0
+    for code in np.flatnonzero(counts).tolist():
+        cls, stop = _TYPES[code], start + int(counts[code])
+        members = grouped[start:stop]
+        arrays: dict[str, pa.Array] = {"kind": pa.array([cls.kind] * len(members), pa.string())}
+        for name in _NAMES[cls]:
+            values = list(map(_GETTERS[cls][name], members))
+            if name == "evidence":
+                values = [_evidence_json(v) for v in values]
+            arrays[name] = pa.array(values, SPOOL_SCHEMA.field(name).type)
         parts.append(pa.table(arrays))
+        start = stop
     table = pa.concat_tables(parts, promote_options="default") if len(parts) > 1 else parts[0]
-    table = table.take(pc.sort_indices(table["_position"])) if len(parts) > 1 else table
+    if len(parts) > 1:  # back to the events' own order: row ``order[k]`` of the batch is grouped row k
+        table = table.take(pa.array(np.argsort(order, kind="stable")))
     full = [table[name] if name in table.column_names else pa.nulls(len(table), SPOOL_SCHEMA.field(name).type)
             for name in EVENT_COLUMNS]
     return pa.Table.from_arrays(full, schema=SPOOL_SCHEMA).combine_chunks().to_batches()[0]
