@@ -56,10 +56,10 @@ EVENT_COLUMNS = SPOOL_SCHEMA.names
 TABLE_SCHEMA = pa.schema([
     pa.field(f.name, pa.timestamp("ns", tz="UTC")) if f.name in TIME_COLUMNS else f for f in SPOOL_SCHEMA])
 
-_NAMES: dict[type, tuple[str, ...]] = {cls: tuple(f.name for f in fields(cls)) for cls in EVENT_TYPES.values()}
-_GETTERS: dict[type, dict[str, attrgetter]] = {cls: {name: attrgetter(name) for name in names} for cls, names in _NAMES.items()}
-_TYPES: tuple[type, ...] = tuple(_NAMES)
-_TYPE_CODE: dict[type, int] = {cls: code for code, cls in enumerate(_TYPES)}
+_NAMES: dict[type[Event], tuple[str, ...]] = {cls: tuple(f.name for f in fields(cls)) for cls in EVENT_TYPES.values()}
+_GETTERS: dict[type[Event], dict[str, attrgetter]] = {cls: {name: attrgetter(name) for name in names} for cls, names in _NAMES.items()}
+_TYPES: tuple[type[Event], ...] = tuple(EVENT_TYPES.values())
+_TYPE_CODE: dict[type[Event], int] = {cls: code for code, cls in enumerate(_TYPES)}
 
 
 def _evidence_json(evidence: tuple[Event, ...]) -> str:

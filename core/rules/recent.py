@@ -22,7 +22,7 @@ _Entry = Event | list[Event]  # one event, or those sharing a time, oldest first
 def _holds(entry: _Entry | None, event: Event) -> bool:
     if entry is None:
         return False
-    return event in entry if type(entry) is list else entry == event
+    return event in entry if isinstance(entry, list) else entry == event
 
 
 class RecentEvents:
@@ -46,7 +46,7 @@ class RecentEvents:
             if self._older_count and _holds(self._older.get(ts), event):
                 return True
             newer[ts] = event
-        elif type(entry) is list:
+        elif isinstance(entry, list):
             if event in entry or _holds(self._older.get(ts), event):
                 return True
             entry.append(event)
