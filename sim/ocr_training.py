@@ -24,6 +24,7 @@ follows the same config.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -694,9 +695,15 @@ def export(net, out_model: Path, out_config: Path, config: PlateModelConfig = CO
     net.eval()
     dummy = torch.zeros(1, config.img_height, config.img_width, config.channels, dtype=torch.uint8)
     out_model.parent.mkdir(parents=True, exist_ok=True)
-    torch.onnx.export(net, (dummy,), str(out_model), input_names=["input"], output_names=["probabilities"],
-                      dynamic_axes={"input": {0: "batch"}, "probabilities": {0: "batch"}}, opset_version=17,
-                      dynamo=False)
+    with warnings.catch_warnings():
+        # The tracer warns about every Python-side check in nn.LSTM, and that an LSTM exported with a batch of
+        # one may not read other batch sizes: it does (its initial state is built from the input's shape; a
+        # test reads a batch of six through the exported file). Nothing for the person training to act on.
+        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+        warnings.filterwarnings("ignore", message="Exporting a model to ONNX with a batch_size other than 1")
+        torch.onnx.export(net, (dummy,), str(out_model), input_names=["input"], output_names=["probabilities"],
+                          dynamic_axes={"input": {0: "batch"}, "probabilities": {0: "batch"}}, opset_version=17,
+                          dynamo=False)
     out_config.write_text(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), encoding="utf-8")
 
 

@@ -5,6 +5,7 @@ Needs the optional ``train`` extra (PyTorch); without it these tests are skipped
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -160,7 +161,10 @@ def test_an_lstm_across_the_columns_grows_into_a_network_reads_as_before_and_exp
     assert saved_layout(tmp_path / "across.pt").across_columns is True
     with pytest.raises(WeightsMismatch):  # an LSTM's weights do not fit a network without one
         load_weights(build_network(channels=1), tmp_path / "across.pt")
-    export(grown, tmp_path / "across.onnx", tmp_path / "across.yaml", CONFIG)  # the LSTM in ONNX reads as in PyTorch
+    with warnings.catch_warnings():  # the exporter's LSTM warnings are not the trainer's business (export quiets them)
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("error", torch.jit.TracerWarning)
+        export(grown, tmp_path / "across.onnx", tmp_path / "across.yaml", CONFIG)  # the LSTM in ONNX reads as in PyTorch
     read = Recognizer(tmp_path / "across.onnx", tmp_path / "across.yaml").probabilities(colour)  # a batch of six
     assert np.allclose(read, trained.numpy(), atol=1e-3)
 
