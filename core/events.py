@@ -13,7 +13,7 @@ comparable by value (so two runs with one seed can be compared event by event).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, ClassVar
 
 # Where a fact about a vehicle came from. Presence sources differ in what they
@@ -316,8 +316,9 @@ def _faster_frozen_init(cls: type[Event]) -> None:
     thousand in a site-year, and that was half the cost of making one. Setting the slot descriptors
     directly does the same (same parameters and defaults; the instance stays frozen) in half the time.
     """
-    if "__post_init__" in vars(cls) or not hasattr(cls, "__slots__"):
-        return  # nothing like that among the events; kept as generated if one ever needs it
+    if "__post_init__" in vars(cls) or not hasattr(cls, "__slots__") or any(
+            f.default_factory is not MISSING or f.kw_only or not f.init for f in fields(cls)):
+        return  # nothing like that among the events; a type that ever needs it keeps the generated one
     generated = cls.__init__
     names = [f.name for f in fields(cls)]
     setters = {f"_set_{name}": getattr(cls, name).__set__ for name in names}
