@@ -307,7 +307,6 @@ RECORD_EVENTS: tuple[type[Event], ...] = (ReviewResolved, OperatorCommand, Comma
 EVENT_TYPES: dict[str, type[Event]] = {cls.kind: cls for cls in INPUT_EVENTS + OUTPUT_EVENTS + RECORD_EVENTS}
 
 
-
 def _faster_frozen_init(cls: type[Event]) -> None:
     """Give ``cls`` an ``__init__`` that sets each slot through its own descriptor.
 

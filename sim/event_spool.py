@@ -88,7 +88,7 @@ def events_to_batch(events: list[Event]) -> pa.RecordBatch:
         parts.append(pa.table(arrays))
         start = stop
     table = pa.concat_tables(parts, promote_options="default") if len(parts) > 1 else parts[0]
-    if len(parts) > 1:  # back to the events' own order: row ``order[k]`` of the batch is grouped row k
+    if len(parts) > 1:  # back to the events' own order: grouped row k is event ``order[k]``
         table = table.take(pa.array(np.argsort(order, kind="stable")))
     full = [table[name] if name in table.column_names else pa.nulls(len(table), SPOOL_SCHEMA.field(name).type)
             for name in EVENT_COLUMNS]

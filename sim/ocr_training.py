@@ -538,18 +538,13 @@ def saved_layout(path: Path) -> SavedLayout:
         raise WeightsMismatch(f"{path}: not weights of this recognizer ({str(err).splitlines()[0]})") from None
 
 
-def residual_blocks(path: Path) -> int:
-    """How many residual blocks the network saved at ``path`` has (0 for weights from before there were any)."""
-    return saved_layout(path).blocks
-
-
 def load_weights(net, path: Path, backbone_only: bool = False) -> None:  # type: ignore[no-untyped-def]
     """Start ``net`` from the weights at ``path``, an earlier run's .pt.
 
     Weights from before the residual blocks (or the ``AcrossColumns`` LSTM)
     were added lack only those; they start as no-ops (see ``Residual``), so
-    the grown network reads exactly as the saved one did. Weights of a grey reader load into a colour
-    one with the first convolution spread over red, green and blue by
+    the grown network reads exactly as the saved one did. Weights of a grey
+    reader load into a colour one with the first convolution spread over red, green and blue by
     :data:`LUMINANCE`, so it too starts reading exactly as before. With
     ``backbone_only`` only the convolutions are taken (the head of a recognizer
     with another input size or slot count does not fit, and starts afresh).

@@ -89,6 +89,16 @@ def test_a_colour_reader_fine_tuned_from_a_grey_one_reads_rgb_and_starts_from_it
     assert Recognizer(tuned, tuned.with_suffix(".yaml")).probabilities([crop]).shape == (1, CONFIG.max_plate_slots, len(ALPHABET))
 
 
+def _moved_off_its_start(net) -> None:  # type: ignore[no-untyped-def]
+    """Nudge every weight of ``net`` at random: a network not at its initial state, so that a check that
+    another network reads exactly as it does means something (zero-initialized parts would agree anyway)."""
+    import torch
+
+    with torch.no_grad():
+        for parameter in net.parameters():
+            parameter.add_(0.05 * torch.randn_like(parameter))
+
+
 def test_weights_from_before_the_residual_blocks_grow_into_the_network_and_read_the_same(tmp_path: Path) -> None:
     import torch
 
@@ -96,9 +106,7 @@ def test_weights_from_before_the_residual_blocks_grow_into_the_network_and_read_
 
     torch.manual_seed(0)
     saved = build_network().eval()
-    with torch.no_grad():  # a network that is not at its initial state, so the check means something
-        for parameter in saved.parameters():
-            parameter.add_(0.05 * torch.randn_like(parameter))
+    _moved_off_its_start(saved)
     older = {key: value for key, value in saved.state_dict().items() if not key.startswith("context.")}
     torch.save(older, tmp_path / "older.pt")
     grown = build_network().eval()
@@ -113,22 +121,20 @@ def test_weights_from_before_the_residual_blocks_grow_into_the_network_and_read_
 def test_a_network_grown_by_more_residual_blocks_reads_as_before_and_a_smaller_one_is_refused(tmp_path: Path) -> None:
     import torch
 
-    from baytwin.sim.ocr_training import WeightsMismatch, build_network, load_weights, residual_blocks, to_grey
+    from baytwin.sim.ocr_training import WeightsMismatch, build_network, load_weights, saved_layout, to_grey
 
     torch.manual_seed(1)
     saved = build_network(channels=1, blocks=2).eval()
-    with torch.no_grad():
-        for parameter in saved.parameters():
-            parameter.add_(0.05 * torch.randn_like(parameter))
+    _moved_off_its_start(saved)
     torch.save(saved.state_dict(), tmp_path / "two.pt")
-    assert residual_blocks(tmp_path / "two.pt") == 2
+    assert saved_layout(tmp_path / "two.pt").blocks == 2
     grown = build_network(channels=1, blocks=4).eval()
     load_weights(grown, tmp_path / "two.pt")
     crops = torch.from_numpy(np.stack([to_grey(synthetic_sample(seed)[0][None])[0] for seed in range(6)]))
     with torch.no_grad():
         assert torch.allclose(grown(crops), saved(crops), atol=1e-5)
     torch.save(grown.state_dict(), tmp_path / "four.pt")
-    assert residual_blocks(tmp_path / "four.pt") == 4
+    assert saved_layout(tmp_path / "four.pt").blocks == 4
     with pytest.raises(WeightsMismatch):
         load_weights(build_network(channels=1, blocks=2), tmp_path / "four.pt")
 
@@ -142,9 +148,7 @@ def test_an_lstm_across_the_columns_grows_into_a_network_reads_as_before_and_exp
 
     torch.manual_seed(2)
     saved = build_network(channels=1).eval()
-    with torch.no_grad():
-        for parameter in saved.parameters():
-            parameter.add_(0.05 * torch.randn_like(parameter))
+    _moved_off_its_start(saved)
     torch.save(saved.state_dict(), tmp_path / "plain.pt")
     assert saved_layout(tmp_path / "plain.pt").across_columns is False
     grown = build_network(channels=1, across_columns=True).eval()
@@ -153,8 +157,7 @@ def test_an_lstm_across_the_columns_grows_into_a_network_reads_as_before_and_exp
     crops = torch.from_numpy(np.stack([to_grey(crop[None])[0] for crop in colour]))
     with torch.no_grad():
         assert torch.allclose(grown(crops), saved(crops), atol=1e-5)  # the new LSTM starts as a no-op
-        for parameter in grown.across.parameters():  # once trained, it changes what is read: the check above meant something
-            parameter.add_(0.05 * torch.randn_like(parameter))
+        _moved_off_its_start(grown.across)  # once trained, it changes what is read: the check above meant something
         trained = grown(crops)
         assert not torch.allclose(trained, saved(crops), atol=1e-3)
     torch.save(grown.state_dict(), tmp_path / "across.pt")
@@ -176,9 +179,7 @@ def test_a_grey_readers_weights_start_a_colour_reader_that_reads_exactly_as_it_d
 
     torch.manual_seed(0)
     grey = build_network(channels=1).eval()
-    with torch.no_grad():
-        for parameter in grey.parameters():
-            parameter.add_(0.05 * torch.randn_like(parameter))
+    _moved_off_its_start(grey)
     torch.save(grey.state_dict(), tmp_path / "grey.pt")
     colour = build_network(channels=3).eval()
     load_weights(colour, tmp_path / "grey.pt")
