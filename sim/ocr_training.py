@@ -44,6 +44,8 @@ CONFIG = PlateModelConfig(
     # the confidence is the probability of the whole text, which a right read shares with its near
     # alternatives: below 0.10 a read is rarely right (docs/ocr.md); the accept threshold is calibrated
     review_threshold=0.1,
+    # a two-line plate squeezed into one input loses its small top line; unsure reads are tried line by line
+    line_split_below=0.2,
 )
 #: A reader that sees colour (``TrainSettings.colour``). A character on a coloured band, or red on blue, can
 #: keep almost no contrast in grey (nor through a monochrome camera); in colour it stays legible. Grey crops

@@ -15,6 +15,7 @@ bring a published recognizer as a local ONNX file plus its YAML:
     accept_threshold: 0.93      # optional: the gate's threshold `baytwin ocr calibrate` chose for this model
     review_threshold: 0.5       # optional: below it a read is unreadable, not worth a person's time
     decoder: slots              # optional: slots (default) | ctc
+    line_split_below: 0.2       # optional: reads less sure than this are tried line by line (two-line plates)
 
 The model takes uint8 NHWC input and returns one class distribution per slot.
 With ``decoder: ctc`` the slots are time steps of a CTC model (``pad_char`` is
@@ -53,6 +54,7 @@ class PlateModelConfig(BaseModel):
     decoder: Literal["slots", "ctc"] = "slots"
     accept_threshold: float | None = Field(None, ge=0, le=1)
     review_threshold: float | None = Field(None, ge=0, le=1)
+    line_split_below: float = Field(0.0, ge=0, le=1)  # reads less sure than this are tried line by line
 
     @model_validator(mode="after")
     def _consistent(self) -> "PlateModelConfig":

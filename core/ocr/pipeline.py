@@ -29,6 +29,7 @@ import numpy as np
 
 from baytwin.core.ocr.detector import Candidate, ClassicalDetector, Detector
 from baytwin.core.ocr.gate import ConfidenceGate, Status
+from baytwin.core.ocr.line_split import read_by_lines
 from baytwin.core.ocr.model_config import PlateModelConfig
 from baytwin.core.ocr.recognizer import Recognizer
 from baytwin.core.ocr.rectify import rectified_crop
@@ -83,7 +84,9 @@ class PlateReader:
 
     def recognize(self, crops: Sequence[np.ndarray]) -> list[FrameRead]:
         """The recognizer's reads, with a second look at every read the gate would not accept at once."""
-        return self.recognizer.read(list(crops), second_look_below=self.gate.accept_at)
+        reads = self.recognizer.read(list(crops), second_look_below=self.gate.accept_at)
+        below = self.recognizer.config.line_split_below
+        return read_by_lines(self.recognizer, crops, reads, below, self.gate.accept_at) if below else reads
 
     def read_crops(self, crops: Sequence[np.ndarray]) -> list[PlateResult]:
         """Plate crops (already cut out), one result each."""
