@@ -10,6 +10,9 @@ packages=(
   fonts-linuxlibertine fonts-mononoki fonts-mplus fonts-noto-core fonts-ocr-a fonts-ocr-b fonts-open-sans
   fonts-opendin fonts-quicksand fonts-routed-gothic fonts-sil-andika fonts-sil-charis fonts-sil-gentiumplus
   fonts-texgyre fonts-urw-base35
+  fonts-allerta fonts-beteckna fonts-courier-prime fonts-hermit fonts-inconsolata fonts-karmilla fonts-manrope
+  fonts-monoid fonts-national-park fonts-osifont fonts-oxygen fonts-paratype fonts-play fonts-roadgeek fonts-sora
+  fonts-tiresias fonts-tuffy fonts-yanone-kaffeesatz
 )
 export DEBIAN_FRONTEND=noninteractive
 apt-get install -y -qq "${packages[@]}" </dev/null >/dev/null || { apt-get update -qq && apt-get install -y -qq "${packages[@]}" </dev/null >/dev/null; }
