@@ -66,4 +66,5 @@ def test_cuts_cover_the_plate_with_overlap_and_tiny_crops_are_not_cut() -> None:
         assert top.shape[0] + bottom.shape[0] > 100  # the two lines overlap at the cut
         assert top.shape[0] >= int(100 * share) and bottom.shape[0] >= 100 - int(100 * share)
         assert top.shape[1] == bottom.shape[1] == 200
-    assert line_crops(np.zeros((5, 40, 3), np.uint8)) == []
+    assert line_crops(np.zeros((5, 12, 3), np.uint8)) == []  # too small to cut
+    assert line_crops(np.zeros((40, 120, 3), np.uint8)) == []  # three times as wide as tall: one line
