@@ -191,7 +191,8 @@ def world_sample_lines(seed: int, degrade_share: float = 0.6, fonts=None,  # typ
     from baytwin.sim.imagery.world_plates import render_world_plate
 
     rng = np.random.default_rng(seed)
-    plate = render_world_plate(rng, fonts if fonts is not None else _training_fonts(), designs=designs)
+    plate = render_world_plate(rng, fonts if fonts is not None else _training_fonts(), designs=designs,
+                               readable_labels=True)
     image = plate.image
     if rng.random() < degrade_share:
         image = _degrade(image, plate.corners, rng, severity_share)

@@ -80,15 +80,56 @@ def random_text(rng: np.random.Generator) -> str:
 
 def render_world_plate(rng: np.random.Generator, fonts: list[PoolFont], text: str | None = None,
                        design: str | None = None, designs: tuple[str, ...] | None = None,
-                       plate_height_px: float | None = None) -> WorldPlate:
-    """One plate crop drawn with a random font of ``fonts`` and a design (``design``, or one of ``designs``)."""
+                       plate_height_px: float | None = None, readable_labels: bool = False) -> WorldPlate:
+    """One plate crop drawn with a random font of ``fonts`` and a design (``design``, or one of ``designs``).
+
+    With ``readable_labels`` (training), a letter the font draws exactly as a digit is drawn and labelled as
+    that digit (:func:`readable_text`)."""
     text = text if text is not None else random_text(rng)
     choices = designs if designs is not None else tuple(d for d in DESIGNS if d not in HELD_OUT_DESIGNS)
     design = design or str(choices[int(rng.integers(len(choices)))])
     font = fonts[int(rng.integers(len(fonts)))]
+    if readable_labels:
+        text = readable_text(text, font)
     face, top_line = _plate_face(text, design, font, rng)
     image, corners = _frame(face, rng, plate_height_px)
     return WorldPlate(image, corners, text, font.family, design, top_line)
+
+
+#: Letters some fonts draw exactly as a digit (Routed Gothic's O and 0, its I and 1).
+LOOKALIKE_DIGITS = (("O", "0"), ("Q", "0"), ("D", "0"), ("I", "1"), ("Z", "2"), ("S", "5"), ("G", "6"), ("B", "8"))
+
+
+def readable_text(text: str, font: PoolFont) -> str:
+    """``text`` with every letter that ``font`` draws exactly as a digit replaced by that digit.
+
+    Where a font's O and 0 are one glyph, a random string drawn in it shows the same image under either
+    label, and a reader trained on both learns to hedge between them in every font, including those that
+    tell them apart. Drawn as the digit, the image and its label agree. Evaluation sets keep their
+    random labels: there, an identical pair is the reader's problem to report, not to be spared."""
+    same = identical_lookalikes(font.path) if font.path is not None else {}
+    return "".join(same.get(ch, ch) for ch in text) if same else text
+
+
+@lru_cache(maxsize=256)
+def identical_lookalikes(path: Path) -> dict[str, str]:
+    """Letter -> digit for the pairs of :data:`LOOKALIKE_DIGITS` that the font at ``path`` draws alike."""
+    return {letter: digit for letter, digit in LOOKALIKE_DIGITS
+            if same_glyph(_glyph(path, letter, 90, 0), _glyph(path, digit, 90, 0))}
+
+
+def same_glyph(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two glyph masks are one shape: the same width at the same height (within 5 %) and, scaled to
+    one box, differing in under 5 % of their ink. A dotted or slashed zero, or an O only a little wider than
+    the 0, is not the same glyph."""
+    height = 48
+    widths = [max(2, round(g.shape[1] * height / max(g.shape[0], 1))) for g in (a, b)]
+    if abs(np.log(widths[0] / widths[1])) >= 0.05:
+        return False
+    box = (max(widths), height)
+    a_, b_ = (cv2.resize(g, box, interpolation=cv2.INTER_AREA) for g in (a, b))
+    ink = max(float(a_.mean()), float(b_.mean()), 1e-6)
+    return float(np.abs(a_ - b_).mean()) / ink < 0.05
 
 
 # --- the plate face ----------------------------------------------------------------------------------

@@ -94,3 +94,37 @@ def test_a_held_out_set_names_each_crops_font_and_design_and_uses_no_training_fo
     assert all(r["rain"] == "2" and set(r["plate"]) <= set(CHARS) for r in rows)
     again = generate(tmp_path / "again", 12, degradations={"rain": 2}, seed=4, world=WorldPlates("held-out", "held-out"))
     assert (tmp_path / rows[3]["file"]).read_bytes() == (again.parent / rows[3]["file"]).read_bytes()
+
+
+def test_a_letter_drawn_exactly_as_a_digit_is_labelled_as_the_digit_only_where_the_font_draws_them_alike() -> None:
+    from baytwin.sim.imagery.world_plates import _glyph, readable_text, same_glyph
+
+    fonts = {f.family: f for f in training_fonts() + held_out_fonts()}
+    for family in ("DejaVu Sans", "DejaVu Sans Mono", "Go Mono", "B612"):  # bundled: on every machine
+        font = fonts[family]
+        assert font.path is not None
+        assert readable_text("O0I1DQBSZG", font) == "O0I1DQBSZG", family  # they tell every pair apart
+        # the dotted or slashed zero of a monospace font, and a zero narrower than the O, are not the O
+        assert not same_glyph(_glyph(font.path, "O", 90, 0), _glyph(font.path, "0", 90, 0)), family
+    glyph = _glyph(fonts["DejaVu Sans"].path, "0", 90, 0)  # type: ignore[arg-type]
+    assert same_glyph(glyph, glyph.copy())
+    assert not same_glyph(glyph, glyph[:, : glyph.shape[1] * 3 // 4])  # a narrower shape is another glyph
+    routed = fonts.get("Routed Gothic")
+    if routed is not None:  # installed with the training fonts: one glyph for O and 0, one for I and 1
+        assert readable_text("OI0B", routed) == "010B"
+
+
+def test_training_plates_carry_readable_labels_and_evaluation_plates_their_random_ones() -> None:
+    from baytwin.sim.imagery.world_plates import identical_lookalikes
+
+    fonts = [f for f in training_fonts() if f.path is not None and identical_lookalikes(f.path)]
+    if not fonts:  # without the training fonts installed, no font here draws a letter as a digit
+        fonts = training_fonts()
+    for seed in range(40):
+        text = "O0OI1I" * (1 + seed % 2)
+        trained = render_world_plate(np.random.default_rng(seed), fonts, text=text, readable_labels=True)
+        shown = render_world_plate(np.random.default_rng(seed), fonts, text=text)
+        assert shown.text == text  # evaluation keeps the label it drew
+        same = identical_lookalikes(next(f.path for f in fonts if f.family == trained.font))  # type: ignore[arg-type]
+        assert trained.text == "".join(same.get(c, c) for c in text)
+        assert (trained.font, trained.design) == (shown.font, shown.design)  # the same plate otherwise
