@@ -85,8 +85,9 @@ class PlateReader:
     def recognize(self, crops: Sequence[np.ndarray]) -> list[FrameRead]:
         """The recognizer's reads, with a second look at every read the gate would not accept at once."""
         reads = self.recognizer.read(list(crops), second_look_below=self.gate.accept_at)
-        below = self.recognizer.config.line_split_below
-        return read_by_lines(self.recognizer, crops, reads, below, self.gate.accept_at) if below else reads
+        # only reads the gate would not accept are tried line by line, as only they get the second look
+        below = min(self.recognizer.config.line_split_below, self.gate.accept_at)
+        return read_by_lines(self.recognizer, crops, reads, below, self.gate.accept_at) if below > 0 else reads
 
     def read_crops(self, crops: Sequence[np.ndarray]) -> list[PlateResult]:
         """Plate crops (already cut out), one result each."""

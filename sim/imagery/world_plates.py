@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from baytwin.core.lookalikes import LOOKALIKE_GROUPS
 from baytwin.sim.imagery.font_pool import PoolFont
 
 CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -96,8 +97,9 @@ def render_world_plate(rng: np.random.Generator, fonts: list[PoolFont], text: st
     return WorldPlate(image, corners, text, font.family, design, top_line)
 
 
-#: Letters some fonts draw exactly as a digit (Routed Gothic's O and 0, its I and 1).
-LOOKALIKE_DIGITS = (("O", "0"), ("Q", "0"), ("D", "0"), ("I", "1"), ("Z", "2"), ("S", "5"), ("G", "6"), ("B", "8"))
+#: (letter, digit) pairs a font may draw alike (Routed Gothic's O and 0, its I and 1): the look-alike
+#: groups readers confuse, each led by its digit.
+LOOKALIKE_DIGITS = tuple((letter, group[0]) for group in LOOKALIKE_GROUPS for letter in group[1:])
 
 
 def readable_text(text: str, font: PoolFont) -> str:

@@ -43,21 +43,26 @@ def severity_2_crops() -> list[np.ndarray]:
                     plate_corners=plates[i % len(plates)].corners) for i in range(CROPS)]
 
 
+def bare_model_seconds(recognizer: Recognizer, crops: list[np.ndarray], batch: int) -> float:
+    """The baseline: the model alone on input already sized and coloured, in batches, best of three."""
+    prepared = [recognizer.preprocess(crops[i:i + batch]) for i in range(0, len(crops), batch)]
+    name = recognizer.session.get_inputs()[0].name
+    recognizer.session.run(None, {name: prepared[0]})  # warm up, as the benchmark's first round does
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        for ready in prepared:
+            recognizer.session.run(None, {name: ready})
+        timings.append(time.perf_counter() - started)
+    return min(timings)
+
+
 @pytest.mark.parametrize("kind", ["clean", "severity_2"])
 @pytest.mark.parametrize("batch", [64, 256])
 def test_recognition_crops_per_second(benchmark, request: pytest.FixtureRequest, kind: str, batch: int) -> None:
     crops: list[np.ndarray] = request.getfixturevalue(f"{kind}_crops")
     recognizer = Recognizer()
-    prepared = [recognizer.preprocess(crops[i:i + batch]) for i in range(0, len(crops), batch)]
-    name = recognizer.session.get_inputs()[0].name
-    recognizer.session.run(None, {name: prepared[0]})  # warm up, as the benchmark's first round does
-    timings = []
-    for _ in range(3):  # baseline: the model alone on input already sized and coloured, best of three
-        started = time.perf_counter()
-        for ready in prepared:
-            recognizer.session.run(None, {name: ready})
-        timings.append(time.perf_counter() - started)
-    bare = min(timings)
+    bare = bare_model_seconds(recognizer, crops, batch)
 
     def read_all() -> None:
         for i in range(0, len(crops), batch):
@@ -84,16 +89,7 @@ def test_general_reader_crops_per_second(benchmark) -> None:
     crops = [render_world_plate(rng, held_out_fonts()).image for _ in range(1024)]
     reader = PlateReader(Recognizer(MODEL_DIR / "general_reader.onnx", MODEL_DIR / "general_reader.yaml"))
     recognizer, batch = reader.recognizer, 256
-    prepared = [recognizer.preprocess(crops[i:i + batch]) for i in range(0, len(crops), batch)]
-    name = recognizer.session.get_inputs()[0].name
-    recognizer.session.run(None, {name: prepared[0]})
-    timings = []
-    for _ in range(3):
-        started = time.perf_counter()
-        for ready in prepared:
-            recognizer.session.run(None, {name: ready})
-        timings.append(time.perf_counter() - started)
-    bare = min(timings)
+    bare = bare_model_seconds(recognizer, crops, batch)
     first_look = recognizer.read(crops)
     unsure = sum(r.confidence < reader.gate.accept_at for r in first_look)
 
