@@ -423,14 +423,25 @@ def ocr_calibrate(
     labels: Optional[Path] = typer.Option(None, "--labels", help="labels.csv (default: the one in --images)."),
     max_wrong_accepted: float = typer.Option(0.005, "--max-wrong-accepted", min=0.0, max=0.5,
                                              help="Share of all reads that may be wrong yet accepted."),
+    review_right_share: float = typer.Option(1 / 3, "--review-right-share", min=0.01, max=1.0,
+                                             help="Reads right less often than this (at their confidence) are "
+                                             "withheld as unreadable rather than sent for review."),
     model: Optional[Path] = MODEL_OPTION,
     model_config: Optional[Path] = MODEL_CONFIG_OPTION,
 ) -> None:
     """Choose the model's acceptance threshold on labelled images (the lowest that keeps wrong yet accepted reads
-    within the bound) and write it into the model's config as accept_threshold; readers use it from then on."""
+    within the bound), then its review floor (the lowest confidence at which reads are still right often enough to
+    be worth a person's look), and write both into the model's config; readers use them from then on."""
     import datetime
 
-    from baytwin.core.ocr.calibration import CalibrationProblem, choose_threshold, first_look_reads, write_threshold
+    from baytwin.core.ocr.calibration import (
+        CalibrationProblem,
+        choose_review_floor,
+        choose_threshold,
+        first_look_reads,
+        gated_reads,
+        write_threshold,
+    )
     from baytwin.core.ocr.evaluation import LabelsProblem, load_labels
     from baytwin.core.ocr.recognizer import DEFAULT_CONFIG, Recognizer
 
@@ -443,13 +454,21 @@ def ocr_calibrate(
             reads = first_look_reads(images, labelled, recognizer,
                                      lambda done, _n: bar.update(task, completed=done))  # type: ignore[arg-type]
         chosen = choose_threshold(reads, max_wrong_accepted)
+        with progress_bar() as bar:
+            task = bar.add_task("read again, every look", total=len(labelled))
+            final = gated_reads(images, labelled, recognizer, chosen.threshold,
+                                lambda done, _n: bar.update(task, completed=done))  # type: ignore[arg-type]
+        review = choose_review_floor(final, chosen.threshold, review_right_share)
     with failing_on(ConfigError):
-        write_threshold(config, chosen, datetime.date.today().isoformat())
+        write_threshold(config, chosen, datetime.date.today().isoformat(), review)
     wrong = round(chosen.wrong_accepted_share * chosen.images)
     console.print(f"threshold {chosen.threshold:.3f} on {chosen.images} images: accepted {100 * chosen.accepted_share:.1f} %, "
                   f"wrong yet accepted {100 * chosen.wrong_accepted_share:.2f} % ({wrong} read{'' if wrong == 1 else 's'}; bound "
                   f"{100 * max_wrong_accepted:.2f} %)", highlight=False)
-    console.print(f"written to {config} as accept_threshold; ocr read, ocr eval and live sites reading with this model "
+    console.print(f"review floor {review.threshold:.3f}: reads right at least {100 * review.min_right_share:.0f} % of the time "
+                  f"from there; {100 * review.reviewed_share:.1f} % of reads go to review, {100 * review.withheld_share:.1f} % "
+                  "are withheld as unreadable", highlight=False)
+    console.print(f"written to {config} as accept_threshold and review_threshold; ocr read, ocr eval and live sites reading with this model "
                   "use it unless given a gate of their own", highlight=False, soft_wrap=True)
 
 

@@ -11,8 +11,16 @@ accepts everything: that is each read's first-look confidence, the one the
 gate decides on (the second look is for reads the gate would not accept, and
 it never lifts a read past the gate, so it cannot change what is accepted).
 Among all reads, the threshold is the lowest (in steps of 0.001, never below
-the review floor of 0.50) at which the share of wrong yet accepted reads is
-within the bound. Inference only: onnxruntime and numpy.
+0.50) at which the share of wrong yet accepted reads is within the bound.
+
+The review floor is chosen next, on what a person would be shown: every image
+is read again through the gate just chosen, with all its looks, and the
+chance that a read is right is fitted as a rising function of its final
+confidence (isotonic regression). Below the floor a read is withheld as
+unreadable; the floor is the lowest confidence at which a read is still right
+at least ``min_right_share`` of the time (one in three by default): a
+suggestion a person corrects two times in three still saves typing the plate,
+one mostly wrong does not. Inference only: onnxruntime, numpy and scipy.
 """
 
 from __future__ import annotations
@@ -22,7 +30,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import yaml
+from scipy.optimize import isotonic_regression
 
 from baytwin.core.config import ConfigError
 from baytwin.core.ocr.evaluation import LabelledImage, Progress, evaluate
@@ -34,6 +44,7 @@ from baytwin.core.ocr.recognizer import Recognizer
 #: Fewer labelled images than this cannot tell a bound of a few in a thousand from luck.
 MIN_IMAGES = 200
 DEFAULT_MAX_WRONG_ACCEPTED = 0.005
+DEFAULT_MIN_RIGHT_SHARE = 1 / 3
 #: The threshold is never below the gate's review floor: a read under it is not even worth a person's look.
 FLOOR = 0.50
 STEP = 0.001
@@ -58,6 +69,14 @@ class Calibration:
     max_wrong_accepted: float
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewFloor:
+    threshold: float  # below it a read is unreadable
+    reviewed_share: float  # of all reads, between the floor and the acceptance threshold
+    withheld_share: float  # of all reads, a text read but below the floor
+    min_right_share: float
+
+
 def first_look_reads(folder: Path, images: Sequence[LabelledImage], recognizer: Recognizer,
                      progress: Progress | None = None) -> list[Read]:
     """Every readable labelled image read through the pipeline, at its first-look confidence."""
@@ -71,6 +90,37 @@ def first_look_reads(folder: Path, images: Sequence[LabelledImage], recognizer: 
         raise CalibrationProblem(f"{folder}: only {len(reads)} of {len(images)} labelled images could be read; calibration "
                                  f"needs at least {MIN_IMAGES}")
     return reads
+
+
+def gated_reads(folder: Path, images: Sequence[LabelledImage], recognizer: Recognizer, accept_at: float,
+                progress: Progress | None = None) -> list[Read]:
+    """Every readable labelled image read as a site would read it with this acceptance threshold (every look), at
+    its final confidence; 0 when nothing was read."""
+    reader = PlateReader(recognizer=recognizer, gate=ConfidenceGate(accept_at=accept_at, review_from=0.0))
+    evaluation = evaluate(folder, images, reader, progress=progress)
+    return [Read(r.correct, r.confidence if r.read else 0.0) for r in evaluation.reads if r.error is None]
+
+
+def choose_review_floor(reads: Sequence[Read], accept_at: float,
+                        min_right_share: float = DEFAULT_MIN_RIGHT_SHARE) -> ReviewFloor:
+    """The lowest confidence (a multiple of STEP, at most ``accept_at``) from which a read is right at least
+    ``min_right_share`` of the time, by an isotonic fit of rightness on confidence."""
+    if not 0.0 < min_right_share <= 1.0:
+        raise CalibrationProblem(f"the share of right reads worth a review must be in (0, 1], not {min_right_share}")
+    texts = sorted((r for r in reads if r.confidence > 0), key=lambda r: r.confidence)
+    unsure = [r for r in texts if r.confidence < accept_at]
+    floor = accept_at
+    if unsure:
+        fitted = isotonic_regression(np.array([float(r.correct) for r in unsure])).x
+        worth = np.flatnonzero(fitted >= min_right_share - 1e-12)
+        if worth.size:
+            first = int(worth[0])
+            floor = 0.0 if first == 0 else math.floor(unsure[first].confidence / STEP + 1e-9) * STEP
+    floor = round(min(floor, accept_at), 3)
+    n = max(1, len(reads))
+    reviewed = sum(floor <= r.confidence < accept_at for r in texts)
+    withheld = sum(r.confidence < floor for r in texts)
+    return ReviewFloor(floor, reviewed / n, withheld / n, min_right_share)
 
 
 def choose_threshold(reads: Sequence[Read], max_wrong_accepted: float = DEFAULT_MAX_WRONG_ACCEPTED) -> Calibration:
@@ -95,9 +145,9 @@ def choose_threshold(reads: Sequence[Read], max_wrong_accepted: float = DEFAULT_
                        sum(not r.correct for r in accepted) / len(reads), max_wrong_accepted)
 
 
-def write_threshold(config: Path, calibration: Calibration, date: str) -> None:
-    """Write ``accept_threshold`` and ``calibrated_on`` into the model's config, keeping its other keys; the file
-    is replaced whole, so a reader never sees half of it."""
+def write_threshold(config: Path, calibration: Calibration, date: str, review: ReviewFloor | None = None) -> None:
+    """Write ``accept_threshold`` (and ``review_threshold``, when chosen) and ``calibrated_on`` into the model's
+    config, keeping its other keys; the file is replaced whole, so a reader never sees half of it."""
     try:
         settings = yaml.safe_load(config.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -111,6 +161,10 @@ def write_threshold(config: Path, calibration: Calibration, date: str) -> None:
                                  "accepted": round(calibration.accepted_share, 4),
                                  "wrong_accepted": round(calibration.wrong_accepted_share, 5),
                                  "max_wrong_accepted": calibration.max_wrong_accepted}
+    if review is not None:
+        settings["review_threshold"] = review.threshold
+        settings["calibrated_on"].update({"reviewed": round(review.reviewed_share, 4),
+                                          "min_right_share": round(review.min_right_share, 4)})
     tmp = config.with_name(config.name + ".tmp")
     tmp.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
     try:

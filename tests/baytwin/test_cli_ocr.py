@@ -281,6 +281,8 @@ def test_calibrate_writes_the_models_threshold_and_refuses_too_few_images(tmp_pa
     assert f"threshold {written['accept_threshold']:.3f} on 250 images" in result.stdout
     assert "accepted" in result.stdout and "wrong yet accepted" in result.stdout
     assert written["calibrated_on"]["images"] == 250 and written["calibrated_on"]["wrong_accepted"] <= 0.005
+    assert f"review floor {written['review_threshold']:.3f}" in result.stdout
+    assert 0.0 <= written["review_threshold"] <= written["accept_threshold"]
 
 
 def test_read_and_eval_take_a_brought_detector_and_eval_reports_its_recall(tmp_path: Path) -> None:
