@@ -186,12 +186,17 @@ def world_sample(seed: int, degrade_share: float = 0.6, fonts=None, designs: tup
 
 def world_sample_lines(seed: int, degrade_share: float = 0.6, fonts=None,  # type: ignore[no-untyped-def]
                        designs: tuple[str, ...] | None = None,
-                       severity_share: tuple[float, ...] = TRAINING_SEVERITY_SHARE) -> tuple[np.ndarray, str, int]:
-    """:func:`world_sample` and how many characters stand on the plate's top line (0 for one line)."""
-    from baytwin.sim.imagery.world_plates import render_world_plate
+                       severity_share: tuple[float, ...] = TRAINING_SEVERITY_SHARE,
+                       lookalike_pairs: float = 0.0) -> tuple[np.ndarray, str, int]:
+    """:func:`world_sample` and how many characters stand on the plate's top line (0 for one line); with
+    ``lookalike_pairs``, that share of the plates carries two look-alikes side by side (``with_lookalike_pair``)."""
+    from baytwin.sim.imagery.world_plates import random_text, render_world_plate, with_lookalike_pair
 
     rng = np.random.default_rng(seed)
-    plate = render_world_plate(rng, fonts if fonts is not None else _training_fonts(), designs=designs,
+    text = random_text(rng)  # as the renderer would draw it: the same plate for the same seed without pairs
+    if lookalike_pairs and rng.random() < lookalike_pairs:
+        text = with_lookalike_pair(text, rng)
+    plate = render_world_plate(rng, fonts if fonts is not None else _training_fonts(), text=text, designs=designs,
                                readable_labels=True)
     image = plate.image
     if rng.random() < degrade_share:
@@ -231,6 +236,10 @@ def disturb_corners(corners: np.ndarray, rng: np.random.Generator) -> np.ndarray
 #: to read, so they are drawn twice as often as the others.
 FORMAT_WEIGHT = {"us_ca": 2.0}
 
+#: Share of the world renderer's training plates that carry two look-alikes (O and 0, I and 1 ...) side by
+#: side, so the reader learns what tells them apart in each font rather than a prior (``with_lookalike_pair``).
+LOOKALIKE_PAIR_SHARE = 0.3
+
 #: What the training set is made of, by share: renderer crops, detector-framed small crops, real scene cuts.
 SAMPLE_KINDS: tuple[tuple[Callable[..., tuple[np.ndarray, str]], int], ...] = (
     (world_sample, 28), (synthetic_sample, 5), (framed_sample, 6), (scene_sample, 1),
@@ -245,7 +254,7 @@ def training_sample(seed: int) -> tuple[np.ndarray, str, int]:
     for make, weight in SAMPLE_KINDS:
         if slot < weight:
             if make is world_sample:
-                return world_sample_lines(seed)
+                return world_sample_lines(seed, lookalike_pairs=LOOKALIKE_PAIR_SHARE)
             if make in (synthetic_sample, framed_sample):
                 return (*make(seed, weights=FORMAT_WEIGHT), 0)
             return (*make(seed), 0)

@@ -79,6 +79,23 @@ def random_text(rng: np.random.Generator) -> str:
     return "".join(out)
 
 
+def with_lookalike_pair(text: str, rng: np.random.Generator) -> str:
+    """``text`` with two of its characters made two different members of one look-alike group (``O`` and
+    ``0``, ``I`` and ``1``, ``B`` and ``8`` ...), at two random places.
+
+    What tells ``O`` from ``0`` in a font is how the two differ side by side: the zero narrower, slashed or
+    dotted. Random strings put both in one plate too seldom for a reader to learn that, and it learns a
+    prior instead (it read Go Mono's ``O`` as its slashed ``0``). Training draws some plates this way."""
+    if len(text) < 2:
+        return text
+    group = LOOKALIKE_GROUPS[int(rng.integers(len(LOOKALIKE_GROUPS)))]
+    first, second = rng.choice(list(group), size=2, replace=False)
+    i, j = rng.choice(len(text), size=2, replace=False)
+    chars = list(text)
+    chars[int(i)], chars[int(j)] = str(first), str(second)
+    return "".join(chars)
+
+
 def render_world_plate(rng: np.random.Generator, fonts: list[PoolFont], text: str | None = None,
                        design: str | None = None, designs: tuple[str, ...] | None = None,
                        plate_height_px: float | None = None, readable_labels: bool = False) -> WorldPlate:

@@ -128,3 +128,40 @@ def test_training_plates_carry_readable_labels_and_evaluation_plates_their_rando
         same = identical_lookalikes(next(f.path for f in fonts if f.family == trained.font))  # type: ignore[arg-type]
         assert trained.text == "".join(same.get(c, c) for c in text)
         assert (trained.font, trained.design) == (shown.font, shown.design)  # the same plate otherwise
+
+
+def test_a_lookalike_pair_puts_two_members_of_one_group_into_the_plate_and_keeps_the_rest() -> None:
+    from baytwin.core.lookalikes import LOOKALIKE_GROUPS
+    from baytwin.sim.imagery.world_plates import with_lookalike_pair
+
+    rng = np.random.default_rng(3)
+    groups_seen = set()
+    for _ in range(400):
+        text = random_text(rng)
+        paired = with_lookalike_pair(text, rng)
+        if len(text) < 2:
+            assert paired == text  # no room for a pair
+            continue
+        assert len(paired) == len(text) and set(paired) <= set(CHARS)
+        changed = [i for i, (a, b) in enumerate(zip(text, paired)) if a != b]
+        assert len(changed) <= 2  # two places rewritten (one may already have held its new character)
+        group = next(g for g in LOOKALIKE_GROUPS if sum(c in g for c in set(paired)) >= 2)
+        groups_seen.add(group)
+    assert groups_seen == set(LOOKALIKE_GROUPS)  # every group is drawn
+
+
+def test_training_plates_carry_lookalike_pairs_and_calibration_plates_do_not() -> None:
+    from baytwin.core.lookalikes import LOOKALIKE_GROUPS
+    from baytwin.sim.ocr_training import LOOKALIKE_PAIR_SHARE, world_sample_lines
+
+    def has_pair(text: str) -> bool:
+        return any(len(set(text) & set(group)) >= 2 for group in LOOKALIKE_GROUPS)
+
+    fonts = training_fonts()[:3]
+    seeds = range(1_000_000, 1_000_150)
+    paired = sum(has_pair(world_sample_lines(s, 0.0, fonts, lookalike_pairs=1.0)[1]) for s in seeds)
+    plain = sum(has_pair(world_sample_lines(s, 0.0, fonts)[1]) for s in seeds)
+    assert paired >= 140 and plain < paired / 2  # readable labels may fold a pair into one digit, rarely
+    assert 0 < LOOKALIKE_PAIR_SHARE < 1  # training mixes both kinds
+    rng = np.random.default_rng(1_000_007)  # without pairs a seed draws the plate the renderer draws
+    assert world_sample_lines(1_000_007, 0.0, fonts)[1] == render_world_plate(rng, fonts, readable_labels=True).text
