@@ -39,7 +39,7 @@ from baytwin.core.ocr.image_file import load_rgb
 from baytwin.core.ocr.pipeline import PlateReader, PlateResult
 from baytwin.core.ocr.roi import Roi
 from baytwin.core.ocr.voting import FrameRead, vote
-from baytwin.core.plates import normalize
+from baytwin.core.plates import normalize, sanitize
 
 CLEAN = "clean"
 #: labels.csv columns that describe the image; every other column is a condition with a severity 0-4.
@@ -133,6 +133,8 @@ class VotedVehicle:
 def load_labels(labels: Path) -> list[LabelledImage]:
     """The rows of a labels.csv, checked; a clear error names the file, row and column of a bad one.
 
+    Plates are compared as the reader writes them: upper-case letters and digits, spaces, dashes and dots
+    dropped (:func:`~core.plates.sanitize`), so a label written ``ab 123-cd`` is the plate ``AB123CD``.
     Columns other than the descriptive ones (DESCRIPTIVE_COLUMNS) are
     conditions: a degradation of the renderer, or any condition a site labels
     its own images with (``rain``, ``night``...), each a severity 0-4.
@@ -161,12 +163,15 @@ def load_labels(labels: Path) -> list[LabelledImage]:
                 roi = tuple((float(x), float(y)) for x, y in json.loads(row["roi"]))
             except (ValueError, TypeError):
                 raise LabelsProblem(f"{labels}: row {number}, column 'roi': not a JSON list of [x, y] points") from None
-        plate = (row.get("plate") or "").strip()
+        written = (row.get("plate") or "").strip()
+        plate = sanitize(written)  # as the reader writes plates: "ab 123-cd" is AB123CD
+        if written and not plate:
+            raise LabelsProblem(f"{labels}: row {number}, column 'plate': {written!r} has no letters or digits")
         if row.get("file") and not plate and all((row.get(c) or "").strip() for c in CORNERS):
             continue  # a photo labelled with its plate's corners only: for detection recall, not for reading
         if not row.get("file") or not plate:
             raise LabelsProblem(f"{labels}: row {number}: 'file' and 'plate' must not be empty")
-        neighbour = (row.get("neighbour_plate") or "").strip() or None
+        neighbour = sanitize(row.get("neighbour_plate") or "") or None
         images.append(LabelledImage(row["file"], plate, row.get("vehicle") or str(number), row.get("format") or None,
                                     severities, roi, neighbour, (row.get("font") or "").strip() or None,
                                     (row.get("design") or "").strip() or None, (row.get("country") or "").strip() or None))

@@ -106,12 +106,32 @@ def test_a_corrupt_or_missing_image_is_an_error_row_and_the_rest_is_read(crop_se
     ("file,plate,rain\na.png,AB12CDE,heavy\n", "row 2, column 'rain': 'heavy' is not a severity 0-4"),
     ("file,plate,roi\na.png,AB12CDE,[[1\n", "row 2, column 'roi'"),
     ("file,plate\na.png,\n", "row 2: 'file' and 'plate' must not be empty"),
+    ("file,plate\na.png,--\n", "row 2, column 'plate': '--' has no letters or digits"),
 ])
 def test_bad_labels_name_the_file_row_and_column(tmp_path: Path, content: str, message: str) -> None:
     labels = tmp_path / "labels.csv"
     labels.write_text(content)
     with pytest.raises(LabelsProblem, match=r"labels\.csv: .*" + message.replace("[", r"\[").replace("(", r"\(")):
         load_labels(labels)
+
+
+def test_plates_labelled_with_spaces_dashes_or_small_letters_are_scored_as_the_reader_writes_them(
+        crop_set: Path, tmp_path: Path) -> None:
+    with (crop_set / "labels.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:  # "AB12CDE" written as a person might: "ab 12-cde"
+        plate = row["plate"]
+        row["plate"] = f"{plate[:2].lower()} {plate[2:4]}-{plate[4:].lower()}"
+    with (tmp_path / "labels.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    written = load_labels(tmp_path / "labels.csv")
+    clean = load_labels(crop_set / "labels.csv")
+    assert [i.plate for i in written] == [i.plate for i in clean]
+    reader = PlateReader()
+    assert [r.correct for r in evaluate(crop_set, written, reader).reads] == \
+        [r.correct for r in evaluate(crop_set, clean, reader).reads]
 
 
 def test_missing_labels_file_is_a_clear_error(tmp_path: Path) -> None:
