@@ -20,6 +20,7 @@ import numpy as np
 
 from baytwin.core.ocr.gate import ConfidenceGate
 from baytwin.core.ocr.pipeline import PlateReader
+from baytwin.core.ocr.recognizer import FORMAT_CONFIG, FORMAT_MODEL, Recognizer
 from baytwin.core.ocr.roi import Roi
 from baytwin.sim.ocr_calibration import CONDITION_DEGRADATION
 from baytwin.sim.plate_read import Read
@@ -34,7 +35,7 @@ class ImageReader:
         self.spec = spec.images
         gate = spec.confidence_gate
         if reader is None:  # the scenario's accept threshold, the model's own review floor
-            reader = PlateReader()
+            reader = PlateReader(recognizer=Recognizer(FORMAT_MODEL, FORMAT_CONFIG))  # it reads the plates the twin draws
             reader.gate = ConfidenceGate(accept_at=gate, review_from=min(reader.gate.review_from, gate))
         self.reader = reader
         self.rng = np.random.default_rng(seed)

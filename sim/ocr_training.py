@@ -751,7 +751,7 @@ def calibrate_temperature(model: Path, config: Path, crops: int = 6_000, workers
     2 and one crop could swing the choice.
     The temperature is written into the ONNX graph and noted in the config.
     """
-    from baytwin.core.ocr.recognizer import Recognizer
+    from baytwin.core.ocr.recognizer import FORMAT_CONFIG, FORMAT_MODEL, Recognizer
 
     recognizer = Recognizer(model, config)
     seeds = range(CALIBRATION_FIRST_SEED, CALIBRATION_FIRST_SEED + crops)
@@ -809,9 +809,9 @@ def _bake_temperature(model: Path, temperature: float) -> None:
 
 def held_out_accuracy(n: int = 2000, first_seed: int = 0) -> float:
     """Exact-plate accuracy of the committed model on crops from seeds training never sees."""
-    from baytwin.core.ocr.recognizer import Recognizer
+    from baytwin.core.ocr.recognizer import FORMAT_CONFIG, FORMAT_MODEL, Recognizer
 
-    recognizer = Recognizer()
+    recognizer = Recognizer(FORMAT_MODEL, FORMAT_CONFIG)  # the format renderer's plates
     correct = 0
     for seed in range(first_seed, first_seed + n):
         image, text = synthetic_sample(seed)

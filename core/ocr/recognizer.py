@@ -36,8 +36,15 @@ from baytwin.core.ocr.model_config import PlateModelConfig, load_model_config
 from baytwin.core.ocr.voting import FrameRead
 
 MODEL_DIR = Path(__file__).resolve().parent / "models"
-DEFAULT_MODEL = MODEL_DIR / "plate_recognizer.onnx"
-DEFAULT_CONFIG = MODEL_DIR / "plate_recognizer.yaml"
+#: The general reader: any letters and digits, in fonts and designs it never saw, and real plates.
+GENERAL_MODEL = MODEL_DIR / "general_reader.onnx"
+GENERAL_CONFIG = MODEL_DIR / "general_reader.yaml"
+#: The format reader: the declared formats as the twin draws them (docs/ocr.md); almost nothing else.
+FORMAT_MODEL = MODEL_DIR / "plate_recognizer.onnx"
+FORMAT_CONFIG = MODEL_DIR / "plate_recognizer.yaml"
+#: What reads a plate unless a model is named: real plates are not the twin's.
+DEFAULT_MODEL = GENERAL_MODEL
+DEFAULT_CONFIG = GENERAL_CONFIG
 
 #: The second look's extra views: (dx, dy) pixel shifts of the model input.
 SECOND_LOOK_SHIFTS = ((2, 0), (-2, 0), (0, -1), (0, 1))

@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from baytwin.core.ocr.pipeline import PlateReader
+from baytwin.core.ocr.recognizer import FORMAT_CONFIG, FORMAT_MODEL, Recognizer
 from baytwin.core.ocr.roi import Roi
 from baytwin.live.camera import Camera
 from baytwin.live.motion import MotionGate
@@ -83,7 +84,7 @@ def _decode_all(path: Path) -> tuple[int, float]:
 
 def test_one_camera_frames_per_second_against_bare_decoding(benchmark, clip) -> None:  # type: ignore[no-untyped-def]
     video, bays = clip
-    reader = PlateReader()
+    reader = PlateReader(recognizer=Recognizer(FORMAT_MODEL, FORMAT_CONFIG))
     reader.read_frame(cv2.cvtColor(_first_frame(video), cv2.COLOR_BGR2RGB))  # warm the model up
     decoded, decode_s = min((_decode_all(video) for _ in range(3)), key=lambda r: r[1])
     result: dict[str, float] = {}
@@ -132,7 +133,7 @@ def test_one_camera_frames_per_second_against_bare_decoding(benchmark, clip) -> 
 
 def test_cameras_one_process_keeps_at_five_fps(benchmark, clip, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     video, bays = clip
-    reader = PlateReader()
+    reader = PlateReader(recognizer=Recognizer(FORMAT_MODEL, FORMAT_CONFIG))
     reader.read_frame(cv2.cvtColor(_first_frame(video), cv2.COLOR_BGR2RGB))
     copies = [shutil.copy(video, tmp_path / f"camera-{i}.mp4") for i in range(MAX_CAMERAS)]
     in_file, _ = _decode_all(video)

@@ -11,7 +11,7 @@ import pytest
 from baytwin.core.ocr.detector import ClassicalDetector
 from baytwin.core.ocr.gate import ConfidenceGate
 from baytwin.core.ocr.pipeline import PlateReader
-from baytwin.core.ocr.recognizer import MODEL_DIR, Recognizer
+from baytwin.core.ocr.recognizer import FORMAT_CONFIG, FORMAT_MODEL, MODEL_DIR, Recognizer
 from baytwin.core.ocr.roi import Roi
 from baytwin.sim.imagery.degrade import REGISTRY, degrade
 from baytwin.sim.imagery.font_pool import held_out_fonts
@@ -61,7 +61,7 @@ def bare_model_seconds(recognizer: Recognizer, crops: list[np.ndarray], batch: i
 @pytest.mark.parametrize("batch", [64, 256])
 def test_recognition_crops_per_second(benchmark, request: pytest.FixtureRequest, kind: str, batch: int) -> None:
     crops: list[np.ndarray] = request.getfixturevalue(f"{kind}_crops")
-    recognizer = Recognizer()
+    recognizer = Recognizer(FORMAT_MODEL, FORMAT_CONFIG)
     bare = bare_model_seconds(recognizer, crops, batch)
 
     def read_all() -> None:
@@ -110,7 +110,7 @@ def test_general_reader_crops_per_second(benchmark) -> None:
 
 def test_full_hd_frame_latency(benchmark) -> None:
     scenes = [render_scene(np.random.default_rng(900 + i), size=(1920, 1080)) for i in range(30)]
-    reader, detector = PlateReader(), ClassicalDetector()
+    reader, detector = PlateReader(recognizer=Recognizer(FORMAT_MODEL, FORMAT_CONFIG)), ClassicalDetector()
     rois = [Roi(tuple(map(tuple, s.roi))) for s in scenes]
     detect_only = []
     for scene in scenes:

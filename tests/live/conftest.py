@@ -41,7 +41,14 @@ default_group: visitor
 
 
 def write_site(folder: Path, cameras: str = "", csms: str = "", extra: str = "",
-               stations: str = "CP1: {evses: {1: B1, 2: B2}}", leave_after_s: float = 5) -> Path:
+               stations: str = "CP1: {evses: {1: B1, 2: B2}}", leave_after_s: float = 5,
+               format_reader: bool = True) -> Path:
+    """A site file; unless ``extra`` has an ``ocr`` section, it reads with the format reader (the footage here is
+    the twin's, of the declared formats), or with ``format_reader=False`` with the bundled default."""
+    from baytwin.core.ocr.recognizer import FORMAT_MODEL
+
+    if format_reader and "ocr:" not in extra:
+        extra = f'ocr: {{model: "{FORMAT_MODEL}"}}\n' + extra
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "policy.yaml").write_text(POLICY)
     (folder / "vehicles.csv").write_text("plate,group,id_tokens\nAB12CDE,staff,TAG-AB\n")

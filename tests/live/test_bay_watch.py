@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from baytwin.core.ocr.pipeline import PlateReader
+from baytwin.core.ocr.recognizer import FORMAT_CONFIG, FORMAT_MODEL, Recognizer
 from baytwin.live.bay_watch import BayWatch
 from baytwin.sim.imagery.degrade import degrade
 from baytwin.sim.imagery.scenes import render_scene
@@ -13,7 +14,7 @@ from baytwin.sim.imagery.scenes import render_scene
 
 @pytest.fixture(scope="module")
 def reader() -> PlateReader:
-    return PlateReader()
+    return PlateReader(recognizer=Recognizer(FORMAT_MODEL, FORMAT_CONFIG))  # scenes of the twin's declared formats
 
 
 def _noisy(image: np.ndarray, seed: int) -> np.ndarray:
@@ -21,7 +22,7 @@ def _noisy(image: np.ndarray, seed: int) -> np.ndarray:
 
 
 def _readable_scene() -> object:
-    reader = PlateReader()
+    reader = PlateReader(recognizer=Recognizer(FORMAT_MODEL, FORMAT_CONFIG))
     for seed in range(400, 440):
         scene = render_scene(np.random.default_rng(seed), neighbour=False)
         if reader.read_frame(scene.image).plate == scene.plate.text:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from baytwin.core.ocr.recognizer import DEFAULT_CONFIG, DEFAULT_MODEL
+from baytwin.core.ocr.recognizer import DEFAULT_MODEL, FORMAT_CONFIG, FORMAT_MODEL
 from baytwin.live.reader import site_reader
 from baytwin.live.runner import LiveRunner
 from baytwin.live.site import load_site
@@ -18,8 +18,8 @@ from .conftest import write_site
 def _site_with_model(tmp_path: Path, extra: str = "", threshold: float | None = 0.8) -> Path:
     models = tmp_path / "models"
     models.mkdir(parents=True)
-    shutil.copy(DEFAULT_MODEL, models / "site.onnx")
-    config = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    shutil.copy(FORMAT_MODEL, models / "site.onnx")
+    config = yaml.safe_load(FORMAT_CONFIG.read_text())
     if threshold is not None:
         config["accept_threshold"] = threshold
     (models / "site-config.yaml").write_text(yaml.safe_dump(config))
@@ -39,7 +39,7 @@ def test_a_threshold_the_site_file_gives_wins_over_the_models(tmp_path: Path) ->
 
 
 def test_without_an_ocr_section_the_bundled_model_reads_at_its_own_threshold_or_090(tmp_path: Path) -> None:
-    reader = site_reader(load_site(write_site(tmp_path)))
+    reader = site_reader(load_site(write_site(tmp_path, format_reader=False)))
     assert reader.recognizer.model == DEFAULT_MODEL
     assert reader.gate.accept_at == (reader.recognizer.config.accept_threshold or 0.90)
 

@@ -7,6 +7,7 @@ import pytest
 
 from baytwin.core.ocr.detector import ClassicalDetector
 from baytwin.core.ocr.pipeline import PlateReader
+from baytwin.core.ocr.recognizer import FORMAT_CONFIG, FORMAT_MODEL, Recognizer
 from baytwin.core.ocr.roi import Roi
 from baytwin.sim.imagery.degrade import degrade
 from baytwin.sim.imagery.scenes import render_scene
@@ -14,7 +15,7 @@ from baytwin.sim.imagery.scenes import render_scene
 
 @pytest.fixture(scope="module")
 def reader() -> PlateReader:
-    return PlateReader()
+    return PlateReader(recognizer=Recognizer(FORMAT_MODEL, FORMAT_CONFIG))  # scenes of the twin's declared formats
 
 
 def scenes(seeds: range, neighbour: bool | None = None):  # type: ignore[no-untyped-def]

@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from baytwin.core.ocr.recognizer import ModelProblem, Recognizer, _shifted
+from baytwin.core.ocr.recognizer import FORMAT_CONFIG, FORMAT_MODEL, ModelProblem, Recognizer, _shifted
 from baytwin.sim.ocr_training import TRAIN_SEED_BASE, synthetic_sample
 
 
 @pytest.fixture(scope="module")
 def recognizer() -> Recognizer:
-    return Recognizer(threads=2)
+    return Recognizer(FORMAT_MODEL, FORMAT_CONFIG, threads=2)  # the format reader, on its own formats
 
 
 #: The degraded crops' mix, fixed here so that reweighting training does not change what the tests read:

@@ -11,6 +11,7 @@ import yaml
 
 from baytwin.core.config import ConfigError
 from baytwin.core.ocr.pipeline import PlateReader
+from baytwin.core.ocr.recognizer import FORMAT_CONFIG, FORMAT_MODEL, Recognizer
 from baytwin.core.ocr.roi import Roi
 from baytwin.live.motion import MotionGate
 from baytwin.sim.imagery.video import SIDECAR_NAME, VIDEO_NAME, read_video, render_video
@@ -39,7 +40,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, list
 
 @pytest.fixture(scope="module")
 def reader() -> PlateReader:
-    return PlateReader()
+    return PlateReader(recognizer=Recognizer(FORMAT_MODEL, FORMAT_CONFIG))
 
 
 def _rois(truth: dict) -> dict[str, Roi]:
