@@ -185,7 +185,7 @@ def confusion_bars(pairs: pd.DataFrame, top: int = 20) -> alt.Chart:
         x=alt.X("count:Q", title="times"),
         y=alt.Y("pair:N", title="truth → read", sort="-x"),
         tooltip=["truth", "read", "count"],
-    )
+    ).properties(height=22 * max(1, data["pair"].nunique()))  # a set height: a stretched chart may not fit a step one
 
 
 def distribution_chart(frame: pd.DataFrame, title: str, order: list[str]) -> alt.LayerChart:
