@@ -129,7 +129,10 @@ def write_site(demo: DemoSite, rois: dict[str, list[list[float]]], video: Path) 
     """Write the site file, its policy and registered vehicles; returns the site file.
 
     The bays' regions of interest are the rendered camera's (its sidecar). The gate is the site's own
-    choice, written out so a reader sees where a marginal read falls."""
+    choice, written out so a reader sees where a marginal read falls. The reader is the format reader,
+    named by its installed path: the footage is the twin's own, of declared-format plates."""
+    from baytwin.core.ocr.recognizer import FORMAT_MODEL
+
     demo.folder.mkdir(parents=True, exist_ok=True)
     (demo.folder / "policy.yaml").write_text(POLICY, encoding="utf-8")
     (demo.folder / "vehicles.csv").write_text(VEHICLES, encoding="utf-8")
@@ -141,6 +144,8 @@ def write_site(demo: DemoSite, rois: dict[str, list[list[float]]], video: Path) 
         "gate": {"accept_at": 0.93, "review_from": 0.3},
         "occupancy": {"arrive_samples": 2, "leave_after_s": 120},
         "listen": {"host": "127.0.0.1", "port": 9000},
+        # the footage is the twin's rendering of declared-format plates: the twin's reader reads it
+        "ocr": {"model": str(FORMAT_MODEL)},
         "cameras": {"pole": {"source": str(video.relative_to(demo.folder)), "sample_fps": RENDER_FPS,
                              "frames_per_vehicle": 3, "bays": rois}},
         "csms": {"accept_unknown_tokens": True, "remote_stop_on_overstay": True,
