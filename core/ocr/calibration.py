@@ -83,9 +83,7 @@ def first_look_reads(folder: Path, images: Sequence[LabelledImage], recognizer: 
     if len(images) < MIN_IMAGES:
         raise CalibrationProblem(f"{folder}: {len(images)} labelled images; calibration needs at least {MIN_IMAGES} "
                                  "(on fewer, a bound of a few wrong reads in a thousand is luck)")
-    everything = PlateReader(recognizer=recognizer, gate=ConfidenceGate(accept_at=0.0, review_from=0.0))
-    evaluation = evaluate(folder, images, everything, progress=progress)
-    reads = [Read(r.correct, r.confidence if r.read else 0.0) for r in evaluation.reads if r.error is None]
+    reads = gated_reads(folder, images, recognizer, 0.0, progress)  # a gate that accepts everything: no second look
     if len(reads) < MIN_IMAGES:
         raise CalibrationProblem(f"{folder}: only {len(reads)} of {len(images)} labelled images could be read; calibration "
                                  f"needs at least {MIN_IMAGES}")
@@ -94,8 +92,8 @@ def first_look_reads(folder: Path, images: Sequence[LabelledImage], recognizer: 
 
 def gated_reads(folder: Path, images: Sequence[LabelledImage], recognizer: Recognizer, accept_at: float,
                 progress: Progress | None = None) -> list[Read]:
-    """Every readable labelled image read as a site would read it with this acceptance threshold (every look), at
-    its final confidence; 0 when nothing was read."""
+    """Every readable labelled image read as a site would read it with this acceptance threshold (every look the
+    gate asks for), at its final confidence; 0 when nothing was read. At ``accept_at`` 0 that is the first look."""
     reader = PlateReader(recognizer=recognizer, gate=ConfidenceGate(accept_at=accept_at, review_from=0.0))
     evaluation = evaluate(folder, images, reader, progress=progress)
     return [Read(r.correct, r.confidence if r.read else 0.0) for r in evaluation.reads if r.error is None]
