@@ -29,6 +29,7 @@ import numpy as np
 
 from baytwin.core.ocr.detector import Candidate, ClassicalDetector, Detector
 from baytwin.core.ocr.gate import ConfidenceGate, Status
+from baytwin.core.ocr.colour_check import hold_colour_disagreements
 from baytwin.core.ocr.line_split import read_by_lines
 from baytwin.core.ocr.model_config import PlateModelConfig
 from baytwin.core.ocr.recognizer import Recognizer
@@ -83,11 +84,18 @@ class PlateReader:
         self.formats = formats
 
     def recognize(self, crops: Sequence[np.ndarray]) -> list[FrameRead]:
-        """The recognizer's reads, with a second look at every read the gate would not accept at once."""
-        reads = self.recognizer.read(list(crops), second_look_below=self.gate.accept_at)
+        """The recognizer's reads, with a second look at every read the gate would not accept at once, and
+        every read it would accept checked against a grey view that keeps the crop's colour contrast."""
+        reads = self.checked(crops, self.recognizer.read(list(crops), second_look_below=self.gate.accept_at))
         # only reads the gate would not accept are tried line by line, as only they get the second look
         below = min(self.recognizer.config.line_split_below, self.gate.accept_at)
         return read_by_lines(self.recognizer, crops, reads, below, self.gate.accept_at) if below > 0 else reads
+
+    def checked(self, crops: Sequence[np.ndarray], reads: Sequence[FrameRead]) -> list[FrameRead]:
+        """``reads`` of ``crops`` with each the gate would accept checked against the crop's colour contrast
+        (``core/ocr/colour_check.py``): a read another grey view contradicts is held for review."""
+        return hold_colour_disagreements(self.recognizer, crops, reads, self.gate.accept_at,
+                                         self.recognizer.config.img_height)
 
     def read_crops(self, crops: Sequence[np.ndarray]) -> list[PlateResult]:
         """Plate crops (already cut out), one result each."""
@@ -131,7 +139,10 @@ class PlateReader:
             crops = [cut_out(frame, c) for c in candidates]
             reads = self.recognizer.read(crops)  # one look picks the plate among the candidates ...
             i = max(range(len(reads)), key=lambda k: (len(reads[k].text) >= 4, reads[k].confidence))
-            read = reads[i] if reads[i].confidence >= self.gate.accept_at else self.recognize([crops[i]])[0]
+            if reads[i].confidence >= self.gate.accept_at:
+                read = self.checked([crops[i]], [reads[i]])[0]
+            else:
+                read = self.recognize([crops[i]])[0]
             best.append((read, candidates[i].box, crops[i]))  # ... and only the plate gets a second
         if not best:
             return UNREADABLE

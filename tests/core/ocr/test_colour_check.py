@@ -1,0 +1,73 @@
+"""The colour check (core/ocr/colour_check.py), with the bundled general reader.
+
+Plates are the world renderer's held-out `split` design (a second colour printed over the plate's
+right end, so the last character may stand on it) in the held-out font families: neither the
+reader's training nor the choice of the check's setting saw either."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from baytwin.core.ocr import pipeline
+from baytwin.core.ocr.colour_check import contrast_preserving_grey, hold_colour_disagreements, is_colour
+from baytwin.core.ocr.pipeline import PlateReader, PlateResult
+from baytwin.core.ocr.recognizer import Recognizer
+from baytwin.core.ocr.voting import FrameRead
+from baytwin.sim.imagery.font_pool import held_out_fonts
+from baytwin.sim.imagery.world_plates import render_world_plate
+
+
+@pytest.fixture(scope="module")
+def split_plates() -> tuple[list[np.ndarray], list[str]]:
+    rng = np.random.default_rng(5)
+    plates = [render_world_plate(rng, held_out_fonts(), design="split") for _ in range(150)]
+    return [p.image for p in plates], [p.text for p in plates]
+
+
+def _accepted(results: list[PlateResult], truth: list[str]) -> tuple[int, int]:
+    right = sum(r.status == "accepted" and r.plate == t for r, t in zip(results, truth))
+    wrong = sum(r.status == "accepted" and r.plate != t for r, t in zip(results, truth))
+    return right, wrong
+
+
+def test_a_character_lost_in_grey_sends_the_read_to_review_not_to_a_fine(
+        split_plates: tuple[list[np.ndarray], list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    crops, truth = split_plates
+    reader = PlateReader()
+    checked_right, checked_wrong = _accepted(reader.read_crops(crops), truth)
+    monkeypatch.setattr(pipeline, "hold_colour_disagreements", lambda _reader, _crops, reads, *_: list(reads))
+    grey_right, grey_wrong = _accepted(reader.read_crops(crops), truth)
+    assert grey_wrong >= 1, "these plates no longer fool the grey read: the test shows nothing"
+    assert checked_wrong == 0, f"{checked_wrong} plates accepted without a character the grey read could not see"
+    assert checked_right >= grey_right - 1, "the check held back right reads it had no reason to doubt"
+
+
+def test_the_check_only_lowers_accepted_reads_of_colour_crops_and_keeps_their_text() -> None:
+    recognizer = Recognizer()
+    rng = np.random.default_rng(11)
+    crops = [render_world_plate(rng, held_out_fonts(), design="split").image for _ in range(40)]
+    greys = [np.repeat(np.dot(c[..., :3], [0.299, 0.587, 0.114]).astype(np.uint8)[..., None], 3, axis=2) for c in crops]
+    accept_at = 0.9
+    reads = [FrameRead("X" * 5, (0.99,) * 5, 0.99)] * len(crops)  # sure, and wrong: any view disagrees
+    held = hold_colour_disagreements(recognizer, crops, reads, accept_at, recognizer.config.img_height)
+    assert all(h.text == r.text for h, r in zip(held, reads))
+    assert all(h.confidence <= r.confidence for h, r in zip(held, reads))
+    assert any(h.confidence < accept_at for h in held)  # held: just below the gate, so a person looks
+    assert all(h.confidence > accept_at - 1e-6 for h in held if h.confidence < accept_at)
+    assert hold_colour_disagreements(recognizer, greys, reads, accept_at, recognizer.config.img_height) == reads
+    unsure = [FrameRead("X" * 5, (0.5,) * 5, 0.5)] * len(crops)  # the gate would not accept them: not checked
+    assert hold_colour_disagreements(recognizer, crops, unsure, accept_at, recognizer.config.img_height) == unsure
+
+
+def test_colour_and_grey_crops_are_told_apart_and_any_size_makes_a_view() -> None:
+    grey = np.full((30, 90, 3), 128, np.uint8)
+    grey[..., 1] += 2  # a camera's grey is never exactly equal across channels
+    assert not is_colour(grey)
+    assert not is_colour(np.full((30, 90), 128, np.uint8))
+    colour = grey.copy()
+    colour[:, 60:] = (20, 60, 160)
+    assert is_colour(colour)
+    for h, w in ((1, 1), (2, 40), (48, 160), (600, 1800)):
+        view = contrast_preserving_grey(np.random.default_rng(0).integers(0, 255, (h, w, 3), dtype=np.uint8), 96)
+        assert view.ndim == 3 and view.shape[0] == min(h, 96) and (view[..., 0] == view[..., 2]).all()
