@@ -9,7 +9,9 @@ keeps to it, so that as many right reads as possible are acted on at once.
 Every labelled image is read once through the real pipeline with a gate that
 accepts everything: that is each read's first-look confidence, the one the
 gate decides on (the second look is for reads the gate would not accept, and
-it never lifts a read past the gate, so it cannot change what is accepted).
+it never lifts a read past the gate, so it cannot change what is accepted). A read the colour check
+holds back (``core/ocr/colour_check.py``) is held whatever the threshold, so it counts as a read no
+threshold accepts.
 Among all reads, the threshold is the lowest (in steps of 0.001, never below
 0.50) at which the share of wrong yet accepted reads is within the bound.
 
