@@ -94,8 +94,9 @@ class PlateReader:
     def checked(self, crops: Sequence[np.ndarray], reads: Sequence[FrameRead]) -> list[FrameRead]:
         """``reads`` of ``crops`` with each the gate would accept checked against the crop's colour contrast
         (``core/ocr/colour_check.py``): a read another grey view contradicts is held for review."""
+        config = self.recognizer.config
         return hold_colour_disagreements(self.recognizer, crops, reads, self.gate.accept_at,
-                                         self.recognizer.config.img_height)
+                                         (config.img_width, config.img_height))
 
     def read_crops(self, crops: Sequence[np.ndarray]) -> list[PlateResult]:
         """Plate crops (already cut out), one result each."""

@@ -50,14 +50,14 @@ def test_the_check_only_lowers_accepted_reads_of_colour_crops_and_keeps_their_te
     greys = [np.repeat(np.dot(c[..., :3], [0.299, 0.587, 0.114]).astype(np.uint8)[..., None], 3, axis=2) for c in crops]
     accept_at = 0.9
     reads = [FrameRead("X" * 5, (0.99,) * 5, 0.99)] * len(crops)  # sure, and wrong: any view disagrees
-    held = hold_colour_disagreements(recognizer, crops, reads, accept_at, recognizer.config.img_height)
+    held = hold_colour_disagreements(recognizer, crops, reads, accept_at, (recognizer.config.img_width, recognizer.config.img_height))
     assert all(h.text == r.text for h, r in zip(held, reads))
     assert all(h.confidence <= r.confidence for h, r in zip(held, reads))
     assert any(h.confidence < accept_at for h in held)  # held: just below the gate, so a person looks
     assert all(h.confidence > accept_at - 1e-6 for h in held if h.confidence < accept_at)
-    assert hold_colour_disagreements(recognizer, greys, reads, accept_at, recognizer.config.img_height) == reads
+    assert hold_colour_disagreements(recognizer, greys, reads, accept_at, (recognizer.config.img_width, recognizer.config.img_height)) == reads
     unsure = [FrameRead("X" * 5, (0.5,) * 5, 0.5)] * len(crops)  # the gate would not accept them: not checked
-    assert hold_colour_disagreements(recognizer, crops, unsure, accept_at, recognizer.config.img_height) == unsure
+    assert hold_colour_disagreements(recognizer, crops, unsure, accept_at, (recognizer.config.img_width, recognizer.config.img_height)) == unsure
 
 
 def test_colour_and_grey_crops_are_told_apart_and_any_size_makes_a_view() -> None:
@@ -68,6 +68,6 @@ def test_colour_and_grey_crops_are_told_apart_and_any_size_makes_a_view() -> Non
     colour = grey.copy()
     colour[:, 60:] = (20, 60, 160)
     assert is_colour(colour)
-    for h, w in ((1, 1), (2, 40), (48, 160), (600, 1800)):
-        view = contrast_preserving_grey(np.random.default_rng(0).integers(0, 255, (h, w, 3), dtype=np.uint8), 96)
-        assert view.ndim == 3 and view.shape[0] == min(h, 96) and (view[..., 0] == view[..., 2]).all()
+    for h, w in ((1, 1), (2, 40), (48, 160), (600, 1800), (900, 100)):
+        view = contrast_preserving_grey(np.random.default_rng(0).integers(0, 255, (h, w, 3), dtype=np.uint8), (160, 48))
+        assert view.ndim == 3 and view.shape[0] <= 48 and view.shape[1] <= 160 and (view[..., 0] == view[..., 2]).all()
