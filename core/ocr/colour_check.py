@@ -70,10 +70,7 @@ def hold_colour_disagreements(reader: ViewReader, crops: Sequence[np.ndarray], r
         return list(reads)
     views = [contrast_preserving_grey(crops[i], model_input) for i in checked]
     out = list(reads)
-    ceiling = float(np.nextafter(np.float32(accept_at), np.float32(0)))
     for i, view in zip(checked, reader.read(views)):
         if view.text and view.text != reads[i].text and view.confidence >= VIEW_SURE:
-            held = reads[i]
-            out[i] = FrameRead(held.text, tuple(min(c, ceiling) for c in held.char_confidences),
-                               min(held.confidence, ceiling))
+            out[i] = reads[i].held_below(accept_at)
     return out

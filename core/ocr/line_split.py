@@ -67,7 +67,6 @@ def read_by_lines(reader: LineReader, crops: Sequence[np.ndarray], reads: Sequen
         return list(reads)
     line_reads = iter(reader.read(parts))
     out = list(reads)
-    ceiling = float(np.nextafter(np.float32(stays_below), np.float32(0)))
     for i in unsure:
         best: FrameRead | None = None
         for _ in pairs[i]:
@@ -76,8 +75,7 @@ def read_by_lines(reader: LineReader, crops: Sequence[np.ndarray], reads: Sequen
             if joined.text and (best is None or joined.confidence > best.confidence):
                 best = joined
         if best is not None and best.confidence > MUST_BEAT * reads[i].confidence:
-            out[i] = FrameRead(best.text, tuple(min(c, ceiling) for c in best.char_confidences),
-                               min(best.confidence, ceiling))
+            out[i] = best.held_below(stays_below)
     return out
 
 

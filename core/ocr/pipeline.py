@@ -27,9 +27,9 @@ from typing import Sequence
 
 import numpy as np
 
+from baytwin.core.ocr.colour_check import hold_colour_disagreements
 from baytwin.core.ocr.detector import Candidate, ClassicalDetector, Detector
 from baytwin.core.ocr.gate import ConfidenceGate, Status
-from baytwin.core.ocr.colour_check import hold_colour_disagreements
 from baytwin.core.ocr.line_split import read_by_lines
 from baytwin.core.ocr.model_config import PlateModelConfig
 from baytwin.core.ocr.recognizer import Recognizer

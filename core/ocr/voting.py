@@ -19,6 +19,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Sequence
 
+import numpy as np
+
 
 @dataclass(frozen=True, slots=True)
 class FrameRead:
@@ -33,6 +35,12 @@ class FrameRead:
         if self.text_confidence is not None:
             return self.text_confidence
         return min(self.char_confidences) if self.char_confidences else 0.0
+
+    def held_below(self, threshold: float) -> FrameRead:
+        """The same read, no surer than just below ``threshold`` (the largest float32 under it): what a read gets
+        that only a person may confirm, however sure the reader was."""
+        ceiling = float(np.nextafter(np.float32(threshold), np.float32(0)))
+        return FrameRead(self.text, tuple(min(c, ceiling) for c in self.char_confidences), min(self.confidence, ceiling))
 
 
 @dataclass(frozen=True, slots=True)

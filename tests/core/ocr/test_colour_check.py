@@ -48,16 +48,16 @@ def test_the_check_only_lowers_accepted_reads_of_colour_crops_and_keeps_their_te
     rng = np.random.default_rng(11)
     crops = [render_world_plate(rng, held_out_fonts(), design="split").image for _ in range(40)]
     greys = [np.repeat(np.dot(c[..., :3], [0.299, 0.587, 0.114]).astype(np.uint8)[..., None], 3, axis=2) for c in crops]
-    accept_at = 0.9
+    accept_at, fit = 0.9, (recognizer.config.img_width, recognizer.config.img_height)
     reads = [FrameRead("X" * 5, (0.99,) * 5, 0.99)] * len(crops)  # sure, and wrong: any view disagrees
-    held = hold_colour_disagreements(recognizer, crops, reads, accept_at, (recognizer.config.img_width, recognizer.config.img_height))
+    held = hold_colour_disagreements(recognizer, crops, reads, accept_at, fit)
     assert all(h.text == r.text for h, r in zip(held, reads))
     assert all(h.confidence <= r.confidence for h, r in zip(held, reads))
     assert any(h.confidence < accept_at for h in held)  # held: just below the gate, so a person looks
     assert all(h.confidence > accept_at - 1e-6 for h in held if h.confidence < accept_at)
-    assert hold_colour_disagreements(recognizer, greys, reads, accept_at, (recognizer.config.img_width, recognizer.config.img_height)) == reads
+    assert hold_colour_disagreements(recognizer, greys, reads, accept_at, fit) == reads
     unsure = [FrameRead("X" * 5, (0.5,) * 5, 0.5)] * len(crops)  # the gate would not accept them: not checked
-    assert hold_colour_disagreements(recognizer, crops, unsure, accept_at, (recognizer.config.img_width, recognizer.config.img_height)) == unsure
+    assert hold_colour_disagreements(recognizer, crops, unsure, accept_at, fit) == unsure
 
 
 def test_colour_and_grey_crops_are_told_apart_and_any_size_makes_a_view() -> None:
