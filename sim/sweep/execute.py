@@ -29,11 +29,12 @@ from baytwin.sim.sweep.store import RunRecord, RunStore
 from baytwin.sim.sweep.task import Task, simulate
 
 RETRIES = 2
+START_TIMEOUT_S = 60  # a worker process not up by then never will be (a fork that inherited a held lock)
 Progress = Callable[[RunRecord], None]
 
 
 class SchedulerProblem(RuntimeError):
-    """The Dask scheduler could not be reached."""
+    """The Dask scheduler could not be reached, or the local cluster's workers did not start."""
 
 
 @dataclass
@@ -54,7 +55,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     if scheduler is not None:
         try:
             client = Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError) as err:
+        except Exception as err:  # Dask reports a start that timed out in several ways
             raise SchedulerProblem(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({err})") from None
         try:
             yield client
@@ -65,9 +66,16 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
 
     logging.getLogger("distributed").setLevel(logging.ERROR)  # a restarted worker is reported in the summary
     # Kept for the cluster's life: a worker that dies is restarted by its nanny the same way.
-    with dask.config.set({"distributed.worker.multiprocessing-method": worker_start_method()}):
-        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+    method = worker_start_method()
+    with dask.config.set({"distributed.worker.multiprocessing-method": method}):
+        try:
+            # death_timeout bounds each worker's start: without it a worker that hangs while starting
+            # leaves the whole sweep waiting forever.
+            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                                   processes=True, dashboard_address=None, death_timeout=START_TIMEOUT_S)
+        except Exception as err:  # Dask reports a start that timed out in several ways
+            raise SchedulerProblem(f"the local Dask cluster's workers ({method}) did not start within "
+                                   f"{START_TIMEOUT_S} s ({type(err).__name__})") from None
         client = Client(cluster)
         try:
             yield client
@@ -77,9 +85,26 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
 
 
 def worker_start_method() -> str:
-    """``fork`` on Linux, where a forked worker starts with the twin imported (a fraction of a second
-    instead of several); elsewhere Dask's default, ``spawn``, as forking is not safe on every platform."""
-    return "fork" if sys.platform.startswith("linux") else "spawn"
+    """``fork`` on Linux from a single-threaded process, where a forked worker starts with the twin
+    imported (a fraction of a second instead of several); otherwise Dask's default, ``spawn``.
+
+    A fork copies only the calling thread: a lock another thread held at that moment (logging's, the
+    import lock, a native thread pool's) stays held for ever in the child, whose start then hangs. So a
+    process that already runs other threads (a dashboard, a test session, onnxruntime) spawns.
+    """
+    if not sys.platform.startswith("linux"):
+        return "spawn"
+    return "fork" if thread_count() == 1 else "spawn"
+
+
+def thread_count() -> int:
+    """Threads of this process, native ones included (``threading`` sees only Python's)."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        import threading
+
+        return threading.active_count()
 
 
 def pending_runs(plan: SweepPlan, store: RunStore, outcome: Outcome) -> list[RunTask]:

@@ -48,3 +48,33 @@ def test_a_killed_workers_batch_is_run_again_and_every_run_of_it_kept(tiny: Path
     assert marker.exists(), "the worker was never killed"
     assert report.done == 6 and not report.failed and report.outcome.ran == 6
     assert set(pd.read_parquet(out / "runs.parquet")["run_id"]) == {r.run_id for r in plan.runs}
+
+
+def test_workers_that_hang_while_starting_give_a_clear_error_not_a_hang(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import dask
+    import pytest
+
+    from baytwin.sim.sweep import execute
+
+    hangs = tmp_path / "hang_on_start.py"  # a worker preload runs inside the worker's start
+    hangs.write_text("import time\ntime.sleep(3600)\n")
+    monkeypatch.setattr(execute, "START_TIMEOUT_S", 3.0)
+    with dask.config.set({"distributed.worker.preload": [str(hangs)]}):
+        with pytest.raises(execute.SchedulerProblem, match="did not start within 3.0 s"):
+            with execute.dask_client(workers=1):
+                pass
+
+
+def test_a_process_running_other_threads_spawns_its_workers_instead_of_forking() -> None:
+    import threading
+
+    from baytwin.sim.sweep.execute import worker_start_method
+
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert worker_start_method() == "spawn"
+    finally:
+        release.set()
+        other.join()
