@@ -22,6 +22,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from baytwin.sim.sweep.batch import batches, run_batch, runs_per_task
 from baytwin.sim.sweep.plan import RunTask, SweepPlan
@@ -50,12 +51,12 @@ class Outcome:
 @contextmanager
 def dask_client(scheduler: str | None = None, workers: int | None = None) -> Iterator[object]:
     """A client on the cluster at ``scheduler``, or on a local cluster started (and stopped) here."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     if scheduler is not None:
         try:
             client = Client(scheduler, timeout="10s")
-        except Exception as err:  # Dask reports a start that timed out in several ways
+        except (OSError, TimeoutError) as err:
             raise SchedulerProblem(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({err})") from None
         try:
             yield client
@@ -65,17 +66,16 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     import dask
 
     logging.getLogger("distributed").setLevel(logging.ERROR)  # a restarted worker is reported in the summary
-    # Kept for the cluster's life: a worker that dies is restarted by its nanny the same way.
     method = worker_start_method()
+    try:
+        cluster = local_cluster(workers, method)
+    except SchedulerProblem:
+        if method == "spawn":
+            raise
+        method = "spawn"  # a forked worker that hangs while starting: a fresh interpreter has no held lock
+        cluster = local_cluster(workers, method)
+    # Kept for the cluster's life: a worker that dies is restarted by its nanny the same way.
     with dask.config.set({"distributed.worker.multiprocessing-method": method}):
-        try:
-            # death_timeout bounds each worker's start: without it a worker that hangs while starting
-            # leaves the whole sweep waiting forever.
-            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                                   processes=True, dashboard_address=None, death_timeout=START_TIMEOUT_S)
-        except Exception as err:  # Dask reports a start that timed out in several ways
-            raise SchedulerProblem(f"the local Dask cluster's workers ({method}) did not start within "
-                                   f"{START_TIMEOUT_S} s ({type(err).__name__})") from None
         client = Client(cluster)
         try:
             yield client
@@ -84,27 +84,37 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
             cluster.close()
 
 
-def worker_start_method() -> str:
-    """``fork`` on Linux from a single-threaded process, where a forked worker starts with the twin
-    imported (a fraction of a second instead of several); otherwise Dask's default, ``spawn``.
+def local_cluster(workers: int | None, method: str) -> Any:  # distributed is an optional extra
+    """A local cluster of single-threaded worker processes started by ``method``, each given
+    ``START_TIMEOUT_S`` to start: without a bound, a worker that hangs while starting leaves the
+    sweep waiting for ever."""
+    import dask
+    from distributed import LocalCluster
 
-    A fork copies only the calling thread: a lock another thread held at that moment (logging's, the
-    import lock, a native thread pool's) stays held for ever in the child, whose start then hangs. So a
-    process that already runs other threads (a dashboard, a test session, onnxruntime) spawns.
+    with dask.config.set({"distributed.worker.multiprocessing-method": method}):
+        try:
+            return LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
+                                processes=True, dashboard_address=None, death_timeout=START_TIMEOUT_S)
+        except Exception as err:  # Dask reports a start that timed out in several ways
+            raise SchedulerProblem(f"the local Dask cluster's workers ({method}) did not start within "
+                                   f"{START_TIMEOUT_S} s ({type(err).__name__})") from None
+
+
+def worker_start_method() -> str:
+    """``fork`` on Linux from a process without other Python threads, where a forked worker starts
+    with the twin imported (a fraction of a second instead of several); otherwise Dask's default,
+    ``spawn``.
+
+    A fork copies only the calling thread: a lock another Python thread held at that moment (logging's,
+    the import lock) stays held for ever in the child, whose start then hangs. Native pools that
+    register fork handlers (OpenBLAS, jemalloc) run in every process that imported numpy or pyarrow and
+    are not counted. Should a forked start hang all the same, ``dask_client`` starts again by spawning.
     """
+    import threading
+
     if not sys.platform.startswith("linux"):
         return "spawn"
-    return "fork" if thread_count() == 1 else "spawn"
-
-
-def thread_count() -> int:
-    """Threads of this process, native ones included (``threading`` sees only Python's)."""
-    try:
-        return len(os.listdir("/proc/self/task"))
-    except OSError:
-        import threading
-
-        return threading.active_count()
+    return "fork" if threading.active_count() == 1 else "spawn"
 
 
 def pending_runs(plan: SweepPlan, store: RunStore, outcome: Outcome) -> list[RunTask]:

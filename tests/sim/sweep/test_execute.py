@@ -59,8 +59,9 @@ def test_workers_that_hang_while_starting_give_a_clear_error_not_a_hang(tmp_path
     hangs = tmp_path / "hang_on_start.py"  # a worker preload runs inside the worker's start
     hangs.write_text("import time\ntime.sleep(3600)\n")
     monkeypatch.setattr(execute, "START_TIMEOUT_S", 3.0)
-    with dask.config.set({"distributed.worker.preload": [str(hangs)]}):
-        with pytest.raises(execute.SchedulerProblem, match="did not start within 3.0 s"):
+    monkeypatch.setattr(execute, "worker_start_method", lambda: "fork")
+    with dask.config.set({"distributed.worker.preload": [str(hangs)]}):  # forked, then spawned: both hang
+        with pytest.raises(execute.SchedulerProblem, match=r"\(spawn\) did not start within 3.0 s"):
             with execute.dask_client(workers=1):
                 pass
 
