@@ -27,6 +27,7 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -79,6 +80,11 @@ GROWN_BLOCKS = 2
 SQUEEZED = 64
 
 
+#: Share of the world renderer's training plates that carry two look-alikes (O and 0, I and 1 ...) side by
+#: side, so the reader learns what tells them apart in each font rather than a prior (``with_lookalike_pair``).
+LOOKALIKE_PAIR_SHARE = 0.3
+
+
 @dataclass(frozen=True)
 class TrainSettings:
     samples: int = 60_000
@@ -98,6 +104,7 @@ class TrainSettings:
     colour: bool = False  # read RGB crops (see COLOUR_CONFIG; one run so far read no better than grey, docs/ocr.md)
     blocks: int | None = None  # residual blocks at 3 x 20; None: as many as ``init`` has (GROWN_BLOCKS without it)
     across_columns: bool | None = None  # an LSTM along the feature columns (``AcrossColumns``); None: as ``init`` has
+    lookalike_pairs: float = LOOKALIKE_PAIR_SHARE  # world plates drawn with two look-alikes side by side
 
     def fingerprint(self) -> dict[str, object]:
         """What decides the trained network: a run folder continues only a run with the same."""
@@ -105,7 +112,8 @@ class TrainSettings:
                 "seed": self.seed, "init": str(self.init) if self.init else None, "init_backbone_only": self.init_backbone_only,
                 "labelled": [str(folder) for folder in self.labelled], "labelled_share": self.labelled_share,
                 "targets": "line-aware", "colour": self.colour, "blocks": self.blocks,
-                "across_columns": self.across_columns}
+                "across_columns": self.across_columns,
+                **({"lookalike_pairs": self.lookalike_pairs} if self.lookalike_pairs != LOOKALIKE_PAIR_SHARE else {})}
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -236,25 +244,22 @@ def disturb_corners(corners: np.ndarray, rng: np.random.Generator) -> np.ndarray
 #: to read, so they are drawn twice as often as the others.
 FORMAT_WEIGHT = {"us_ca": 2.0}
 
-#: Share of the world renderer's training plates that carry two look-alikes (O and 0, I and 1 ...) side by
-#: side, so the reader learns what tells them apart in each font rather than a prior (``with_lookalike_pair``).
-LOOKALIKE_PAIR_SHARE = 0.3
-
 #: What the training set is made of, by share: renderer crops, detector-framed small crops, real scene cuts.
 SAMPLE_KINDS: tuple[tuple[Callable[..., tuple[np.ndarray, str]], int], ...] = (
     (world_sample, 28), (synthetic_sample, 5), (framed_sample, 6), (scene_sample, 1),
 )
 
 
-def training_sample(seed: int) -> tuple[np.ndarray, str, int]:
+def training_sample(seed: int, lookalike_pairs: float = LOOKALIKE_PAIR_SHARE) -> tuple[np.ndarray, str, int]:
     """The training set's sample ``seed`` and its top line's length (0: one line); its kind follows from the
-    seed, in the shares of SAMPLE_KINDS. The format renderer draws one-line plates only."""
+    seed, in the shares of SAMPLE_KINDS. The format renderer draws one-line plates only. ``lookalike_pairs``
+    of the world renderer's plates carry two look-alikes side by side."""
     total = sum(weight for _, weight in SAMPLE_KINDS)
     slot = seed % total
     for make, weight in SAMPLE_KINDS:
         if slot < weight:
             if make is world_sample:
-                return world_sample_lines(seed, lookalike_pairs=LOOKALIKE_PAIR_SHARE)
+                return world_sample_lines(seed, lookalike_pairs=lookalike_pairs)
             if make in (synthetic_sample, framed_sample):
                 return (*make(seed, weights=FORMAT_WEIGHT), 0)
             return (*make(seed), 0)
@@ -309,8 +314,8 @@ def to_grey(images: np.ndarray) -> np.ndarray:
     return np.stack([cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) for image in images])[..., None]
 
 
-def _render_batch(seeds: list[int]) -> tuple[np.ndarray, list[str], list[int]]:
-    images, texts, top_lines = zip(*(training_sample(s) for s in seeds))
+def _render_batch(seeds: list[int], lookalike_pairs: float = LOOKALIKE_PAIR_SHARE) -> tuple[np.ndarray, list[str], list[int]]:
+    images, texts, top_lines = zip(*(training_sample(s, lookalike_pairs) for s in seeds))
     return np.stack(images), list(texts), list(top_lines)
 
 
@@ -358,14 +363,16 @@ def load_labelled(folders: tuple[Path, ...]) -> tuple[np.ndarray, list[str], lis
     return np.stack(images), texts, top_lines
 
 
-def make_dataset(first_seed: int, n: int, workers: int, progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray]:
+def make_dataset(first_seed: int, n: int, workers: int, progress: Progress | None = None,
+                 lookalike_pairs: float = LOOKALIKE_PAIR_SHARE) -> tuple[np.ndarray, np.ndarray]:
     """``n`` RGB crops (N, H, W, 3) uint8 and their targets (:func:`encode`)."""
     if n <= 0:
         return np.zeros((0, CONFIG.img_height, CONFIG.img_width, 3), np.uint8), encode([])
     chunks = [list(range(first_seed + i, first_seed + min(i + 500, n))) for i in range(0, n, 500)]
     images, texts, top_lines = [], [], []
     with get_context("spawn").Pool(workers) as pool:
-        for done, (batch, batch_texts, batch_tops) in enumerate(pool.imap(_render_batch, chunks), 1):
+        render = partial(_render_batch, lookalike_pairs=lookalike_pairs)
+        for done, (batch, batch_texts, batch_tops) in enumerate(pool.imap(render, chunks), 1):
             images.append(batch)
             texts += batch_texts
             top_lines += batch_tops
@@ -655,7 +662,8 @@ def _training_set(settings: TrainSettings, progress: Progress | None) -> tuple[n
         real_images, real_texts, real_tops = load_labelled(settings.labelled)
         repeats = max(1, round(settings.samples * settings.labelled_share / len(real_texts)))
         synthetic = max(0, settings.samples - repeats * len(real_texts))
-    images, targets = make_dataset(TRAIN_SEED_BASE + settings.seed * 10_000_000, synthetic, settings.workers, progress)
+    images, targets = make_dataset(TRAIN_SEED_BASE + settings.seed * 10_000_000, synthetic, settings.workers, progress,
+                                   settings.lookalike_pairs)
     if settings.labelled:
         images = np.concatenate([images, np.tile(real_images, (repeats, 1, 1, 1))])
         targets = np.concatenate([targets, np.tile(encode(real_texts, real_tops), (repeats, 1))])

@@ -165,3 +165,16 @@ def test_training_plates_carry_lookalike_pairs_and_calibration_plates_do_not() -
     assert 0 < LOOKALIKE_PAIR_SHARE < 1  # training mixes both kinds
     rng = np.random.default_rng(1_000_007)  # without pairs a seed draws the plate the renderer draws
     assert world_sample_lines(1_000_007, 0.0, fonts)[1] == render_world_plate(rng, fonts, readable_labels=True).text
+
+
+def test_the_training_sets_share_of_lookalike_pairs_follows_its_setting() -> None:
+    from baytwin.core.lookalikes import LOOKALIKE_GROUPS
+    from baytwin.sim.ocr_training import _render_batch
+
+    def pairs(share: float) -> int:
+        seeds = list(range(2_000_000, 2_000_000 + 40 * 30, 40))  # slot 0 of SAMPLE_KINDS: world plates
+        _, texts, _ = _render_batch(seeds, lookalike_pairs=share)
+        return sum(any(len(set(t) & set(group)) >= 2 for group in LOOKALIKE_GROUPS) for t in texts)
+
+    none, most = pairs(0.0), pairs(0.9)
+    assert most >= none + 10, (none, most)
