@@ -28,12 +28,11 @@ camera's, has no hue to lose), so the cost falls on the few reads a site acts on
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
 
 import cv2
 import numpy as np
 
-from baytwin.core.ocr.voting import FrameRead
+from baytwin.core.ocr.voting import CropReader, FrameRead
 
 #: How sure a view must be of its longer text to hold a read back: even odds. On the calibration
 #: crops (world renderer, every font and design; none of the evaluation sets) the views that read
@@ -44,10 +43,6 @@ from baytwin.core.ocr.voting import FrameRead
 VIEW_SURE = 0.5
 #: Channels that differ by no more than this anywhere make a grey crop, whatever its channel count.
 GREY_TOLERANCE = 3
-
-
-class ViewReader(Protocol):
-    def read(self, crops: Sequence[np.ndarray], second_look_below: float = 0.0) -> list[FrameRead]: ...
 
 
 def is_colour(crop: np.ndarray) -> bool:
@@ -96,7 +91,7 @@ def reads_more(read: str, view: str) -> bool:
     return len(view) > len(read) and all(ch in rest for ch in read)
 
 
-def hold_colour_disagreements(reader: ViewReader, crops: Sequence[np.ndarray], reads: Sequence[FrameRead],
+def hold_colour_disagreements(reader: CropReader, crops: Sequence[np.ndarray], reads: Sequence[FrameRead],
                               accept_at: float, model_input: tuple[int, int]) -> list[FrameRead]:
     """``reads`` with every read at or above ``accept_at`` of a colour crop held just below it where one of its
     :func:`colour_views` reads more characters than it, at :data:`VIEW_SURE` or more."""

@@ -22,11 +22,10 @@ the crop, and cannot make the gate more willing than the whole read made it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
 
 import numpy as np
 
-from baytwin.core.ocr.voting import FrameRead
+from baytwin.core.ocr.voting import CropReader, FrameRead
 
 #: Heights (share of the crop's) at which a two-line plate is cut into its lines.
 CUT_AT = (0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60, 0.65, 0.70)
@@ -37,10 +36,6 @@ OVERLAP = 0.03
 MUST_BEAT = 4.0
 #: A crop this many times as wide as it is tall holds one line of characters: it is not cut.
 ONE_LINE_ASPECT = 3.0
-
-
-class LineReader(Protocol):
-    def read(self, crops: Sequence[np.ndarray], second_look_below: float = 0.0) -> list[FrameRead]: ...
 
 
 def line_crops(crop: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -56,7 +51,7 @@ def line_crops(crop: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     return pairs
 
 
-def read_by_lines(reader: LineReader, crops: Sequence[np.ndarray], reads: Sequence[FrameRead],
+def read_by_lines(reader: CropReader, crops: Sequence[np.ndarray], reads: Sequence[FrameRead],
                   below: float, stays_below: float) -> list[FrameRead]:
     """``reads`` with each one less sure than ``below`` replaced by its best line-by-line read,
     where that is :data:`MUST_BEAT` times surer; a replacement's confidence stays below ``stays_below``."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Protocol, Sequence
 
 import numpy as np
 
@@ -41,6 +41,13 @@ class FrameRead:
         that only a person may confirm, however sure the reader was."""
         ceiling = float(np.nextafter(np.float32(threshold), np.float32(0)))
         return FrameRead(self.text, tuple(min(c, ceiling) for c in self.char_confidences), min(self.confidence, ceiling))
+
+
+class CropReader(Protocol):
+    """What reads crops into :class:`FrameRead` s (the recognizer): all that the line-by-line read and the
+    colour check need of it."""
+
+    def read(self, crops: Sequence[np.ndarray], second_look_below: float = 0.0) -> list[FrameRead]: ...
 
 
 @dataclass(frozen=True, slots=True)
