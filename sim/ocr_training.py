@@ -83,6 +83,10 @@ SQUEEZED = 64
 #: Share of the world renderer's training plates that carry two look-alikes (O and 0, I and 1 ...) side by
 #: side, so the reader learns what tells them apart in each font rather than a prior (``with_lookalike_pair``).
 LOOKALIKE_PAIR_SHARE = 0.3
+#: Share of the world renderer's training plates seen from well off their axis and cut out by their upright
+#: box (``turned_corners`` in ``world_plates.py``), as a phone or a street camera beside a car sees a plate
+#: that the detector's box holds but the rectifier cannot straighten. Runs before seed 32 drew none.
+TURNED_SHARE = 0.0
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,7 @@ class TrainSettings:
     blocks: int | None = None  # residual blocks at 3 x 20; None: as many as ``init`` has (GROWN_BLOCKS without it)
     across_columns: bool | None = None  # an LSTM along the feature columns (``AcrossColumns``); None: as ``init`` has
     lookalike_pairs: float = LOOKALIKE_PAIR_SHARE  # world plates drawn with two look-alikes side by side
+    turned: float = TURNED_SHARE  # world plates seen from well off their axis, cut out by their upright box
 
     def fingerprint(self) -> dict[str, object]:
         """What decides the trained network: a run folder continues only a run with the same."""
@@ -113,7 +118,8 @@ class TrainSettings:
                 "labelled": [str(folder) for folder in self.labelled], "labelled_share": self.labelled_share,
                 "targets": "line-aware", "colour": self.colour, "blocks": self.blocks,
                 "across_columns": self.across_columns,
-                **({"lookalike_pairs": self.lookalike_pairs} if self.lookalike_pairs != LOOKALIKE_PAIR_SHARE else {})}
+                **({"lookalike_pairs": self.lookalike_pairs} if self.lookalike_pairs != LOOKALIKE_PAIR_SHARE else {}),
+                **({"turned": self.turned} if self.turned != TURNED_SHARE else {})}
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -195,17 +201,19 @@ def world_sample(seed: int, degrade_share: float = 0.6, fonts=None, designs: tup
 def world_sample_lines(seed: int, degrade_share: float = 0.6, fonts=None,  # type: ignore[no-untyped-def]
                        designs: tuple[str, ...] | None = None,
                        severity_share: tuple[float, ...] = TRAINING_SEVERITY_SHARE,
-                       lookalike_pairs: float = 0.0) -> tuple[np.ndarray, str, int]:
+                       lookalike_pairs: float = 0.0, turned: float = 0.0) -> tuple[np.ndarray, str, int]:
     """:func:`world_sample` and how many characters stand on the plate's top line (0 for one line); with
-    ``lookalike_pairs``, that share of the plates carries two look-alikes side by side (``with_lookalike_pair``)."""
+    ``lookalike_pairs``, that share of the plates carries two look-alikes side by side (``with_lookalike_pair``);
+    with ``turned``, that share is seen from well off its axis (``turned_corners``)."""
     from baytwin.sim.imagery.world_plates import random_text, render_world_plate, with_lookalike_pair
 
     rng = np.random.default_rng(seed)
     text = random_text(rng)  # as the renderer would draw it: the same plate for the same seed without pairs
     if lookalike_pairs and rng.random() < lookalike_pairs:
         text = with_lookalike_pair(text, rng)
+    turn = bool(turned) and rng.random() < turned  # drawn only when asked for: other plates stay as they were
     plate = render_world_plate(rng, fonts if fonts is not None else _training_fonts(), text=text, designs=designs,
-                               readable_labels=True)
+                               readable_labels=True, turned=turn)
     image = plate.image
     if rng.random() < degrade_share:
         image = _degrade(image, plate.corners, rng, severity_share)
@@ -250,16 +258,17 @@ SAMPLE_KINDS: tuple[tuple[Callable[..., tuple[np.ndarray, str]], int], ...] = (
 )
 
 
-def training_sample(seed: int, lookalike_pairs: float = LOOKALIKE_PAIR_SHARE) -> tuple[np.ndarray, str, int]:
+def training_sample(seed: int, lookalike_pairs: float = LOOKALIKE_PAIR_SHARE,
+                    turned: float = TURNED_SHARE) -> tuple[np.ndarray, str, int]:
     """The training set's sample ``seed`` and its top line's length (0: one line); its kind follows from the
     seed, in the shares of SAMPLE_KINDS. The format renderer draws one-line plates only. ``lookalike_pairs``
-    of the world renderer's plates carry two look-alikes side by side."""
+    of the world renderer's plates carry two look-alikes side by side, ``turned`` are seen from off their axis."""
     total = sum(weight for _, weight in SAMPLE_KINDS)
     slot = seed % total
     for make, weight in SAMPLE_KINDS:
         if slot < weight:
             if make is world_sample:
-                return world_sample_lines(seed, lookalike_pairs=lookalike_pairs)
+                return world_sample_lines(seed, lookalike_pairs=lookalike_pairs, turned=turned)
             if make in (synthetic_sample, framed_sample):
                 return (*make(seed, weights=FORMAT_WEIGHT), 0)
             return (*make(seed), 0)
@@ -314,8 +323,9 @@ def to_grey(images: np.ndarray) -> np.ndarray:
     return np.stack([cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) for image in images])[..., None]
 
 
-def _render_batch(seeds: list[int], lookalike_pairs: float = LOOKALIKE_PAIR_SHARE) -> tuple[np.ndarray, list[str], list[int]]:
-    images, texts, top_lines = zip(*(training_sample(s, lookalike_pairs) for s in seeds))
+def _render_batch(seeds: list[int], lookalike_pairs: float = LOOKALIKE_PAIR_SHARE,
+                  turned: float = TURNED_SHARE) -> tuple[np.ndarray, list[str], list[int]]:
+    images, texts, top_lines = zip(*(training_sample(s, lookalike_pairs, turned) for s in seeds))
     return np.stack(images), list(texts), list(top_lines)
 
 
@@ -364,14 +374,14 @@ def load_labelled(folders: tuple[Path, ...]) -> tuple[np.ndarray, list[str], lis
 
 
 def make_dataset(first_seed: int, n: int, workers: int, progress: Progress | None = None,
-                 lookalike_pairs: float = LOOKALIKE_PAIR_SHARE) -> tuple[np.ndarray, np.ndarray]:
+                 lookalike_pairs: float = LOOKALIKE_PAIR_SHARE, turned: float = TURNED_SHARE) -> tuple[np.ndarray, np.ndarray]:
     """``n`` RGB crops (N, H, W, 3) uint8 and their targets (:func:`encode`)."""
     if n <= 0:
         return np.zeros((0, CONFIG.img_height, CONFIG.img_width, 3), np.uint8), encode([])
     chunks = [list(range(first_seed + i, first_seed + min(i + 500, n))) for i in range(0, n, 500)]
     images, texts, top_lines = [], [], []
     with get_context("spawn").Pool(workers) as pool:
-        render = partial(_render_batch, lookalike_pairs=lookalike_pairs)
+        render = partial(_render_batch, lookalike_pairs=lookalike_pairs, turned=turned)
         for done, (batch, batch_texts, batch_tops) in enumerate(pool.imap(render, chunks), 1):
             images.append(batch)
             texts += batch_texts
@@ -663,7 +673,7 @@ def _training_set(settings: TrainSettings, progress: Progress | None) -> tuple[n
         repeats = max(1, round(settings.samples * settings.labelled_share / len(real_texts)))
         synthetic = max(0, settings.samples - repeats * len(real_texts))
     images, targets = make_dataset(TRAIN_SEED_BASE + settings.seed * 10_000_000, synthetic, settings.workers, progress,
-                                   settings.lookalike_pairs)
+                                   settings.lookalike_pairs, settings.turned)
     if settings.labelled:
         images = np.concatenate([images, np.tile(real_images, (repeats, 1, 1, 1))])
         targets = np.concatenate([targets, np.tile(encode(real_texts, real_tops), (repeats, 1))])

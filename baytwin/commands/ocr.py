@@ -519,6 +519,7 @@ def ocr_train(
     colour: bool = typer.Option(False, "--colour", help="Train a reader that sees colour (and reads grey crops as well); from a grey reader's --init weights it starts reading exactly as that reader did."),
     across_columns: Optional[bool] = typer.Option(None, "--across-columns/--no-across-columns", help="An LSTM along the feature columns, so each character is read in the whole plate's context. Default: as --init has; added to --init weights without one, it starts as a no-op, reading as they did."),
     lookalike_pairs: float = typer.Option(0.3, "--lookalike-pairs", min=0.0, max=1.0, help="Share of the world renderer's training plates drawn with two look-alikes (O and 0, I and 1 ...) side by side, so the reader learns what tells them apart in each font."),
+    turned: float = typer.Option(0.0, "--turned-plates", min=0.0, max=1.0, help="Share of the world renderer's training plates seen from well off their axis (rolled up to 12 degrees, far side shorter, slanted) and cut out by their upright box, as a phone or a street camera beside a car sees them."),
     blocks: Optional[int] = typer.Option(None, "--blocks", min=0, max=12, help="Residual blocks (capacity; four read about 15 % fewer crops a second than two). Default: as many as --init has, else 2; more than --init has grows it, starting from what it reads."),
 ) -> None:
     """Train the plate recognizer on synthetic plates (and labelled folders) and export it to ONNX (needs the train extra: torch)."""
@@ -549,7 +550,8 @@ def ocr_train(
                                                                           labelled_share=labelled_share,
                                                                           run_folder=run_folder, colour=colour,
                                                                           blocks=blocks, across_columns=across_columns,
-                                                                          lookalike_pairs=lookalike_pairs), progress)
+                                                                          lookalike_pairs=lookalike_pairs,
+                                                                          turned=turned), progress)
     console.print(f"model written to {out} and {out.with_suffix('.yaml')} (confidence temperature {figures['temperature']:.2f}, "
                   f"weights for fine-tuning in {out.with_suffix('.pt')})")
     console.print(f"measure it before use: baytwin ocr eval --images LABELLED_DIR --out DIR --model {out}")

@@ -98,11 +98,12 @@ def with_lookalike_pair(text: str, rng: np.random.Generator) -> str:
 
 def render_world_plate(rng: np.random.Generator, fonts: list[PoolFont], text: str | None = None,
                        design: str | None = None, designs: tuple[str, ...] | None = None,
-                       plate_height_px: float | None = None, readable_labels: bool = False) -> WorldPlate:
+                       plate_height_px: float | None = None, readable_labels: bool = False,
+                       turned: bool = False) -> WorldPlate:
     """One plate crop drawn with a random font of ``fonts`` and a design (``design``, or one of ``designs``).
 
     With ``readable_labels`` (training), a letter the font draws exactly as a digit is drawn and labelled as
-    that digit (:func:`readable_text`)."""
+    that digit (:func:`readable_text`). A ``turned`` plate is seen from off its axis (:func:`turned_corners`)."""
     text = text if text is not None else random_text(rng)
     choices = designs if designs is not None else tuple(d for d in DESIGNS if d not in HELD_OUT_DESIGNS)
     design = design or str(choices[int(rng.integers(len(choices)))])
@@ -110,7 +111,7 @@ def render_world_plate(rng: np.random.Generator, fonts: list[PoolFont], text: st
     if readable_labels:
         text = readable_text(text, font)
     face, top_line = _plate_face(text, design, font, rng)
-    image, corners = _frame(face, rng, plate_height_px)
+    image, corners = _frame(face, rng, plate_height_px, turned)
     return WorldPlate(image, corners, text, font.family, design, top_line)
 
 
@@ -355,8 +356,40 @@ def _stickers(face: np.ndarray, rng: np.random.Generator, top: int) -> None:
 # --- framing the crop --------------------------------------------------------------------------------
 
 
-def _frame(face: np.ndarray, rng: np.random.Generator, plate_height_px: float | None) -> tuple[np.ndarray, np.ndarray]:
-    """The plate on a patch of car, turned and foreshortened a little, framed tightly or loosely."""
+#: How far a turned plate (``turned_corners``) is seen off its axis: its roll in degrees, how much shorter
+#: its far side stands than its near one, how much narrower it looks, and how far its top edge slides
+#: sideways against its bottom (share of its height). A phone or a street camera beside a parked car sees
+#: plates like this; the bay camera in front of a bay does not.
+TURN_ROLL_DEG = 12.0
+TURN_FAR_SIDE = (0.72, 1.0)
+TURN_NARROWER = (0.7, 1.0)
+TURN_SLIDE = 0.3
+
+
+def turned_corners(corners: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A plate's corners (TL TR BR BL) as seen from off its axis: rolled, its far side shorter, narrower,
+    its top slid against its bottom."""
+    quad = np.asarray(corners, np.float32).copy()
+    centre = quad.mean(axis=0)
+    quad -= centre
+    quad[:, 0] *= rng.uniform(*TURN_NARROWER)
+    far = rng.uniform(*TURN_FAR_SIDE)
+    side = (1, 2) if rng.random() < 0.5 else (0, 3)  # the right edge or the left one is the far one
+    quad[list(side), 1] *= far
+    height = float(quad[3, 1] - quad[0, 1] + quad[2, 1] - quad[1, 1]) / 2
+    slide = rng.uniform(-TURN_SLIDE, TURN_SLIDE) * height
+    quad[:2, 0] += slide / 2
+    quad[2:, 0] -= slide / 2
+    angle = np.deg2rad(rng.uniform(-TURN_ROLL_DEG, TURN_ROLL_DEG))
+    roll = np.float32([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    return (quad @ roll.T + centre).astype(np.float32)
+
+
+def _frame(face: np.ndarray, rng: np.random.Generator, plate_height_px: float | None,
+           turned: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The plate on a patch of car, turned and foreshortened a little (much, when ``turned``), framed tightly
+    or loosely. A turned plate's frame is the upright box around it: what a detector's box cuts out when
+    the plate's corners cannot be found."""
     h, w = face.shape[:2]
     target_h = plate_height_px or float(rng.uniform(18, 90))
     scale = target_h / h
@@ -372,6 +405,12 @@ def _frame(face: np.ndarray, rng: np.random.Generator, plate_height_px: float | 
     rot = np.float32([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     corners = (corners - [cx, cy]) @ rot.T + [cx, cy]
     corners += rng.normal(0, 0.03, (4, 2)).astype(np.float32) * target_h
+    if turned:
+        corners = turned_corners(corners, rng)
+        low = corners.min(axis=0)
+        corners += np.float32([max(margin_x, 0) + 1, max(margin_y, 0) + 1]) - low
+        out_w = int(np.ceil(corners[:, 0].max() + max(margin_x, 0))) + 2
+        out_h = int(np.ceil(corners[:, 1].max() + max(margin_y, 0))) + 2
     car = np.array(CAR[int(rng.integers(len(CAR)))], np.float32)
     canvas = np.empty((out_h, out_w, 3), np.float32)
     canvas[:] = car + rng.normal(0, 8, 3)
