@@ -178,3 +178,38 @@ def test_the_training_sets_share_of_lookalike_pairs_follows_its_setting() -> Non
 
     none, most = pairs(0.0), pairs(0.9)
     assert most >= none + 10, (none, most)
+
+
+def _off_axis(corners: np.ndarray) -> bool:
+    """Whether a plate's quad is seen well off its axis: rolled over 5 degrees, or one side 15 % shorter."""
+    tl, tr, br, bl = np.asarray(corners, float)
+    roll = abs(np.degrees(np.arctan2(tr[1] - tl[1], tr[0] - tl[0])))
+    left, right = np.linalg.norm(bl - tl), np.linalg.norm(br - tr)
+    return roll > 5 or min(left, right) / max(left, right) < 0.85
+
+
+def test_a_turned_plate_is_seen_off_its_axis_and_cut_out_whole_by_its_upright_box() -> None:
+    fonts = training_fonts()[:3]
+    turned = [render_world_plate(np.random.default_rng(s), fonts, turned=True) for s in range(60)]
+    straight = [render_world_plate(np.random.default_rng(s), fonts) for s in range(60)]
+    assert sum(_off_axis(p.corners) for p in turned) >= 35
+    assert sum(_off_axis(p.corners) for p in straight) <= 8
+    for plate in turned:  # the crop is the box around the turned plate, give or take a tight crop's cut
+        h, w = plate.image.shape[:2]
+        low, high = plate.corners.min(axis=0), plate.corners.max(axis=0)
+        slack = 0.06 * (high[1] - low[1])
+        assert low[0] >= -slack and low[1] >= -slack and high[0] <= w + slack and high[1] <= h + slack
+    assert [p.text for p in turned] == [p.text for p in straight]  # the same plates, only seen otherwise
+
+
+def test_turned_plates_are_drawn_only_when_asked_for_and_keep_their_texts() -> None:
+    from baytwin.sim.ocr_training import world_sample_lines
+
+    fonts = training_fonts()[:3]
+    seeds = range(1_000_000, 1_000_040)
+    plain = [world_sample_lines(s, 0.0, fonts) for s in seeds]
+    unasked = [world_sample_lines(s, 0.0, fonts, turned=0.0) for s in seeds]
+    assert all(np.array_equal(a[0], b[0]) and a[1] == b[1] for a, b in zip(plain, unasked))
+    asked = [world_sample_lines(s, 0.0, fonts, turned=0.5) for s in seeds]
+    assert [a[1] for a in asked] == [a[1] for a in plain]  # the labels stay; only how the plates are seen changes
+    assert sum(not np.array_equal(a[0], b[0]) for a, b in zip(plain, asked)) >= 30
