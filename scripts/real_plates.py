@@ -11,6 +11,8 @@ converter per source, so every source ends up in the same layout:
     OUT_DIR/eval/images/...   OUT_DIR/eval/labels.csv
     OUT_DIR/scenes/images/... OUT_DIR/scenes/labels.csv   (whole photos, only for
                                                            sources that have them)
+    OUT_DIR/photos/images/... OUT_DIR/photos/labels.csv   (whole photos with the plate's
+                                                           text but not where it is)
 
 ``labels.csv`` has the columns ``file,plate,country,source,lines`` (``file``
 relative to the folder of the labels.csv, ``plate`` upper-case A-Z0-9 only,
@@ -18,7 +20,11 @@ relative to the folder of the labels.csv, ``plate`` upper-case A-Z0-9 only,
 empty where it does not say: training teaches a one-line crop's text to the
 reader's main sequence); the scenes' labels.csv has ``file,plate,country,source``
 and the plate corners ``x1,y1 .. x4,y4`` (top-left, top-right, bottom-right,
-bottom-left) for detection recall.
+bottom-left) for detection recall. ``photos/`` holds whole photos whose plate
+text is known but not its place: its labels.csv has ``file,plate,country,source,lines``
+and ``roi``, the whole photo, so ``baytwin ocr eval --images OUT_DIR/photos``
+reads each end to end (detector, crop, reader, gate) as a camera watching one
+bay would. Photos are for evaluation only and never go to ``train``.
 
 The split is deterministic: a hash of the plate text (with ``--split-seed``)
 sends about 30 % of plates to ``eval`` and the rest to ``train``, so every image
@@ -55,6 +61,7 @@ CROP_MARGIN = 0.10  # of the plate's width and height, each side
 MAX_SCENES = 200
 LABEL_COLUMNS = ("file", "plate", "country", "source", "lines")
 SCENE_COLUMNS = ("file", "plate", "country", "source", "x1", "y1", "x2", "y2", "x3", "y3", "x4", "y4")
+PHOTO_COLUMNS = (*LABEL_COLUMNS, "roi")
 SEPARATORS = re.compile(r"[\s\-]+")
 VALID_PLATE = re.compile(r"[A-Z0-9]+")
 
@@ -68,8 +75,9 @@ class Sample:
     image: Path  # the file in the raw download
     plate: str  # as the source spells it; cleaned by clean_plate()
     country: str  # ISO 3166-1 alpha-2
-    corners: Corners | None = None  # None: ``image`` is already a plate crop
+    corners: Corners | None = None  # None: ``image`` is already a plate crop (or a ``whole_photo``)
     lines: int = 0  # lines of characters on the plate: 1 or 2, 0 where the source does not say
+    whole_photo: bool = False  # a photo of a car whose plate text is known but not its place: photos/ only
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +136,17 @@ def crop_with_margin(image_path: Path, corners: Corners, margin: float = CROP_MA
     return image[y1:y2, x1:x2] if x2 > x1 and y2 > y1 else None
 
 
+def whole_image_roi(image_path: Path) -> str | None:
+    """The ROI that is the whole image, as ``ocr eval`` reads it (a JSON polygon), or None if unreadable."""
+    import cv2
+
+    image = cv2.imread(str(image_path))
+    if image is None:
+        return None
+    h, w = image.shape[:2]
+    return json.dumps([[0, 0], [w, 0], [w, h], [0, h]])
+
+
 def write_labels(folder: Path, columns: Sequence[str], rows: Iterable[dict[str, str]]) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     rows = list(rows)
@@ -140,9 +159,9 @@ def write_labels(folder: Path, columns: Sequence[str], rows: Iterable[dict[str, 
 
 def convert(name: str, source: Source, raw_dir: Path, out_dir: Path, seed: int) -> Counter[str]:
     """Write train/, eval/ (and scenes/) under ``out_dir`` from the raw download; return the counts."""
-    for side in ("train", "eval", "scenes"):
+    for side in ("train", "eval", "scenes", "photos"):
         shutil.rmtree(out_dir / side, ignore_errors=True)
-    rows: dict[str, list[dict[str, str]]] = {"train": [], "eval": [], "scenes": []}
+    rows: dict[str, list[dict[str, str]]] = {"train": [], "eval": [], "scenes": [], "photos": []}
     counts: Counter[str] = Counter()
     seen: set[str] = set()
     for sample in source.samples(raw_dir):
@@ -155,6 +174,16 @@ def convert(name: str, source: Source, raw_dir: Path, out_dir: Path, seed: int) 
             continue
         side = "eval" if is_eval(plate, seed) else "train"
         file_name = output_name(sample, raw_dir)
+        if sample.whole_photo:
+            roi = whole_image_roi(sample.image)
+            if roi is None:
+                counts["unreadable_image"] += 1
+                continue
+            (out_dir / "photos" / "images").mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(sample.image, out_dir / "photos" / "images" / file_name)
+            rows["photos"].append({"file": f"images/{file_name}", "plate": plate, "country": sample.country, "source": name,
+                                   "lines": str(sample.lines) if sample.lines else "", "roi": roi})
+            continue
         if sample.corners is not None:  # a whole photo: a plate crop for OCR, the photo itself for detection
             base = Path(file_name).stem
             file_name = f"{base}_{plate}.png"
@@ -189,6 +218,8 @@ def convert(name: str, source: Source, raw_dir: Path, out_dir: Path, seed: int) 
         counts[side] = write_labels(out_dir / side, LABEL_COLUMNS, rows[side])
     if rows["scenes"]:
         counts["scenes"] = write_labels(out_dir / "scenes", SCENE_COLUMNS, rows["scenes"])
+    if rows["photos"]:
+        counts["photos"] = write_labels(out_dir / "photos", PHOTO_COLUMNS, rows["photos"])
     return counts
 
 
@@ -224,6 +255,10 @@ def nomeroff_net(raw_dir: Path) -> Iterator[Sample]:
     folders are byte-identical copies and are not read.
     ``data/examples/numberplate_zone_images/PLATE.png`` are crops named by their
     text; their country strip is unreadable, so their country is ``ZZ`` (unknown).
+    ``data/examples/benchmark_oneline_np_images/N.jpeg`` and ``benchmark_multiline_np_images/N.jpeg``
+    are whole photos of Ukrainian cars (one- and two-line plates), their texts in
+    ``data/examples/accuracy_test_data.json`` and ``accuracy_test_data_multiline.json``
+    (``{"N.jpeg": ["TEXT"]}``): they become ``photos/``, when the download has them.
     """
     example = raw_dir / "data" / "dataset" / "TextDetector" / "ocr_example" / "train"
     zones = raw_dir / "data" / "examples" / "numberplate_zone_images"
@@ -235,6 +270,14 @@ def nomeroff_net(raw_dir: Path) -> Iterator[Sample]:
         yield Sample(example / "img" / f"{annotation.stem}.png", text, country)
     for image in sorted(zones.glob("*.png")):
         yield Sample(image, image.stem, "ZZ")
+    examples = raw_dir / "data" / "examples"
+    for folder, texts, lines in (("benchmark_oneline_np_images", "accuracy_test_data.json", 1),
+                                 ("benchmark_multiline_np_images", "accuracy_test_data_multiline.json", 2)):
+        if not (examples / texts).is_file():
+            continue
+        for file_name, plates in sorted(json.loads((examples / texts).read_text(encoding="utf-8")).items()):
+            if len(plates) == 1:  # the photos show one plate each
+                yield Sample(examples / folder / file_name, plates[0], "UA", lines=lines, whole_photo=True)
 
 
 TRAIN_DETECTOR_BR = re.compile(r"#+_C[CV]_\d+_([A-Z0-9]+)\.JPG(_\d+){5}\.jpg")
@@ -287,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("source", choices=sorted(SOURCES), metavar="SOURCE_NAME",
                         help=f"one of: {', '.join(sorted(SOURCES))}")
     parser.add_argument("raw_dir", type=Path, metavar="RAW_DIR", help="the extracted repository")
-    parser.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="gets train/, eval/ (and scenes/)")
+    parser.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="gets train/, eval/ (and scenes/, photos/)")
     parser.add_argument("--split-seed", type=int, default=0, help="changes which plates go to eval (default 0)")
     args = parser.parse_args(argv)
     if not args.raw_dir.is_dir():
@@ -298,9 +341,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FileNotFoundError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    extra = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if k not in ("train", "eval", "scenes"))
+    extra = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if k not in ("train", "eval", "scenes", "photos"))
     print(f"{args.source} ({source.repository}, {source.licence}): train {counts['train']}, eval {counts['eval']}, "
-          f"scenes {counts['scenes']}" + (f"; skipped: {extra}" if extra else "") + f" -> {args.out_dir}")
+          f"scenes {counts['scenes']}, photos {counts['photos']}" + (f"; skipped: {extra}" if extra else "") + f" -> {args.out_dir}")
     return 0
 
 
