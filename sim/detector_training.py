@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -47,6 +48,10 @@ DEGRADE_SHARE = 0.6  # frames that get a random mix of degradations
 NO_PLATE_SHARE = 0.12  # frames whose plates are painted over: cars without a plate to find
 ZOOM = (0.6, 1.5)  # training patches are zoomed by this much around the runtime's scale
 PLATE_PATCH_SHARE = 0.8  # patches placed on a plate; the rest anywhere
+#: Share of rendered frames seen from the street instead of a bay camera (``render_scene(viewpoint="street")``):
+#: lower, closer and from the side, plates larger and turned, as phones and street cameras see parked cars.
+#: The bundled detector was trained without them and cut large plates into pieces on such photos.
+STREET_SHARE = 0.0
 DEFAULT_THRESHOLD = 0.3
 Progress = Callable[[str, float, float], None]  # (stage, done, total)
 
@@ -64,18 +69,37 @@ class DetectorSettings:
     scenes_share: float = 0.3  # of the training frames, when ``scenes`` are given: their photos repeated to fill it
     input_size: int = INPUT_SIZE  # the exported model's input square
     threshold: float = DEFAULT_THRESHOLD
+    street_share: float = STREET_SHARE  # rendered frames seen from the street rather than by a bay camera
+    init: Path | None = None  # start from these weights (the .pt an earlier run wrote beside its detector)
 
 
 class ScenesProblem(ValueError):
     """A real scene folder cannot be trained on; the message names the folder."""
 
 
+class DetectorWeightsProblem(ValueError):
+    """The weights given to start from are not this detector's."""
+
+
+def initial_weights(path: Path) -> dict:  # type: ignore[type-arg]
+    """The state dict at ``path``, checked against this detector's network before anything is rendered."""
+    import torch
+
+    try:
+        state = torch.load(path, map_location="cpu")
+        build_network()[0].load_state_dict(state)
+    except Exception as err:  # torch raises pickle, zip and shape errors alike; none of them is usable weights
+        raise DetectorWeightsProblem(f"{path}: not weights of this detector ({str(err).splitlines()[0]})") from None
+    return state  # type: ignore[no-any-return]
+
+
 # --- data ------------------------------------------------------------------------------------
 
 
-def synthetic_frame(seed: int) -> tuple[np.ndarray, np.ndarray]:
+def synthetic_frame(seed: int, street_share: float = STREET_SHARE) -> tuple[np.ndarray, np.ndarray]:
     """A rendered bay-camera frame scaled as the runtime scales it, and its plates' boxes (K x 4, x1 y1 x2 y2),
-    fully determined by ``seed``: the own car's plate, a neighbour's when in view, none when painted over."""
+    fully determined by ``seed``: the own car's plate, a neighbour's when in view, none when painted over;
+    ``street_share`` of the frames seen from the street (drawn only when asked for, so others stay as they were)."""
     from baytwin.sim.imagery.dataset import random_mix
     from baytwin.sim.imagery.degrade import apply_degradations
     from baytwin.sim.imagery.scenes import render_scene
@@ -83,7 +107,8 @@ def synthetic_frame(seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     sizes = [size for size, _ in FRAME_SIZES]
     size = sizes[int(rng.choice(len(sizes), p=[share for _, share in FRAME_SIZES]))]
-    scene = render_scene(rng, size=size)
+    street = bool(street_share) and rng.random() < street_share
+    scene = render_scene(rng, size=size, viewpoint="street" if street else "bay")
     quads = np.stack([scene.plate.corners] + ([scene.neighbour.corners] if scene.neighbour is not None else []))
     image = scene.image
     if rng.random() < DEGRADE_SHARE:
@@ -123,12 +148,12 @@ def scaled_frame(image: np.ndarray, quads: np.ndarray, size: int = INPUT_SIZE) -
     return resized, boxes
 
 
-def _render_chunk(seeds: list[int]) -> list[tuple[np.ndarray, np.ndarray]]:
-    return [synthetic_frame(seed) for seed in seeds]
+def _render_chunk(seeds: list[int], street_share: float = STREET_SHARE) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [synthetic_frame(seed, street_share) for seed in seeds]
 
 
-def render_frames(first_seed: int, n: int, workers: int,
-                  progress: Progress | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+def render_frames(first_seed: int, n: int, workers: int, progress: Progress | None = None,
+                  street_share: float = STREET_SHARE) -> list[tuple[np.ndarray, np.ndarray]]:
     """``n`` rendered frames and their boxes, in worker processes, by consecutive seeds."""
     if n <= 0:
         return []
@@ -137,12 +162,12 @@ def render_frames(first_seed: int, n: int, workers: int,
     frames: list[tuple[np.ndarray, np.ndarray]] = []
     if workers <= 1:
         for batch in chunks:
-            frames += _render_chunk(batch)
+            frames += _render_chunk(batch, street_share)
             if progress:
                 progress("render", len(frames), n)
         return frames
     with get_context("spawn").Pool(workers) as pool:
-        for batch in pool.imap(_render_chunk, chunks):
+        for batch in pool.imap(partial(_render_chunk, street_share=street_share), chunks):
             frames += batch
             if progress:
                 progress("render", len(frames), n)
@@ -323,14 +348,18 @@ def train(out_model: Path, settings: DetectorSettings = DetectorSettings(),
     if settings.patch % 32 or settings.input_size % 32:
         raise ValueError("the patch and input sizes must be multiples of 32")
     torch.manual_seed(settings.seed)
+    start_from = initial_weights(settings.init) if settings.init is not None else None  # a bad file stops at once
     real = load_scene_folders(settings.scenes) if settings.scenes else []  # before rendering: a bad folder stops at once
-    frames = render_frames(TRAIN_SEED_BASE + settings.seed * 10_000_000, settings.samples, settings.workers, progress)
+    frames = render_frames(TRAIN_SEED_BASE + settings.seed * 10_000_000, settings.samples, settings.workers, progress,
+                           settings.street_share)
     if real:
         repeats = max(1, round(settings.scenes_share * max(len(frames), 1) / ((1 - settings.scenes_share) * len(real))))
         frames += real * repeats
     if not frames:
         raise ValueError("nothing to train on: give --samples above 0 or --scenes")
     net, exported = build_network()
+    if start_from is not None:
+        net.load_state_dict(start_from)
     per_epoch = math.ceil(len(frames) / settings.batch)
     steps = settings.epochs * per_epoch
     optimizer = torch.optim.AdamW(net.parameters(), lr=settings.learning_rate, weight_decay=1e-4)
@@ -382,6 +411,8 @@ def export(model, out_model: Path, settings: DetectorSettings, synthetic: int, r
         "output": "rows of (cx, cy, w, h, score) in input pixels, one per 4x4 cell, non-peaks scored 0",
         "trained_on": {"rendered_scenes": synthetic, "real_photos": real,
                        "scene_folders": ["/".join(folder.parts[-2:]) for folder in settings.scenes], "seed": settings.seed,
-                       "epochs": settings.epochs, "patch": settings.patch},
+                       "epochs": settings.epochs, "patch": settings.patch,
+                       **({"street_share": settings.street_share} if settings.street_share else {}),
+                       **({"init": settings.init.name} if settings.init else {})},
     }
     out_model.with_suffix(".yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")

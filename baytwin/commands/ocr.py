@@ -567,6 +567,9 @@ def ocr_train_detector(
                                                 "(labels.csv: file, x1,y1 .. x4,y4) to learn from as well; repeat for more."),
     scenes_share: float = typer.Option(0.3, min=0.01, max=0.95, help="Share of the training frames the --scenes photos fill (repeated as needed)."),
     workers: int = typer.Option(2, min=1, help="Processes to render with."),
+    street_share: float = typer.Option(0.0, "--street-share", min=0.0, max=1.0, help="Share of the rendered frames seen from the street (lower, closer, from the side: larger, turned plates, as phones and street cameras see parked cars) instead of by a bay camera."),
+    init: Optional[Path] = typer.Option(None, "--init", help="Start from these weights (the .pt an earlier run wrote beside its detector, e.g. core/ocr/models/plate_detector.pt) to fine-tune."),
+    learning_rate: float = typer.Option(2e-3, "--learning-rate", min=1e-6, max=1.0, help="Peak learning rate (lower it to fine-tune from --init)."),
 ) -> None:
     """Train the learned plate detector on rendered bay-camera scenes (and real photos with plate corners) and
     export it to ONNX for --detector and a site's ocr.detector (needs the train extra: torch)."""
@@ -575,14 +578,17 @@ def ocr_train_detector(
             raise fail(f"--scenes {folder}: no labels.csv there (columns file and x1,y1 .. x4,y4)")
     if samples == 0 and not scenes:
         raise fail("--samples 0 without --scenes leaves nothing to train on")
+    if init is not None and not init.is_file():
+        raise fail(f"--init {init}: no such file (the .pt weights an earlier run wrote beside its detector)")
     if out.suffix.lower() != ".onnx":
         raise fail(f"--out {out}: name the model file, ending in .onnx")
     needs_extra("baytwin ocr train-detector", "train")
-    from baytwin.sim.detector_training import DetectorSettings, ScenesProblem, train
+    from baytwin.sim.detector_training import DetectorSettings, DetectorWeightsProblem, ScenesProblem, train
 
     settings = DetectorSettings(samples=samples, epochs=epochs, seed=seed, scenes=tuple(scenes or ()),
-                                scenes_share=scenes_share, workers=workers)
-    with progress_bar() as bar, failing_on(ScenesProblem):  # train() reads the folders before it renders anything
+                                scenes_share=scenes_share, workers=workers, street_share=street_share, init=init,
+                                learning_rate=learning_rate)
+    with progress_bar() as bar, failing_on(ScenesProblem, DetectorWeightsProblem):  # train() reads the folders before it renders anything
         tasks: dict[str, Any] = {}
 
         def progress(stage: str, done: float, total: float) -> None:

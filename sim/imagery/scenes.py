@@ -46,6 +46,7 @@ from baytwin.sim.imagery.plates import (
 )
 
 DEFAULT_SIZE = (1280, 720)
+VIEWPOINTS = ("bay", "street")
 _GROUND_RES_M = 0.02  # metres per pixel of the top-down ground texture
 _MAX_TRIES = 400
 
@@ -109,8 +110,13 @@ def render_scene(
     style: str | None = None,
     neighbour: bool | None = None,
     formats: Sequence[str] | None = None,
+    viewpoint: str = "bay",
 ) -> Scene:
     """Draw a bay camera's frame of ``size`` (width, height), e.g. (1280, 720) or (1920, 1080).
+
+    ``viewpoint="street"`` draws the same bays as a person with a phone or a street camera sees them
+    instead (:func:`_street_camera`): lower, closer, from the side, the plate larger and turned; the
+    ROI is then only what the bay floor projects to, and the neighbour's plate may stand anywhere.
 
     ``fmt``/``text``/``style`` fix the own car's plate (default: random from
     ``formats``, default all formats). ``neighbour`` forces a car in the next
@@ -123,7 +129,9 @@ def render_scene(
     want_neighbour = bool(rng.random() < 0.4) if neighbour is None else neighbour
     own_spec = PlateSpec.draw(own_fmt, rng, text, style)
     other_spec = PlateSpec.draw(as_format(names[int(rng.integers(len(names)))]), rng) if want_neighbour else None
-    layout = _sample_layout(rng, size, own_spec, other_spec)
+    if viewpoint not in VIEWPOINTS:
+        raise ValueError(f"viewpoint {viewpoint!r}: one of {', '.join(VIEWPOINTS)}")
+    layout = _sample_layout(rng, size, own_spec, other_spec, street=viewpoint == "street")
 
     frame = _draw_ground(layout, rng)
     _draw_background(frame, layout, rng)
@@ -226,7 +234,7 @@ class _Layout:
 
 
 def _sample_layout(rng: np.random.Generator, size: tuple[int, int], own: PlateSpec,
-                   other: PlateSpec | None) -> _Layout:
+                   other: PlateSpec | None, street: bool = False) -> _Layout:
     """Draw bays, cars and camera until the frame is usable ground truth.
 
     Usable: the own plate fully in frame, a sensible size, inside the ROI;
@@ -240,22 +248,25 @@ def _sample_layout(rng: np.random.Generator, size: tuple[int, int], own: PlateSp
         own_car = random_vehicle(rng, 0.0, bay_w, own)
         side = 1 if rng.random() < 0.5 else -1
         other_car = random_vehicle(rng, side * bay_w, bay_w, other) if other is not None else None
-        camera = _draw_camera(rng, size, own_car, own, side if other is not None else 0, bay_w)
-        if not np.deg2rad(8) <= np.arcsin(-camera.rotation[2, 2]) <= np.deg2rad(50):
-            continue  # bay cameras look down, but not straight down
+        if street:
+            camera = _street_camera(rng, size, own_car, own)
+        else:
+            camera = _draw_camera(rng, size, own_car, own, side if other is not None else 0, bay_w)
+            if not np.deg2rad(8) <= np.arcsin(-camera.rotation[2, 2]) <= np.deg2rad(50):
+                continue  # bay cameras look down, but not straight down
         roi = project_clipped(camera, np.array([[-bay_w / 2, 0, 0], [bay_w / 2, 0, 0],
                                                   [bay_w / 2, bay_l, 0], [-bay_w / 2, bay_l, 0]]), size)
         if roi is None:
             continue
         plate = _visible_plate(camera, own_car, own, size)
-        if plate is None or not _inside(roi, plate, 2.0):
+        if plate is None or not (street or _inside(roi, plate, 2.0)):
             continue
         plate_w = float(np.linalg.norm(plate[1] - plate[0]))
         if not 0.04 * width <= plate_w <= 0.4 * width:
             continue
         if other_car is not None and other is not None:
             theirs = _visible_plate(camera, other_car, other, size)
-            if theirs is None or not _outside(roi, theirs, 2.0):
+            if theirs is None or not (street or _outside(roi, theirs, 2.0)):
                 continue
             if float(np.linalg.norm(theirs[1] - theirs[0])) < 0.03 * width:
                 continue
@@ -310,6 +321,27 @@ def _draw_camera(rng: np.random.Generator, size: tuple[int, int], car: Vehicle, 
     yaw = np.arctan2(forward[0], forward[1]) + np.deg2rad(rng.normal(0, 2))
     pitch = np.arctan2(-forward[2], np.hypot(forward[0], forward[1])) + np.deg2rad(rng.normal(0, 2))
     roll = np.deg2rad(np.clip(rng.normal(0, 1.5), -4, 4))
+    return Camera(position, rotation(yaw, pitch, roll), focal, (width, height))
+
+
+def _street_camera(rng: np.random.Generator, size: tuple[int, int], car: Vehicle, spec: PlateSpec) -> Camera:
+    """A camera at head or bumper height, 1-4.5 m from the plate and up to 50 degrees off the car's axis,
+    aimed near the plate: how a phone photographs a parked car, or a street camera passes it. Its plate
+    spans 6-35 % of the frame's width, turned by the angle it is seen from."""
+    width, height = size
+    plate = car.world(car.plate_offset, 0, car.plate_height)[0]
+    off_axis = np.deg2rad(rng.uniform(-50, 50)) + car.yaw
+    distance = rng.uniform(1.0, 4.5)
+    position = plate + np.array([np.sin(off_axis) * distance, -np.cos(off_axis) * distance, 0.0])
+    position[2] = rng.uniform(0.7, 1.8)
+    plate_px = width * rng.uniform(0.06, 0.35)
+    focal = plate_px * float(np.linalg.norm(plate - position)) / spec.size_m[0]
+    focal = float(np.clip(focal, width / 2 / np.tan(np.deg2rad(50)), width / 2 / np.tan(np.deg2rad(8))))
+    target = plate + np.array([rng.uniform(-0.2, 0.2), rng.uniform(0.0, 0.4), rng.uniform(-0.1, 0.2)])
+    forward = target - position
+    yaw = np.arctan2(forward[0], forward[1])
+    pitch = np.arctan2(-forward[2], np.hypot(forward[0], forward[1]))
+    roll = np.deg2rad(np.clip(rng.normal(0, 3), -8, 8))
     return Camera(position, rotation(yaw, pitch, roll), focal, (width, height))
 
 

@@ -18,6 +18,7 @@ pytest.importorskip("onnx")
 from baytwin.core.ocr.detector import OnnxDetector  # noqa: E402
 from baytwin.sim.detector_training import (  # noqa: E402
     DetectorSettings,
+    DetectorWeightsProblem,
     ScenesProblem,
     load_scene_folders,
     synthetic_frame,
@@ -79,3 +80,34 @@ def test_a_scene_folder_without_labels_or_corners_is_refused_in_one_line(tmp_pat
     with pytest.raises(ScenesProblem, match="no row with plate corners") as caught:
         load_scene_folders([tmp_path])
     assert "\n" not in str(caught.value)
+
+
+def test_a_run_fine_tunes_from_an_earlier_runs_weights_and_refuses_others_in_one_line(tmp_path: Path) -> None:
+    import torch
+
+    first = tmp_path / "first" / "plate_detector.onnx"
+    train(first, DetectorSettings(**TINY))  # type: ignore[arg-type]
+    second = tmp_path / "second" / "plate_detector.onnx"
+    tiny_rate = dict(TINY, learning_rate=1e-9, seed=1)
+    train(second, DetectorSettings(**tiny_rate, init=first.with_suffix(".pt")))  # type: ignore[arg-type]
+    before, after = torch.load(first.with_suffix(".pt")), torch.load(second.with_suffix(".pt"))
+    weights = [key for key in before if before[key].is_floating_point() and "running" not in key]
+    assert all(torch.allclose(before[k], after[k], atol=1e-4) for k in weights)  # it started where the first ended
+    assert yaml.safe_load(second.with_suffix(".yaml").read_text())["trained_on"]["init"] == "plate_detector.pt"
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not weights")
+    with pytest.raises(DetectorWeightsProblem, match="junk.pt: not weights of this detector") as caught:
+        train(tmp_path / "third" / "d.onnx", DetectorSettings(**TINY, init=junk))  # type: ignore[arg-type]
+    assert "\n" not in str(caught.value) and not (tmp_path / "third").exists()  # refused before any work
+
+
+def test_street_frames_show_larger_plates_than_bay_frames_and_are_drawn_only_when_asked_for() -> None:
+    def widths(share: float) -> list[float]:
+        return [float((boxes[:, 2] - boxes[:, 0]).max()) for boxes in
+                (synthetic_frame(seed, share)[1] for seed in range(6_000_000, 6_000_030)) if len(boxes)]
+
+    bay, street = widths(0.0), widths(1.0)
+    assert np.percentile(street, 80) > 1.4 * np.percentile(bay, 80), (np.percentile(bay, 80), np.percentile(street, 80))
+    image, boxes = synthetic_frame(6_000_001)
+    same, same_boxes = synthetic_frame(6_000_001, 0.0)
+    assert np.array_equal(image, same) and np.array_equal(boxes, same_boxes)
