@@ -50,6 +50,7 @@ def ocr_generate(
     degrade: list[str] = typer.Option([], "--degrade", help="Degradations for every image: rain=2,mud=1 (0-4)."),
     random_mix: bool = typer.Option(False, "--random-degradations", help="Also a random mix per image."),
     scenes: bool = typer.Option(False, "--scene/--crops", help="Bay-camera frames, or plate crops (default)."),
+    viewpoint: str = typer.Option("bay", "--viewpoint", help="--scene frames: 'bay' (a bay camera on a pole ahead of the bays) or 'street' (lower, closer, from the side: larger, turned plates, as phones and street cameras see parked cars)."),
     seed: int = typer.Option(0, help="Random seed."),
     workers: int = typer.Option(1, help="Processes to render with."),
     frames: int = typer.Option(1, min=1, help="Images per vehicle (same plate and conditions), for measuring voting."),
@@ -69,6 +70,10 @@ def ocr_generate(
     for name, value in (("--fonts", fonts), ("--designs", designs)):
         if value not in WORLD_GROUPS:
             raise fail(f"{name} {value!r}: use one of {', '.join(WORLD_GROUPS)}")
+    if viewpoint not in ("bay", "street"):
+        raise fail(f"--viewpoint {viewpoint!r}: use bay or street")
+    if viewpoint != "bay" and not scenes:
+        raise fail("--viewpoint is for --scene frames")
     if renderer != "formats" and (scenes or format_ or frames > 1):
         raise fail(f"--renderer {renderer} draws single plate crops: --scene, --format and --frames are for the formats renderer")
     if renderer == "independent":
@@ -93,7 +98,7 @@ def ocr_generate(
         task = bar.add_task("render", total=n)
         labels = generate(out, n, format_ or None, severities, scenes, seed,
                           lambda done, _n: bar.update(task, completed=done), random_mix, workers=workers,
-                          frames=frames, world=world)
+                          frames=frames, world=world, viewpoint=viewpoint)
     console.print(f"{n} images and {labels}")
 
 

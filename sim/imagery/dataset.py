@@ -32,7 +32,7 @@ import numpy as np
 from baytwin.core.plates import load_formats
 from baytwin.sim.imagery.degrade import REGISTRY, apply_degradations, jpeg_quality, validate_severities
 from baytwin.sim.imagery.plates import as_format, random_plate_text, render_plate, styles_for
-from baytwin.sim.imagery.scenes import DEFAULT_SIZE, render_scene
+from baytwin.sim.imagery.scenes import DEFAULT_SIZE, VIEWPOINTS, render_scene
 
 LABELS = "labels.csv"
 IMAGES = "images"
@@ -89,6 +89,7 @@ def generate(
     size: tuple[int, int] = DEFAULT_SIZE,
     frames: int = 1,
     world: WorldPlates | None = None,
+    viewpoint: str = "bay",
 ) -> Path:
     """Write ``n`` labelled images under ``out`` and return the path of its labels.csv.
 
@@ -104,7 +105,8 @@ def generate(
     the ``vehicle`` column groups them, so multi-frame voting can be measured.
     ``world`` draws crops of the world renderer instead of the formats' plates,
     with ``font`` and ``design`` columns, so evaluation can report per font
-    family and design group (held-out ones included).
+    family and design group (held-out ones included). ``viewpoint="street"``
+    sees the scenes from the street instead of by a bay camera (``render_scene``).
     """
     if frames < 1:
         raise ValueError(f"frames must be >= 1, got {frames}")
@@ -112,6 +114,8 @@ def generate(
         raise ValueError(f"n must be >= 0, got {n}")
     if world is not None and scenes:
         raise ValueError("the world renderer draws plate crops, not bay-camera frames")
+    if viewpoint not in VIEWPOINTS:
+        raise ValueError(f"viewpoint {viewpoint!r}: one of {', '.join(VIEWPOINTS)}")
     names = list(formats) if formats else list(load_formats())
     for name in names:
         as_format(name)  # fails early, naming the unknown format
@@ -119,7 +123,8 @@ def generate(
     validate_severities(fixed)
     out = Path(out)
     (out / IMAGES).mkdir(parents=True, exist_ok=True)
-    job = _Job(out, tuple(names), tuple(fixed.items()), scenes, seed, random_degradations, tuple(size), frames, world)
+    job = _Job(out, tuple(names), tuple(fixed.items()), scenes, seed, random_degradations, tuple(size), frames, world,
+               viewpoint)
     labels = out / LABELS
     with labels.open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=label_columns(scenes, world is not None))
@@ -166,6 +171,7 @@ class _Job:
     size: tuple[int, int]
     frames: int = 1
     world: WorldPlates | None = None
+    viewpoint: str = "bay"
 
 
 def _rows(job: _Job, n: int, workers: int) -> Iterator[dict[str, str]]:
@@ -207,7 +213,8 @@ def _make_sample(job: _Job, index: int) -> dict[str, str]:
         result = apply_degradations(plate.image, before_encoding, rng, plate.corners)
         corners = result.plate_corners
     elif job.scenes:
-        scene = render_scene(rng, size=job.size, fmt=fmt, text=text, style=style, formats=job.formats)
+        scene = render_scene(rng, size=job.size, fmt=fmt, text=text, style=style, formats=job.formats,
+                             viewpoint=job.viewpoint)
         plates = [scene.plate.corners] + ([scene.neighbour.corners] if scene.neighbour is not None else [])
         result = apply_degradations(scene.image, before_encoding, rng, np.stack(plates), scene.roi)
         corners = result.plate_corners[0]

@@ -31,6 +31,16 @@ def test_generate_scenes_records_the_roi(tmp_path: Path) -> None:
     assert rows[0]["roi"].startswith("[[")
 
 
+def test_generate_scenes_from_the_street_and_refuses_a_viewpoint_without_scenes(tmp_path: Path) -> None:
+    out = tmp_path / "street"
+    assert baytwin("ocr", "generate", "--out", str(out), "--n", "2", "--scene", "--viewpoint", "street").returncode == 0
+    assert len(list(csv.DictReader((out / "labels.csv").open()))) == 2
+    for args, message in ((["--viewpoint", "street"], "--viewpoint is for --scene frames"),
+                          (["--scene", "--viewpoint", "sky"], "--viewpoint 'sky': use bay or street")):
+        result = baytwin("ocr", "generate", "--out", str(tmp_path / "x"), "--n", "1", *args)
+        assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
 def test_unknown_degradation_or_severity_is_a_clear_error(tmp_path: Path) -> None:
     for bad, message in (("smog=2", "unknown degradation"), ("rain=7", "severity must be 0-4")):
         result = baytwin("ocr", "generate", "--out", str(tmp_path / "x"), "--degrade", bad)

@@ -111,6 +111,26 @@ def test_scene_plates_are_in_frame_and_only_the_own_plate_in_the_roi(size: tuple
         assert all(_inside(scene.roi, c) < 0 for c in scene.neighbour.corners)
 
 
+def _side_ratio(corners: np.ndarray) -> float:
+    tl, tr, br, bl = np.asarray(corners, float)
+    left, right = np.linalg.norm(bl - tl), np.linalg.norm(br - tr)
+    return float(min(left, right) / max(left, right))
+
+
+def test_a_street_view_sees_plates_larger_and_more_turned_than_a_bay_camera() -> None:
+    size = (1280, 720)
+    bay = [render_scene(np.random.default_rng(s), size=size, neighbour=False) for s in range(16)]
+    street = [render_scene(np.random.default_rng(s), size=size, neighbour=False, viewpoint="street") for s in range(16)]
+    for scene in street:  # whole plates in frame, as for a bay camera
+        assert (scene.plate.corners >= 0).all() and (scene.plate.corners[:, 0] <= 1280).all()
+        assert (scene.plate.corners[:, 1] <= 720).all() and len(scene.roi) >= 3
+    width = lambda s: float(np.linalg.norm(s.plate.corners[1] - s.plate.corners[0]))  # noqa: E731
+    assert max(map(width, street)) > 1.3 * max(map(width, bay))
+    assert np.mean([_side_ratio(s.plate.corners) for s in street]) < np.mean([_side_ratio(s.plate.corners) for s in bay])
+    with pytest.raises(ValueError, match="viewpoint 'sky'"):
+        render_scene(np.random.default_rng(0), viewpoint="sky")
+
+
 def test_scene_without_neighbour_and_with_a_fixed_plate() -> None:
     scene = render_scene(np.random.default_rng(5), fmt="fr", text="AB-123-CD", neighbour=False)
     assert scene.neighbour is None
