@@ -1,7 +1,7 @@
 """The plate reader: frame in, one gated, normalized plate read out.
 
-detect (in the bay's ROI) -> crop -> recognize (a second look at unsure reads) -> vote across a vehicle's frames
--> normalize -> confidence gate.
+detect (in the bay's ROI) -> crop -> recognize (a second look at unsure reads; a wider view where the box may
+have cut the plate short) -> vote across a vehicle's frames -> normalize -> confidence gate.
 
 Normalizing fits a read to a plate format (0/O, 1/I, 8/B, 5/S look-alikes) only
 where the site declares its formats (``formats``); elsewhere a read is only
@@ -28,6 +28,7 @@ from typing import Sequence
 import numpy as np
 
 from baytwin.core.ocr.colour_check import hold_colour_disagreements
+from baytwin.core.ocr.cut_short import read_past_the_box
 from baytwin.core.ocr.detector import Candidate, ClassicalDetector, Detector
 from baytwin.core.ocr.gate import ConfidenceGate, Status
 from baytwin.core.ocr.line_split import read_by_lines
@@ -144,7 +145,8 @@ class PlateReader:
                 read = self.checked([crops[i]], [reads[i]])[0]
             else:
                 read = self.recognize([crops[i]])[0]
-            best.append((read, candidates[i].box, crops[i]))  # ... and only the plate gets a second
+            read, crop = read_past_the_box(self.recognizer, frame, candidates[i].box, read, crops[i], self.gate.accept_at)
+            best.append((read, candidates[i].box, crop))  # ... and only the plate gets a second
         if not best:
             return UNREADABLE
         voted = vote([read for read, _, _ in best])
@@ -166,6 +168,7 @@ class PlateReader:
         crops = [cut_out(frame, c) for c in found]
         best: dict[str, PlateResult] = {}  # one entry per plate text: a plate found twice is one plate
         for candidate, crop, read in zip(found, crops, self.recognize(crops)):
+            read, crop = read_past_the_box(self.recognizer, frame, candidate.box, read, crop, self.gate.accept_at)
             if len(read.text) < PLATE_MIN_CHARS:
                 continue
             result = self.finish(read, candidate.box, crop)
