@@ -32,8 +32,9 @@ WIDEN = 1.2
 #: And up and down, for a box that cut the characters' tops or feet.
 HEIGHTEN = 0.25
 #: A wider read at least this sure replaces the read as the suggestion a person is shown; below it, the
-#: read keeps its text (and is still held): a read that unsure is as often a worse one as a longer one.
-WIDER_SURE = 0.05
+#: read keeps its text (and is still held): an unsure wider read is as often a worse one as a longer one
+#: (at 0.05, 5 of 200 degraded bay frames swapped a right suggestion for a wrong one; at 0.5, none).
+WIDER_SURE = 0.5
 
 
 def wider_box(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> tuple[int, int, int, int]:
