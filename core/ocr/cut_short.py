@@ -15,10 +15,10 @@ the read as the person's suggestion. A wider view that reads other or fewer char
 with one more in their midst, says nothing: it sees the plate smaller, with car body, a bumper or a
 neighbour's edge around it, and reads it less well.
 
-Chosen on rendered bay-camera and street-view frames (seeds 9090, 9191, 9494; ``ocr generate
---scene [--viewpoint street]``) and measured on two sets drawn afterwards (seeds 9595, 9696): see
-docs/ocr.md. A wider read of any confidence was needed: the two reads cut short that a bay camera's
-classical detector let through ("YUH" of "GL52 YUH") were extended by wider reads of 0.001 and 0.03.
+The settings were chosen on rendered bay-camera and street-view frames (``ocr generate --scene
+[--viewpoint street]``; figures in docs/ocr.md) and then measured once on real car photos. A hold on a
+wider read of any confidence was needed: the two reads cut short that a bay camera's classical detector
+let through ("YUH" of "GL52 YUH") were extended by wider reads 0.001 and 0.03 sure.
 """
 
 from __future__ import annotations
