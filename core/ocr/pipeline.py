@@ -63,6 +63,8 @@ UNREADABLE = PlateResult(None, 0.0, "unreadable", None)
 PLATE_MIN_CHARS = 4
 NO_ROI = "no region of interest: every plate in view reported, none accepted"
 NO_ROI_ONE = "no region of interest: the most confident plate in view may be another bay's, not accepted"
+TOO_SHORT = (f"fewer than {PLATE_MIN_CHARS} characters: in a frame that is as often one line of a two-line plate, "
+             "a piece of one or a sticker as a plate of its own")
 CORRECTED = "fitted to the site's plate formats by changing {n} character(s): a person confirms"
 
 
@@ -154,7 +156,9 @@ class PlateReader:
             return UNREADABLE
         _, box, crop = max(best, key=lambda item: item[0].confidence)
         result = self.finish(voted.as_read(), box, crop)
-        return result if roi is not None else held_back(result, NO_ROI_ONE)
+        if roi is None:
+            return held_back(result, NO_ROI_ONE)
+        return held_back(result, TOO_SHORT) if result.plate and len(result.plate) < PLATE_MIN_CHARS else result
 
     def read_every_plate(self, frame: np.ndarray, detected: Sequence[Candidate] | None = None) -> list[PlateResult]:
         """Every plate in a frame read without an ROI, left to right, none accepted (at best ``review``).

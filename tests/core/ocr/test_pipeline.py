@@ -116,3 +116,25 @@ def test_format_corrections_happen_only_where_the_site_declares_formats_and_neve
     corrected = uk_site.finish(looks_alike, (0, 0, 10, 5), None)
     assert corrected.plate == "AB12CDB" and corrected.status == "review" and "format" in (corrected.why or "")
     assert uk_site.finish(sure, (0, 0, 10, 5), None).status == "accepted"  # a read that fits as it is stays sure
+
+
+def test_a_frames_read_of_fewer_than_four_characters_goes_to_review_however_sure() -> None:
+    """One line of a two-line plate ("AE" of "41353 / AE"), a piece of a plate or a sticker reads as a short plate."""
+    from baytwin.core.ocr.detector import Candidate
+    from baytwin.core.ocr.pipeline import TOO_SHORT
+    from baytwin.sim.imagery.font_pool import held_out_fonts
+    from baytwin.sim.imagery.world_plates import render_world_plate
+
+    reader = PlateReader()
+    whole = Roi(((0, 0), (1280, 0), (1280, 720), (0, 720)))
+    sure = 0
+    for seed in range(4):
+        plate = render_world_plate(np.random.default_rng(seed), held_out_fonts(), text="AE7", design="plain",
+                                   plate_height_px=70).image
+        frame = np.full((720, 1280, 3), 60, np.uint8)
+        h, w = plate.shape[:2]
+        frame[300:300 + h, 500:500 + w] = plate
+        result = reader.read_frame(frame, whole, [Candidate((500, 300, 500 + w, 300 + h), 0.9)])
+        assert result.plate == "AE7" and result.status == "review" and result.why == TOO_SHORT
+        sure += result.confidence >= reader.gate.accept_at
+    assert sure >= 2  # the reader was sure of them: only their length holds them back
