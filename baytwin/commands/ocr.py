@@ -64,14 +64,15 @@ def ocr_generate(
     """Render labelled synthetic plates (crops or bay-camera frames), degraded as asked."""
     from baytwin.core.plates import load_formats
     from baytwin.sim.imagery.dataset import WORLD_GROUPS, WorldPlates, generate
+    from baytwin.sim.imagery.scenes import VIEWPOINTS
 
     if renderer not in ("formats", "world", "independent"):
         raise fail(f"--renderer {renderer!r}: use formats, world or independent")
     for name, value in (("--fonts", fonts), ("--designs", designs)):
         if value not in WORLD_GROUPS:
             raise fail(f"{name} {value!r}: use one of {', '.join(WORLD_GROUPS)}")
-    if viewpoint not in ("bay", "street"):
-        raise fail(f"--viewpoint {viewpoint!r}: use bay or street")
+    if viewpoint not in VIEWPOINTS:
+        raise fail(f"--viewpoint {viewpoint!r}: use {' or '.join(VIEWPOINTS)}")
     if viewpoint != "bay" and not scenes:
         raise fail("--viewpoint is for --scene frames")
     if renderer != "formats" and (scenes or format_ or frames > 1):

@@ -16,6 +16,11 @@ of view, yaw/pitch/roll, bay size, car size, colour and position vary; a
 layout is drawn again until the plate is fully in frame and inside the ROI
 (and, if there is one, the neighbour's plate is in frame and outside it).
 
+The same bays can be seen from the street instead (``viewpoint="street"``): a
+camera at head or bumper height, close and off the car's axis, as a phone or a
+passing camera sees a parked car; its plates are larger and turned, which a
+detector must also find whole.
+
 Coordinates: world x to the right along the row of bays, y away from the
 camera along the bay, z up, in metres. The camera's own bay is
 x in [-W/2, W/2], y in [0, L]; neighbours are at x +- W.
