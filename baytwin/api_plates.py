@@ -146,13 +146,10 @@ def _recognizer(model: str | Path | None, model_config: str | Path | None) -> An
 
 
 def _detector(detector: str | Path | None) -> Any:
-    from baytwin.core.ocr.detector import OnnxDetector
+    """None (the reader's default, the bundled learned detector), ``classical``, or an ONNX file's detector."""
+    from baytwin.core.ocr.detector import chosen_detector
 
-    if detector is None:
-        return None
-    if not Path(detector).is_file():
-        raise ValueError(f"detector {detector}: no such file")
-    return OnnxDetector(Path(detector))
+    return None if detector is None else chosen_detector(detector)
 
 
 def as_roi(roi: Any) -> Any:

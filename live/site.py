@@ -80,8 +80,8 @@ class OccupancySpec(_Strict):
 
 class OcrSpec(_Strict):
     """The site's own plate recognizer (ONNX and its fast-plate-ocr style YAML), instead of the bundled one,
-    its own plate detector (ONNX, YOLO-style output) instead of the classical one, and the plate formats its
-    cars carry, if the site knows them."""
+    its own plate detector (ONNX, YOLO-style output; ``classical`` for the fast classical one) instead of the
+    bundled learned one, and the plate formats its cars carry, if the site knows them."""
 
     model: str | None = Field(None, min_length=1)
     config_file: str | None = Field(None, alias="model_config", min_length=1)  # default: the model's .yaml
@@ -236,8 +236,10 @@ class Site:
 
     def _detector_file(self) -> Path | None:
         """The ``ocr`` section's detector, checked now like the recognizer: the file, and its config if it has one."""
+        from baytwin.core.ocr.detector import CLASSICAL
+
         ocr = self.spec.ocr
-        if ocr is None or ocr.detector is None:
+        if ocr is None or ocr.detector is None or ocr.detector == CLASSICAL:
             return None
         detector = self.resolve(ocr.detector)
         if not detector.is_file():

@@ -119,8 +119,9 @@ def _image_paths(paths: list[Path]) -> list[Path]:
 MODEL_OPTION = typer.Option(None, "--model", help="A recognizer (ONNX) to use instead of the bundled one; its "
                             "config (.yaml, fast-plate-ocr keys) beside it with the same name, or --model-config.")
 MODEL_CONFIG_OPTION = typer.Option(None, "--model-config", help="The --model's config, if not beside it.")
-DETECTOR_OPTION = typer.Option(None, "--detector", help="A plate detector (ONNX, YOLO-style output, e.g. one "
-                               "`ocr train-detector` wrote; its .yaml beside it) instead of the classical one.")
+DETECTOR_OPTION = typer.Option(None, "--detector", help="The plate detector: the bundled learned one unless "
+                               "named; `classical` for the fast classical one, or an ONNX file with YOLO-style output "
+                               "(e.g. one `ocr train-detector` wrote; its .yaml beside it).")
 GATE_OPTION = typer.Option(None, "--gate", help="Confidence at or above which a read is accepted (default: the "
                            "model's calibrated threshold, `ocr calibrate`; 0.90 for a model without one).")
 
@@ -143,15 +144,15 @@ def brought_recognizer(model: Path | None, model_config: Path | None):  # type: 
 
 
 def brought_detector(detector: Path | None):  # type: ignore[no-untyped-def]
-    """The detector of ``--detector`` (None for the classical one); exit 2 with one line if it is unusable."""
-    from baytwin.core.ocr.detector import DetectorProblem, OnnxDetector
+    """The detector of ``--detector`` (None: the bundled learned one); exit 2 with one line if it is unusable."""
+    from baytwin.core.ocr.detector import DetectorProblem, chosen_detector
 
     if detector is None:
         return None
-    if not detector.is_file():
-        raise fail(f"--detector {detector}: no such file")
-    with failing_on(DetectorProblem):
-        return OnnxDetector(detector)
+    try:
+        return chosen_detector(detector)
+    except DetectorProblem as err:
+        raise fail(f"--detector {err}") from None
 
 
 def plate_reader(gate: float | None, model: Path | None, model_config: Path | None,  # type: ignore[no-untyped-def]

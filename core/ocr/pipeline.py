@@ -29,7 +29,7 @@ import numpy as np
 
 from baytwin.core.ocr.colour_check import hold_colour_disagreements
 from baytwin.core.ocr.cut_short import read_past_the_box
-from baytwin.core.ocr.detector import Candidate, ClassicalDetector, Detector
+from baytwin.core.ocr.detector import Candidate, Detector, bundled_detector
 from baytwin.core.ocr.gate import ConfidenceGate, Status
 from baytwin.core.ocr.line_split import read_by_lines
 from baytwin.core.ocr.model_config import PlateModelConfig
@@ -82,7 +82,7 @@ class PlateReader:
     def __init__(self, recognizer: Recognizer | None = None, detector: Detector | None = None,
                  gate: ConfidenceGate | None = None, formats: Sequence[str] | None = None) -> None:
         self.recognizer = recognizer or Recognizer()
-        self.detector = detector or ClassicalDetector()
+        self.detector = detector or bundled_detector()  # the learned one; ClassicalDetector() is the fast one
         self.gate = gate or default_gate(self.recognizer.config)
         self.formats = formats
 

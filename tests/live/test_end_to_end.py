@@ -32,6 +32,7 @@ from ocpp.v16 import call as call16
 from sqlalchemy import select
 
 from baytwin.core.clock import AcceleratedClock
+from baytwin.core.ocr.recognizer import FORMAT_MODEL
 from baytwin.core.store import schema
 from baytwin.core.store.evidence import export_pack, verify_pack
 from baytwin.core.store.signing import Signer
@@ -77,7 +78,12 @@ def test_a_recorded_afternoon_gives_exactly_the_expected_violations_actions_and_
     rois = {bay: [list(p) for p in polygon] for bay, polygon in info["bays"].items()}
     cameras = yaml.safe_dump({"cameras": {"pole": {"source": str(video), "sample_fps": 5, "frames_per_vehicle": 3,
                                                    "bays": rois}}}, default_flow_style=None)
-    site = write_site(tmp_path, cameras=cameras, stations="CP1: {evses: {1: EV1, 2: EV2}}", leave_after_s=120)
+    # The flow under test needs every plate accepted at once. With the classical detector's looser box the format
+    # reader reads this footage's AB12CDE at 0.95; in the default learned one's, at 0.73, in review (over eight
+    # other clips like it the learned one accepts more frames, docs/ocr.md), so the site names the detector the
+    # expectations were made with.
+    site = write_site(tmp_path, cameras=cameras, stations="CP1: {evses: {1: EV1, 2: EV2}}", leave_after_s=120,
+                      extra=f'ocr: {{model: "{FORMAT_MODEL}", detector: classical}}\n')
     (tmp_path / "policy.yaml").write_text(POLICY.replace("arrival_allowance_min: 10", "arrival_allowance_min: 12"))
     (tmp_path / "vehicles.csv").write_text("plate,group,id_tokens\nAB12CDE,staff,TAG-AB\nKX19PLM,staff,TAG-KX\n")
     clock = AcceleratedClock(T0, SPEED)

@@ -73,3 +73,12 @@ def test_the_site_reader_detects_with_the_detector_the_site_file_names(tmp_path:
     (tmp_path / "models" / "plates.onnx").write_bytes(b"not a model")
     with pytest.raises(ConfigError, match=r"site\.yaml: ocr\.detector: .*cannot load the detector"):
         site_reader(site)
+
+
+def test_a_site_reads_with_the_bundled_learned_detector_unless_its_file_names_classical(tmp_path: Path) -> None:
+    from baytwin.core.ocr.detector import BUNDLED_DETECTOR, ClassicalDetector, OnnxDetector
+
+    default = site_reader(load_site(write_site(tmp_path / "default")))
+    assert isinstance(default.detector, OnnxDetector) and default.detector.model == BUNDLED_DETECTOR
+    classical = site_reader(load_site(write_site(tmp_path / "classical", extra="ocr: {detector: classical}\n")))
+    assert isinstance(classical.detector, ClassicalDetector)

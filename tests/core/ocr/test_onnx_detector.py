@@ -41,3 +41,27 @@ def test_a_broken_config_or_model_is_one_line(tmp_path: Path) -> None:
     broken.write_bytes(b"not a model")
     with pytest.raises(DetectorProblem, match="cannot load the detector"):
         OnnxDetector(broken)
+
+
+def test_a_box_the_plate_does_not_stand_out_in_is_cut_a_little_wider_never_past_the_frame() -> None:
+    from baytwin.core.ocr.detector import UNREFINED_GROWTH, plate_corners
+
+    flat = np.full((360, 640), 120, np.uint8)  # nothing plate-shaped to refine the box to
+    corners = plate_corners(flat, (200, 100, 300, 130))
+    grow = 100 * UNREFINED_GROWTH[0]
+    assert grow > 0
+    np.testing.assert_allclose(corners, [[200 - grow, 100], [300 + grow, 100], [300 + grow, 130], [200 - grow, 130]], atol=1e-3)
+    at_edge = plate_corners(flat, (0, 0, 100, 30))
+    assert at_edge.min() == 0 and at_edge[:, 0].max() == pytest.approx(100 + grow, abs=1e-3)
+
+
+def test_the_bundled_learned_detector_is_the_default_and_classical_is_one_word_away(tmp_path: Path) -> None:
+    from baytwin.core.ocr.detector import BUNDLED_DETECTOR, ClassicalDetector, chosen_detector
+    from baytwin.core.ocr.pipeline import PlateReader
+
+    default = chosen_detector(None)
+    assert isinstance(default, OnnxDetector) and default.model == BUNDLED_DETECTOR
+    assert chosen_detector(None) is default and PlateReader().detector is default  # loaded once
+    assert isinstance(chosen_detector("classical"), ClassicalDetector)
+    with pytest.raises(DetectorProblem, match=r"gone\.onnx: no such file .*classical"):
+        chosen_detector(tmp_path / "gone.onnx")
