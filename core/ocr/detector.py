@@ -193,18 +193,51 @@ def chosen_detector(choice: str | Path | None) -> Detector:
     return OnnxDetector(Path(choice))
 
 
-#: A learned box the plate does not stand out in (a white plate on a white car: nothing to refine it to) is cut
-#: out this share of its width wider on each side, and as high as it is: the learned boxes are as often a
-#: little narrow as wide (one in ten 13-21 % too narrow on rendered and real frames), and a narrow one cuts
-#: an end character off. Chosen on rendered frames (bay, street and bay-camera video; 0.05 against 0.1,
+#: A learned box the plate does not stand out in (a white plate on a white car), nor a band of characters in
+#: it, is cut out this share of its width wider on each side, and as high as it is: the learned boxes are as
+#: often a little narrow as wide (one in ten 13-21 % too narrow on rendered and real frames), and a narrow one
+#: cuts an end character off. Chosen on rendered frames (bay, street and bay-camera video; 0.05 against 0.1,
 #: and growing the height too, which accepted fewer on clean bay frames); docs/ocr.md gives the figures.
 UNREFINED_GROWTH = (0.05, 0.0)
 
 
+def stroke_band(gray: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray | None:
+    """The rotated rectangle (``cv2.boxPoints`` order, frame pixels) of the band of character strokes
+    around ``box``'s centre, found as the classical detector finds plates but within the box's
+    neighbourhood; None if no stroke blob holds the centre."""
+    x1, y1, x2, y2 = box
+    h, w = gray.shape[:2]
+    bw, bh = x2 - x1, y2 - y1
+    ex1, ey1, ex2, ey2 = max(0, x1 - bw // 4), max(0, y1 - bh // 2), min(w, x2 + bw // 4), min(h, y2 + bh // 2)
+    region = gray[ey1:ey2, ex1:ex2]
+    if region.shape[0] < 8 or region.shape[1] < 16:
+        return None
+    edges = np.abs(cv2.Sobel(cv2.GaussianBlur(region, (3, 3), 0), cv2.CV_32F, 1, 0, ksize=3))
+    edges = cv2.convertScaleAbs(edges, alpha=255.0 / max(1.0, float(edges.max())))
+    _, mask = cv2.threshold(edges, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, bw // 10) | 1, 3)))
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    centre = ((x1 + x2) / 2 - ex1, (y1 + y2) / 2 - ey1)
+    holding = [c for c in contours if cv2.pointPolygonTest(c, centre, False) >= 0]
+    if not holding:
+        return None
+    rect = cv2.minAreaRect(max(holding, key=cv2.contourArea))
+    long, short = max(rect[1]), min(rect[1])
+    if short < 4 or long < 0.5 * bw or long > 1.5 * bw:
+        return None
+    return cv2.boxPoints(rect) + np.array([ex1, ey1], np.float32)
+
+
 def plate_corners(gray: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-    """The plate's quadrilateral for a tight box: refined where the plate stands out, else the box a little
-    wider (:data:`UNREFINED_GROWTH`, within the frame)."""
+    """The plate's quadrilateral for a tight box: refined where the plate stands out, else grown from the
+    band of character strokes the classical detector would have found there, else the box a little wider
+    (:data:`UNREFINED_GROWTH`, within the frame)."""
     refined = refine_quad(gray, box)
+    if refined is None:  # the plate does not stand out from the car: its characters' band still does
+        strokes = stroke_band(gray, box)
+        if strokes is not None:
+            refined = refine_quad(gray, box, strokes)
     if refined is not None:
         return refined
     x1, y1, x2, y2 = box

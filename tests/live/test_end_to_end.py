@@ -32,7 +32,6 @@ from ocpp.v16 import call as call16
 from sqlalchemy import select
 
 from baytwin.core.clock import AcceleratedClock
-from baytwin.core.ocr.recognizer import FORMAT_MODEL
 from baytwin.core.store import schema
 from baytwin.core.store.evidence import export_pack, verify_pack
 from baytwin.core.store.signing import Signer
@@ -78,12 +77,7 @@ def test_a_recorded_afternoon_gives_exactly_the_expected_violations_actions_and_
     rois = {bay: [list(p) for p in polygon] for bay, polygon in info["bays"].items()}
     cameras = yaml.safe_dump({"cameras": {"pole": {"source": str(video), "sample_fps": 5, "frames_per_vehicle": 3,
                                                    "bays": rois}}}, default_flow_style=None)
-    # The flow under test needs every plate accepted at once. With the classical detector's looser box the format
-    # reader reads this footage's AB12CDE at 0.95; in the default learned one's, at 0.73, in review (over eight
-    # other clips like it the learned one accepts more frames, docs/ocr.md), so the site names the detector the
-    # expectations were made with.
-    site = write_site(tmp_path, cameras=cameras, stations="CP1: {evses: {1: EV1, 2: EV2}}", leave_after_s=120,
-                      extra=f'ocr: {{model: "{FORMAT_MODEL}", detector: classical}}\n')
+    site = write_site(tmp_path, cameras=cameras, stations="CP1: {evses: {1: EV1, 2: EV2}}", leave_after_s=120)
     (tmp_path / "policy.yaml").write_text(POLICY.replace("arrival_allowance_min: 10", "arrival_allowance_min: 12"))
     (tmp_path / "vehicles.csv").write_text("plate,group,id_tokens\nAB12CDE,staff,TAG-AB\nKX19PLM,staff,TAG-KX\n")
     clock = AcceleratedClock(T0, SPEED)
@@ -114,6 +108,7 @@ def test_a_recorded_afternoon_gives_exactly_the_expected_violations_actions_and_
             await cp.call(call16.MeterValues(connector_id=1, transaction_id=ev1.transaction_id, meter_value=[{
                 "timestamp": iso(), "sampledValue": [{"value": "11", "measurand": "Current.Import", "unit": "A"}]}]))
             await wait_video(12)
+            suspended_at = clock.now()  # the test's loop may wake late when the reader is busy: the grace runs from here
             await cp.call(call16.StatusNotification(connector_id=2, error_code="NoError", status="SuspendedEV",
                                                     timestamp=iso()))
             await wait_video(20)
@@ -125,7 +120,8 @@ def test_a_recorded_afternoon_gives_exactly_the_expected_violations_actions_and_
             await until(lambda: live.runner.cameras["pole"].health().ended, timeout=30)
             await wait_video(61)
             live.runner._advance()
-            return {"remote": remote, "log": live.log, "ev1": ev1.transaction_id, "ev2": ev2.transaction_id}
+            return {"remote": remote, "log": live.log, "ev1": ev1.transaction_id, "ev2": ev2.transaction_id,
+                    "suspended_at": suspended_at}
 
     result = run(scenario())
     log = result["log"]
@@ -145,7 +141,7 @@ def test_a_recorded_afternoon_gives_exactly_the_expected_violations_actions_and_
         ("EV1", "not_charging", subject["GH68RTY"]),
     ]
     overstay, iced = violations
-    assert abs(overstay["since"] - (at_video(12) + 15 * 60)) < 90  # SuspendedEV + 15 minutes' grace
+    assert abs(overstay["since"] - (result["suspended_at"] + 15 * 60)) < 90  # SuspendedEV + 15 minutes' grace
     assert overstay["closed_at"] is not None and iced["closed_at"] is not None  # both drove out in the end
     assert [(a["action"], a["subject"]) for a in actions] == [("warning", subject["KX19PLM"]), ("warning", subject["GH68RTY"])]
     assert {s["bay"] for s in sessions} == {"EV1", "EV2"} and all(s["ended_at"] is not None for s in sessions)

@@ -65,3 +65,17 @@ def test_the_bundled_learned_detector_is_the_default_and_classical_is_one_word_a
     assert isinstance(chosen_detector("classical"), ClassicalDetector)
     with pytest.raises(DetectorProblem, match=r"gone\.onnx: no such file .*classical"):
         chosen_detector(tmp_path / "gone.onnx")
+
+
+def test_a_narrow_box_on_a_plate_as_light_as_its_car_is_grown_to_the_band_of_characters() -> None:
+    import cv2
+
+    from baytwin.core.ocr.detector import plate_corners
+
+    frame = np.full((360, 640), 215, np.uint8)  # a white car
+    cv2.rectangle(frame, (200, 150), (420, 200), 222, -1)  # its white plate: nothing stands out by brightness
+    cv2.putText(frame, "AB12 CDE", (212, 189), cv2.FONT_HERSHEY_SIMPLEX, 1.1, 20, 3)
+    text_left, text_right = 212, 212 + cv2.getTextSize("AB12 CDE", cv2.FONT_HERSHEY_SIMPLEX, 1.1, 3)[0][0]
+    corners = plate_corners(frame, (230, 160, 380, 192))  # the learned box cuts off both end characters
+    assert corners[:, 0].min() <= text_left and corners[:, 0].max() >= text_right
+    assert corners[:, 1].min() >= 140 and corners[:, 1].max() <= 210  # and stays on the plate's row
