@@ -50,12 +50,7 @@ class ClassicalDetector:
         h, w = gray.shape
         scale = 1.0 if w <= 1280 else 1280.0 / w  # work at 720p-ish; plates stay a few dozen pixels high
         small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
-        edges = np.abs(cv2.Sobel(cv2.GaussianBlur(small, (3, 3), 0), cv2.CV_32F, 1, 0, ksize=3))
-        edges = cv2.convertScaleAbs(edges, alpha=255.0 / max(1.0, float(edges.max())))
-        _, mask = cv2.threshold(edges, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-        kernel_w = max(9, small.shape[1] // 80)
-        closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (kernel_w, 3)))
-        closed = cv2.morphologyEx(closed, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
+        mask, closed = stroke_masks(small, max(9, small.shape[1] // 80))
         contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         found: list[Candidate] = []
         for contour in contours:
@@ -78,6 +73,16 @@ class ClassicalDetector:
             found.append(Candidate(box, fill, corners))  # type: ignore[arg-type]
         found.sort(key=lambda c: c.score, reverse=True)
         return found[: self.max_candidates]
+
+
+def stroke_masks(gray: np.ndarray, kernel_width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where character strokes are (strong vertical edges, Otsu's threshold), and the same closed
+    ``kernel_width`` pixels across into bands: a plate's characters become one blob."""
+    edges = np.abs(cv2.Sobel(cv2.GaussianBlur(gray, (3, 3), 0), cv2.CV_32F, 1, 0, ksize=3))
+    edges = cv2.convertScaleAbs(edges, alpha=255.0 / max(1.0, float(edges.max())))
+    _, mask = cv2.threshold(edges, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (kernel_width, 3)))
+    return mask, cv2.morphologyEx(closed, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
 
 
 class DetectorProblem(Exception):
@@ -212,12 +217,8 @@ def stroke_band(gray: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray 
     region = gray[ey1:ey2, ex1:ex2]
     if region.shape[0] < 8 or region.shape[1] < 16:
         return None
-    edges = np.abs(cv2.Sobel(cv2.GaussianBlur(region, (3, 3), 0), cv2.CV_32F, 1, 0, ksize=3))
-    edges = cv2.convertScaleAbs(edges, alpha=255.0 / max(1.0, float(edges.max())))
-    _, mask = cv2.threshold(edges, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, bw // 10) | 1, 3)))
-    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
-    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    _, band = stroke_masks(region, max(3, bw // 10) | 1)
+    contours, _ = cv2.findContours(band, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     centre = ((x1 + x2) / 2 - ex1, (y1 + y2) / 2 - ey1)
     holding = [c for c in contours if cv2.pointPolygonTest(c, centre, False) >= 0]
     if not holding:
