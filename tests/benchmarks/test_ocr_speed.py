@@ -8,7 +8,6 @@ import time
 import numpy as np
 import pytest
 
-from baytwin.core.ocr.detector import ClassicalDetector
 from baytwin.core.ocr.gate import ConfidenceGate
 from baytwin.core.ocr.pipeline import PlateReader
 from baytwin.core.ocr.recognizer import FORMAT_CONFIG, FORMAT_MODEL, MODEL_DIR, Recognizer
@@ -110,7 +109,8 @@ def test_general_reader_crops_per_second(benchmark) -> None:
 
 def test_full_hd_frame_latency(benchmark) -> None:
     scenes = [render_scene(np.random.default_rng(900 + i), size=(1920, 1080)) for i in range(30)]
-    reader, detector = PlateReader(recognizer=Recognizer(FORMAT_MODEL, FORMAT_CONFIG)), ClassicalDetector()
+    reader = PlateReader(recognizer=Recognizer(FORMAT_MODEL, FORMAT_CONFIG))
+    detector = reader.detector  # the default: the bundled learned detector
     rois = [Roi(tuple(map(tuple, s.roi))) for s in scenes]
     detect_only = []
     for scene in scenes:
