@@ -316,7 +316,7 @@ def test_read_and_eval_take_a_brought_detector_and_eval_reports_its_recall(tmp_p
 
 def test_eval_on_scenes_detects_with_the_learned_detector_unless_told_classical(tmp_path: Path) -> None:
     data = tmp_path / "scenes"
-    assert baytwin("ocr", "generate", "--out", str(data), "--n", "3", "--scene", "--seed", "9191").returncode == 0
+    assert baytwin("ocr", "generate", "--out", str(data), "--n", "2", "--scene", "--seed", "9191").returncode == 0
     recall = {}
     for name, extra in (("learned", []), ("classical", ["--detector", "classical"])):
         result = baytwin("ocr", "eval", "--images", str(data), "--out", str(tmp_path / name), *extra)
