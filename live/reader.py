@@ -11,7 +11,7 @@ inherit the bundled model's.
 from __future__ import annotations
 
 from baytwin.core.config import ConfigError
-from baytwin.core.ocr.detector import CLASSICAL, ClassicalDetector, Detector, DetectorProblem, OnnxDetector
+from baytwin.core.ocr.detector import CLASSICAL, Detector, DetectorProblem, chosen_detector
 from baytwin.core.ocr.gate import ConfidenceGate
 from baytwin.core.ocr.pipeline import PlateReader, default_gate
 from baytwin.core.ocr.recognizer import Recognizer
@@ -27,11 +27,9 @@ def site_reader(site: Site, recognizer: Recognizer | None = None, accept_at: flo
     threshold or detector on the site's frames (``baytwin ocr read --site``)."""
     if recognizer is None:
         recognizer = Recognizer(*site.recognizer_files) if site.recognizer_files else Recognizer()
-    if detector is None and site.spec.ocr is not None and site.spec.ocr.detector == CLASSICAL:
-        detector = ClassicalDetector()
-    elif detector is None and site.detector_file is not None:
-        try:
-            detector = OnnxDetector(site.detector_file)
+    if detector is None and site.spec.ocr is not None and site.spec.ocr.detector is not None:
+        try:  # the site's file, checked when the site was loaded, or the classical detector by name
+            detector = chosen_detector(site.detector_file or CLASSICAL)
         except DetectorProblem as err:
             raise ConfigError(site.path, "ocr.detector", str(err)) from None
     given = site.spec.gate.model_fields_set if "gate" in site.spec.model_fields_set else set()
