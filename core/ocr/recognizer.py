@@ -14,12 +14,18 @@ text (``core/ocr/ctc.py``): that is what the gate judges.
 
 A caller may ask for a second look at unsure reads (the pipeline does, for
 every read its gate would not accept at once): the same crop, shifted by a
-pixel or two in four directions, is read again and the five distributions are
-averaged. A flake or a bar that turns one stroke into another fools the model
-at one position more than at its neighbours, so the views outvote it. Shifted
-views of one image are not independent evidence, though: the second look may
-change the text and lift a read to review, but never to the gate's acceptance;
-only one clear view, or the vote of several frames, gets there.
+pixel or two in four directions, is read again. A flake or a bar that turns
+one stroke into another fools the model at one position more than at its
+neighbours, so the views outvote it. A slot model's five distributions are
+averaged slot by slot. A CTC model's are not: a shift moves a character's
+steps, and the average of two views whose peaks sit one step apart is two
+half-peaks that a blank outweighs, so a character seen in every view could
+vanish from the average. Each text some view reads is instead scored by the
+probability the views give it on average (each view's CTC forward pass), and
+the most probable wins (:func:`marginal_reads`). Shifted views of one image
+are not independent evidence, though: the second look may change the text and
+lift a read to review, but never to the gate's acceptance; only one clear
+view, or the vote of several frames, gets there.
 """
 
 from __future__ import annotations
@@ -101,27 +107,9 @@ class Recognizer:
 
     def probabilities(self, crops: Sequence[np.ndarray]) -> np.ndarray:
         """(N, slots, alphabet) class probabilities, one view each."""
-        return self._looked_at(crops, 0.0)[0]
-
-    def _looked_at(self, crops: Sequence[np.ndarray],
-                   second_look_below: float) -> tuple[np.ndarray, np.ndarray, list[FrameRead] | None]:
-        """Probabilities, with the second look for crops whose first read is less sure than
-        ``second_look_below``, which crops had it, and the first reads (when they were needed to tell)."""
         if not crops:
-            empty = np.zeros((0, self.config.max_plate_slots, len(self.config.alphabet)), dtype=np.float32)
-            return empty, np.zeros(0, dtype=bool), None
-        batch = self.preprocess(crops)
-        out = self._run(batch)
-        unsure = np.zeros(len(out), dtype=bool)
-        first = None
-        if second_look_below > 0:
-            first = self._decoded(out)
-            unsure = np.array([read.confidence for read in first]) < second_look_below
-        if unsure.any():  # all shifted views in one run: small batches waste the model's time
-            views = self._run(np.concatenate([_shifted(batch[unsure], dx, dy) for dx, dy in SECOND_LOOK_SHIFTS]))
-            views = views.reshape(len(SECOND_LOOK_SHIFTS), int(unsure.sum()), *out.shape[1:])
-            out[unsure] = (out[unsure] + views.sum(axis=0)) / (len(SECOND_LOOK_SHIFTS) + 1)
-        return out, unsure, first
+            return np.zeros((0, self.config.max_plate_slots, len(self.config.alphabet)), dtype=np.float32)
+        return self._run(self.preprocess(crops))
 
     def _decoded(self, out: np.ndarray, capped_at: float = 1.0, capped: np.ndarray | None = None) -> list[FrameRead]:
         """The reads of ``out`` (N, slots, alphabet); rows marked in ``capped`` stay below ``capped_at``."""
@@ -161,18 +149,63 @@ class Recognizer:
         probability of the whole text.
 
         Reads less certain than ``second_look_below`` get the second look and stay below it."""
-        out, looked_again, first = self._looked_at(crops, second_look_below)
-        short_of_it = float(np.nextafter(np.float32(second_look_below), np.float32(0)))
-        if first is None:
-            return self._decoded(out, short_of_it, looked_again)
-        if looked_again.any():  # only the crops looked at again changed since their first read
-            again = iter(self._decoded(out[looked_again], short_of_it, np.ones(int(looked_again.sum()), dtype=bool)))
-            first = [next(again) if looked else read for read, looked in zip(first, looked_again)]
-        return first
+        if not crops:
+            return []
+        batch = self.preprocess(crops)
+        out = self._run(batch)
+        first = self._decoded(out)
+        if second_look_below <= 0:
+            return first
+        unsure = np.array([read.confidence for read in first]) < second_look_below
+        if not unsure.any():
+            return first
+        # all shifted views in one run: small batches waste the model's time
+        shifted = self._run(np.concatenate([_shifted(batch[unsure], dx, dy) for dx, dy in SECOND_LOOK_SHIFTS]))
+        views = np.concatenate([out[unsure][None],
+                                shifted.reshape(len(SECOND_LOOK_SHIFTS), int(unsure.sum()), *out.shape[1:])])
+        again = iter(self._looked_again(views, second_look_below))
+        return [next(again) if looked else read for read, looked in zip(first, unsure)]
+
+    def _looked_again(self, views: np.ndarray, below: float) -> list[FrameRead]:
+        """The second look's reads of (views, N, slots, alphabet), each held just below ``below``."""
+        if self.config.decoder != "ctc":  # slots stay put when the crop moves: their distributions average
+            short_of_it = float(np.nextafter(np.float32(below), np.float32(0)))
+            return self._decoded(views.mean(axis=0), short_of_it, np.ones(views.shape[1], dtype=bool))
+        return [read.held_below(below) for read in marginal_reads(views, self._pad, self.config.alphabet)]
 
 
 #: The most crops the model runs on at once (see ``Recognizer._run``).
 RUN_CHUNK = 256
+
+
+def marginal_reads(views: np.ndarray, blank: int, alphabet: str) -> list[FrameRead]:
+    """One CTC read per crop of (views, N, steps, classes): of the texts the views read (each view's greedy
+    text, and the text of their averaged steps), the one the views find most probable on average.
+
+    The read is as sure as that average probability; its characters are as sure as in the view that read
+    the text most surely (or, when no single view read it, as in the averaged steps)."""
+    mean = views.mean(axis=0)
+    reads = []
+    for n in range(views.shape[1]):
+        per_view = [ctc_chars(v.argmax(axis=-1), v.max(axis=-1), blank) for v in views[:, n]]
+        averaged = ctc_chars(mean[n].argmax(axis=-1), mean[n].max(axis=-1), blank)
+        texts: list[list[int]] = []
+        for chars in per_view + [averaged]:
+            label = [k for k, _ in chars]
+            if label not in texts:
+                texts.append(label)
+        scores = np.stack([text_probabilities(np.repeat(view[n][None], len(texts), axis=0), texts, blank)
+                           for view in views])  # (views, texts)
+        best = int(scores.mean(axis=0).argmax())
+        label = texts[best]
+        if not label:
+            reads.append(FrameRead("", (), 0.0))
+            continue
+        readers = [v for v, chars in enumerate(per_view) if [k for k, _ in chars] == label]
+        chars = per_view[max(readers, key=lambda v: scores[v, best])] if readers else averaged
+        reads.append(FrameRead("".join(alphabet[k] for k in label), tuple(p for _, p in chars),
+                               float(scores[:, best].mean())))
+    return reads
 
 
 def _shifted(batch: np.ndarray, dx: int, dy: int) -> np.ndarray:

@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from baytwin.core.ocr.recognizer import FORMAT_CONFIG, FORMAT_MODEL, ModelProblem, Recognizer, _shifted
+from baytwin.core.ocr.recognizer import FORMAT_CONFIG, FORMAT_MODEL, ModelProblem, Recognizer, _shifted, marginal_reads
+from baytwin.sim.imagery.font_pool import held_out_fonts
+from baytwin.sim.imagery.world_plates import render_world_plate
 from baytwin.sim.ocr_training import TRAIN_SEED_BASE, synthetic_sample
 
 
@@ -110,3 +112,35 @@ def test_a_ctc_model_merges_runs_drops_blanks_and_is_no_surer_than_its_least_sur
     chars = ctc_chars(best, sure, blank)
     assert [k for k, _ in chars] == [10, 10, 11, 1]  # "AA" kept apart by a blank, the run of B one B
     assert [round(p, 2) for _, p in chars] == [0.9, 0.8, 0.95, 0.91]  # a run is as sure as its surest step
+
+
+def test_a_ctc_second_look_keeps_a_character_its_views_see_one_step_apart() -> None:
+    """Averaged step by step, two views that put one character a step apart read as two half-peaks a blank
+    outweighs, and the character is lost; scored as texts, the views agree on it."""
+    blank, steps = 2, 6  # alphabet "AB" and the blank
+    views = np.zeros((2, 1, steps, 3), np.float32)
+    views[:, :, :, blank] = 1.0
+    for view, step in ((0, 2), (1, 3)):
+        views[view, 0, step] = (0.6, 0.0, 0.4)
+    averaged = views.mean(axis=0)[0]
+    assert (averaged.argmax(axis=-1) == blank).all()  # the average of the two views reads nothing
+    (read,) = marginal_reads(views, blank, "AB-")
+    assert read.text == "A" and read.confidence == pytest.approx(0.6, abs=0.01)
+    assert read.char_confidences == pytest.approx((0.6,))
+
+
+def test_the_general_readers_second_look_reads_more_unseen_fonts_right_and_never_past_the_gate() -> None:
+    """The CTC reader's second look, on plates in font families its training never saw."""
+    general = Recognizer(threads=2)
+    rng = np.random.default_rng(7310)
+    plates = [render_world_plate(rng, held_out_fonts()) for _ in range(240)]
+    images, texts = [p.image for p in plates], [p.text for p in plates]
+    gate = 0.90
+    one_view, second_look = general.read(images), general.read(images, second_look_below=gate)
+    right = [sum(r.text == t for r, t in zip(reads, texts)) for reads in (one_view, second_look)]
+    assert right[1] >= right[0] + 5, right
+    for first, again in zip(one_view, second_look):
+        if first.confidence >= gate:
+            assert again == first  # a sure read is not looked at again
+        else:
+            assert again.confidence < gate  # and an unsure one is never lifted past the gate
