@@ -184,27 +184,47 @@ def marginal_reads(views: np.ndarray, blank: int, alphabet: str) -> list[FrameRe
 
     The read is as sure as that average probability; its characters are as sure as in the view that read
     the text most surely (or, when no single view read it, as in the averaged steps)."""
+    reads: list[FrameRead] = []
+    for start in range(0, views.shape[1], MARGINAL_CHUNK):  # every view of every candidate text in one pass
+        reads += _marginal_chunk(views[:, start:start + MARGINAL_CHUNK], blank, alphabet)
+    return reads
+
+
+#: Crops whose candidate texts are scored in one CTC forward pass (bounds its memory to some 100 MB).
+MARGINAL_CHUNK = 64
+
+
+def _marginal_chunk(views: np.ndarray, blank: int, alphabet: str) -> list[FrameRead]:
+    n_views, n = views.shape[:2]
+    best, sure = views.argmax(axis=-1), views.max(axis=-1)
     mean = views.mean(axis=0)
-    reads = []
-    for n in range(views.shape[1]):
-        per_view = [ctc_chars(v.argmax(axis=-1), v.max(axis=-1), blank) for v in views[:, n]]
-        averaged = ctc_chars(mean[n].argmax(axis=-1), mean[n].max(axis=-1), blank)
-        texts: list[list[int]] = []
-        for chars in per_view + [averaged]:
+    per_view = [[ctc_chars(best[v, i], sure[v, i], blank) for v in range(n_views)] for i in range(n)]
+    averaged = [ctc_chars(mean[i].argmax(axis=-1), mean[i].max(axis=-1), blank) for i in range(n)]
+    texts: list[list[list[int]]] = []
+    for i in range(n):
+        candidates: list[list[int]] = []
+        for chars in per_view[i] + [averaged[i]]:
             label = [k for k, _ in chars]
-            if label not in texts:
-                texts.append(label)
-        scores = np.stack([text_probabilities(np.repeat(view[n][None], len(texts), axis=0), texts, blank)
-                           for view in views])  # (views, texts)
-        best = int(scores.mean(axis=0).argmax())
-        label = texts[best]
+            if label not in candidates:
+                candidates.append(label)
+        texts.append(candidates)
+    rows = [(v, i, label) for i in range(n) for v in range(n_views) for label in texts[i]]
+    scored = text_probabilities(views[[v for v, _, _ in rows], [i for _, i, _ in rows]],
+                                [label for _, _, label in rows], blank)
+    reads, at = [], 0
+    for i in range(n):
+        k = len(texts[i])
+        scores = scored[at:at + n_views * k].reshape(n_views, k)  # (views, texts)
+        at += n_views * k
+        chosen = int(scores.mean(axis=0).argmax())
+        label = texts[i][chosen]
         if not label:
             reads.append(FrameRead("", (), 0.0))
             continue
-        readers = [v for v, chars in enumerate(per_view) if [k for k, _ in chars] == label]
-        chars = per_view[max(readers, key=lambda v: scores[v, best])] if readers else averaged
-        reads.append(FrameRead("".join(alphabet[k] for k in label), tuple(p for _, p in chars),
-                               float(scores[:, best].mean())))
+        readers = [v for v in range(n_views) if [c for c, _ in per_view[i][v]] == label]
+        chars = per_view[i][max(readers, key=lambda v: scores[v, chosen])] if readers else averaged[i]
+        reads.append(FrameRead("".join(alphabet[c] for c in label), tuple(p for _, p in chars),
+                               float(scores[:, chosen].mean())))
     return reads
 
 
