@@ -251,9 +251,10 @@ def read_image(path: Path, reader, kind: str, rois: dict) -> list[dict[str, Any]
     if not plates and kind == "auto" and not small_photo and could_be_crop(width, height):  # a large crop?
         return [{"file": str(path), "kind": "crop", **reader.read_crops([pixels])[0].as_json()}]
     listed = [{k: v for k, v in p.as_json().items() if k != "why"} for p in plates]
+    # how many places looked like a plate: "no plate in view" and "a plate no one can read" ask different fixes
     return [{"file": str(path), "kind": "scene", "plate": None,
              "status": "review" if any(p.status == "review" for p in plates) else "unreadable",
-             "why": NO_ROI, "plates": listed}]
+             "why": NO_ROI, "plates": listed, "candidates": len(detected)}]
 
 
 def _print_read(record: dict[str, Any], as_json: bool) -> None:
@@ -267,11 +268,18 @@ def _print_read(record: dict[str, Any], as_json: bool) -> None:
     elif "plates" in record:
         found = "; ".join(f"{p['plate']} ({p['status']}, {p['confidence']:.3f}) at {','.join(map(str, p['bbox']))}"
                           for p in record["plates"])
-        console.print(f"{where}: {found or 'no plate in view'} [{record['why']}]", highlight=False, markup=False,
-                      soft_wrap=True)
+        console.print(f"{where}: {found or _nothing_read(record.get('candidates', 0))} [{record['why']}]",
+                      highlight=False, markup=False, soft_wrap=True)
     else:
         console.print(f"{where}: {record['plate'] or '-'} ({record['status']}, {record['confidence']:.3f})",
                       highlight=False, markup=False, soft_wrap=True)
+
+
+def _nothing_read(candidates: int) -> str:
+    if not candidates:
+        return "no plate in view"
+    places = "1 place" if candidates == 1 else f"{candidates} places"
+    return f"no readable plate ({places} in view looked like a plate; none read as one above the review floor)"
 
 
 @ocr_app.command("read")

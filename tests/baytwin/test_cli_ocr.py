@@ -385,3 +385,29 @@ def test_train_detector_writes_a_model_read_and_eval_use(tmp_path: Path) -> None
     assert baytwin("ocr", "generate", "--out", str(data), "--n", "1", "--scene", "--seed", "7").returncode == 0
     result = baytwin("ocr", "eval", "--images", str(data), "--out", str(tmp_path / "report"), "--detector", str(model))
     assert result.returncode == 0, result.stderr
+
+
+def test_a_frame_whose_plate_cannot_be_read_says_so_rather_than_no_plate_in_view(tmp_path: Path) -> None:
+    """A detector that found a plate and a reader that could not read it ask for other fixes than a frame
+    with no plate in it: the camera's focus or the plate's state, not the camera's aim."""
+    import cv2
+    import numpy as np
+
+    from baytwin.sim.imagery.scenes import render_scene
+    from tests.core.ocr.images import write_rgb
+
+    scene = render_scene(np.random.default_rng(4))
+    image = scene.image.copy()
+    (x1, y1), (x2, y2) = scene.plate.corners.min(axis=0).astype(int), scene.plate.corners.max(axis=0).astype(int)
+    image[y1:y2, x1:x2] = cv2.blur(image[y1:y2, x1:x2], (max(3, (x2 - x1) // 3), 1))  # characters smeared away
+    write_rgb(tmp_path / "smeared.png", image)
+    write_rgb(tmp_path / "empty.png", np.full((720, 1280, 3), 90, np.uint8))
+    result = baytwin("ocr", "read", str(tmp_path / "smeared.png"), str(tmp_path / "empty.png"), "--kind", "scene",
+                     "--json")
+    assert result.returncode == 0, result.stderr
+    records = _records(result)
+    assert records["smeared.png"]["plates"] == [] and records["smeared.png"]["candidates"] >= 1
+    assert records["empty.png"]["plates"] == [] and records["empty.png"]["candidates"] == 0
+    text = baytwin("ocr", "read", str(tmp_path / "smeared.png"), str(tmp_path / "empty.png"), "--kind", "scene")
+    lines = {Path(line.split(":")[0]).name: line for line in text.stdout.splitlines()}
+    assert "no readable plate" in lines["smeared.png"] and "no plate in view" in lines["empty.png"]
