@@ -90,6 +90,21 @@ TURNED_SHARE = 0.0
 
 
 @dataclass(frozen=True)
+class WorldMix:
+    """What the world renderer's training plates carry beyond font and design: the share drawn with two
+    look-alikes side by side and the share seen from well off their axis. One value for the whole path
+    from the settings to each sample, so a new kind of plate is one field, not one more argument in five
+    signatures."""
+
+    lookalike_pairs: float = LOOKALIKE_PAIR_SHARE
+    turned: float = TURNED_SHARE
+
+
+#: Plates as the world renderer draws them for calibration and evaluation: neither pairs nor turns.
+AS_DRAWN = WorldMix(lookalike_pairs=0.0, turned=0.0)
+
+
+@dataclass(frozen=True)
 class TrainSettings:
     samples: int = 60_000
     epochs: int = 10
@@ -110,6 +125,10 @@ class TrainSettings:
     across_columns: bool | None = None  # an LSTM along the feature columns (``AcrossColumns``); None: as ``init`` has
     lookalike_pairs: float = LOOKALIKE_PAIR_SHARE  # world plates drawn with two look-alikes side by side
     turned: float = TURNED_SHARE  # world plates seen from well off their axis, cut out by their upright box
+
+    @property
+    def mix(self) -> WorldMix:
+        return WorldMix(self.lookalike_pairs, self.turned)
 
     def fingerprint(self) -> dict[str, object]:
         """What decides the trained network: a run folder continues only a run with the same."""
@@ -201,17 +220,17 @@ def world_sample(seed: int, degrade_share: float = 0.6, fonts=None, designs: tup
 def world_sample_lines(seed: int, degrade_share: float = 0.6, fonts=None,  # type: ignore[no-untyped-def]
                        designs: tuple[str, ...] | None = None,
                        severity_share: tuple[float, ...] = TRAINING_SEVERITY_SHARE,
-                       lookalike_pairs: float = 0.0, turned: float = 0.0) -> tuple[np.ndarray, str, int]:
-    """:func:`world_sample` and how many characters stand on the plate's top line (0 for one line); with
-    ``lookalike_pairs``, that share of the plates carries two look-alikes side by side (``with_lookalike_pair``);
-    with ``turned``, that share is seen from well off its axis (``turned_corners``)."""
+                       mix: WorldMix = AS_DRAWN) -> tuple[np.ndarray, str, int]:
+    """:func:`world_sample` and how many characters stand on the plate's top line (0 for one line); ``mix``
+    says what share of the plates carries two look-alikes side by side (``with_lookalike_pair``) and what
+    share is seen from well off its axis (``turned_corners``)."""
     from baytwin.sim.imagery.world_plates import random_text, render_world_plate, with_lookalike_pair
 
     rng = np.random.default_rng(seed)
     text = random_text(rng)  # as the renderer would draw it: the same plate for the same seed without pairs
-    if lookalike_pairs and rng.random() < lookalike_pairs:
+    if mix.lookalike_pairs and rng.random() < mix.lookalike_pairs:
         text = with_lookalike_pair(text, rng)
-    turn = bool(turned) and rng.random() < turned  # drawn only when asked for: other plates stay as they were
+    turn = bool(mix.turned) and rng.random() < mix.turned  # drawn only when asked for: other plates stay as they were
     plate = render_world_plate(rng, fonts if fonts is not None else _training_fonts(), text=text, designs=designs,
                                readable_labels=True, turned=turn)
     image = plate.image
@@ -258,17 +277,16 @@ SAMPLE_KINDS: tuple[tuple[Callable[..., tuple[np.ndarray, str]], int], ...] = (
 )
 
 
-def training_sample(seed: int, lookalike_pairs: float = LOOKALIKE_PAIR_SHARE,
-                    turned: float = TURNED_SHARE) -> tuple[np.ndarray, str, int]:
+def training_sample(seed: int, mix: WorldMix = WorldMix()) -> tuple[np.ndarray, str, int]:
     """The training set's sample ``seed`` and its top line's length (0: one line); its kind follows from the
-    seed, in the shares of SAMPLE_KINDS. The format renderer draws one-line plates only. ``lookalike_pairs``
-    of the world renderer's plates carry two look-alikes side by side, ``turned`` are seen from off their axis."""
+    seed, in the shares of SAMPLE_KINDS. The format renderer draws one-line plates only; the world renderer's
+    plates are drawn with ``mix``."""
     total = sum(weight for _, weight in SAMPLE_KINDS)
     slot = seed % total
     for make, weight in SAMPLE_KINDS:
         if slot < weight:
             if make is world_sample:
-                return world_sample_lines(seed, lookalike_pairs=lookalike_pairs, turned=turned)
+                return world_sample_lines(seed, mix=mix)
             if make in (synthetic_sample, framed_sample):
                 return (*make(seed, weights=FORMAT_WEIGHT), 0)
             return (*make(seed), 0)
@@ -323,9 +341,8 @@ def to_grey(images: np.ndarray) -> np.ndarray:
     return np.stack([cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) for image in images])[..., None]
 
 
-def _render_batch(seeds: list[int], lookalike_pairs: float = LOOKALIKE_PAIR_SHARE,
-                  turned: float = TURNED_SHARE) -> tuple[np.ndarray, list[str], list[int]]:
-    images, texts, top_lines = zip(*(training_sample(s, lookalike_pairs, turned) for s in seeds))
+def _render_batch(seeds: list[int], mix: WorldMix = WorldMix()) -> tuple[np.ndarray, list[str], list[int]]:
+    images, texts, top_lines = zip(*(training_sample(s, mix) for s in seeds))
     return np.stack(images), list(texts), list(top_lines)
 
 
@@ -374,14 +391,14 @@ def load_labelled(folders: tuple[Path, ...]) -> tuple[np.ndarray, list[str], lis
 
 
 def make_dataset(first_seed: int, n: int, workers: int, progress: Progress | None = None,
-                 lookalike_pairs: float = LOOKALIKE_PAIR_SHARE, turned: float = TURNED_SHARE) -> tuple[np.ndarray, np.ndarray]:
+                 mix: WorldMix = WorldMix()) -> tuple[np.ndarray, np.ndarray]:
     """``n`` RGB crops (N, H, W, 3) uint8 and their targets (:func:`encode`)."""
     if n <= 0:
         return np.zeros((0, CONFIG.img_height, CONFIG.img_width, 3), np.uint8), encode([])
     chunks = [list(range(first_seed + i, first_seed + min(i + 500, n))) for i in range(0, n, 500)]
     images, texts, top_lines = [], [], []
     with get_context("spawn").Pool(workers) as pool:
-        render = partial(_render_batch, lookalike_pairs=lookalike_pairs, turned=turned)
+        render = partial(_render_batch, mix=mix)
         for done, (batch, batch_texts, batch_tops) in enumerate(pool.imap(render, chunks), 1):
             images.append(batch)
             texts += batch_texts
@@ -673,7 +690,7 @@ def _training_set(settings: TrainSettings, progress: Progress | None) -> tuple[n
         repeats = max(1, round(settings.samples * settings.labelled_share / len(real_texts)))
         synthetic = max(0, settings.samples - repeats * len(real_texts))
     images, targets = make_dataset(TRAIN_SEED_BASE + settings.seed * 10_000_000, synthetic, settings.workers, progress,
-                                   settings.lookalike_pairs, settings.turned)
+                                   settings.mix)
     if settings.labelled:
         images = np.concatenate([images, np.tile(real_images, (repeats, 1, 1, 1))])
         targets = np.concatenate([targets, np.tile(encode(real_texts, real_tops), (repeats, 1))])

@@ -152,14 +152,14 @@ def test_a_lookalike_pair_puts_two_members_of_one_group_into_the_plate_and_keeps
 
 def test_training_plates_carry_lookalike_pairs_and_calibration_plates_do_not() -> None:
     from baytwin.core.lookalikes import LOOKALIKE_GROUPS
-    from baytwin.sim.ocr_training import LOOKALIKE_PAIR_SHARE, world_sample_lines
+    from baytwin.sim.ocr_training import LOOKALIKE_PAIR_SHARE, WorldMix, world_sample_lines
 
     def has_pair(text: str) -> bool:
         return any(len(set(text) & set(group)) >= 2 for group in LOOKALIKE_GROUPS)
 
     fonts = training_fonts()[:3]
     seeds = range(1_000_000, 1_000_150)
-    paired = sum(has_pair(world_sample_lines(s, 0.0, fonts, lookalike_pairs=1.0)[1]) for s in seeds)
+    paired = sum(has_pair(world_sample_lines(s, 0.0, fonts, mix=WorldMix(lookalike_pairs=1.0, turned=0.0))[1]) for s in seeds)
     plain = sum(has_pair(world_sample_lines(s, 0.0, fonts)[1]) for s in seeds)
     assert paired >= 140 and plain < paired / 2  # readable labels may fold a pair into one digit, rarely
     assert 0 < LOOKALIKE_PAIR_SHARE < 1  # training mixes both kinds
@@ -169,11 +169,11 @@ def test_training_plates_carry_lookalike_pairs_and_calibration_plates_do_not() -
 
 def test_the_training_sets_share_of_lookalike_pairs_follows_its_setting() -> None:
     from baytwin.core.lookalikes import LOOKALIKE_GROUPS
-    from baytwin.sim.ocr_training import _render_batch
+    from baytwin.sim.ocr_training import WorldMix, _render_batch
 
     def pairs(share: float) -> int:
         seeds = list(range(2_000_000, 2_000_000 + 40 * 30, 40))  # slot 0 of SAMPLE_KINDS: world plates
-        _, texts, _ = _render_batch(seeds, lookalike_pairs=share)
+        _, texts, _ = _render_batch(seeds, WorldMix(lookalike_pairs=share))
         return sum(any(len(set(t) & set(group)) >= 2 for group in LOOKALIKE_GROUPS) for t in texts)
 
     none, most = pairs(0.0), pairs(0.9)
@@ -203,13 +203,13 @@ def test_a_turned_plate_is_seen_off_its_axis_and_cut_out_whole_by_its_upright_bo
 
 
 def test_turned_plates_are_drawn_only_when_asked_for_and_keep_their_texts() -> None:
-    from baytwin.sim.ocr_training import world_sample_lines
+    from baytwin.sim.ocr_training import AS_DRAWN, WorldMix, world_sample_lines
 
     fonts = training_fonts()[:3]
     seeds = range(1_000_000, 1_000_040)
     plain = [world_sample_lines(s, 0.0, fonts) for s in seeds]
-    unasked = [world_sample_lines(s, 0.0, fonts, turned=0.0) for s in seeds]
+    unasked = [world_sample_lines(s, 0.0, fonts, mix=AS_DRAWN) for s in seeds]
     assert all(np.array_equal(a[0], b[0]) and a[1] == b[1] for a, b in zip(plain, unasked))
-    asked = [world_sample_lines(s, 0.0, fonts, turned=0.5) for s in seeds]
+    asked = [world_sample_lines(s, 0.0, fonts, mix=WorldMix(lookalike_pairs=0.0, turned=0.5)) for s in seeds]
     assert [a[1] for a in asked] == [a[1] for a in plain]  # the labels stay; only how the plates are seen changes
     assert sum(not np.array_equal(a[0], b[0]) for a, b in zip(plain, asked)) >= 30
