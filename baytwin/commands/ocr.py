@@ -279,7 +279,7 @@ def _nothing_read(candidates: int) -> str:
     if not candidates:
         return "no plate in view"
     places = "1 place" if candidates == 1 else f"{candidates} places"
-    return f"no readable plate ({places} in view looked like a plate; none read as one above the review floor)"
+    return f"no readable plate ({places} in view looked like a plate; none read as one)"
 
 
 @ocr_app.command("read")
