@@ -144,3 +144,18 @@ def test_the_general_readers_second_look_reads_more_unseen_fonts_right_and_never
             assert again == first  # a sure read is not looked at again
         else:
             assert again.confidence < gate  # and an unsure one is never lifted past the gate
+
+
+def test_the_ctc_second_look_reads_the_same_in_chunks_as_in_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Candidate texts are scored a chunk of crops at a time (memory stays bounded), with the same reads."""
+    import baytwin.core.ocr.recognizer as module
+
+    general = Recognizer(threads=2)
+    rng = np.random.default_rng(7311)
+    images = [render_world_plate(rng, held_out_fonts()).image for _ in range(10)]
+    whole = general.read(images, second_look_below=1.0)  # every crop looked at again
+    monkeypatch.setattr(module, "MARGINAL_CHUNK", 3)  # 10 crops: chunks of 3, 3, 3 and 1
+    chunked = general.read(images, second_look_below=1.0)
+    assert [r.text for r in chunked] == [r.text for r in whole]
+    assert np.allclose([r.confidence for r in chunked], [r.confidence for r in whole], atol=1e-6)
+    assert all(r.confidence < 1.0 for r in whole)
