@@ -200,17 +200,12 @@ def _marginal_chunk(views: np.ndarray, blank: int, alphabet: str) -> list[FrameR
     mean = views.mean(axis=0)
     per_view = [[ctc_chars(best[v, i], sure[v, i], blank) for v in range(n_views)] for i in range(n)]
     averaged = [ctc_chars(mean[i].argmax(axis=-1), mean[i].max(axis=-1), blank) for i in range(n)]
-    texts: list[list[list[int]]] = []
-    for i in range(n):
-        candidates: list[list[int]] = []
-        for chars in per_view[i] + [averaged[i]]:
-            label = [k for k, _ in chars]
-            if label not in candidates:
-                candidates.append(label)
-        texts.append(candidates)
+    spelt = [[tuple(k for k, _ in chars) for chars in per_view[i]] for i in range(n)]  # each view's text
+    # the candidates: every text a view read, and the averaged steps' text, each once, in that order
+    texts = [list(dict.fromkeys(spelt[i] + [tuple(k for k, _ in averaged[i])])) for i in range(n)]
     rows = [(v, i, label) for i in range(n) for v in range(n_views) for label in texts[i]]
     scored = text_probabilities(views[[v for v, _, _ in rows], [i for _, i, _ in rows]],
-                                [label for _, _, label in rows], blank)
+                                [list(label) for _, _, label in rows], blank)
     reads, at = [], 0
     for i in range(n):
         k = len(texts[i])
@@ -221,7 +216,7 @@ def _marginal_chunk(views: np.ndarray, blank: int, alphabet: str) -> list[FrameR
         if not label:
             reads.append(FrameRead("", (), 0.0))
             continue
-        readers = [v for v in range(n_views) if [c for c, _ in per_view[i][v]] == label]
+        readers = [v for v in range(n_views) if spelt[i][v] == label]
         chars = per_view[i][max(readers, key=lambda v: scores[v, chosen])] if readers else averaged[i]
         reads.append(FrameRead("".join(alphabet[c] for c in label), tuple(p for _, p in chars),
                                float(scores[:, chosen].mean())))

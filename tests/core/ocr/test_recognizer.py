@@ -18,6 +18,11 @@ def recognizer() -> Recognizer:
     return Recognizer(FORMAT_MODEL, FORMAT_CONFIG, threads=2)  # the format reader, on its own formats
 
 
+@pytest.fixture(scope="module")
+def general() -> Recognizer:
+    return Recognizer(threads=2)  # the general reader (CTC): the default
+
+
 #: The degraded crops' mix, fixed here so that reweighting training does not change what the tests read:
 #: the degradations that are hardest at severity 2 drawn most often.
 HARD_MIX = {"motion_blur": 2.5, "glare": 2.5, "snow": 2.5, "steep_angle": 2.5, "occlusion": 2.0}
@@ -129,9 +134,9 @@ def test_a_ctc_second_look_keeps_a_character_its_views_see_one_step_apart() -> N
     assert read.char_confidences == pytest.approx((0.6,))
 
 
-def test_the_general_readers_second_look_reads_more_unseen_fonts_right_and_never_past_the_gate() -> None:
+def test_the_general_readers_second_look_reads_more_unseen_fonts_right_and_never_past_the_gate(
+        general: Recognizer) -> None:
     """The CTC reader's second look, on plates in font families its training never saw."""
-    general = Recognizer(threads=2)
     rng = np.random.default_rng(7310)
     plates = [render_world_plate(rng, held_out_fonts()) for _ in range(240)]
     images, texts = [p.image for p in plates], [p.text for p in plates]
@@ -146,11 +151,11 @@ def test_the_general_readers_second_look_reads_more_unseen_fonts_right_and_never
             assert again.confidence < gate  # and an unsure one is never lifted past the gate
 
 
-def test_the_ctc_second_look_reads_the_same_in_chunks_as_in_one(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_ctc_second_look_reads_the_same_in_chunks_as_in_one(general: Recognizer,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """Candidate texts are scored a chunk of crops at a time (memory stays bounded), with the same reads."""
     import baytwin.core.ocr.recognizer as module
 
-    general = Recognizer(threads=2)
     rng = np.random.default_rng(7311)
     images = [render_world_plate(rng, held_out_fonts()).image for _ in range(10)]
     whole = general.read(images, second_look_below=1.0)  # every crop looked at again
