@@ -87,6 +87,9 @@ LOOKALIKE_PAIR_SHARE = 0.3
 #: box (``turned_corners`` in ``world_plates.py``), as a phone or a street camera beside a car sees a plate
 #: that the detector's box holds but the rectifier cannot straighten. Runs before seed 32 drew none.
 TURNED_SHARE = 0.0
+#: Share of the world renderer's training plates' ``0`` and ``1`` drawn as ``O`` and ``I`` instead
+#: (``with_lookalike_letters``): runs before seed 34 drew none.
+LOOKALIKE_LETTERS_SHARE = 0.0
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,8 @@ class WorldMix:
 
     lookalike_pairs: float = LOOKALIKE_PAIR_SHARE
     turned: float = TURNED_SHARE
+    lookalike_letters: float = LOOKALIKE_LETTERS_SHARE  # share of 0 and 1 drawn as O and I
+    avoid_ambiguous: bool = False  # draw no character a font draws exactly as its look-alike (else: as the digit)
 
 
 #: Plates as the world renderer draws them for calibration and evaluation: neither pairs nor turns.
@@ -125,10 +130,12 @@ class TrainSettings:
     across_columns: bool | None = None  # an LSTM along the feature columns (``AcrossColumns``); None: as ``init`` has
     lookalike_pairs: float = LOOKALIKE_PAIR_SHARE  # world plates drawn with two look-alikes side by side
     turned: float = TURNED_SHARE  # world plates seen from well off their axis, cut out by their upright box
+    lookalike_letters: float = LOOKALIKE_LETTERS_SHARE  # share of world plates' 0 and 1 drawn as O and I
+    avoid_ambiguous: bool = False  # no character in a font that draws it exactly as its look-alike
 
     @property
     def mix(self) -> WorldMix:
-        return WorldMix(self.lookalike_pairs, self.turned)
+        return WorldMix(self.lookalike_pairs, self.turned, self.lookalike_letters, self.avoid_ambiguous)
 
     def fingerprint(self) -> dict[str, object]:
         """What decides the trained network: a run folder continues only a run with the same."""
@@ -138,7 +145,10 @@ class TrainSettings:
                 "targets": "line-aware", "colour": self.colour, "blocks": self.blocks,
                 "across_columns": self.across_columns,
                 **({"lookalike_pairs": self.lookalike_pairs} if self.lookalike_pairs != LOOKALIKE_PAIR_SHARE else {}),
-                **({"turned": self.turned} if self.turned != TURNED_SHARE else {})}
+                **({"turned": self.turned} if self.turned != TURNED_SHARE else {}),
+                **({"lookalike_letters": self.lookalike_letters}
+                   if self.lookalike_letters != LOOKALIKE_LETTERS_SHARE else {}),
+                **({"avoid_ambiguous": True} if self.avoid_ambiguous else {})}
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -224,15 +234,17 @@ def world_sample_lines(seed: int, degrade_share: float = 0.6, fonts=None,  # typ
     """:func:`world_sample` and how many characters stand on the plate's top line (0 for one line); ``mix``
     says what share of the plates carries two look-alikes side by side (``with_lookalike_pair``) and what
     share is seen from well off its axis (``turned_corners``)."""
-    from baytwin.sim.imagery.world_plates import random_text, render_world_plate, with_lookalike_pair
+    from baytwin.sim.imagery.world_plates import (random_text, render_world_plate, with_lookalike_letters,
+                                                  with_lookalike_pair)
 
     rng = np.random.default_rng(seed)
     text = random_text(rng)  # as the renderer would draw it: the same plate for the same seed without pairs
+    text = with_lookalike_letters(text, mix.lookalike_letters, rng)  # draws nothing at share 0
     if mix.lookalike_pairs and rng.random() < mix.lookalike_pairs:
         text = with_lookalike_pair(text, rng)
     turn = bool(mix.turned) and rng.random() < mix.turned  # drawn only when asked for: other plates stay as they were
     plate = render_world_plate(rng, fonts if fonts is not None else _training_fonts(), text=text, designs=designs,
-                               readable_labels=True, turned=turn)
+                               readable_labels=True, turned=turn, avoid_ambiguous=mix.avoid_ambiguous)
     image = plate.image
     if rng.random() < degrade_share:
         image = _degrade(image, plate.corners, rng, severity_share)

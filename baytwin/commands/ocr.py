@@ -535,6 +535,8 @@ def ocr_train(
     across_columns: Optional[bool] = typer.Option(None, "--across-columns/--no-across-columns", help="An LSTM along the feature columns, so each character is read in the whole plate's context. Default: as --init has; added to --init weights without one, it starts as a no-op, reading as they did."),
     lookalike_pairs: float = typer.Option(0.3, "--lookalike-pairs", min=0.0, max=1.0, help="Share of the world renderer's training plates drawn with two look-alikes (O and 0, I and 1 ...) side by side, so the reader learns what tells them apart in each font."),
     turned: float = typer.Option(0.0, "--turned-plates", min=0.0, max=1.0, help="Share of the world renderer's training plates seen from well off their axis (rolled up to 12 degrees, far side shorter, slanted) and cut out by their upright box, as a phone or a street camera beside a car sees them."),
+    lookalike_letters: float = typer.Option(0.0, "--lookalike-letters", min=0.0, max=1.0, help="Share of the 0s and 1s of the world renderer's training plates drawn as O and I, so that the shape and not the neighbouring digits decides."),
+    avoid_ambiguous: bool = typer.Option(False, "--avoid-ambiguous/--fold-ambiguous", help="In a font that draws a letter exactly as a digit (O as 0), draw neither on its training plates, rather than the letter labelled as the digit."),
     blocks: Optional[int] = typer.Option(None, "--blocks", min=0, max=12, help="Residual blocks (capacity; four read about 15 % fewer crops a second than two). Default: as many as --init has, else 2; more than --init has grows it, starting from what it reads."),
 ) -> None:
     """Train the plate recognizer on synthetic plates (and labelled folders) and export it to ONNX (needs the train extra: torch)."""
@@ -566,7 +568,9 @@ def ocr_train(
                                                                           run_folder=run_folder, colour=colour,
                                                                           blocks=blocks, across_columns=across_columns,
                                                                           lookalike_pairs=lookalike_pairs,
-                                                                          turned=turned), progress)
+                                                                          turned=turned,
+                                                                          lookalike_letters=lookalike_letters,
+                                                                          avoid_ambiguous=avoid_ambiguous), progress)
     console.print(f"model written to {out} and {out.with_suffix('.yaml')} (confidence temperature {figures['temperature']:.2f}, "
                   f"weights for fine-tuning in {out.with_suffix('.pt')})")
     console.print(f"measure it before use: baytwin ocr eval --images LABELLED_DIR --out DIR --model {out}")

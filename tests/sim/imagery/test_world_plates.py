@@ -213,3 +213,61 @@ def test_turned_plates_are_drawn_only_when_asked_for_and_keep_their_texts() -> N
     asked = [world_sample_lines(s, 0.0, fonts, mix=WorldMix(lookalike_pairs=0.0, turned=0.5)) for s in seeds]
     assert [a[1] for a in asked] == [a[1] for a in plain]  # the labels stay; only how the plates are seen changes
     assert sum(not np.array_equal(a[0], b[0]) for a, b in zip(plain, asked)) >= 30
+
+
+def test_avoiding_ambiguous_glyphs_draws_neither_member_of_a_pair_the_font_draws_alike(monkeypatch) -> None:
+    from baytwin.core.lookalikes import LOOKALIKE_GROUPS
+    from baytwin.sim.imagery import world_plates
+    from baytwin.sim.imagery.world_plates import unambiguous_text
+
+    fonts = {f.family: f for f in training_fonts() + held_out_fonts()}
+    rng = np.random.default_rng(5)
+    for family in ("DejaVu Sans", "Go Mono", "B612"):  # bundled, and they tell every pair apart: nothing changes
+        assert unambiguous_text("O0I1DQBSZG", fonts[family], rng) == "O0I1DQBSZG", family
+    routed = fonts.get("Routed Gothic")
+    if routed is not None:  # installed with the training fonts: O and 0, I and 1 drawn alike
+        for _ in range(50):
+            text = unambiguous_text("OI0B1X", routed, rng)
+            assert len(text) == 6 and text[3] == "B" and text[5] == "X" and not set(text) & set("O0I1"), text
+    # the rule itself, for a font that draws O as 0 and nothing else alike
+    monkeypatch.setattr(world_plates, "identical_lookalikes", lambda path: {"O": "0"})
+    zero_group = next(g for g in LOOKALIKE_GROUPS if "0" in g)
+    seen = Counter()
+    for _ in range(200):
+        text = unambiguous_text("O0A1I", fonts["DejaVu Sans"], rng)
+        assert text[2:] == "A1I"  # what the font tells apart stays
+        assert text[0] not in zero_group and text[1] not in zero_group and set(text[:2]) <= set(CHARS)
+        seen.update(text[:2])
+    assert len(seen) >= 15  # any other character, not one stand-in
+
+
+def test_lookalike_letters_draw_O_and_I_where_the_text_had_0_and_1_at_their_share() -> None:
+    from baytwin.sim.imagery.world_plates import with_lookalike_letters
+
+    rng = np.random.default_rng(11)
+    texts = [random_text(rng) for _ in range(3000)]
+    state = rng.bit_generator.state
+    assert [with_lookalike_letters(t, 0.0, rng) for t in texts] == texts
+    assert rng.bit_generator.state == state  # at share 0 nothing is drawn: older runs' plates stay as they were
+    assert all(with_lookalike_letters(t, 1.0, rng) == t.replace("0", "O").replace("1", "I") for t in texts)
+    before, after = Counter("".join(texts)), Counter("".join(with_lookalike_letters(t, 0.3, rng) for t in texts))
+    assert before["0"] > 1.3 * before["O"]  # random registrations hold more zeros than Os
+    assert 0.6 * before["0"] <= after["0"] <= 0.8 * before["0"]
+    assert after["O"] - before["O"] == before["0"] - after["0"]
+    assert after["0"] < 1.2 * after["O"]
+    assert len("".join(texts)) == sum(after.values())
+
+
+def test_training_settings_carry_the_lookalike_mix_to_every_world_sample() -> None:
+    from baytwin.sim.ocr_training import TrainSettings, WorldMix, world_sample_lines
+
+    settings = TrainSettings(lookalike_letters=0.3, avoid_ambiguous=True)
+    assert settings.mix == WorldMix(lookalike_letters=0.3, avoid_ambiguous=True)
+    assert {"lookalike_letters": 0.3, "avoid_ambiguous": True}.items() <= settings.fingerprint().items()
+    assert "lookalike_letters" not in TrainSettings().fingerprint()  # older run folders still continue
+    fonts = training_fonts()[:3]
+    seeds = range(3_000_000, 3_000_120)
+    plain = Counter("".join(world_sample_lines(s, 0.0, fonts, mix=WorldMix(lookalike_pairs=0.0))[1] for s in seeds))
+    lettered = Counter("".join(world_sample_lines(s, 0.0, fonts, mix=WorldMix(lookalike_pairs=0.0, lookalike_letters=1.0))[1]
+                               for s in seeds))
+    assert plain["0"] > 10 and lettered["0"] == 0 and lettered["O"] >= plain["O"] + plain["0"] - 2
