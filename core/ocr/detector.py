@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from baytwin.core.ocr.rectify import refine_quad
+from baytwin.core.ocr.rectify import fitted_quad, order_corners, refine_quad
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,11 +223,12 @@ def stroke_band(gray: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray 
     holding = [c for c in contours if cv2.pointPolygonTest(c, centre, False) >= 0]
     if not holding:
         return None
-    rect = cv2.minAreaRect(max(holding, key=cv2.contourArea))
+    blob = max(holding, key=cv2.contourArea)
+    rect = cv2.minAreaRect(blob)
     long, short = max(rect[1]), min(rect[1])
     if short < 4 or long < 0.5 * bw or long > 1.5 * bw:
         return None
-    return cv2.boxPoints(rect) + np.array([ex1, ey1], np.float32)
+    return order_corners(fitted_quad(blob.reshape(-1, 2), cv2.boxPoints(rect))) + np.array([ex1, ey1], np.float32)
 
 
 def plate_corners(gray: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:

@@ -89,10 +89,59 @@ def _bright_plate(region: np.ndarray, centre: np.ndarray, box_width: int) -> np.
                 continue
             score = fill * area
             if score > best_score:
-                best, best_score = cv2.boxPoints(((cx, cy), (rw, rh), angle)), float(score)
+                best, best_score = fitted_quad(points, cv2.boxPoints(((cx, cy), (rw, rh), angle))), float(score)
         if best is not None:
             return best
     return None
+
+
+#: How much better (intersection over union with the plate's hull) four sides must hold a plate than its
+#: smallest rotated rectangle does before the crop follows them: a plate seen well off its axis gains 0.1
+#: or more; a square-on plate whose light part is notched by a coloured band gains nothing.
+QUAD_GAIN = 0.04
+
+
+def fitted_quad(points: np.ndarray, rectangle: np.ndarray) -> np.ndarray:
+    """The quadrilateral that holds ``points`` (a plate's pixels) along its four longest straight sides,
+    so a plate seen from off its axis, a trapezoid or a parallelogram in the frame, is warped upright
+    with its characters upright too. ``rectangle`` (their smallest rotated rectangle) where the sides do
+    do not close into a convex quadrilateral that holds the hull clearly better than the rectangle does
+    (:data:`QUAD_GAIN`): a plate with rounded or clipped corners is still held by its sides, a blob or a
+    plate seen square-on keeps its rectangle."""
+    hull = cv2.convexHull(points.astype(np.float32))
+    hull_area = float(cv2.contourArea(hull))
+    if hull_area <= 0:
+        return rectangle
+    outline = cv2.approxPolyDP(hull, 0.015 * cv2.arcLength(hull, True), True).reshape(-1, 2).astype(np.float64)
+    if len(outline) < 4:
+        return rectangle
+    edges = [(outline[i], outline[(i + 1) % len(outline)]) for i in range(len(outline))]
+    longest = sorted(sorted(range(len(edges)), key=lambda i: -np.linalg.norm(edges[i][1] - edges[i][0]))[:4])
+    corners = []
+    for a, b in zip(longest, longest[1:] + longest[:1]):
+        corner = _crossing(edges[a], edges[b])
+        if corner is None:
+            return rectangle
+        corners.append(corner)
+    quad = np.array(corners, dtype=np.float32)
+    if not cv2.isContourConvex(quad.reshape(-1, 1, 2)):
+        return rectangle
+    overlap, _ = cv2.intersectConvexConvex(quad.reshape(-1, 1, 2), hull.reshape(-1, 1, 2).astype(np.float32))
+    quad_fit = overlap / (float(cv2.contourArea(quad)) + hull_area - overlap)
+    rectangle_fit = hull_area / max(float(cv2.contourArea(rectangle.astype(np.float32))), hull_area)
+    return quad if quad_fit >= rectangle_fit + QUAD_GAIN else rectangle
+
+
+def _crossing(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None:
+    """Where the lines through two edges cross; None where they are nearly parallel."""
+    (p, p2), (q, q2) = first, second
+    r, s = p2 - p, q2 - q
+    cross = r[0] * s[1] - r[1] * s[0]
+    if abs(cross) < 1e-6 * np.linalg.norm(r) * np.linalg.norm(s) + 1e-9 or \
+            abs(cross) / (np.linalg.norm(r) * np.linalg.norm(s)) < np.sin(np.radians(30)):
+        return None
+    t = ((q - p)[0] * s[1] - (q - p)[1] * s[0]) / cross
+    return p + t * r
 
 
 def _grow_strokes(strokes: np.ndarray) -> np.ndarray:
