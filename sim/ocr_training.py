@@ -232,8 +232,9 @@ def world_sample_lines(seed: int, degrade_share: float = 0.6, fonts=None,  # typ
                        severity_share: tuple[float, ...] = TRAINING_SEVERITY_SHARE,
                        mix: WorldMix = AS_DRAWN) -> tuple[np.ndarray, str, int]:
     """:func:`world_sample` and how many characters stand on the plate's top line (0 for one line); ``mix``
-    says what share of the plates carries two look-alikes side by side (``with_lookalike_pair``) and what
-    share is seen from well off its axis (``turned_corners``)."""
+    says what share of the plates carries two look-alikes side by side (``with_lookalike_pair``), what
+    share is seen from well off its axis (``turned_corners``), what share of the ``0``s and ``1``s is drawn as
+    letters (``with_lookalike_letters``) and whether fonts that draw a pair alike draw it at all."""
     from baytwin.sim.imagery.world_plates import (random_text, render_world_plate, with_lookalike_letters,
                                                   with_lookalike_pair)
 

@@ -104,7 +104,7 @@ QUAD_GAIN = 0.04
 def fitted_quad(points: np.ndarray, rectangle: np.ndarray) -> np.ndarray:
     """The quadrilateral that holds ``points`` (a plate's pixels) along its four longest straight sides,
     so a plate seen from off its axis, a trapezoid or a parallelogram in the frame, is warped upright
-    with its characters upright too. ``rectangle`` (their smallest rotated rectangle) where the sides do
+    with its characters upright too. ``rectangle`` (their smallest rotated rectangle) where the sides
     do not close into a convex quadrilateral that holds the hull clearly better than the rectangle does
     (:data:`QUAD_GAIN`): a plate with rounded or clipped corners is still held by its sides, a blob or a
     plate seen square-on keeps its rectangle."""
@@ -133,12 +133,13 @@ def fitted_quad(points: np.ndarray, rectangle: np.ndarray) -> np.ndarray:
 
 
 def _crossing(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None:
-    """Where the lines through two edges cross; None where they are nearly parallel."""
+    """Where the lines through two edges cross; None where they meet at under 30 degrees (two sides of a
+    plate meet near square; nearly parallel edges are one side in two pieces)."""
     (p, p2), (q, q2) = first, second
     r, s = p2 - p, q2 - q
     cross = r[0] * s[1] - r[1] * s[0]
-    if abs(cross) < 1e-6 * np.linalg.norm(r) * np.linalg.norm(s) + 1e-9 or \
-            abs(cross) / (np.linalg.norm(r) * np.linalg.norm(s)) < np.sin(np.radians(30)):
+    lengths = float(np.linalg.norm(r) * np.linalg.norm(s))
+    if lengths == 0 or abs(cross) / lengths < np.sin(np.radians(30)):
         return None
     t = ((q - p)[0] * s[1] - (q - p)[1] * s[0]) / cross
     return p + t * r

@@ -158,7 +158,7 @@ def with_lookalike_letters(text: str, share: float, rng: np.random.Generator) ->
     """``text`` with each ``0`` redrawn as ``O`` and each ``1`` as ``I`` with probability ``share``.
 
     Random strings and registrations put digits in runs of digits, so a training set labels ``0`` about
-    2.6 times as often as ``O``, nearly always among digits: a reader learns to read an oval among digits
+    twice as often as ``O``, nearly always among digits: a reader learns to read an oval among digits
     as the zero whatever its shape. Letters drawn where digits stand make the shape, not the neighbours,
     decide."""
     if not share:
