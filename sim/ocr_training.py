@@ -95,9 +95,9 @@ LOOKALIKE_LETTERS_SHARE = 0.0
 @dataclass(frozen=True)
 class WorldMix:
     """What the world renderer's training plates carry beyond font and design: the share drawn with two
-    look-alikes side by side and the share seen from well off their axis. One value for the whole path
-    from the settings to each sample, so a new kind of plate is one field, not one more argument in five
-    signatures."""
+    look-alikes side by side, the share seen from well off their axis, the share of ``0`` and ``1`` drawn as
+    letters, and what a font that draws a pair as one glyph draws. One value for the whole path from the
+    settings to each sample, so a new kind of plate is one field, not one more argument in five signatures."""
 
     lookalike_pairs: float = LOOKALIKE_PAIR_SHARE
     turned: float = TURNED_SHARE
@@ -128,14 +128,7 @@ class TrainSettings:
     colour: bool = False  # read RGB crops (see COLOUR_CONFIG; one run so far read no better than grey, docs/ocr.md)
     blocks: int | None = None  # residual blocks at 3 x 20; None: as many as ``init`` has (GROWN_BLOCKS without it)
     across_columns: bool | None = None  # an LSTM along the feature columns (``AcrossColumns``); None: as ``init`` has
-    lookalike_pairs: float = LOOKALIKE_PAIR_SHARE  # world plates drawn with two look-alikes side by side
-    turned: float = TURNED_SHARE  # world plates seen from well off their axis, cut out by their upright box
-    lookalike_letters: float = LOOKALIKE_LETTERS_SHARE  # share of world plates' 0 and 1 drawn as O and I
-    avoid_ambiguous: bool = False  # no character in a font that draws it exactly as its look-alike
-
-    @property
-    def mix(self) -> WorldMix:
-        return WorldMix(self.lookalike_pairs, self.turned, self.lookalike_letters, self.avoid_ambiguous)
+    mix: WorldMix = WorldMix()  # what the world renderer's plates carry: look-alike pairs and letters, turns
 
     def fingerprint(self) -> dict[str, object]:
         """What decides the trained network: a run folder continues only a run with the same."""
@@ -144,11 +137,15 @@ class TrainSettings:
                 "labelled": [str(folder) for folder in self.labelled], "labelled_share": self.labelled_share,
                 "targets": "line-aware", "colour": self.colour, "blocks": self.blocks,
                 "across_columns": self.across_columns,
-                **({"lookalike_pairs": self.lookalike_pairs} if self.lookalike_pairs != LOOKALIKE_PAIR_SHARE else {}),
-                **({"turned": self.turned} if self.turned != TURNED_SHARE else {}),
-                **({"lookalike_letters": self.lookalike_letters}
-                   if self.lookalike_letters != LOOKALIKE_LETTERS_SHARE else {}),
-                **({"avoid_ambiguous": True} if self.avoid_ambiguous else {})}
+                **_changed_from_default(self.mix)}
+
+
+def _changed_from_default(mix: WorldMix) -> dict[str, object]:
+    """The fields of ``mix`` that differ from a plain ``WorldMix()``: only those enter a run's fingerprint,
+    so run folders written before a field existed still continue."""
+    default = WorldMix()
+    return {name: getattr(mix, name) for name in WorldMix.__dataclass_fields__
+            if getattr(mix, name) != getattr(default, name)}
 
 
 # --- data ------------------------------------------------------------------------------------

@@ -548,7 +548,7 @@ def ocr_train(
     needs_extra("baytwin ocr train", "train")  # found out before anything is rendered
     from baytwin.core.ocr.recognizer import DEFAULT_MODEL
     from baytwin.sim.imagery.font_pool import FontPoolProblem
-    from baytwin.sim.ocr_training import LabelledProblem, TrainSettings, WeightsMismatch, train
+    from baytwin.sim.ocr_training import LabelledProblem, TrainSettings, WeightsMismatch, WorldMix, train
     from baytwin.sim.training_run import RunFolderMismatch
 
     out = out or DEFAULT_MODEL
@@ -567,10 +567,9 @@ def ocr_train(
                                                                           labelled_share=labelled_share,
                                                                           run_folder=run_folder, colour=colour,
                                                                           blocks=blocks, across_columns=across_columns,
-                                                                          lookalike_pairs=lookalike_pairs,
-                                                                          turned=turned,
-                                                                          lookalike_letters=lookalike_letters,
-                                                                          avoid_ambiguous=avoid_ambiguous), progress)
+                                                                          mix=WorldMix(lookalike_pairs, turned,
+                                                                                       lookalike_letters,
+                                                                                       avoid_ambiguous)), progress)
     console.print(f"model written to {out} and {out.with_suffix('.yaml')} (confidence temperature {figures['temperature']:.2f}, "
                   f"weights for fine-tuning in {out.with_suffix('.pt')})")
     console.print(f"measure it before use: baytwin ocr eval --images LABELLED_DIR --out DIR --model {out}")

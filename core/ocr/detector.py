@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from baytwin.core.ocr.rectify import fitted_quad, order_corners, refine_quad
+from baytwin.core.ocr.rectify import fitted_quad, refine_quad
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,9 +207,10 @@ UNREFINED_GROWTH = (0.05, 0.0)
 
 
 def stroke_band(gray: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray | None:
-    """The rotated rectangle (``cv2.boxPoints`` order, frame pixels) of the band of character strokes
-    around ``box``'s centre, found as the classical detector finds plates but within the box's
-    neighbourhood; None if no stroke blob holds the centre."""
+    """The four corners (in turn around it, frame pixels) of the band of character strokes around
+    ``box``'s centre, found as the classical detector finds plates but within the box's neighbourhood:
+    its rotated rectangle, or its own four sides where they hold it better (``fitted_quad``); None if no
+    stroke blob holds the centre."""
     x1, y1, x2, y2 = box
     h, w = gray.shape[:2]
     bw, bh = x2 - x1, y2 - y1
@@ -228,7 +229,7 @@ def stroke_band(gray: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray 
     long, short = max(rect[1]), min(rect[1])
     if short < 4 or long < 0.5 * bw or long > 1.5 * bw:
         return None
-    return order_corners(fitted_quad(blob.reshape(-1, 2), cv2.boxPoints(rect))) + np.array([ex1, ey1], np.float32)
+    return fitted_quad(blob.reshape(-1, 2), cv2.boxPoints(rect)) + np.array([ex1, ey1], np.float32)
 
 
 def plate_corners(gray: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:

@@ -89,9 +89,9 @@ def _bright_plate(region: np.ndarray, centre: np.ndarray, box_width: int) -> np.
                 continue
             score = fill * area
             if score > best_score:
-                best, best_score = fitted_quad(points, cv2.boxPoints(((cx, cy), (rw, rh), angle))), float(score)
-        if best is not None:
-            return best
+                best, best_score = (points, cv2.boxPoints(((cx, cy), (rw, rh), angle))), float(score)
+        if best is not None:  # its four sides are fitted once, for the component chosen
+            return fitted_quad(*best)
     return None
 
 

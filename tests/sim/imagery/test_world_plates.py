@@ -261,7 +261,7 @@ def test_lookalike_letters_draw_O_and_I_where_the_text_had_0_and_1_at_their_shar
 def test_training_settings_carry_the_lookalike_mix_to_every_world_sample() -> None:
     from baytwin.sim.ocr_training import TrainSettings, WorldMix, world_sample_lines
 
-    settings = TrainSettings(lookalike_letters=0.3, avoid_ambiguous=True)
+    settings = TrainSettings(mix=WorldMix(lookalike_letters=0.3, avoid_ambiguous=True))
     assert settings.mix == WorldMix(lookalike_letters=0.3, avoid_ambiguous=True)
     assert {"lookalike_letters": 0.3, "avoid_ambiguous": True}.items() <= settings.fingerprint().items()
     assert "lookalike_letters" not in TrainSettings().fingerprint()  # older run folders still continue
