@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from baytwin.core.ocr import pipeline
-from baytwin.core.ocr.colour_check import colour_views, hold_colour_disagreements, is_colour, reads_more
+from baytwin.core.ocr.colour_check import colour_views, hold_colour_disagreements, is_colour, reads_more, views_of_each
 from baytwin.core.ocr.pipeline import PlateReader, PlateResult
 from baytwin.core.ocr.recognizer import Recognizer
 from baytwin.core.ocr.voting import FrameRead
@@ -69,10 +69,25 @@ def test_colour_and_grey_crops_are_told_apart_and_any_size_makes_a_view() -> Non
     colour = grey.copy()
     colour[:, 60:] = (20, 60, 160)
     assert is_colour(colour)
+    for spread, seen in ((3, False), (4, True)):  # one pixel whose channels spread further than a camera's grey
+        for channels in ((0, 1), (1, 2), (0, 2)):
+            speck = np.full((30, 90, 3), 128, np.uint8)
+            speck[17, 45, channels[1]] += spread
+            assert is_colour(speck) is seen and is_colour(speck[:, ::3]) is (seen and 45 % 3 == 0)
     for h, w in ((1, 1), (2, 40), (48, 160), (600, 1800), (900, 100)):
         crop = np.random.default_rng(0).integers(0, 255, (h, w, 3), dtype=np.uint8)
         for view in colour_views(crop, (160, 48)):
             assert view.ndim == 3 and view.shape[0] <= 48 and view.shape[1] <= 160 and (view[..., 0] == view[..., 2]).all()
+
+
+def test_a_batch_made_on_every_core_gives_each_crop_its_own_views_in_order() -> None:
+    rng = np.random.default_rng(3)
+    crops = [rng.integers(0, 255, (24 + 6 * i, 90 + 10 * i, 3), dtype=np.uint8) for i in range(7)]
+    together = views_of_each(crops, (160, 48))
+    assert len(together) == len(crops)
+    for crop, views in zip(crops, together):
+        assert all(np.array_equal(a, b) for a, b in zip(views, colour_views(crop, (160, 48))))
+    assert views_of_each([], (160, 48)) == []
 
 
 def test_only_a_view_that_reads_the_same_characters_and_more_counts_against_a_read() -> None:
