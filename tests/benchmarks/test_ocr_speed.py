@@ -81,24 +81,20 @@ def test_recognition_crops_per_second(benchmark, request: pytest.FixtureRequest,
           f"{seconds / bare:.2f}x its time; {second_looks / len(crops):.1%} had a second look)")
 
 
-def held_out_font_plates() -> list[np.ndarray]:
+@pytest.fixture(scope="module")
+def held_out_font_crops() -> list[np.ndarray]:
     """World plates in the held-out fonts: most reads unsure, so most get the second look."""
     rng = np.random.default_rng(44)
     return [render_world_plate(rng, held_out_fonts()).image for _ in range(1024)]
 
 
-def sure_format_plates() -> list[np.ndarray]:
-    """Clean plates of the declared formats: most reads sure, so most get the colour check instead."""
-    rng = np.random.default_rng(45)
-    return [render_plate(text, fmt, rng).image for text, fmt in PLATES * (1024 // len(PLATES))]
-
-
-@pytest.mark.parametrize("kind", ["held-out fonts", "clean format plates"])
-def test_general_reader_crops_per_second(benchmark, kind: str) -> None:
+@pytest.mark.parametrize("kind", ["held_out_font", "clean"])
+def test_general_reader_crops_per_second(benchmark, request: pytest.FixtureRequest, kind: str) -> None:
     """The general reader as a site reads with it (every look: the first, the second for what the gate would not
-    accept, line by line for the unsure, the colour check for what it would), on plates where many reads are
-    unsure and on plates where most are sure."""
-    crops = held_out_font_plates() if kind == "held-out fonts" else sure_format_plates()
+    accept, line by line for the unsure, the colour check for what it would), on plates in the held-out fonts,
+    where many reads are unsure, and on clean plates of the declared formats, where most are sure."""
+    crops: list[np.ndarray] = request.getfixturevalue(f"{kind}_crops")[:1024]
+    name = {"held_out_font": "held-out fonts", "clean": "clean format plates"}[kind]
     reader = PlateReader(Recognizer(MODEL_DIR / "general_reader.onnx", MODEL_DIR / "general_reader.yaml"))
     recognizer, batch = reader.recognizer, 256
     bare = bare_model_seconds(recognizer, crops, batch)
@@ -111,12 +107,12 @@ def test_general_reader_crops_per_second(benchmark, kind: str) -> None:
 
     benchmark.pedantic(read_all, rounds=3, iterations=1)
     seconds = benchmark.stats.stats.median
-    record(benchmark, f"general reader, {kind}, every look", len(crops) / seconds, "crops/s",
+    record(benchmark, f"general reader, {name}, every look", len(crops) / seconds, "crops/s",
            baseline=len(crops) / bare, better="higher", baseline_name="bare ONNX model, one look")
-    benchmark.extra_info.update({"crops": len(crops), "kind": kind, "unsure_at_first_look": unsure,
+    benchmark.extra_info.update({"crops": len(crops), "kind": name, "unsure_at_first_look": unsure,
                                  "crops_per_second": round(len(crops) / seconds),
                                  "bare_model_crops_per_second": round(len(crops) / bare)})
-    print(f"\ngeneral reader, {kind}: {len(crops) / seconds:,.0f} crops/s every look "
+    print(f"\ngeneral reader, {name}: {len(crops) / seconds:,.0f} crops/s every look "
           f"(bare model {len(crops) / bare:,.0f}/s; {unsure / len(crops):.0%} unsure at first look)")
 
 
