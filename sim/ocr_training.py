@@ -36,6 +36,7 @@ import yaml
 
 from baytwin.core.ocr.model_config import PlateModelConfig
 from baytwin.core.ocr.recognizer import DEFAULT_CONFIG, DEFAULT_MODEL
+from baytwin.sim.ocr_narrowing import CannotNarrow, feature_widths, narrowed, residual_blocks
 from baytwin.sim.training_run import TrainingRunFolder
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_"
@@ -78,6 +79,10 @@ CALIBRATION_SEVERITY_SHARE = (1 / 6, 2 / 6, 2 / 6, 1 / 6)
 GROWN_BLOCKS = 2
 #: Channels per position the head reads (a 1x1 convolution narrows the 128 of the backbone to these).
 SQUEEZED = 64
+#: Output channels of the first four convolutions (the fifth gives the 128 the residual blocks work on). A
+#: narrower network reads faster: ``--widths`` with ``--init`` of a wider one keeps each layer's strongest
+#: channels (``sim/ocr_narrowing.py``), and ``--teacher`` lets the wider one teach it what it read.
+FEATURE_WIDTHS = (24, 48, 64, 96)
 
 
 #: Share of the world renderer's training plates that carry two look-alikes (O and 0, I and 1 ...) side by
@@ -127,6 +132,9 @@ class TrainSettings:
     save_every: int = 40  # steps between saves of the state into ``run_folder``
     colour: bool = False  # read RGB crops (see COLOUR_CONFIG; one run so far read no better than grey, docs/ocr.md)
     blocks: int | None = None  # residual blocks at 3 x 20; None: as many as ``init`` has (GROWN_BLOCKS without it)
+    widths: tuple[int, ...] | None = None  # the first four convolutions' channels; None: as ``init`` has (FEATURE_WIDTHS without it)
+    teacher: Path | None = None  # a trained reader's .pt whose step probabilities the network learns as well as the labels
+    teacher_weight: float = 1.0  # of the teacher's term beside the labels' CTC loss
     across_columns: bool | None = None  # an LSTM along the feature columns (``AcrossColumns``); None: as ``init`` has
     mix: WorldMix = WorldMix()  # what the world renderer's plates carry: look-alike pairs and letters, turns
 
@@ -137,6 +145,8 @@ class TrainSettings:
                 "labelled": [str(folder) for folder in self.labelled], "labelled_share": self.labelled_share,
                 "targets": "line-aware", "colour": self.colour, "blocks": self.blocks,
                 "across_columns": self.across_columns,
+                **({"widths": list(self.widths)} if self.widths is not None else {}),
+                **({"teacher": str(self.teacher), "teacher_weight": self.teacher_weight} if self.teacher else {}),
                 **_changed_from_default(self.mix)}
 
 
@@ -468,10 +478,37 @@ def line_aware_ctc(log_probs, targets, blank: int):  # type: ignore[no-untyped-d
     return (split / lengths.clamp(min=1)).mean()
 
 
+#: How much the teacher's step probabilities are softened before the network learns them: at 1 a trained
+#: CTC reader's steps are nearly all one class, and its second choices (what a character could also be)
+#: are lost; at 2 they carry over.
+TEACHER_TEMPERATURE = 2.0
+
+
+def teacher_loss(logits, taught, targets, blank: int):  # type: ignore[no-untyped-def]
+    """How far the network's step probabilities are from a teacher's (KL divergence, both softened by
+    :data:`TEACHER_TEMPERATURE`), summed over the steps and divided by the text's length as
+    :func:`line_aware_ctc` is, so the two terms weigh alike whatever the text's length.
+
+    Why a teacher: a narrower network started from a wide reader's strongest
+    channels has lost part of what it read; learning the wide reader's whole
+    distribution at every step, not only the label's characters, brings it back
+    in far fewer steps than the labels alone, and keeps the wide reader's
+    sense of which reads are close calls, which the gate relies on.
+    """
+    import torch.nn.functional as F
+
+    t = TEACHER_TEMPERATURE
+    lengths = (targets[:, :MAX_TEXT] != blank).sum(dim=1).clamp(min=1)
+    per_step = F.kl_div(F.log_softmax(logits / t, dim=-1), F.log_softmax(taught / t, dim=-1), log_target=True,
+                        reduction="none").sum(dim=-1)  # (N, steps)
+    return (t * t * per_step.sum(dim=1) / lengths).mean()
+
+
 # --- the network --------------------------------------------------------------------------------
 
 
-def build_network(channels: int = 3, blocks: int = GROWN_BLOCKS, across_columns: bool = False):  # type: ignore[no-untyped-def]
+def build_network(channels: int = 3, blocks: int = GROWN_BLOCKS, across_columns: bool = False,  # type: ignore[no-untyped-def]
+                  widths: tuple[int, ...] = FEATURE_WIDTHS):
     import torch
     from torch import nn
 
@@ -539,12 +576,13 @@ def build_network(channels: int = 3, blocks: int = GROWN_BLOCKS, across_columns:
 
         def __init__(self) -> None:
             super().__init__()
+            w1, w2, w3, w4 = widths  # the bundled reader's: 24, 48, 64, 96
             self.features = nn.Sequential(
-                *block(channels, 24, (2, 2)),  # 24 x 24 x 80
-                *block(24, 48, (2, 2)),     # 48 x 12 x 40
-                *block(48, 64, None),
-                *block(64, 96, (2, 2)),     # 96 x 6 x 20
-                *block(96, 128, (2, 1)),    # 128 x 3 x 20
+                *block(channels, w1, (2, 2)),  # w1 x 24 x 80
+                *block(w1, w2, (2, 2)),     # w2 x 12 x 40
+                *block(w2, w3, None),
+                *block(w3, w4, (2, 2)),     # w4 x 6 x 20
+                *block(w4, 128, (2, 1)),    # 128 x 3 x 20
             )
             self.context = nn.Sequential(*(Residual(128) for _ in range(blocks)))  # 128 x 3 x 20
             self.squeeze = nn.Sequential(nn.Conv2d(128, SQUEEZED, 1, bias=False), nn.BatchNorm2d(SQUEEZED), nn.ReLU(inplace=True))
@@ -580,6 +618,7 @@ class SavedLayout:
 
     blocks: int  # residual blocks (0 for weights from before there were any)
     across_columns: bool  # an ``AcrossColumns`` LSTM
+    widths: tuple[int, ...] = FEATURE_WIDTHS  # the first four convolutions' output channels
 
 
 def saved_layout(path: Path) -> SavedLayout:
@@ -588,13 +627,13 @@ def saved_layout(path: Path) -> SavedLayout:
 
     try:
         state = torch.load(path, map_location="cpu")
-        return SavedLayout(blocks=len({key.split(".")[1] for key in state if key.startswith("context.")}),
-                           across_columns=any(key.startswith("across.") for key in state))
+        return SavedLayout(blocks=len(residual_blocks(state)), across_columns=any(key.startswith("across.") for key in state),
+                           widths=feature_widths(state))
     except Exception as err:  # pickle, zip and type errors alike: not weights at all
         raise WeightsMismatch(f"{path}: not weights of this recognizer ({str(err).splitlines()[0]})") from None
 
 
-def load_weights(net, path: Path, backbone_only: bool = False) -> None:  # type: ignore[no-untyped-def]
+def load_weights(net, path: Path, backbone_only: bool = False, narrow: bool = False) -> None:  # type: ignore[no-untyped-def]
     """Start ``net`` from the weights at ``path``, an earlier run's .pt.
 
     Weights from before the residual blocks (or the ``AcrossColumns`` LSTM)
@@ -604,6 +643,8 @@ def load_weights(net, path: Path, backbone_only: bool = False) -> None:  # type:
     :data:`LUMINANCE`, so it too starts reading exactly as before. With
     ``backbone_only`` only the convolutions are taken (the head of a recognizer
     with another input size or slot count does not fit, and starts afresh).
+    With ``narrow``, weights of a wider network (more channels, more residual
+    blocks) are cut down to ``net``'s shape first (``sim/ocr_narrowing.py``).
     Anything else that does not match is refused.
     """
     import torch
@@ -613,9 +654,14 @@ def load_weights(net, path: Path, backbone_only: bool = False) -> None:  # type:
         first, wanted = state.get("features.0.weight"), net.state_dict()["features.0.weight"]
         if first is not None and first.shape[1] == 1 and wanted.shape[1] == 3:
             state["features.0.weight"] = first * torch.tensor(LUMINANCE, dtype=first.dtype).view(1, 3, 1, 1)
+        if narrow:
+            own = net.state_dict()
+            state = narrowed(state, feature_widths(own), min(len(residual_blocks(own)), len(residual_blocks(state))))
         if backbone_only:
             state = {k: v for k, v in state.items() if k.startswith(("features.", "context."))}
         missing, unexpected = net.load_state_dict(state, strict=False)
+    except CannotNarrow as err:
+        raise WeightsMismatch(f"{path}: {err}") from None
     except Exception as err:  # torch raises pickle, zip and shape errors alike; none of them is usable weights
         raise WeightsMismatch(f"{path}: not weights of this recognizer ({str(err).splitlines()[0]})") from None
     fresh = ("context.", "across.", "squeeze.", "head.") if backbone_only else ("context.", "across.")
@@ -635,15 +681,16 @@ def train(out_model: Path = DEFAULT_MODEL, out_config: Path = DEFAULT_CONFIG, se
     torch.manual_seed(settings.seed)
     had = saved_layout(settings.init) if settings.init is not None else SavedLayout(0, False)
     blocks = settings.blocks if settings.blocks is not None else max(GROWN_BLOCKS, had.blocks)
-    if had.blocks > blocks:
-        raise WeightsMismatch(f"{settings.init}: has {had.blocks} residual blocks; a network "
-                              f"of {blocks} cannot start from it (give at least as many)")
+    widths = settings.widths if settings.widths is not None else had.widths
     across = settings.across_columns if settings.across_columns is not None else had.across_columns
     if had.across_columns and not across:
         raise WeightsMismatch(f"{settings.init}: has an LSTM across the columns; a network without one cannot start from it")
-    net = build_network(3 if settings.colour else 1, blocks, across).to(memory_format=torch.channels_last)  # NHWC: about a sixth faster
+    channels = 3 if settings.colour else 1
+    net = build_network(channels, blocks, across, widths).to(memory_format=torch.channels_last)  # NHWC: about a sixth faster
     if settings.init is not None:  # before rendering: wrong weights are refused at once, not after many minutes
-        load_weights(net, settings.init, settings.init_backbone_only)
+        # fewer channels or blocks than the weights have: keep their strongest ones (sim/ocr_narrowing.py)
+        load_weights(net, settings.init, settings.init_backbone_only, narrow=widths != had.widths or blocks < had.blocks)
+    teacher = _teacher(settings.teacher, channels) if settings.teacher is not None else None
     run = TrainingRunFolder(settings.run_folder, settings.fingerprint()) if settings.run_folder else None
     images, targets = run.dataset(lambda: _training_set(settings, progress)) if run else _training_set(settings, progress)
     x, y = torch.from_numpy(images), torch.from_numpy(targets)
@@ -673,6 +720,10 @@ def train(out_model: Path = DEFAULT_MODEL, out_config: Path = DEFAULT_CONFIG, se
                 logits = net.logits(batch)
             log_probs = logits.float().log_softmax(-1).permute(1, 0, 2)  # (steps, N, classes), as CTC wants
             loss = line_aware_ctc(log_probs, y[idx], blank)
+            if teacher is not None:
+                with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                    taught = teacher.logits(batch)
+                loss = loss + settings.teacher_weight * teacher_loss(logits.float(), taught.float(), y[idx], blank)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -690,6 +741,16 @@ def train(out_model: Path = DEFAULT_MODEL, out_config: Path = DEFAULT_CONFIG, se
     export(net, out_model, out_config, COLOUR_CONFIG if settings.colour else CONFIG)
     temperature = calibrate_temperature(out_model, out_config, settings.calibration_crops, settings.workers)
     return {"train_samples": float(len(x)), "epochs": float(settings.epochs), "temperature": temperature}
+
+
+def _teacher(path: Path, channels: int):  # type: ignore[no-untyped-def]
+    """The trained reader at ``path`` (a .pt), in evaluation mode, to teach a network its step probabilities."""
+    import torch
+
+    layout = saved_layout(path)
+    net = build_network(channels, layout.blocks, layout.across_columns, layout.widths)
+    load_weights(net, path)
+    return net.to(memory_format=torch.channels_last).eval()
 
 
 def _training_set(settings: TrainSettings, progress: Progress | None) -> tuple[np.ndarray, np.ndarray]:

@@ -537,11 +537,17 @@ def ocr_train(
     turned: float = typer.Option(0.0, "--turned-plates", min=0.0, max=1.0, help="Share of the world renderer's training plates seen from well off their axis (rolled up to 12 degrees, far side shorter, slanted) and cut out by their upright box, as a phone or a street camera beside a car sees them."),
     lookalike_letters: float = typer.Option(0.0, "--lookalike-letters", min=0.0, max=1.0, help="Share of the 0s and 1s of the world renderer's training plates drawn as O and I, so that the shape and not the neighbouring digits decides."),
     avoid_ambiguous: bool = typer.Option(False, "--avoid-ambiguous/--fold-ambiguous", help="In a font that draws a letter exactly as a digit (O as 0), draw neither on its training plates, rather than the letter labelled as the digit."),
-    blocks: Optional[int] = typer.Option(None, "--blocks", min=0, max=12, help="Residual blocks (capacity; four read about 15 % fewer crops a second than two). Default: as many as --init has, else 2; more than --init has grows it, starting from what it reads."),
+    blocks: Optional[int] = typer.Option(None, "--blocks", min=0, max=12, help="Residual blocks (capacity; four read about 15 % fewer crops a second than two). Default: as many as --init has, else 2; more than --init has grows it, starting from what it reads; fewer keeps its strongest."),
+    widths: Optional[str] = typer.Option(None, "--widths", help="Channels of the first four convolutions, e.g. 24,32,64,64 (narrower reads faster). Default: as --init has, else 24,48,64,96; narrower than --init keeps each layer's strongest channels."),
+    teacher: Optional[Path] = typer.Option(None, "--teacher", help="A trained reader's .pt (e.g. core/ocr/models/general_reader.pt) whose step probabilities the network learns beside the labels: how a narrower reader gets back what a wide one read."),
+    teacher_weight: float = typer.Option(1.0, "--teacher-weight", min=0.0, max=100.0, help="Weight of the teacher's term beside the labels' loss."),
 ) -> None:
     """Train the plate recognizer on synthetic plates (and labelled folders) and export it to ONNX (needs the train extra: torch)."""
     if init is not None and not init.is_file():  # found out now, not after rendering the whole training set
         raise fail(f"--init {init}: no such file (the .pt weights an earlier run wrote beside its model)")
+    if teacher is not None and not teacher.is_file():
+        raise fail(f"--teacher {teacher}: no such file (the .pt weights written beside a trained reader)")
+    feature_widths = _widths(widths) if widths is not None else None
     for folder in labelled or []:
         if not (folder / "labels.csv").is_file():
             raise fail(f"--labelled {folder}: no labels.csv there (columns file,plate)")
@@ -567,12 +573,25 @@ def ocr_train(
                                                                           labelled_share=labelled_share,
                                                                           run_folder=run_folder, colour=colour,
                                                                           blocks=blocks, across_columns=across_columns,
+                                                                          widths=feature_widths, teacher=teacher,
+                                                                          teacher_weight=teacher_weight,
                                                                           mix=WorldMix(lookalike_pairs, turned,
                                                                                        lookalike_letters,
                                                                                        avoid_ambiguous)), progress)
     console.print(f"model written to {out} and {out.with_suffix('.yaml')} (confidence temperature {figures['temperature']:.2f}, "
                   f"weights for fine-tuning in {out.with_suffix('.pt')})")
     console.print(f"measure it before use: baytwin ocr eval --images LABELLED_DIR --out DIR --model {out}")
+
+
+def _widths(text: str) -> tuple[int, ...]:
+    """``--widths 24,32,64,64`` as four channel counts, or a one-line error."""
+    try:
+        widths = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise fail(f"--widths {text!r}: four whole numbers separated by commas, e.g. 24,32,64,64") from None
+    if len(widths) != 4 or not all(1 <= w <= 512 for w in widths):
+        raise fail(f"--widths {text!r}: four channel counts between 1 and 512, e.g. 24,32,64,64")
+    return widths
 
 
 @ocr_app.command("train-detector")

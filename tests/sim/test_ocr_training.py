@@ -89,6 +89,21 @@ def test_a_colour_reader_fine_tuned_from_a_grey_one_reads_rgb_and_starts_from_it
     assert Recognizer(tuned, tuned.with_suffix(".yaml")).probabilities([crop]).shape == (1, CONFIG.max_plate_slots, len(ALPHABET))
 
 
+def test_a_narrower_reader_trained_from_a_wide_one_with_it_as_teacher_has_the_shape_asked_and_reads(trained: Path, tmp_path: Path) -> None:
+    from baytwin.sim.ocr_training import saved_layout
+
+    narrow = tmp_path / "narrow.onnx"
+    settings = TrainSettings(samples=256, epochs=1, workers=1, batch=64, seed=3, calibration_crops=300,
+                             init=trained.with_suffix(".pt"), widths=(16, 32, 48, 64), blocks=1,
+                             teacher=trained.with_suffix(".pt"))
+    train(narrow, narrow.with_suffix(".yaml"), settings)
+    layout = saved_layout(narrow.with_suffix(".pt"))
+    assert layout.widths == (16, 32, 48, 64) and layout.blocks == 1
+    crop, _ = synthetic_sample(12)
+    assert Recognizer(narrow, narrow.with_suffix(".yaml")).probabilities([crop]).shape == (1, CONFIG.max_plate_slots, len(ALPHABET))
+    assert settings.fingerprint()["teacher"] == str(trained.with_suffix(".pt"))  # a run folder tells runs taught apart
+
+
 def _moved_off_its_start(net) -> None:  # type: ignore[no-untyped-def]
     """Nudge every weight of ``net`` at random: a network not at its initial state, so that a check that
     another network reads exactly as it does means something (zero-initialized parts would agree anyway)."""
