@@ -260,6 +260,20 @@ def test_train_refuses_weights_that_are_not_the_recognizers_before_rendering(tmp
     assert "Traceback" not in result.stderr and not (tmp_path / "m.onnx").exists()
 
 
+def test_train_refuses_bad_widths_and_a_teacher_that_is_not_a_reader_before_rendering(tmp_path: Path) -> None:
+    for widths, said in (("24,32", "four channel counts"), ("24,x,64,64", "four whole numbers")):
+        result = baytwin("ocr", "train", "--widths", widths, "--out", str(tmp_path / "m.onnx"))
+        assert result.returncode == 2 and f"--widths '{widths}': {said}" in result.stderr
+    result = baytwin("ocr", "train", "--teacher", str(tmp_path / "gone.pt"), "--out", str(tmp_path / "m.onnx"))
+    assert result.returncode == 2 and "--teacher" in result.stderr and "gone.pt: no such file" in result.stderr
+    pytest.importorskip("torch")
+    wrong = tmp_path / "notes.pt"
+    wrong.write_text("these are not weights")
+    result = baytwin("ocr", "train", "--teacher", str(wrong), "--samples", "10000000", "--out", str(tmp_path / "m.onnx"))
+    assert result.returncode == 2 and "notes.pt: not weights of this recognizer" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "m.onnx").exists()
+
+
 def test_eval_on_frames_says_what_reading_them_without_their_roi_would_cost(tmp_path: Path) -> None:
     data = tmp_path / "scenes"
     assert baytwin("ocr", "generate", "--out", str(data), "--n", "4", "--scene", "--seed", "7").returncode == 0
