@@ -680,7 +680,9 @@ def train(out_model: Path = DEFAULT_MODEL, out_config: Path = DEFAULT_CONFIG, se
 
     torch.manual_seed(settings.seed)
     had = saved_layout(settings.init) if settings.init is not None else SavedLayout(0, False)
-    blocks = settings.blocks if settings.blocks is not None else max(GROWN_BLOCKS, had.blocks)
+    # by default as many blocks as the weights have (a narrowed reader stays as narrow); weights from before
+    # there were any grow the bundled number
+    blocks = settings.blocks if settings.blocks is not None else (had.blocks or GROWN_BLOCKS)
     widths = settings.widths if settings.widths is not None else had.widths
     across = settings.across_columns if settings.across_columns is not None else had.across_columns
     if had.across_columns and not across:

@@ -102,6 +102,10 @@ def test_a_narrower_reader_trained_from_a_wide_one_with_it_as_teacher_has_the_sh
     crop, _ = synthetic_sample(12)
     assert Recognizer(narrow, narrow.with_suffix(".yaml")).probabilities([crop]).shape == (1, CONFIG.max_plate_slots, len(ALPHABET))
     assert settings.fingerprint()["teacher"] == str(trained.with_suffix(".pt"))  # a run folder tells runs taught apart
+    again = tmp_path / "again.onnx"  # fine-tuned further without saying its shape: it stays as narrow
+    train(again, again.with_suffix(".yaml"), TrainSettings(samples=128, epochs=1, workers=1, batch=64, seed=4,
+                                                           calibration_crops=300, init=narrow.with_suffix(".pt")))
+    assert saved_layout(again.with_suffix(".pt")) == layout
 
 
 def _moved_off_its_start(net) -> None:  # type: ignore[no-untyped-def]
