@@ -614,7 +614,7 @@ class WeightsMismatch(ValueError):
 
 @dataclass(frozen=True)
 class SavedLayout:
-    """What optional parts the network saved in a .pt has: the rest is fixed."""
+    """The shape of the network saved in a .pt where it can vary (blocks, LSTM, channels): the rest is fixed."""
 
     blocks: int  # residual blocks (0 for weights from before there were any)
     across_columns: bool  # an ``AcrossColumns`` LSTM
@@ -622,7 +622,7 @@ class SavedLayout:
 
 
 def saved_layout(path: Path) -> SavedLayout:
-    """The optional parts of the network saved at ``path`` (read once: a .pt is megabytes)."""
+    """The shape of the network saved at ``path`` (read once: a .pt is megabytes)."""
     import torch
 
     try:
