@@ -95,6 +95,9 @@ TURNED_SHARE = 0.0
 #: Share of the world renderer's training plates' ``0`` and ``1`` drawn as ``O`` and ``I`` instead
 #: (``with_lookalike_letters``): runs before seed 34 drew none.
 LOOKALIKE_LETTERS_SHARE = 0.0
+#: Share of the world renderer's training plates whose characters are bent, thinned or rounded
+#: (``reshaped_ink``), shapes between the training fonts' own: runs before seed 37 drew none.
+RESHAPED_SHARE = 0.0
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,7 @@ class WorldMix:
     turned: float = TURNED_SHARE
     lookalike_letters: float = LOOKALIKE_LETTERS_SHARE  # share of 0 and 1 drawn as O and I
     avoid_ambiguous: bool = False  # draw no character a font draws exactly as its look-alike (else: as the digit)
+    reshaped: float = RESHAPED_SHARE  # share whose characters are bent, thinned or rounded
 
 
 #: Plates as the world renderer draws them for calibration and evaluation: neither pairs nor turns.
@@ -251,8 +255,10 @@ def world_sample_lines(seed: int, degrade_share: float = 0.6, fonts=None,  # typ
     if mix.lookalike_pairs and rng.random() < mix.lookalike_pairs:
         text = with_lookalike_pair(text, rng)
     turn = bool(mix.turned) and rng.random() < mix.turned  # drawn only when asked for: other plates stay as they were
+    reshape = bool(mix.reshaped) and rng.random() < mix.reshaped
     plate = render_world_plate(rng, fonts if fonts is not None else _training_fonts(), text=text, designs=designs,
-                               readable_labels=True, turned=turn, avoid_ambiguous=mix.avoid_ambiguous)
+                               readable_labels=True, turned=turn, avoid_ambiguous=mix.avoid_ambiguous,
+                               reshaped=reshape)
     image = plate.image
     if rng.random() < degrade_share:
         image = _degrade(image, plate.corners, rng, severity_share)
