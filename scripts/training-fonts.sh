@@ -13,6 +13,8 @@ packages=(
   fonts-allerta fonts-beteckna fonts-courier-prime fonts-hermit fonts-inconsolata fonts-karmilla fonts-manrope
   fonts-monoid fonts-national-park fonts-osifont fonts-oxygen fonts-paratype fonts-play fonts-roadgeek fonts-sora
   fonts-tiresias fonts-tuffy fonts-yanone-kaffeesatz
+  fonts-adf-ikarius fonts-adf-tribun fonts-adf-verana fonts-averia-sans-gwf fonts-comic-neue fonts-fantasque-sans
+  fonts-jura fonts-millimetre fonts-noto-extra fonts-opendyslexic
 )
 export DEBIAN_FRONTEND=noninteractive
 apt-get install -y -qq "${packages[@]}" </dev/null >/dev/null || { apt-get update -qq && apt-get install -y -qq "${packages[@]}" </dev/null >/dev/null; }
