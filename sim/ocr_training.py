@@ -104,8 +104,9 @@ RESHAPED_SHARE = 0.0
 class WorldMix:
     """What the world renderer's training plates carry beyond font and design: the share drawn with two
     look-alikes side by side, the share seen from well off their axis, the share of ``0`` and ``1`` drawn as
-    letters, and what a font that draws a pair as one glyph draws. One value for the whole path from the
-    settings to each sample, so a new kind of plate is one field, not one more argument in five signatures."""
+    letters, what a font that draws a pair as one glyph draws, and the share whose characters are reshaped.
+    One value for the whole path from the settings to each sample, so a new kind of plate is one field, not
+    one more argument in five signatures."""
 
     lookalike_pairs: float = LOOKALIKE_PAIR_SHARE
     turned: float = TURNED_SHARE
@@ -245,7 +246,8 @@ def world_sample_lines(seed: int, degrade_share: float = 0.6, fonts=None,  # typ
     """:func:`world_sample` and how many characters stand on the plate's top line (0 for one line); ``mix``
     says what share of the plates carries two look-alikes side by side (``with_lookalike_pair``), what
     share is seen from well off its axis (``turned_corners``), what share of the ``0``s and ``1``s is drawn as
-    letters (``with_lookalike_letters``) and whether fonts that draw a pair alike draw it at all."""
+    letters (``with_lookalike_letters``), whether fonts that draw a pair alike draw it at all, and what share
+    has its characters reshaped (``reshaped_ink``)."""
     from baytwin.sim.imagery.world_plates import (random_text, render_world_plate, with_lookalike_letters,
                                                   with_lookalike_pair)
 

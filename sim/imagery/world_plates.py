@@ -331,27 +331,26 @@ def reshaped_ink(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     A reader that has seen a few dozen families learns their shapes; on type it has never seen (a plate
     font, a condensed face) it misreads the characters whose shapes differ. Bending and thinning the
     training fonts' ink fills the space between their shapes, as elastic distortion does for handwriting.
-    Every change is small against a character: no ``C`` closes into an ``O``, and a thinning or rounding
-    that would take away more than a third of the ink is skipped, so no stroke is erased."""
-    h = mask.shape[0]
+    Every change is small against a character, and a thinning or rounding that would take away more than
+    a third of the ink is skipped, so no stroke is erased."""
+    line_h = mask.shape[0]
     out = mask
     change = rng.random()
     if change < 0.4:
-        size = 1 + 2 * max(1, round(h * rng.uniform(0.01, 0.025)))
+        size = 1 + 2 * max(1, round(line_h * rng.uniform(0.01, 0.025)))
         changed = cv2.erode(out, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
     elif change < 0.65:
-        soft = cv2.GaussianBlur(out, (0, 0), h * rng.uniform(0.02, 0.05))
+        soft = cv2.GaussianBlur(out, (0, 0), line_h * rng.uniform(0.02, 0.05))
         changed = np.clip((soft - 0.45) * 4 + 0.5, 0, 1).astype(np.float32)
     else:
         changed = out
     if changed.sum() >= 0.67 * out.sum():
         out = changed
-    shift = h * rng.uniform(*RESHAPE_SHIFT)
-    margin = int(np.ceil(2 * shift)) + 1
-    out = np.pad(out, margin)
+    shift = line_h * rng.uniform(*RESHAPE_SHIFT)
+    out = np.pad(out, int(np.ceil(2 * shift)) + 1)  # the field moves ink at most 2 x shift
     h, w = out.shape
-    rows, cols = 3, max(3, round(w / (mask.shape[0] * 0.5)) + 1)
-    field = np.clip(rng.normal(0, shift, (2, rows, cols)), -2 * shift, 2 * shift).astype(np.float32)
+    knots = (3, max(3, round(w / (line_h * 0.5)) + 1))  # the field's control points: one per half character
+    field = np.clip(rng.normal(0, shift, (2, *knots)), -2 * shift, 2 * shift).astype(np.float32)
     dx = cv2.resize(field[0], (w, h), interpolation=cv2.INTER_CUBIC)
     dy = cv2.resize(field[1], (w, h), interpolation=cv2.INTER_CUBIC)
     grid_y, grid_x = np.mgrid[0:h, 0:w].astype(np.float32)
