@@ -254,10 +254,9 @@ def world_sample_lines(seed: int, degrade_share: float = 0.6, fonts=None,  # typ
     rng = np.random.default_rng(seed)
     text = random_text(rng)  # as the renderer would draw it: the same plate for the same seed without pairs
     text = with_lookalike_letters(text, mix.lookalike_letters, rng)  # draws nothing at share 0
-    if mix.lookalike_pairs and rng.random() < mix.lookalike_pairs:
+    if _drawn(mix.lookalike_pairs, rng):
         text = with_lookalike_pair(text, rng)
-    turn = bool(mix.turned) and rng.random() < mix.turned  # drawn only when asked for: other plates stay as they were
-    reshape = bool(mix.reshaped) and rng.random() < mix.reshaped
+    turn, reshape = _drawn(mix.turned, rng), _drawn(mix.reshaped, rng)
     plate = render_world_plate(rng, fonts if fonts is not None else _training_fonts(), text=text, designs=designs,
                                readable_labels=True, turned=turn, avoid_ambiguous=mix.avoid_ambiguous,
                                reshaped=reshape)
@@ -265,6 +264,12 @@ def world_sample_lines(seed: int, degrade_share: float = 0.6, fonts=None,  # typ
     if rng.random() < degrade_share:
         image = _degrade(image, plate.corners, rng, severity_share)
     return _model_input(image), plate.text, plate.top_line
+
+
+def _drawn(share: float, rng: np.random.Generator) -> bool:
+    """Whether this plate is one of ``share``; at share 0 nothing is drawn from ``rng``, so the plates of runs
+    from before a kind of plate existed stay exactly as they were."""
+    return bool(share) and rng.random() < share
 
 
 def _training_fonts():  # type: ignore[no-untyped-def]
