@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
@@ -35,7 +35,7 @@ import numpy as np
 import yaml
 
 from baytwin.core.ocr.model_config import PlateModelConfig
-from baytwin.core.ocr.recognizer import DEFAULT_CONFIG, DEFAULT_MODEL
+from baytwin.core.ocr.recognizer import DEFAULT_CONFIG, DEFAULT_MODEL, fit_to_input
 from baytwin.sim.ocr_narrowing import CannotNarrow, feature_widths, narrowed, residual_blocks
 from baytwin.sim.training_run import TrainingRunFolder
 
@@ -104,7 +104,8 @@ RESHAPED_SHARE = 0.0
 class WorldMix:
     """What the world renderer's training plates carry beyond font and design: the share drawn with two
     look-alikes side by side, the share seen from well off their axis, the share of ``0`` and ``1`` drawn as
-    letters, what a font that draws a pair as one glyph draws, and the share whose characters are reshaped.
+    letters, what a font that draws a pair as one glyph draws, and the share whose characters are reshaped;
+    and how every training crop, of any renderer, is fitted to the reader's input.
     One value for the whole path from the settings to each sample, so a new kind of plate is one field, not
     one more argument in five signatures."""
 
@@ -113,6 +114,7 @@ class WorldMix:
     lookalike_letters: float = LOOKALIKE_LETTERS_SHARE  # share of 0 and 1 drawn as O and I
     avoid_ambiguous: bool = False  # draw no character a font draws exactly as its look-alike (else: as the digit)
     reshaped: float = RESHAPED_SHARE  # share whose characters are bent, thinned or rounded
+    letterboxed: bool = False  # every training crop scaled whole onto the input (keep_aspect_ratio), not stretched
 
 
 #: Plates as the world renderer draws them for calibration and evaluation: neither pairs nor turns.
@@ -168,7 +170,7 @@ def _changed_from_default(mix: WorldMix) -> dict[str, object]:
 
 def synthetic_sample(seed: int, degrade_share: float = 0.7, weights: dict[str, float] | None = None,
                      severity_share: tuple[float, ...] = TRAINING_SEVERITY_SHARE,
-                     degradation_weight: dict[str, float] | None = None) -> tuple[np.ndarray, str]:
+                     degradation_weight: dict[str, float] | None = None, letterbox: bool = False) -> tuple[np.ndarray, str]:
     """One plate crop as the renderer frames it (RGB, model-sized) and its text, fully determined by ``seed``.
 
     ``degradation_weight`` defaults to the training mix (:data:`DEGRADATION_WEIGHT`); a test that must
@@ -181,11 +183,11 @@ def synthetic_sample(seed: int, degrade_share: float = 0.7, weights: dict[str, f
     image = plate.image
     if rng.random() < degrade_share:
         image = _degrade(image, plate.corners, rng, severity_share, degradation_weight)
-    return _model_input(image), text
+    return _model_input(image, letterbox), text
 
 
 def framed_sample(seed: int, degrade_share: float = 0.6, weights: dict[str, float] | None = None,
-                  severity_share: tuple[float, ...] = TRAINING_SEVERITY_SHARE) -> tuple[np.ndarray, str]:
+                  severity_share: tuple[float, ...] = TRAINING_SEVERITY_SHARE, letterbox: bool = False) -> tuple[np.ndarray, str]:
     """A small plate cut out the way the reader cuts plates out of frames, imprecise corners and all.
 
     Bay cameras give plates 15-50 px high; the detector's corners are off by
@@ -202,10 +204,10 @@ def framed_sample(seed: int, degrade_share: float = 0.6, weights: dict[str, floa
     image, corners = plate.image, plate.corners
     if rng.random() < degrade_share:
         image = _degrade(image, corners, rng, severity_share)
-    return _model_input(rectified_crop(image, disturb_corners(corners, rng))), text
+    return _model_input(rectified_crop(image, disturb_corners(corners, rng)), letterbox), text
 
 
-def scene_sample(seed: int, degrade_share: float = 0.5) -> tuple[np.ndarray, str]:
+def scene_sample(seed: int, degrade_share: float = 0.5, letterbox: bool = False) -> tuple[np.ndarray, str]:
     """The plate of a rendered bay-camera frame as the real detector and rectifier cut it out.
 
     When the detector misses the plate, the frame's true corners, disturbed,
@@ -229,13 +231,14 @@ def scene_sample(seed: int, degrade_share: float = 0.5) -> tuple[np.ndarray, str
     hits = [c for c in ClassicalDetector().detect(image)
             if c.box[0] <= centre[0] <= c.box[2] and c.box[1] <= centre[1] <= c.box[3]]
     crop = cut_out(image, hits[0]) if hits else rectified_crop(image, disturb_corners(corners, rng))
-    return _model_input(crop), scene.plate.text
+    return _model_input(crop, letterbox), scene.plate.text
 
 
 def world_sample(seed: int, degrade_share: float = 0.6, fonts=None, designs: tuple[str, ...] | None = None,  # type: ignore[no-untyped-def]
-                 severity_share: tuple[float, ...] = TRAINING_SEVERITY_SHARE) -> tuple[np.ndarray, str]:
+                 severity_share: tuple[float, ...] = TRAINING_SEVERITY_SHARE, letterbox: bool = False) -> tuple[np.ndarray, str]:
     """A plate of the world renderer: any string, any training font, any training design; degraded or not."""
-    image, text, _ = world_sample_lines(seed, degrade_share, fonts, designs, severity_share)
+    image, text, _ = world_sample_lines(seed, degrade_share, fonts, designs, severity_share,
+                                        mix=replace(AS_DRAWN, letterboxed=letterbox))
     return image, text
 
 
@@ -263,7 +266,7 @@ def world_sample_lines(seed: int, degrade_share: float = 0.6, fonts=None,  # typ
     image = plate.image
     if rng.random() < degrade_share:
         image = _degrade(image, plate.corners, rng, severity_share)
-    return _model_input(image), plate.text, plate.top_line
+    return _model_input(image, mix.letterboxed), plate.text, plate.top_line
 
 
 def _drawn(share: float, rng: np.random.Generator) -> bool:
@@ -321,8 +324,8 @@ def training_sample(seed: int, mix: WorldMix = WorldMix()) -> tuple[np.ndarray, 
             if make is world_sample:
                 return world_sample_lines(seed, mix=mix)
             if make in (synthetic_sample, framed_sample):
-                return (*make(seed, weights=FORMAT_WEIGHT), 0)
-            return (*make(seed), 0)
+                return (*make(seed, weights=FORMAT_WEIGHT, letterbox=mix.letterboxed), 0)
+            return (*make(seed, letterbox=mix.letterboxed), 0)
         slot -= weight
     raise AssertionError("unreachable")
 
@@ -359,12 +362,18 @@ def _degrade(image: np.ndarray, corners: np.ndarray, rng: np.random.Generator,
     return degrade(image, mix, rng, plate_corners=corners)
 
 
-def _model_input(image: np.ndarray) -> np.ndarray:
-    """The crop at the reader's size, in RGB (a grey image as three equal channels); :func:`to_grey` for a grey reader."""
+def _model_input(image: np.ndarray, letterbox: bool = False) -> np.ndarray:
+    """The crop at the reader's size, in RGB (a grey image as three equal channels), stretched or
+    ``letterbox``-ed as the recognizer fits it (:func:`fit_to_input`); :func:`to_grey` for a grey reader."""
     import cv2
 
     rgb = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB) if image.ndim == 2 else image
-    return cv2.resize(rgb, (CONFIG.img_width, CONFIG.img_height), interpolation=cv2.INTER_LINEAR)
+    return fit_to_input(rgb, _input_config(letterbox))
+
+
+def _input_config(letterbox: bool, colour: bool = True) -> PlateModelConfig:
+    """The reader's config as training fits crops to it and exports it."""
+    return (COLOUR_CONFIG if colour else CONFIG).model_copy(update={"keep_aspect_ratio": letterbox})
 
 
 def to_grey(images: np.ndarray) -> np.ndarray:
@@ -387,7 +396,7 @@ class LabelledProblem(ValueError):
     """A labelled folder cannot be trained on; the message names the file and row."""
 
 
-def load_labelled(folders: tuple[Path, ...]) -> tuple[np.ndarray, list[str], list[int]]:
+def load_labelled(folders: tuple[Path, ...], letterbox: bool = False) -> tuple[np.ndarray, list[str], list[int]]:
     """RGB crops (N, H, W, 3), texts and top-line lengths from folders with a ``labels.csv`` (``file``, ``plate``):
     a site's reviewed reads (``live review export``) or real plates prepared by ``scripts/real_plates.py``.
 
@@ -415,7 +424,7 @@ def load_labelled(folders: tuple[Path, ...]) -> tuple[np.ndarray, list[str], lis
             if image is None or image.size == 0:
                 continue
             image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-            images.append(cv2.resize(image, (CONFIG.img_width, CONFIG.img_height), interpolation=cv2.INTER_AREA))
+            images.append(fit_to_input(image, _input_config(letterbox).model_copy(update={"interpolation": "area"})))
             texts.append(text)
             top_lines.append(0 if (row.get("lines") or "").strip() == "1" else LINES_UNKNOWN)
     if not texts:
@@ -753,8 +762,9 @@ def train(out_model: Path = DEFAULT_MODEL, out_config: Path = DEFAULT_CONFIG, se
         order, first_start = None, 0
     out_model.parent.mkdir(parents=True, exist_ok=True)
     torch.save(net.state_dict(), out_model.with_suffix(".pt"))  # for fine-tuning later; not needed at run time
-    export(net, out_model, out_config, COLOUR_CONFIG if settings.colour else CONFIG)
-    temperature = calibrate_temperature(out_model, out_config, settings.calibration_crops, settings.workers)
+    export(net, out_model, out_config, _input_config(settings.mix.letterboxed, settings.colour))
+    temperature = calibrate_temperature(out_model, out_config, settings.calibration_crops, settings.workers,
+                                        letterbox=settings.mix.letterboxed)
     return {"train_samples": float(len(x)), "epochs": float(settings.epochs), "temperature": temperature}
 
 
@@ -772,7 +782,7 @@ def _training_set(settings: TrainSettings, progress: Progress | None) -> tuple[n
     """Rendered crops and their targets, with the labelled folders' crops repeated to their share."""
     synthetic = settings.samples
     if settings.labelled:
-        real_images, real_texts, real_tops = load_labelled(settings.labelled)
+        real_images, real_texts, real_tops = load_labelled(settings.labelled, settings.mix.letterboxed)
         repeats = max(1, round(settings.samples * settings.labelled_share / len(real_texts)))
         synthetic = max(0, settings.samples - repeats * len(real_texts))
     images, targets = make_dataset(TRAIN_SEED_BASE + settings.seed * 10_000_000, synthetic, settings.workers, progress,
@@ -838,7 +848,7 @@ def export(net, out_model: Path, out_config: Path, config: PlateModelConfig = CO
 CALIBRATION_FIRST_SEED = 500_000  # neither training nor the evaluation seeds below 100_000
 
 
-def calibration_sample(seed: int) -> tuple[np.ndarray, str]:
+def calibration_sample(seed: int, letterbox: bool = False) -> tuple[np.ndarray, str]:
     """A calibration crop, by seed: half plates training never drew (held-out fonts on every design,
     held-out designs included), half the format renderer's crops (clean, degraded, cut as from frames).
 
@@ -851,16 +861,17 @@ def calibration_sample(seed: int) -> tuple[np.ndarray, str]:
     kind = seed % 4
     if kind >= 2:
         crop, text = world_sample(seed, degrade_share=0.5, fonts=held_out_fonts(), designs=DESIGNS,
-                                  severity_share=CALIBRATION_SEVERITY_SHARE)
+                                  severity_share=CALIBRATION_SEVERITY_SHARE, letterbox=letterbox)
     elif kind == 1:
-        crop, text = framed_sample(seed, severity_share=CALIBRATION_SEVERITY_SHARE)
+        crop, text = framed_sample(seed, severity_share=CALIBRATION_SEVERITY_SHARE, letterbox=letterbox)
     else:
-        crop, text = synthetic_sample(seed, float(seed % 8 == 4), severity_share=CALIBRATION_SEVERITY_SHARE)
+        crop, text = synthetic_sample(seed, float(seed % 8 == 4), severity_share=CALIBRATION_SEVERITY_SHARE,
+                                      letterbox=letterbox)
     return crop, text
 
 
 def calibrate_temperature(model: Path, config: Path, crops: int = 6_000, workers: int = 2,
-                          max_wrong_accepted: float = 0.002, gate: float = 0.90) -> float:
+                          max_wrong_accepted: float = 0.002, gate: float = 0.90, letterbox: bool = False) -> float:
     """Temperature scaling of the exported model, so its confidence means what the gate assumes.
 
     A network's raw confidence is not the gate's: dividing the logits by a
@@ -877,7 +888,7 @@ def calibrate_temperature(model: Path, config: Path, crops: int = 6_000, workers
     recognizer = Recognizer(model, config)
     seeds = range(CALIBRATION_FIRST_SEED, CALIBRATION_FIRST_SEED + crops)
     with get_context("spawn").Pool(workers) as pool:
-        images, texts = zip(*pool.map(calibration_sample, seeds, chunksize=250))
+        images, texts = zip(*pool.map(partial(calibration_sample, letterbox=letterbox), seeds, chunksize=250))
     logits = np.log(np.clip(recognizer.probabilities(list(images)), 1e-12, 1.0))
     # a temperature never changes the most likely class, so what is read (and whether it is right) is fixed;
     # only how sure the read is moves with it

@@ -90,20 +90,7 @@ class Recognizer:
         return batch
 
     def _fit(self, image: np.ndarray) -> np.ndarray:
-        c = self.config
-        interpolation = _INTERPOLATION[c.interpolation]
-        if not c.keep_aspect_ratio:
-            return cv2.resize(image, (c.img_width, c.img_height), interpolation=interpolation)
-        h, w = image.shape[:2]
-        scale = min(c.img_width / w, c.img_height / h)
-        resized = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=interpolation)
-        pad = c.padding_color if isinstance(c.padding_color, int) else c.padding_color[0]
-        canvas = np.full((c.img_height, c.img_width) + image.shape[2:], pad, dtype=np.uint8)
-        if image.ndim == 3 and not isinstance(c.padding_color, int):
-            canvas[:] = np.asarray(c.padding_color, dtype=np.uint8)
-        top, left = (c.img_height - resized.shape[0]) // 2, (c.img_width - resized.shape[1]) // 2
-        canvas[top:top + resized.shape[0], left:left + resized.shape[1]] = resized
-        return canvas
+        return fit_to_input(image, self.config)
 
     def probabilities(self, crops: Sequence[np.ndarray]) -> np.ndarray:
         """(N, slots, alphabet) class probabilities, one view each."""
@@ -176,6 +163,24 @@ class Recognizer:
 
 #: The most crops the model runs on at once (see ``Recognizer._run``).
 RUN_CHUNK = 256
+
+
+def fit_to_input(image: np.ndarray, config: PlateModelConfig) -> np.ndarray:
+    """``image`` at the model's input size: stretched, or (``keep_aspect_ratio``) scaled whole and centred
+    on the padding colour. Training fits its crops with this too, so a reader sees at work what it learned on."""
+    interpolation = _INTERPOLATION[config.interpolation]
+    if not config.keep_aspect_ratio:
+        return cv2.resize(image, (config.img_width, config.img_height), interpolation=interpolation)
+    h, w = image.shape[:2]
+    scale = min(config.img_width / w, config.img_height / h)
+    resized = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=interpolation)
+    pad = config.padding_color if isinstance(config.padding_color, int) else config.padding_color[0]
+    canvas = np.full((config.img_height, config.img_width) + image.shape[2:], pad, dtype=np.uint8)
+    if image.ndim == 3 and not isinstance(config.padding_color, int):
+        canvas[:] = np.asarray(config.padding_color, dtype=np.uint8)
+    top, left = (config.img_height - resized.shape[0]) // 2, (config.img_width - resized.shape[1]) // 2
+    canvas[top:top + resized.shape[0], left:left + resized.shape[1]] = resized
+    return canvas
 
 
 def marginal_reads(views: np.ndarray, blank: int, alphabet: str) -> list[FrameRead]:

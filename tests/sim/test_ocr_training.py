@@ -89,6 +89,25 @@ def test_a_colour_reader_fine_tuned_from_a_grey_one_reads_rgb_and_starts_from_it
     assert Recognizer(tuned, tuned.with_suffix(".yaml")).probabilities([crop]).shape == (1, CONFIG.max_plate_slots, len(ALPHABET))
 
 
+def test_a_letterboxed_reader_says_so_in_its_config_and_learns_on_crops_fitted_as_it_reads_them(trained: Path, tmp_path: Path) -> None:
+    from baytwin.sim.imagery.plates import render_plate
+    from baytwin.sim.ocr_training import WorldMix, _model_input, to_grey
+
+    boxed = tmp_path / "boxed.onnx"
+    train(boxed, boxed.with_suffix(".yaml"),
+          TrainSettings(samples=256, epochs=1, workers=1, batch=64, learning_rate=1e-9, seed=5, calibration_crops=300,
+                        init=trained.with_suffix(".pt"), mix=WorldMix(letterboxed=True)))
+    assert yaml.safe_load(boxed.with_suffix(".yaml").read_text())["keep_aspect_ratio"] is True
+    assert TrainSettings(mix=WorldMix(letterboxed=True)).fingerprint()["letterboxed"] is True  # a run folder tells them apart
+    plate = render_plate("AB12CDE", "uk", np.random.default_rng(3)).image  # about 2.9:1, narrower than the input's 160 x 48
+    learned = to_grey(_model_input(plate, letterbox=True)[None])[0]
+    read = Recognizer(boxed, boxed.with_suffix(".yaml")).preprocess([plate])[0]
+    assert learned.shape == read.shape
+    assert np.abs(learned.astype(int) - read.astype(int)).max() <= 2  # grey before or after scaling: rounding apart
+    columns = np.flatnonzero((read != 114).any(axis=(0, 2)))
+    assert 5 <= columns[0] and columns[-1] <= read.shape[1] - 6  # the plate kept its shape: padding either side
+
+
 def test_a_narrower_reader_trained_from_a_wide_one_with_it_as_teacher_has_the_shape_asked_and_reads(trained: Path, tmp_path: Path) -> None:
     from baytwin.sim.ocr_training import saved_layout
 

@@ -164,3 +164,18 @@ def test_the_ctc_second_look_reads_the_same_in_chunks_as_in_one(general: Recogni
     assert [r.text for r in chunked] == [r.text for r in whole]
     assert np.allclose([r.confidence for r in chunked], [r.confidence for r in whole], atol=1e-6)
     assert all(r.confidence < 1.0 for r in whole)
+
+
+def test_a_letterboxing_config_keeps_the_crops_shape_and_pads_around_it_and_a_stretching_one_fills_the_input() -> None:
+    from baytwin.core.ocr.recognizer import fit_to_input
+    from baytwin.sim.ocr_training import CONFIG
+
+    crop = np.zeros((50, 100), np.uint8)  # 2:1, into a 160 x 48 input: 96 x 48 of it, centred
+    boxed = fit_to_input(crop, CONFIG.model_copy(update={"keep_aspect_ratio": True}))
+    assert boxed.shape == (48, 160)
+    assert (boxed[:, 32:128] == 0).all() and (boxed[:, :32] == 114).all() and (boxed[:, 128:] == 114).all()
+    stretched = fit_to_input(crop, CONFIG)
+    assert stretched.shape == (48, 160) and (stretched == 0).all()
+    wide = np.zeros((20, 200, 3), np.uint8)  # 10:1, wider than the input: full width, centred rows, RGB kept
+    boxed = fit_to_input(wide, CONFIG.model_copy(update={"keep_aspect_ratio": True}))
+    assert boxed.shape == (48, 160, 3) and (boxed[16:32] == 0).all() and (boxed[:16] == 114).all()
