@@ -143,7 +143,6 @@ class TrainSettings:
     teacher: Path | None = None  # a trained reader's .pt whose step probabilities the network learns as well as the labels
     teacher_weight: float = 1.0  # of the teacher's term beside the labels' CTC loss
     across_columns: bool | None = None  # an LSTM along the feature columns (``AcrossColumns``); None: as ``init`` has
-    strided: bool | None = None  # convolutions that stride rather than pool (``build_network``); None: as ``init`` has
     mix: WorldMix = WorldMix()  # what the world renderer's plates carry: look-alike pairs and letters, turns
 
     def fingerprint(self) -> dict[str, object]:
@@ -155,7 +154,6 @@ class TrainSettings:
                 "across_columns": self.across_columns,
                 **({"widths": list(self.widths)} if self.widths is not None else {}),
                 **({"teacher": str(self.teacher), "teacher_weight": self.teacher_weight} if self.teacher else {}),
-                **({"strided": self.strided} if self.strided is not None else {}),
                 **_changed_from_default(self.mix)}
 
 
@@ -532,19 +530,14 @@ def teacher_loss(logits, taught, targets, blank: int):  # type: ignore[no-untype
 
 
 def build_network(channels: int = 3, blocks: int = GROWN_BLOCKS, across_columns: bool = False,  # type: ignore[no-untyped-def]
-                  widths: tuple[int, ...] = FEATURE_WIDTHS, strided: bool = False):
-    """The reader's network. ``strided``: the second, fourth and fifth convolutions step over the pixels their
-    pooling would halve, rather than computing every pixel and keeping the largest of each pair: the same
-    weights (each pooling's place is kept by an identity, so a pooled network's weights load), about a third
-    fewer multiply-adds."""
+                  widths: tuple[int, ...] = FEATURE_WIDTHS):
     import torch
     from torch import nn
 
-    def block(c_in: int, c_out: int, pool: tuple[int, int] | None, stride: bool = False) -> list[nn.Module]:
-        conv = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False, stride=pool if pool and stride else 1)
-        layers: list[nn.Module] = [conv, nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
+    def block(c_in: int, c_out: int, pool: tuple[int, int] | None) -> list[nn.Module]:
+        layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
         if pool:
-            layers.append(nn.Identity() if stride else nn.MaxPool2d(pool))
+            layers.append(nn.MaxPool2d(pool))
         return layers
 
     class Residual(nn.Module):
@@ -608,13 +601,11 @@ def build_network(channels: int = 3, blocks: int = GROWN_BLOCKS, across_columns:
             w1, w2, w3, w4 = widths  # the bundled reader's: 24, 48, 64, 96
             self.features = nn.Sequential(
                 *block(channels, w1, (2, 2)),  # w1 x 24 x 80
-                *block(w1, w2, (2, 2), strided),     # w2 x 12 x 40
+                *block(w1, w2, (2, 2)),     # w2 x 12 x 40
                 *block(w2, w3, None),
-                *block(w3, w4, (2, 2), strided),     # w4 x 6 x 20
-                *block(w4, 128, (2, 1), strided),    # 128 x 3 x 20
+                *block(w3, w4, (2, 2)),     # w4 x 6 x 20
+                *block(w4, 128, (2, 1)),    # 128 x 3 x 20
             )
-            if strided:  # saved with the weights, so that what loads them knows to build this network
-                self.register_buffer("strided", torch.ones(1))
             self.context = nn.Sequential(*(Residual(128) for _ in range(blocks)))  # 128 x 3 x 20
             self.squeeze = nn.Sequential(nn.Conv2d(128, SQUEEZED, 1, bias=False), nn.BatchNorm2d(SQUEEZED), nn.ReLU(inplace=True))
             self.dropout = nn.Dropout(0.2)
@@ -650,7 +641,6 @@ class SavedLayout:
     blocks: int  # residual blocks (0 for weights from before there were any)
     across_columns: bool  # an ``AcrossColumns`` LSTM
     widths: tuple[int, ...] = FEATURE_WIDTHS  # the first four convolutions' output channels
-    strided: bool = False  # convolutions that stride rather than pool (``build_network``)
 
 
 def saved_layout(path: Path) -> SavedLayout:
@@ -660,7 +650,7 @@ def saved_layout(path: Path) -> SavedLayout:
     try:
         state = torch.load(path, map_location="cpu")
         return SavedLayout(blocks=len(residual_blocks(state)), across_columns=any(key.startswith("across.") for key in state),
-                           widths=feature_widths(state), strided="strided" in state)
+                           widths=feature_widths(state))
     except Exception as err:  # pickle, zip and type errors alike: not weights at all
         raise WeightsMismatch(f"{path}: not weights of this recognizer ({str(err).splitlines()[0]})") from None
 
@@ -697,7 +687,7 @@ def load_weights(net, path: Path, backbone_only: bool = False, narrow: bool = Fa
     except Exception as err:  # torch raises pickle, zip and shape errors alike; none of them is usable weights
         raise WeightsMismatch(f"{path}: not weights of this recognizer ({str(err).splitlines()[0]})") from None
     fresh = ("context.", "across.", "squeeze.", "head.") if backbone_only else ("context.", "across.")
-    not_grown = [key for key in missing if not key.startswith(fresh) and key != "strided"]
+    not_grown = [key for key in missing if not key.startswith(fresh)]
     if not_grown or unexpected:
         raise WeightsMismatch(f"{path}: not weights of this recognizer (missing {not_grown[:3]}, unexpected {unexpected[:3]})")
 
@@ -719,11 +709,8 @@ def train(out_model: Path = DEFAULT_MODEL, out_config: Path = DEFAULT_CONFIG, se
     across = settings.across_columns if settings.across_columns is not None else had.across_columns
     if had.across_columns and not across:
         raise WeightsMismatch(f"{settings.init}: has an LSTM across the columns; a network without one cannot start from it")
-    strided = settings.strided if settings.strided is not None else had.strided
-    if had.strided and not strided:
-        raise WeightsMismatch(f"{settings.init}: its convolutions stride; a network that pools cannot start from it")
     channels = 3 if settings.colour else 1
-    net = build_network(channels, blocks, across, widths, strided).to(memory_format=torch.channels_last)  # NHWC: about a sixth faster
+    net = build_network(channels, blocks, across, widths).to(memory_format=torch.channels_last)  # NHWC: about a sixth faster
     if settings.init is not None:  # before rendering: wrong weights are refused at once, not after many minutes
         # fewer channels or blocks than the weights have: keep their strongest ones (sim/ocr_narrowing.py)
         load_weights(net, settings.init, settings.init_backbone_only, narrow=widths != had.widths or blocks < had.blocks)
@@ -786,7 +773,7 @@ def _teacher(path: Path, channels: int):  # type: ignore[no-untyped-def]
     import torch
 
     layout = saved_layout(path)
-    net = build_network(channels, layout.blocks, layout.across_columns, layout.widths, layout.strided)
+    net = build_network(channels, layout.blocks, layout.across_columns, layout.widths)
     load_weights(net, path)
     return net.to(memory_format=torch.channels_last).eval()
 

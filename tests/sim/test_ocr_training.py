@@ -210,54 +210,6 @@ def test_an_lstm_across_the_columns_grows_into_a_network_reads_as_before_and_exp
     assert np.allclose(read, trained.numpy(), atol=1e-3)
 
 
-def _multiply_adds(net, crops) -> int:  # type: ignore[no-untyped-def]
-    """The convolutions' multiply-adds for one crop of ``crops``, counted from the shapes they produce."""
-    import torch
-
-    total = 0
-
-    def count(module, _inputs, output) -> None:  # type: ignore[no-untyped-def]
-        nonlocal total
-        total += output[0].numel() * module.in_channels * module.kernel_size[0] * module.kernel_size[1] // module.groups
-
-    hooks = [m.register_forward_hook(count) for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
-    with torch.no_grad():
-        net(crops[:1])
-    for hook in hooks:
-        hook.remove()
-    return total
-
-
-def test_a_strided_network_takes_a_pooled_ones_weights_computes_a_third_less_and_its_weights_say_so(tmp_path: Path) -> None:
-    import torch
-
-    from baytwin.sim.ocr_training import WeightsMismatch, build_network, export, load_weights, saved_layout, to_grey
-
-    torch.manual_seed(3)
-    pooled = build_network(channels=1).eval()
-    _moved_off_its_start(pooled)
-    torch.save(pooled.state_dict(), tmp_path / "pooled.pt")
-    assert saved_layout(tmp_path / "pooled.pt").strided is False
-    strided = build_network(channels=1, strided=True).eval()
-    load_weights(strided, tmp_path / "pooled.pt")  # the same weights: only where the convolutions look differs
-    assert all(torch.equal(value, pooled.state_dict()[key]) for key, value in strided.state_dict().items() if key != "strided")
-    colour = [synthetic_sample(seed)[0] for seed in range(4)]
-    crops = torch.from_numpy(np.stack([to_grey(crop[None])[0] for crop in colour]))
-    with torch.no_grad():
-        assert strided(crops).shape == pooled(crops).shape  # as many steps: the same reader to everything after it
-    assert _multiply_adds(strided, crops) < 0.7 * _multiply_adds(pooled, crops)
-    torch.save(strided.state_dict(), tmp_path / "strided.pt")
-    assert saved_layout(tmp_path / "strided.pt").strided is True
-    with pytest.raises(WeightsMismatch):  # a network that pools would read them wrongly
-        load_weights(build_network(channels=1), tmp_path / "strided.pt")
-    with pytest.raises(WeightsMismatch, match="stride"):  # refused before anything is rendered
-        train(tmp_path / "x.onnx", tmp_path / "x.yaml", TrainSettings(init=tmp_path / "strided.pt", strided=False))
-    export(strided, tmp_path / "strided.onnx", tmp_path / "strided.yaml", CONFIG)
-    with torch.no_grad():
-        expected = strided(crops).numpy()
-    assert np.allclose(Recognizer(tmp_path / "strided.onnx", tmp_path / "strided.yaml").probabilities(colour), expected, atol=1e-3)
-
-
 def test_a_grey_readers_weights_start_a_colour_reader_that_reads_exactly_as_it_did(tmp_path: Path) -> None:
     import torch
 
