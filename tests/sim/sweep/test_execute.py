@@ -52,7 +52,8 @@ def test_a_killed_workers_batch_is_run_again_and_every_run_of_it_kept(tiny: Path
 
 def test_workers_that_hang_while_starting_give_a_clear_error_not_a_hang(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import dask
-    import pytest
+    import distributed  # noqa: F401  # its defaults must be in Dask's config before a key under them is set:
+    import pytest       # else leaving the set() below takes the whole "distributed" section away with it
 
     from baytwin.sim.sweep import execute
 
