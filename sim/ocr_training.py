@@ -763,8 +763,7 @@ def train(out_model: Path = DEFAULT_MODEL, out_config: Path = DEFAULT_CONFIG, se
     out_model.parent.mkdir(parents=True, exist_ok=True)
     torch.save(net.state_dict(), out_model.with_suffix(".pt"))  # for fine-tuning later; not needed at run time
     export(net, out_model, out_config, _input_config(settings.mix.letterboxed, settings.colour))
-    temperature = calibrate_temperature(out_model, out_config, settings.calibration_crops, settings.workers,
-                                        letterbox=settings.mix.letterboxed)
+    temperature = calibrate_temperature(out_model, out_config, settings.calibration_crops, settings.workers)
     return {"train_samples": float(len(x)), "epochs": float(settings.epochs), "temperature": temperature}
 
 
@@ -871,7 +870,7 @@ def calibration_sample(seed: int, letterbox: bool = False) -> tuple[np.ndarray, 
 
 
 def calibrate_temperature(model: Path, config: Path, crops: int = 6_000, workers: int = 2,
-                          max_wrong_accepted: float = 0.002, gate: float = 0.90, letterbox: bool = False) -> float:
+                          max_wrong_accepted: float = 0.002, gate: float = 0.90) -> float:
     """Temperature scaling of the exported model, so its confidence means what the gate assumes.
 
     A network's raw confidence is not the gate's: dividing the logits by a
@@ -888,6 +887,8 @@ def calibrate_temperature(model: Path, config: Path, crops: int = 6_000, workers
     recognizer = Recognizer(model, config)
     seeds = range(CALIBRATION_FIRST_SEED, CALIBRATION_FIRST_SEED + crops)
     with get_context("spawn").Pool(workers) as pool:
+        # fitted as the model's config says it reads (letterboxed or stretched), so its confidence is calibrated on that
+        letterbox = recognizer.config.keep_aspect_ratio
         images, texts = zip(*pool.map(partial(calibration_sample, letterbox=letterbox), seeds, chunksize=250))
     logits = np.log(np.clip(recognizer.probabilities(list(images)), 1e-12, 1.0))
     # a temperature never changes the most likely class, so what is read (and whether it is right) is fixed;
