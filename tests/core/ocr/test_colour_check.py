@@ -95,3 +95,15 @@ def test_only_a_view_that_reads_the_same_characters_and_more_counts_against_a_re
     assert not reads_more("LG6Y8", "LG6Y")  # fewer: the view lost a character, not the read
     assert not reads_more("LG6Y", "LG6V8")  # other characters: a worse picture, not evidence
     assert not reads_more("LG6Y", "LG6Y")
+
+
+def test_an_opponent_axis_without_printed_colour_gives_no_view() -> None:
+    """A grey camera crop whose channels wander a few levels: stretching its hue axes would show the reader noise."""
+    rng = np.random.default_rng(8)
+    crop = np.full((48, 160, 3), 180, np.uint8)
+    crop[12:36, 20:140] = 30  # dark characters on a light plate
+    noisy = np.clip(crop.astype(np.int16) + rng.integers(-4, 5, crop.shape), 0, 255).astype(np.uint8)
+    assert is_colour(noisy) and len(colour_views(noisy, (160, 48))) == 1  # decolourized only
+    banded = noisy.copy()
+    banded[:, :20] = (0, 51, 153)  # an EU band: blue on both axes
+    assert len(colour_views(banded, (160, 48))) == 3
