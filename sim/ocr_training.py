@@ -36,6 +36,7 @@ import yaml
 
 from baytwin.core.ocr.model_config import PlateModelConfig
 from baytwin.core.ocr.recognizer import DEFAULT_CONFIG, DEFAULT_MODEL, fit_to_input
+from baytwin.sim.imagery.world_plates import TWO_LINE_SHARE
 from baytwin.sim.ocr_narrowing import CannotNarrow, feature_widths, narrowed, residual_blocks
 from baytwin.sim.training_run import TrainingRunFolder
 
@@ -104,8 +105,8 @@ RESHAPED_SHARE = 0.0
 class WorldMix:
     """What the world renderer's training plates carry beyond font and design: the share drawn with two
     look-alikes side by side, the share seen from well off their axis, the share of ``0`` and ``1`` drawn as
-    letters, what a font that draws a pair as one glyph draws, and the share whose characters are reshaped;
-    and how every training crop, of any renderer, is fitted to the reader's input.
+    letters, what a font that draws a pair as one glyph draws, the share whose characters are reshaped and
+    the share drawn on two lines; and how every training crop, of any renderer, is fitted to the reader's input.
     One value for the whole path from the settings to each sample, so a new kind of plate is one field, not
     one more argument in five signatures."""
 
@@ -115,6 +116,7 @@ class WorldMix:
     avoid_ambiguous: bool = False  # draw no character a font draws exactly as its look-alike (else: as the digit)
     reshaped: float = RESHAPED_SHARE  # share whose characters are bent, thinned or rounded
     letterboxed: bool = False  # every training crop scaled whole onto the input (keep_aspect_ratio), not stretched
+    two_line: float = TWO_LINE_SHARE  # share of plates of 3+ characters drawn on two lines (and every stacked one)
 
 
 #: Plates as the world renderer draws them for calibration and evaluation: neither pairs nor turns.
@@ -249,8 +251,8 @@ def world_sample_lines(seed: int, degrade_share: float = 0.6, fonts=None,  # typ
     """:func:`world_sample` and how many characters stand on the plate's top line (0 for one line); ``mix``
     says what share of the plates carries two look-alikes side by side (``with_lookalike_pair``), what
     share is seen from well off its axis (``turned_corners``), what share of the ``0``s and ``1``s is drawn as
-    letters (``with_lookalike_letters``), whether fonts that draw a pair alike draw it at all, and what share
-    has its characters reshaped (``reshaped_ink``)."""
+    letters (``with_lookalike_letters``), whether fonts that draw a pair alike draw it at all, what share
+    has its characters reshaped (``reshaped_ink``) and what share is drawn on two lines."""
     from baytwin.sim.imagery.world_plates import (random_text, render_world_plate, with_lookalike_letters,
                                                   with_lookalike_pair)
 
@@ -262,7 +264,7 @@ def world_sample_lines(seed: int, degrade_share: float = 0.6, fonts=None,  # typ
     turn, reshape = _drawn(mix.turned, rng), _drawn(mix.reshaped, rng)
     plate = render_world_plate(rng, fonts if fonts is not None else _training_fonts(), text=text, designs=designs,
                                readable_labels=True, turned=turn, avoid_ambiguous=mix.avoid_ambiguous,
-                               reshaped=reshape)
+                               reshaped=reshape, two_line_share=mix.two_line)
     image = plate.image
     if rng.random() < degrade_share:
         image = _degrade(image, plate.corners, rng, severity_share)

@@ -38,6 +38,8 @@ LENGTH_SHARE = np.array([3, 4, 6, 9, 13, 15, 16, 14, 11, 9], dtype=float)
 #: Design groups. Training draws from all but the held-out ones.
 DESIGNS = ("plain", "gradient", "graphic", "photo", "banded", "dark", "framed", "stacked", "waves", "split")
 HELD_OUT_DESIGNS = ("waves", "split")
+#: The share of plates of three characters or more drawn on two lines (besides every ``stacked`` plate).
+TWO_LINE_SHARE = 0.15
 
 HEADER_WORDS = ("CALIFORNIA", "TEXAS", "FLORIDA", "NEW YORK", "OHIO", "ONTARIO", "QUEBEC", "VICTORIA", "NSW",
                 "GEORGIA", "ARIZONA", "NEVADA", "ALBERTA", "OREGON", "UTAH", "MAINE", "IDAHO", "COLORADO",
@@ -99,20 +101,22 @@ def with_lookalike_pair(text: str, rng: np.random.Generator) -> str:
 def render_world_plate(rng: np.random.Generator, fonts: list[PoolFont], text: str | None = None,
                        design: str | None = None, designs: tuple[str, ...] | None = None,
                        plate_height_px: float | None = None, readable_labels: bool = False,
-                       turned: bool = False, avoid_ambiguous: bool = False, reshaped: bool = False) -> WorldPlate:
+                       turned: bool = False, avoid_ambiguous: bool = False, reshaped: bool = False,
+                       two_line_share: float = TWO_LINE_SHARE) -> WorldPlate:
     """One plate crop drawn with a random font of ``fonts`` and a design (``design``, or one of ``designs``).
 
     With ``readable_labels`` (training), a letter the font draws exactly as a digit is drawn and labelled as
     that digit (:func:`readable_text`); with ``avoid_ambiguous`` as well, neither is drawn in that font
     (:func:`unambiguous_text`). A ``turned`` plate is seen from off its axis (:func:`turned_corners`); a
-    ``reshaped`` one has its characters bent and its strokes thinned or rounded (:func:`reshaped_ink`)."""
+    ``reshaped`` one has its characters bent and its strokes thinned or rounded (:func:`reshaped_ink`).
+    ``two_line_share`` of the plates of three characters or more (and every ``stacked`` one) are drawn on two lines."""
     text = text if text is not None else random_text(rng)
     choices = designs if designs is not None else tuple(d for d in DESIGNS if d not in HELD_OUT_DESIGNS)
     design = design or str(choices[int(rng.integers(len(choices)))])
     font = fonts[int(rng.integers(len(fonts)))]
     if readable_labels:
         text = unambiguous_text(text, font, rng) if avoid_ambiguous else readable_text(text, font)
-    face, top_line = _plate_face(text, design, font, rng, reshaped)
+    face, top_line = _plate_face(text, design, font, rng, reshaped, two_line_share)
     image, corners = _frame(face, rng, plate_height_px, turned)
     return WorldPlate(image, corners, text, font.family, design, top_line)
 
@@ -192,18 +196,18 @@ def same_glyph(a: np.ndarray, b: np.ndarray) -> bool:
 # --- the plate face ----------------------------------------------------------------------------------
 
 
-def _split_lines(text: str, rng: np.random.Generator, always: bool = False) -> list[str]:
-    """The plate's lines: one, or (15 % of plates of 3+ characters, every ``stacked`` plate) two."""
-    if len(text) < 2 or (len(text) < 3 and not always) or (not always and rng.random() > 0.15):
+def _split_lines(text: str, rng: np.random.Generator, always: bool = False, share: float = TWO_LINE_SHARE) -> list[str]:
+    """The plate's lines: one, or (``share`` of plates of 3+ characters, every ``stacked`` plate) two."""
+    if len(text) < 2 or (len(text) < 3 and not always) or (not always and rng.random() > share):
         return [text]
     cut = int(rng.integers(1, min(len(text) - 1, 4) + 1))
     return [text[:cut], text[cut:]]
 
 
 def _plate_face(text: str, design: str, font: PoolFont, rng: np.random.Generator,
-                reshaped: bool = False) -> tuple[np.ndarray, int]:
+                reshaped: bool = False, two_line_share: float = TWO_LINE_SHARE) -> tuple[np.ndarray, int]:
     """The plate's face and how many characters stand on its top line (0 for one line)."""
-    lines = _split_lines(text, rng, always=design == "stacked")
+    lines = _split_lines(text, rng, always=design == "stacked", share=two_line_share)
     char_h = 64
     dark = design == "dark" or (design not in ("banded",) and rng.random() < 0.12)
     bg = np.array(DARK[int(rng.integers(len(DARK)))] if dark else LIGHT[int(rng.integers(len(LIGHT)))], np.float32)

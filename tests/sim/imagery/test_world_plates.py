@@ -322,3 +322,25 @@ def test_reshaped_characters_stay_legible_to_a_reader_that_never_saw_them() -> N
     plates = [render_world_plate(np.random.default_rng(70_000 + s), held_out_fonts(), reshaped=True) for s in range(100)]
     reads = reader.read_crops([p.image for p in plates])
     assert np.mean([r.plate == p.text for r, p in zip(reads, plates)]) >= 0.72
+
+
+def test_the_share_of_two_line_plates_follows_its_setting_and_the_default_draws_as_before() -> None:
+    """Motorcycle and square plates stack their characters; ``--two-line-plates`` draws more of them for training."""
+    from baytwin.sim.ocr_training import AS_DRAWN, TrainSettings, WorldMix, world_sample_lines
+
+    fonts = training_fonts()[:3]
+    seeds = range(5_000_000, 5_000_200)
+    designs = ("plain", "gradient")  # no stacked design: every two-line plate here is the share's
+
+    def drawn(mix: WorldMix) -> list[tuple[np.ndarray, str, int]]:
+        return [world_sample_lines(s, 0.0, fonts, designs=designs, mix=mix) for s in seeds]
+
+    default, stated, more = drawn(AS_DRAWN), drawn(WorldMix(lookalike_pairs=0.0, turned=0.0, two_line=0.15)), \
+        drawn(WorldMix(lookalike_pairs=0.0, turned=0.0, two_line=0.6))
+    assert all(np.array_equal(a[0], b[0]) and a[1:] == b[1:] for a, b in zip(default, stated))
+    share = {name: sum(bool(top) for _, text, top in plates if len(text) >= 3) / sum(len(t) >= 3 for _, t, _ in plates)
+             for name, plates in (("default", default), ("more", more))}
+    assert 0.07 < share["default"] < 0.25 and 0.45 < share["more"] < 0.75, share
+    assert all(0 < top < len(text) for _, text, top in more if top)
+    assert TrainSettings(mix=WorldMix(two_line=0.4)).fingerprint()["two_line"] == 0.4
+    assert "two_line" not in TrainSettings().fingerprint()  # older run folders still continue
