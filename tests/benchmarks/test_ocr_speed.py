@@ -117,8 +117,10 @@ def test_general_reader_crops_per_second(benchmark, request: pytest.FixtureReque
 
 
 def test_full_hd_frame_latency(benchmark) -> None:
+    """A site's bay camera frame as a site reads it: the default detector and reader (the general one, with every
+    look and the colour check), in the bay's ROI."""
     scenes = [render_scene(np.random.default_rng(900 + i), size=(1920, 1080)) for i in range(30)]
-    reader = PlateReader(recognizer=Recognizer(FORMAT_MODEL, FORMAT_CONFIG))
+    reader = PlateReader()
     detector = reader.detector  # the default: the bundled learned detector
     rois = [Roi(tuple(map(tuple, s.roi))) for s in scenes]
     detect_only = []
