@@ -578,10 +578,11 @@ def ocr_train(
                                                                           blocks=blocks, across_columns=across_columns,
                                                                           widths=feature_widths, teacher=teacher,
                                                                           teacher_weight=teacher_weight,
-                                                                          mix=WorldMix(lookalike_pairs, turned,
-                                                                                       lookalike_letters,
-                                                                                       avoid_ambiguous, reshaped, letterbox,
-                                                                                       two_line)),
+                                                                          mix=WorldMix(lookalike_pairs=lookalike_pairs, turned=turned,
+                                                                                       lookalike_letters=lookalike_letters,
+                                                                                       avoid_ambiguous=avoid_ambiguous,
+                                                                                       reshaped=reshaped, letterboxed=letterbox,
+                                                                                       two_line=two_line)),
                     progress)
     console.print(f"model written to {out} and {out.with_suffix('.yaml')} (confidence temperature {figures['temperature']:.2f}, "
                   f"weights for fine-tuning in {out.with_suffix('.pt')})")
