@@ -6,12 +6,13 @@ them) loses its contrast in ordinary grey, and the reader then reads the plate w
 what it does see: on plates whose last character stood on such a band, the general reader accepted
 the other characters alone (``LG6Y8`` read ``LG6Y`` at 0.98). No confidence can flag a character
 the model cannot see, so before a read of a colour crop is accepted, the crop is turned into grey
-three other ways and read again:
+up to three other ways and read again:
 
 - contrast-preserving decolourization (OpenCV's ``decolor``, after Lu, Xu and Jia, 2012), which
   keeps a colour edge as a grey edge;
 - the two colour-opponent axes of CIE L*a*b*, green–red (a*) and blue–yellow (b*), each stretched
-  to the full grey range: the hue differences that lightness throws away.
+  to the full grey range: the hue differences that lightness throws away (an axis with no printed
+  colour on it, :data:`PRINTED_HUE_RANGE`, is left out).
 
 Where a view reads the same characters *and more* (the read is a proper subsequence of the view's
 text), with at least even odds (:data:`VIEW_SURE`), the read is held just below the acceptance
@@ -23,7 +24,7 @@ on them sent right reads to review without catching wrong ones.
 
 Only reads the gate would accept are checked, and only colour crops (a grey crop, an infrared
 camera's, has no hue to lose), so the cost falls on the reads a site acts on at once. That cost is
-decolourization's and the three views' reads, so decolourization searches on a smaller picture
+decolourization's and the views' reads, so decolourization searches on a smaller picture
 (:func:`contrast_preserving_grey`) and a batch's crops are decolourized on every core at once.
 """
 

@@ -55,7 +55,7 @@ DEFAULT_CONFIG = GENERAL_CONFIG
 #: The second look's extra views: (dx, dy) pixel shifts of the model input. Two views moved both ways at once
 #: read as many of the 2,600 calibration crops right (75.2 %) as the four that moved one way each (74.9 %),
 #: with as many reads above the review floor and the same accepted ones, at half the second look's cost; one
-#: view read 74.2 %, none 72.0 % (docs/ocr.md, "The CTC second look").
+#: view read 74.2 %, none 72.0 % (docs/ocr.md, "Two views, not four").
 SECOND_LOOK_SHIFTS = ((2, -1), (-2, 1))
 
 _INTERPOLATION = {"nearest": cv2.INTER_NEAREST, "linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC,
