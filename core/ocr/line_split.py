@@ -27,10 +27,8 @@ import numpy as np
 
 from baytwin.core.ocr.voting import CropReader, FrameRead
 
-#: Heights (share of the crop's) at which a two-line plate is cut into its lines. Each cut costs two reads;
-#: on the 2,600 calibration crops these five read one crop fewer right than nine cuts from 0.30 to 0.70 in
-#: steps of 0.05 (75.15 % against 75.19 %), and the whole pipeline read 1.24 times as many crops a second.
-CUT_AT = (0.35, 0.425, 0.50, 0.575, 0.65)
+#: Heights (share of the crop's) at which a two-line plate is cut into its lines.
+CUT_AT = (0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60, 0.65, 0.70)
 #: Each line's crop reaches this share of the crop's height past the cut, so a cut that
 #: grazes a character does not lose it.
 OVERLAP = 0.03
