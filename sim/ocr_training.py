@@ -888,10 +888,10 @@ def calibrate_temperature(model: Path, config: Path, crops: int = 6_000, workers
 
     recognizer = Recognizer(model, config)
     seeds = range(CALIBRATION_FIRST_SEED, CALIBRATION_FIRST_SEED + crops)
+    # fitted as the model's config says it reads (letterboxed or stretched), so its confidence is calibrated on that
+    sample = partial(calibration_sample, letterbox=recognizer.config.keep_aspect_ratio)
     with get_context("spawn").Pool(workers) as pool:
-        # fitted as the model's config says it reads (letterboxed or stretched), so its confidence is calibrated on that
-        letterbox = recognizer.config.keep_aspect_ratio
-        images, texts = zip(*pool.map(partial(calibration_sample, letterbox=letterbox), seeds, chunksize=250))
+        images, texts = zip(*pool.map(sample, seeds, chunksize=250))
     logits = np.log(np.clip(recognizer.probabilities(list(images)), 1e-12, 1.0))
     # a temperature never changes the most likely class, so what is read (and whether it is right) is fixed;
     # only how sure the read is moves with it

@@ -86,8 +86,8 @@ def contrast_preserving_grey(crop: np.ndarray, fit: tuple[int, int]) -> np.ndarr
                           interpolation=cv2.INTER_AREA)
     grey, _ = cv2.decolor(np.ascontiguousarray(searched[..., ::-1]))  # decolor takes BGR
     terms = _colour_terms(searched)
-    # least squares by its 10x10 normal equations: a full-size solve (LAPACK's, on every pixel) starts BLAS
-    # threads on top of the threads that decolourize a batch, and under load took 60 ms a crop instead of 0.3
+    # least squares by its 10x10 normal equations: LAPACK's solve over every pixel started BLAS threads on top
+    # of the threads that decolourize a batch and onnxruntime's, and under load took 60 ms a crop instead of 0.3
     coefficients = np.linalg.lstsq(terms.T @ terms, terms.T @ grey.reshape(-1).astype(np.float64), rcond=None)[0]
     mapped = np.clip(np.rint(_colour_terms(small) @ coefficients), 0, 255).astype(np.uint8).reshape(h, w)
     return cv2.cvtColor(mapped, cv2.COLOR_GRAY2RGB)
