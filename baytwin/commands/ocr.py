@@ -221,21 +221,16 @@ def read_image(path: Path, reader, kind: str, rois: dict) -> list[dict[str, Any]
     neighbouring bay's, so every plate is listed and none accepted."""
     from baytwin.core.ocr.detector import ClassicalDetector
     from baytwin.core.ocr.image_file import load_rgb
-    from baytwin.core.ocr.image_kind import could_be_crop, guess_kind, looks_like_crop
+    from baytwin.core.ocr.image_kind import KindDecision, crop_after_all, decide_kind
     from baytwin.core.ocr.pipeline import NO_ROI
 
     pixels = load_rgb(path)
     if isinstance(pixels, str):
         return [{"file": str(path), "error": pixels}]
     height, width = pixels.shape[:2]
-    chosen = kind if kind != "auto" else ("scene" if rois else guess_kind(width, height))
-    small_photo = False
-    if kind == "auto" and not rois and looks_like_crop(width, height):  # a crop, or a small photo of a car?
-        # Always the classical detector: a learned one, shown a crop scaled up to its input, finds parts of
-        # the big plate as plates (on rendered crops, half of them looked like photos to the bundled one).
-        chosen = guess_kind(width, height, [c.box for c in ClassicalDetector().detect(pixels)])
-        small_photo = chosen == "scene"  # a plate was found well inside it: not a crop, whatever is read
-    if chosen == "crop":
+    decision = KindDecision("scene") if rois else \
+        decide_kind(pixels, kind, lambda image: [c.box for c in ClassicalDetector().detect(image)])
+    if decision.kind == "crop":
         return [{"file": str(path), "kind": "crop", **reader.read_crops([pixels])[0].as_json()}]
     detected = reader.detector.detect(pixels)
     if rois:
@@ -248,7 +243,7 @@ def read_image(path: Path, reader, kind: str, rois: dict) -> list[dict[str, Any]
                 records.append({**where, **reader.read_frame(pixels, roi, detected).as_json()})
         return records
     plates = reader.read_every_plate(pixels, detected)
-    if not plates and kind == "auto" and not small_photo and could_be_crop(width, height):  # a large crop?
+    if crop_after_all(decision, len(plates)):  # a large crop?
         return [{"file": str(path), "kind": "crop", **reader.read_crops([pixels])[0].as_json()}]
     listed = [{k: v for k, v in p.as_json().items() if k != "why"} for p in plates]
     # how many places looked like a plate: "no plate in view" and "a plate no one can read" ask different fixes
@@ -346,6 +341,8 @@ def ocr_eval(
     model: Optional[Path] = MODEL_OPTION,
     model_config: Optional[Path] = MODEL_CONFIG_OPTION,
     detector: Optional[Path] = DETECTOR_OPTION,
+    kind: str = typer.Option("auto", help="auto | crop | scene: whether images labelled without an ROI are plate crops "
+                                          "or whole photos (each of one vehicle, read through the detector)."),
 ) -> None:
     """Measure the reader on labelled images: accuracy per degradation and severity, confusions, voting gain,
     dangerous reads (wrong yet accepted), crops/s and frame latency; on whole frames with plate corners, the
@@ -358,6 +355,8 @@ def ocr_eval(
 
     if baseline not in (None, "tesseract"):
         raise fail(f"--baseline {baseline!r}: the available baseline is tesseract")
+    if kind not in ("auto", "crop", "scene"):
+        raise fail(f"--kind {kind!r}: use auto, crop or scene")
     reader = plate_reader(gate, model, model_config, detector)
     labels_file = labels or images / "labels.csv"
     with failing_on(LabelsProblem, detection_recall.SceneLabelsProblem, TesseractMissing, ValueError):
@@ -366,7 +365,7 @@ def ocr_eval(
         other = TesseractBaseline() if baseline else None
     with progress_bar() as bar, failing_on(DetectorProblem):
         task = bar.add_task("read", total=len(labelled))
-        evaluation = evaluate(images, labelled, reader, other, lambda done, _n: bar.update(task, completed=done))
+        evaluation = evaluate(images, labelled, reader, other, lambda done, _n: bar.update(task, completed=done), kind)
         if scenes:
             task = bar.add_task("detect", total=len(scenes))
             evaluation.detection = detection_recall.measure(images, scenes, reader.detector,
@@ -389,6 +388,10 @@ def _print_eval(report: dict[str, Any]) -> None:
     speed, voting = report["speed"], report["voting"]
     console.print(f"{report['images']} images, {len(report['errors'])} unreadable files; exact plate {pct(report['exact_plate_accuracy'])}, "
                   f"characters {pct(report['char_accuracy'])}; dangerous (wrong but accepted) {pct(report['dangerous_read_rate'])}")
+    photos = report["read_as"].get("photo", 0)
+    if photos:
+        console.print(f"{photos} whole photos labelled without an ROI, each read as one vehicle's view (the whole image its "
+                      f"region of interest; --kind crop reads them as crops)")
     if voting["vehicles"]:
         console.print(f"voting over {voting['vehicles']} vehicles: single frame {pct(voting['single_frame_accuracy'])} "
                       f"-> voted {pct(voting['voted_accuracy'])}; accepted {pct(voting['single_frame_accepted_share'])} "

@@ -59,7 +59,8 @@ def _write_reads(path: Path, evaluation: Evaluation) -> None:
     rows = []
     for item in evaluation.reads:
         row: dict[str, object] = {
-            "file": item.image.file, "vehicle": item.image.vehicle, "truth": item.image.plate, "read": item.read or "",
+            "file": item.image.file, "read_as": item.image.read_as, "vehicle": item.image.vehicle,
+            "truth": item.image.plate, "read": item.read or "",
             "raw": item.raw or "", "confidence": round(item.confidence, 4), "status": item.status,
             "correct": item.correct, "char_accuracy": round(char_accuracy(item.image.plate, item.read), 4),
             "conditions": ";".join(f"{c}={s}" for c, s in item.image.conditions if c != CLEAN),

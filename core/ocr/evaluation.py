@@ -29,7 +29,7 @@ import json
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -71,10 +71,16 @@ class LabelledImage:
     font: str | None = None
     design: str | None = None
     country: str | None = None  # real plates: where they were issued
+    photo: bool = False  # a whole photo labelled without an ROI: read as one vehicle's view, the whole image its ROI
 
     @property
     def is_frame(self) -> bool:
         return self.roi is not None
+
+    @property
+    def read_as(self) -> str:
+        """How it was read: ``crop``, ``frame`` (a bay's ROI labelled) or ``photo`` (the whole image its ROI)."""
+        return "photo" if self.photo else "frame" if self.is_frame else "crop"
 
     @property
     def conditions(self) -> list[tuple[str, int]]:
@@ -206,30 +212,43 @@ class Baseline:
 
 
 def evaluate(folder: Path, images: Sequence[LabelledImage], reader: PlateReader | None = None,
-             baseline: Baseline | None = None, progress: Progress | None = None) -> Evaluation:
-    """Read every labelled image under ``folder``; unreadable files are recorded as errors, not raised."""
+             baseline: Baseline | None = None, progress: Progress | None = None, kind: str = "auto") -> Evaluation:
+    """Read every labelled image under ``folder``; unreadable files are recorded as errors, not raised.
+
+    An image labelled without an ROI is a plate crop or a whole photo (``kind``: auto, crop or scene;
+    auto: :func:`~core.ocr.image_kind.labelled_kind`). A crop goes to the recognizer; a whole photo (a car
+    photographed with its plate, as most real data sets label them: a file and its plate's text) is read
+    as one vehicle's view, through the detector, with the whole image as its region of interest. Read as
+    a crop, a whole photo is a squashed scene and reads nothing."""
+    from baytwin.core.ocr.image_kind import labelled_kind
+
     reader = reader or PlateReader()
     timing = Timing()
     reads: list[ImageRead] = []
     crops = [im for im in images if not im.is_frame]
     frames = [im for im in images if im.is_frame]
-    done = 0
     for start in range(0, len(crops), BATCH):
         batch = crops[start:start + BATCH]
-        loaded = [(im, _load(folder / im.file)) for im in batch]
-        good = [(im, pixels) for im, pixels in loaded if isinstance(pixels, np.ndarray)]
-        reads += [_failed(im, pixels) for im, pixels in loaded if isinstance(pixels, str)]
+        good = []
+        for im in batch:
+            pixels = _load(folder / im.file)
+            if isinstance(pixels, str):
+                reads.append(_failed(im, pixels))
+                continue
+            h, w = pixels.shape[:2]
+            if labelled_kind(w, h, kind) == "crop":
+                good.append((im, pixels))
+            else:
+                frames.append(replace(im, roi=((0, 0), (w, 0), (w, h), (0, h)), photo=True))
         began = time.perf_counter()
         frame_reads = reader.recognize([pixels for _, pixels in good])
         timing.crop_seconds += time.perf_counter() - began
         timing.crops += len(good)
         for (im, pixels), frame_read in zip(good, frame_reads):
             h, w = pixels.shape[:2]
-            result = reader.finish(frame_read, (0, 0, w, h), pixels)
-            reads.append(_image_read(im, result, frame_read))
-        done += len(batch)
+            reads.append(_image_read(im, reader.finish(frame_read, (0, 0, w, h), pixels), frame_read))
         if progress:
-            progress(done, len(images))
+            progress(len(reads), len(images))  # a photo counts once it is read, with the frames
     for im in frames:
         pixels = _load(folder / im.file)
         if isinstance(pixels, str):
@@ -237,15 +256,15 @@ def evaluate(folder: Path, images: Sequence[LabelledImage], reader: PlateReader 
         else:
             began = time.perf_counter()
             detected = reader.detector.detect(pixels)
-            result = reader.read_frame(pixels, Roi(im.roi), detected)  # type: ignore[arg-type]
+            result = reader.read_photo(pixels, detected) if im.photo else reader.read_frame(pixels, Roi(im.roi), detected)  # type: ignore[arg-type]
             timing.frame_latencies.append(time.perf_counter() - began)
             item = _image_read(im, result, None, pixels)
-            whole = reader.read_frame(pixels, None, detected)  # the same candidates, no ROI
-            item.whole_frame = WholeFrameRead(whole.plate, whole.status, reader.gate.decide(whole.plate, whole.confidence))
+            if not im.photo:  # a photo's ROI is the whole image: without it, it reads the same
+                whole = reader.read_frame(pixels, None, detected)  # the same candidates, no ROI
+                item.whole_frame = WholeFrameRead(whole.plate, whole.status, reader.gate.decide(whole.plate, whole.confidence))
             reads.append(item)
-        done += 1
         if progress:
-            progress(done, len(images))
+            progress(len(reads), len(images))
     if baseline is not None:
         for item in reads:
             if item.crop is not None:
@@ -343,6 +362,7 @@ def summarize(evaluation: Evaluation, top_confusions: int = 20) -> dict[str, obj
     single = [r for r in reads if r.image.vehicle in evaluation.voted]
     report: dict[str, object] = {
         "images": len(evaluation.reads),
+        "read_as": dict(Counter(r.image.read_as for r in reads)),
         "errors": [{"file": r.image.file, "error": r.error} for r in evaluation.reads if r.error is not None],
         "exact_plate_accuracy": _mean(r.correct for r in reads),
         "char_accuracy": _mean(char_accuracy(r.image.plate, r.read) for r in reads),

@@ -24,10 +24,16 @@ them may be small, but it is never the largest.)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 Kind = Literal["crop", "scene"]
+#: What a user may say about an image: ``auto`` leaves it to :func:`decide_kind`.
+KINDS = ("auto", "crop", "scene")
+Boxes = Sequence[tuple[int, int, int, int]]
 
 #: A crop's width/height: one-line plates with their margin (about 2.7-4.4 for EU and UK plates), down to
 #: the squarer US and motorcycle plates (about 1.3-2).
@@ -43,6 +49,10 @@ LARGE_CROP_MAX_HEIGHT = 300
 #: detector's padding) fills well over a third of the height.
 PLATE_IN_SCENE_HEIGHT = 0.35
 PLATE_IN_SCENE_WIDTH = 0.5
+
+
+#: Any plate crop's width/height, from a tall two-line motorcycle plate to a long one-line plate cut tight.
+ANY_PLATE_ASPECT = (0.55, 9.0)
 
 
 def _plate_shaped(width: int, height: int) -> bool:
@@ -75,3 +85,51 @@ def guess_kind(width: int, height: int, plates: Sequence[tuple[int, int, int, in
     if not looks_like_crop(width, height):
         return "scene"
     return "scene" if plates and holds_small_plate(width, height, plates) else "crop"
+
+
+@dataclass(frozen=True, slots=True)
+class KindDecision:
+    """How to read one image: as a crop, or as a scene to detect plates in.
+
+    ``may_fall_back``: a scene that could still be a large crop, to be read as one if the detector finds no
+    plate in it (:func:`crop_after_all`). A small photo, in which a plate was already found well inside,
+    never falls back."""
+
+    kind: Kind
+    may_fall_back: bool = False
+
+
+def decide_kind(pixels: np.ndarray, said: str, find_plates: Callable[[np.ndarray], Boxes]) -> KindDecision:
+    """How ``ocr read`` reads ``pixels`` when the user said ``said`` (one of :data:`KINDS`).
+
+    ``find_plates`` is the classical detector's boxes: only a small plate-shaped image is looked at with it
+    (a learned detector, shown a crop scaled up to its input, finds parts of the big plate as plates)."""
+    if said in ("crop", "scene"):
+        return KindDecision(said)  # type: ignore[arg-type]
+    height, width = pixels.shape[:2]
+    if not looks_like_crop(width, height):
+        return KindDecision("scene", may_fall_back=could_be_crop(width, height))
+    if guess_kind(width, height, find_plates(pixels)) == "scene":
+        return KindDecision("scene")  # a small photo: a plate was found well inside it
+    return KindDecision("crop")
+
+
+def labelled_kind(width: int, height: int, said: str) -> Kind:
+    """How ``ocr eval`` reads an image its labels give no ROI for, when the user said ``said``.
+
+    A labelled set is a collection, not one image a user is looking at: most are all crops (of every
+    shape: square two-line and motorcycle plates, long plates cut tight) or all whole photos. So every
+    image a crop could be (a plate's proportions, :data:`ANY_PLATE_ASPECT`, and no higher than
+    ``LARGE_CROP_MAX_HEIGHT``) is read as a crop, and only a larger one as a photo. :func:`decide_kind`'s
+    look for a plate inside a small image is not used: on rendered crops, a state name or a slogan line is
+    sometimes all the classical detector finds, and the crop would be read as a photo of that line."""
+    if said in ("crop", "scene"):
+        return said  # type: ignore[return-value]
+    plate_like = height > 0 and ANY_PLATE_ASPECT[0] <= width / height <= ANY_PLATE_ASPECT[1]
+    return "crop" if plate_like and height <= LARGE_CROP_MAX_HEIGHT else "scene"
+
+
+def crop_after_all(decision: KindDecision, plates_found: int) -> bool:
+    """Whether a scene the detector found no plate in is read as a crop after all: only an image that could
+    be a large crop (nothing else can be made of it)."""
+    return decision.may_fall_back and plates_found == 0

@@ -65,6 +65,7 @@ NO_ROI = "no region of interest: every plate in view reported, none accepted"
 NO_ROI_ONE = "no region of interest: the most confident plate in view may be another bay's, not accepted"
 TOO_SHORT = (f"fewer than {PLATE_MIN_CHARS} characters: in a frame that is as often one line of a two-line plate, "
              "a piece of one or a sticker as a plate of its own")
+SEVERAL_PLATES = "more than one plate in view of a photo labelled with one: which is the vehicle's, a person decides"
 CORRECTED = "fitted to the site's plate formats by changing {n} character(s): a person confirms"
 
 
@@ -159,6 +160,18 @@ class PlateReader:
         if roi is None:
             return held_back(result, NO_ROI_ONE)
         return held_back(result, TOO_SHORT) if result.plate and len(result.plate) < PLATE_MIN_CHARS else result
+
+    def read_photo(self, photo: np.ndarray, detected: Sequence[Candidate] | None = None) -> PlateResult:
+        """A photograph of one vehicle (a labelled data set's whole-car photo, not a bay camera's frame): its
+        plate, read as a camera whose ROI is the whole image reads it, and accepted only when no other plate
+        reads in view. A car parked behind it, or a plate on a poster, is as likely the most confident."""
+        found = list(self.detector.detect(photo) if detected is None else detected)
+        h, w = photo.shape[:2]
+        result = self.read_frame(photo, Roi(((0, 0), (w, 0), (w, h), (0, h))), found)
+        if result.status != "accepted":
+            return result
+        others = [p for p in self.read_every_plate(photo, found) if p.plate != result.plate]
+        return held_back(result, SEVERAL_PLATES) if others else result
 
     def read_every_plate(self, frame: np.ndarray, detected: Sequence[Candidate] | None = None) -> list[PlateResult]:
         """Every plate in a frame read without an ROI, left to right, none accepted (at best ``review``).

@@ -425,3 +425,28 @@ def test_a_frame_whose_plate_cannot_be_read_says_so_rather_than_no_plate_in_view
     text = baytwin("ocr", "read", str(tmp_path / "smeared.png"), str(tmp_path / "empty.png"), "--kind", "scene")
     lines = {Path(line.split(":")[0]).name: line for line in text.stdout.splitlines()}
     assert "no readable plate" in lines["smeared.png"] and "no plate in view" in lines["empty.png"]
+
+
+def test_eval_reads_whole_car_photos_labelled_with_their_plate_alone_as_photos(tmp_path: Path) -> None:
+    # most real data sets are photos of cars named by their plate's text: no ROI, no corners
+    data = tmp_path / "scenes"
+    assert baytwin("ocr", "generate", "--out", str(data), "--n", "4", "--scene", "--seed", "7").returncode == 0
+    rows = list(csv.DictReader((data / "labels.csv").open()))
+    with (data / "plates.csv").open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["file", "plate"])
+        writer.writerows([row["file"], row["plate"]] for row in rows)
+    reports = {}
+    for kind in ("auto", "crop"):
+        result = baytwin("ocr", "eval", "--images", str(data), "--labels", str(data / "plates.csv"),
+                         "--out", str(tmp_path / kind), "--kind", kind)
+        assert result.returncode == 0, result.stderr
+        reports[kind] = json.loads((tmp_path / kind / "report.json").read_text())
+    assert reports["auto"]["read_as"] == {"photo": 4} and reports["crop"]["read_as"] == {"crop": 4}
+    assert reports["auto"]["exact_plate_accuracy"] >= 0.5  # squashed into the reader as crops, they read nothing
+    assert reports["crop"]["exact_plate_accuracy"] == 0.0
+    assert reports["auto"]["dangerous_read_rate"] == 0.0
+    reads = list(csv.DictReader((tmp_path / "auto" / "reads.csv").open()))
+    assert {r["read_as"] for r in reads} == {"photo"}
+    bad = baytwin("ocr", "eval", "--images", str(data), "--out", str(tmp_path / "r"), "--kind", "photos")
+    assert bad.returncode == 2 and "--kind 'photos': use auto, crop or scene" in bad.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from baytwin.core.ocr.image_kind import could_be_crop, guess_kind
+from baytwin.core.ocr.image_kind import could_be_crop, guess_kind, labelled_kind
 from baytwin.core.plates import load_formats
 from baytwin.sim.imagery.plates import as_format, render_plate
 from baytwin.sim.imagery.scenes import PlateSpec
@@ -55,3 +55,20 @@ def test_a_crop_stays_a_crop_when_the_detector_also_finds_a_small_line_in_it() -
     assert guess_kind(196, 142, [(23, 42, 144, 112), (68, 29, 152, 55)]) == "crop"
     assert guess_kind(196, 142, []) == "crop"
     assert guess_kind(300, 200, [(120, 150, 170, 162)]) == "scene"
+
+
+def test_a_labelled_set_reads_crops_of_every_world_design_as_crops_and_larger_images_as_photos() -> None:
+    from baytwin.sim.imagery.font_pool import held_out_fonts
+    from baytwin.sim.imagery.world_plates import DESIGNS, render_world_plate
+
+    rng = np.random.default_rng(8)
+    shapes = set()
+    for design in DESIGNS:  # square two-line and stacked plates, long one-line plates cut tight
+        for _ in range(15):
+            h, w = render_world_plate(rng, held_out_fonts(), design=design).image.shape[:2]
+            assert labelled_kind(w, h, "auto") == "crop", (design, w, h)
+            shapes.add(round(w / h, 1))
+    assert min(shapes) < 1.2 < 6.0 < max(shapes)  # beyond the one-line shapes a bay's crop guess knows
+    for width, height in ((640, 480), (1280, 720), (1200, 900), (691, 518), (300, 320)):
+        assert labelled_kind(width, height, "auto") == "scene", (width, height)
+    assert labelled_kind(1280, 720, "crop") == "crop" and labelled_kind(200, 60, "scene") == "scene"

@@ -138,3 +138,33 @@ def test_a_frames_read_of_fewer_than_four_characters_goes_to_review_however_sure
         assert result.plate == "AE7" and result.status == "review" and result.why == TOO_SHORT
         sure += result.confidence >= reader.gate.accept_at
     assert sure >= 2  # the reader was sure of them: only their length holds them back
+
+
+def test_a_photo_labelled_with_one_plate_is_accepted_only_when_no_other_plate_reads_in_view(reader: PlateReader) -> None:
+    from baytwin.core.ocr.pipeline import SEVERAL_PLATES
+
+    held = neighbours_as_frame = 0
+    for scene in scenes(range(200, 212), neighbour=True):
+        h, w = scene.image.shape[:2]
+        as_frame = reader.read_frame(scene.image, Roi(((0, 0), (w, 0), (w, h), (0, h))))  # the whole photo its ROI
+        photo = reader.read_photo(scene.image)
+        assert photo.plate == as_frame.plate
+        others = {p.plate for p in reader.read_every_plate(scene.image)} - {photo.plate}
+        if as_frame.status == "accepted" and others:
+            assert photo.status == "review" and photo.why == SEVERAL_PLATES
+            held += 1
+        else:
+            assert (photo.status, photo.why) == (as_frame.status, as_frame.why)
+        neighbours_as_frame += as_frame.status == "accepted" and as_frame.plate == scene.neighbour.text  # type: ignore[union-attr]
+        assert photo.status != "accepted" or photo.plate == scene.plate.text
+    # measured: read as one bay's frame, the neighbour's plate was accepted in 5 of these 12 photos; 9 are held
+    assert neighbours_as_frame >= 3 and held >= 6
+
+
+def test_a_photo_with_one_plate_in_view_is_accepted_as_a_bay_frame_would_be(reader: PlateReader) -> None:
+    accepted = 0
+    for scene in scenes(range(300, 306), neighbour=False):
+        photo = reader.read_photo(scene.image)
+        accepted += photo.status == "accepted"
+        assert photo.status != "accepted" or photo.plate == scene.plate.text
+    assert accepted >= 3
