@@ -408,6 +408,11 @@ def _print_eval(report: dict[str, Any]) -> None:
         console.print(f"detection recall (IoU > {found['iou_threshold']}) {pct(found['recall'])}: {found['found']} of "
                       f"{found['plates']} plates in {found['images']} frames{own}; {found['false_per_image']} other finds "
                       f"per frame, p50 {found['latency_ms_p50']} ms")
+    cut = report.get("at_labelled_corners")
+    if cut:
+        console.print(f"the reader alone, on the {cut['plates']} plates cut out at their labelled corners: exact "
+                      f"{pct(cut['exact_plate_accuracy'])}, accepted {pct(cut['accepted_share'])}, dangerous "
+                      f"{pct(cut['dangerous_read_rate'])} (end to end, the rest is the detector's)")
     whole = report.get("without_roi")
     if whole:
         roi = whole["with_roi"]

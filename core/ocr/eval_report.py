@@ -57,6 +57,7 @@ def _write_csv(path: Path, rows: list[dict[str, object]], columns: list[str] | N
 
 def _write_reads(path: Path, evaluation: Evaluation) -> None:
     rows = []
+    cut = any(item.at_corners is not None for item in evaluation.reads)
     for item in evaluation.reads:
         row: dict[str, object] = {
             "file": item.image.file, "read_as": item.image.read_as, "vehicle": item.image.vehicle,
@@ -68,6 +69,9 @@ def _write_reads(path: Path, evaluation: Evaluation) -> None:
         }
         if evaluation.baseline:
             row["baseline_read"] = item.baseline or ""
+        if cut:  # the reader alone on the plate cut out at its labelled corners
+            read, status = item.at_corners or (None, "")
+            row["read_at_corners"], row["status_at_corners"] = read or "", status
         rows.append(row)
     _write_csv(path, rows)
 

@@ -37,6 +37,7 @@ import numpy as np
 from baytwin.core.csv_rows import read_csv_rows
 from baytwin.core.ocr.image_file import load_rgb
 from baytwin.core.ocr.pipeline import PlateReader, PlateResult
+from baytwin.core.ocr.rectify import rectified_crop
 from baytwin.core.ocr.roi import Roi
 from baytwin.core.ocr.voting import FrameRead, vote
 from baytwin.core.plates import normalize, sanitize
@@ -72,6 +73,7 @@ class LabelledImage:
     design: str | None = None
     country: str | None = None  # real plates: where they were issued
     photo: bool = False  # a whole photo labelled without an ROI: read as one vehicle's view, the whole image its ROI
+    corners: tuple[tuple[float, float], ...] | None = None  # the plate's corners in a whole frame or photo, if labelled
 
     @property
     def is_frame(self) -> bool:
@@ -109,6 +111,7 @@ class ImageRead:
     crop: np.ndarray | None = field(default=None, repr=False)
     frame_read: FrameRead | None = field(default=None, repr=False)
     whole_frame: WholeFrameRead | None = None  # frames only
+    at_corners: tuple[str | None, str] | None = None  # (read, status) of the plate cut at its labelled corners
 
     @property
     def correct(self) -> bool:
@@ -180,8 +183,22 @@ def load_labels(labels: Path) -> list[LabelledImage]:
         neighbour = sanitize(row.get("neighbour_plate") or "") or None
         images.append(LabelledImage(row["file"], plate, row.get("vehicle") or str(number), row.get("format") or None,
                                     severities, roi, neighbour, (row.get("font") or "").strip() or None,
-                                    (row.get("design") or "").strip() or None, (row.get("country") or "").strip() or None))
+                                    (row.get("design") or "").strip() or None, (row.get("country") or "").strip() or None,
+                                    corners=_corners(row, labels, number)))
     return images
+
+
+def _corners(row: dict[str, str], labels: Path, number: int) -> tuple[tuple[float, float], ...] | None:
+    values = [(row.get(c) or "").strip() for c in CORNERS]
+    if not all(values):
+        return None
+    try:
+        points = [float(v) for v in values]
+    except ValueError:
+        raise LabelsProblem(f"{labels}: row {number}: plate corners x1..y4 must be numbers") from None
+    if not all(np.isfinite(points)):
+        raise LabelsProblem(f"{labels}: row {number}: plate corners x1..y4 must be finite")
+    return tuple(zip(points[0::2], points[1::2]))
 
 
 # --- reading ---------------------------------------------------------------------------------------------------
@@ -227,6 +244,7 @@ def evaluate(folder: Path, images: Sequence[LabelledImage], reader: PlateReader 
     reads: list[ImageRead] = []
     crops = [im for im in images if not im.is_frame]
     frames = [im for im in images if im.is_frame]
+    at_corners: list[tuple[ImageRead, np.ndarray]] = []
     for start in range(0, len(crops), BATCH):
         batch = crops[start:start + BATCH]
         good = []
@@ -262,9 +280,12 @@ def evaluate(folder: Path, images: Sequence[LabelledImage], reader: PlateReader 
             if not im.photo:  # a photo's ROI is the whole image: without it, it reads the same
                 whole = reader.read_frame(pixels, None, detected)  # the same candidates, no ROI
                 item.whole_frame = WholeFrameRead(whole.plate, whole.status, reader.gate.decide(whole.plate, whole.confidence))
+            if im.corners is not None:
+                at_corners.append((item, rectified_crop(pixels, np.array(im.corners, np.float32))))
             reads.append(item)
         if progress:
             progress(len(reads), len(images))
+    _read_at_corners(at_corners, reader)
     if baseline is not None:
         for item in reads:
             if item.crop is not None:
@@ -272,6 +293,17 @@ def evaluate(folder: Path, images: Sequence[LabelledImage], reader: PlateReader 
     order = {im.file: i for i, im in enumerate(images)}
     reads.sort(key=lambda r: order[r.image.file])
     return Evaluation(reads, _vote_vehicles(folder, reads, reader), timing, baseline.name if baseline else None)
+
+
+def _read_at_corners(cut: list[tuple[ImageRead, np.ndarray]], reader: PlateReader) -> None:
+    """The reader alone on each frame's plate cut out at its labelled corners, as the detector would hand it
+    over had it found them: what is lost end to end beyond this is the detector's doing."""
+    for start in range(0, len(cut), BATCH):
+        batch = cut[start:start + BATCH]
+        for (item, crop), frame_read in zip(batch, reader.recognize([crop for _, crop in batch])):
+            h, w = crop.shape[:2]
+            result = reader.finish(frame_read, (0, 0, w, h), crop)
+            item.at_corners = (result.plate, result.status)
 
 
 def _load(path: Path) -> np.ndarray | str:
@@ -398,6 +430,14 @@ def summarize(evaluation: Evaluation, top_confusions: int = 20) -> dict[str, obj
         voting["gain"] = round(voting["voted_accuracy"] - voting["single_frame_accuracy"], 4)
     if evaluation.detection is not None:
         report["detection"] = evaluation.detection
+    labelled = [(r.image.plate, *r.at_corners) for r in reads if r.at_corners is not None]
+    if labelled:
+        report["at_labelled_corners"] = {
+            "plates": len(labelled),
+            "exact_plate_accuracy": _mean(read == truth for truth, read, _ in labelled),
+            "accepted_share": _mean(status == "accepted" for _, _, status in labelled),
+            "dangerous_read_rate": _mean(status == "accepted" and read != truth for truth, read, status in labelled),
+        }
     without_roi = whole_frame_figures(reads)
     if without_roi is not None:
         report["without_roi"] = without_roi

@@ -212,3 +212,24 @@ def test_an_image_claiming_a_huge_size_is_an_error_row(crop_set: Path, tmp_path:
     (tmp_path / "labels.csv").write_text(f"file,plate\n{row['file']},{row['plate']}\nimages/huge.png,AB12CDE\n")
     evaluation = evaluate(tmp_path, load_labels(tmp_path / "labels.csv"))
     assert [r.error for r in evaluation.reads] == [None, "image too large (100000x100000 px)"]
+
+
+def test_frames_with_labelled_corners_also_say_what_the_reader_alone_reads_there(scene_set: Path, crop_set: Path) -> None:
+    from baytwin.core.ocr.evaluation import summarize
+
+    evaluation = evaluate(scene_set, load_labels(scene_set / "labels.csv"))
+    report = summarize(evaluation)
+    cut = report["at_labelled_corners"]
+    assert isinstance(cut, dict) and cut["plates"] == 12
+    right = sum(r.at_corners is not None and r.at_corners[0] == r.image.plate for r in evaluation.reads)
+    assert cut["exact_plate_accuracy"] == pytest.approx(right / 12, abs=1e-4)
+    # measured on these 12 frames: 11 read right at the labelled corners, 9 end to end
+    assert right >= 10 and cut["exact_plate_accuracy"] >= report["exact_plate_accuracy"]  # type: ignore[operator]
+    assert cut["dangerous_read_rate"] == 0.0
+    assert "at_labelled_corners" not in summarize(evaluate(crop_set, load_labels(crop_set / "labels.csv")))
+
+
+def test_a_corner_that_is_not_a_number_names_its_row(tmp_path: Path) -> None:
+    (tmp_path / "labels.csv").write_text("file,plate,x1,y1,x2,y2,x3,y3,x4,y4\na.png,AB12CDE,1,2,3,4,5,6,7,x\n")
+    with pytest.raises(LabelsProblem, match=r"labels.csv: row 2: plate corners x1..y4 must be numbers"):
+        load_labels(tmp_path / "labels.csv")
