@@ -259,12 +259,13 @@ def _sample_layout(rng: np.random.Generator, size: tuple[int, int], own: PlateSp
             camera = _draw_camera(rng, size, own_car, own, side if other is not None else 0, bay_w)
             if not np.deg2rad(8) <= np.arcsin(-camera.rotation[2, 2]) <= np.deg2rad(50):
                 continue  # bay cameras look down, but not straight down
-        roi = project_clipped(camera, np.array([[-bay_w / 2, 0, 0], [bay_w / 2, 0, 0],
-                                                  [bay_w / 2, bay_l, 0], [-bay_w / 2, bay_l, 0]]), size)
+        roi = _street_roi(camera, bay_w, bay_l, size) if street else \
+            project_clipped(camera, np.array([[-bay_w / 2, 0, 0], [bay_w / 2, 0, 0],
+                                              [bay_w / 2, bay_l, 0], [-bay_w / 2, bay_l, 0]]), size)
         if roi is None:
             continue
         plate = _visible_plate(camera, own_car, own, size)
-        if plate is None or not (street or _inside(roi, plate, 2.0)):
+        if plate is None or not _inside(roi, plate, 2.0):
             continue
         plate_w = float(np.linalg.norm(plate[1] - plate[0]))
         if not 0.04 * width <= plate_w <= 0.4 * width:
@@ -388,6 +389,26 @@ def _plates(camera: Camera, own: Vehicle, own_plate: PlateSpec, other: Vehicle |
     if other is not None and other_plate is not None:
         plates.append(camera.project(other.plate_world(other_plate.size_m)))
     return plates
+
+
+#: How high above the bay floor a street view's ROI reaches: above any car's plate.
+STREET_ROI_HEIGHT = 1.5
+
+
+def _street_roi(camera: Camera, bay_w: float, bay_l: float, size: tuple[int, int]) -> np.ndarray | None:
+    """A street view's ROI: the bay's space from the floor to ``STREET_ROI_HEIGHT``, as the frame shows it.
+
+    A bay camera looks down, and a plate in its bay stands over the bay's floor in the picture. Seen from
+    the street, at bumper or head height, the floor is a thin band below the car and the plate stands
+    above it: an ROI of the floor alone leaves out the very plate it is drawn for (a third of the street
+    views' readable plates were dropped that way). So the ROI is what an operator would draw for such a
+    camera: where a car parked in the bay can show its plate."""
+    faces = [project_clipped(camera, np.array([[-bay_w / 2, 0, z], [bay_w / 2, 0, z], [bay_w / 2, bay_l, z],
+                                               [-bay_w / 2, bay_l, z]]), size) for z in (0.0, STREET_ROI_HEIGHT)]
+    points = [f for f in faces if f is not None]
+    if not points:
+        return None
+    return cv2.convexHull(np.concatenate(points).astype(np.float32)).reshape(-1, 2)
 
 
 def project_clipped(camera: Camera, polygon: np.ndarray, size: tuple[int, int]) -> np.ndarray | None:

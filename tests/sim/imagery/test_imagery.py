@@ -131,6 +131,16 @@ def test_a_street_view_sees_plates_larger_and_more_turned_than_a_bay_camera() ->
         render_scene(np.random.default_rng(0), viewpoint="sky")
 
 
+def test_a_street_views_roi_holds_its_own_plate_as_a_site_would_draw_it() -> None:
+    from baytwin.core.ocr.roi import Roi
+
+    for seed in range(24):  # the plate stands above the floor a street camera sees as a thin band
+        scene = render_scene(np.random.default_rng(seed), size=(1280, 720), viewpoint="street")
+        assert all(_inside(scene.roi, c) > 0 for c in scene.plate.corners), seed
+        xs, ys = scene.plate.corners[:, 0], scene.plate.corners[:, 1]
+        assert Roi(tuple(map(tuple, scene.roi))).keeps((xs.min(), ys.min(), xs.max(), ys.max())), seed
+
+
 def test_scene_without_neighbour_and_with_a_fixed_plate() -> None:
     scene = render_scene(np.random.default_rng(5), fmt="fr", text="AB-123-CD", neighbour=False)
     assert scene.neighbour is None
