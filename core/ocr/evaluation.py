@@ -37,7 +37,7 @@ import numpy as np
 from baytwin.core.csv_rows import read_csv_rows
 from baytwin.core.ocr.image_file import load_rgb
 from baytwin.core.ocr.pipeline import PlateReader, PlateResult
-from baytwin.core.ocr.rectify import rectified_crop
+from baytwin.core.ocr.rectify import rectified_crop, upright_characters
 from baytwin.core.ocr.roi import Roi
 from baytwin.core.ocr.voting import FrameRead, vote
 from baytwin.core.plates import normalize, sanitize
@@ -259,7 +259,7 @@ def evaluate(folder: Path, images: Sequence[LabelledImage], reader: PlateReader 
             else:
                 frames.append(replace(im, roi=((0, 0), (w, 0), (w, h), (0, h)), photo=True))
         began = time.perf_counter()
-        frame_reads = reader.recognize([pixels for _, pixels in good])
+        frame_reads = reader.recognize([upright_characters(pixels) for _, pixels in good])  # as read_crops reads
         timing.crop_seconds += time.perf_counter() - began
         timing.crops += len(good)
         for (im, pixels), frame_read in zip(good, frame_reads):

@@ -34,7 +34,7 @@ from baytwin.core.ocr.gate import ConfidenceGate, Status
 from baytwin.core.ocr.line_split import read_by_lines
 from baytwin.core.ocr.model_config import PlateModelConfig
 from baytwin.core.ocr.recognizer import Recognizer
-from baytwin.core.ocr.rectify import rectified_crop
+from baytwin.core.ocr.rectify import rectified_crop, upright_characters
 from baytwin.core.ocr.roi import Roi
 from baytwin.core.ocr.voting import FrameRead, vote
 from baytwin.core.plates import normalize, sanitize
@@ -103,9 +103,10 @@ class PlateReader:
                                          (config.img_width, config.img_height))
 
     def read_crops(self, crops: Sequence[np.ndarray]) -> list[PlateResult]:
-        """Plate crops (already cut out), one result each."""
+        """Plate crops (already cut out), one result each; read with their characters' lean taken out, as
+        the reader's own cuts are (:func:`cut_out`), and kept as given for evidence."""
         results = []
-        for crop, read in zip(crops, self.recognize(crops)):
+        for crop, read in zip(crops, self.recognize([upright_characters(c) for c in crops])):
             h, w = crop.shape[:2]
             results.append(self.finish(read, (0, 0, w, h), crop))
         return results
@@ -219,8 +220,9 @@ def held_back(result: PlateResult, why: str) -> PlateResult:
 
 
 def cut_out(frame: np.ndarray, candidate: Candidate) -> np.ndarray:
-    """The candidate's plate, upright when the detector found its corners, else its box as it is."""
+    """The candidate's plate, warped upright when the detector found its corners, else its box as it is; its
+    characters' lean taken out either way (:func:`~core.ocr.rectify.upright_characters`)."""
     if candidate.corners is not None:
-        return rectified_crop(frame, candidate.corners)
+        return upright_characters(rectified_crop(frame, candidate.corners))
     x1, y1, x2, y2 = candidate.box
-    return frame[y1:y2, x1:x2]
+    return upright_characters(frame[y1:y2, x1:x2])

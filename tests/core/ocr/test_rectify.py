@@ -90,7 +90,7 @@ def test_a_square_on_plate_notched_by_a_coloured_band_keeps_its_rectangle() -> N
 
 
 def test_a_plate_seen_from_the_side_reads_right_through_the_pipeline() -> None:
-    from baytwin.core.ocr import rectify
+    from baytwin.core.ocr import pipeline, rectify
     from baytwin.core.ocr.detector import Candidate, plate_corners
     from baytwin.core.ocr.pipeline import PlateReader
 
@@ -108,10 +108,54 @@ def test_a_plate_seen_from_the_side_reads_right_through_the_pipeline() -> None:
 
     texts = ("AB12CDE", "KX70PLM", "HN4827T", "WV59ZRA", "TD31BHU", "LP06MYR")
     right = sum(map(reads, texts))
-    rectangles = rectify.QUAD_GAIN
+    rectangles, upright = rectify.QUAD_GAIN, pipeline.upright_characters
     try:
-        rectify.QUAD_GAIN = 9.0  # no four sides ever fit better: every crop is a rotated rectangle, as before
+        rectify.QUAD_GAIN = 9.0  # no four sides ever fit better: every crop is a rotated rectangle ...
+        straightened = sum(map(reads, texts))  # ... whose leaning characters are then set upright
+        pipeline.upright_characters = lambda crop: crop  # neither: the rectangle's crop as it is
         leaning = sum(map(reads, texts))
     finally:
-        rectify.QUAD_GAIN = rectangles
-    assert right >= 5 and right >= leaning + 2, (right, leaning)
+        rectify.QUAD_GAIN, pipeline.upright_characters = rectangles, upright
+    assert right >= 5 and straightened >= 5 and right >= leaning + 2, (right, straightened, leaning)
+
+
+def _sheared(crop: np.ndarray, slant: float) -> np.ndarray:
+    h, w = crop.shape[:2]
+    return cv2.warpAffine(crop, np.float32([[1, -slant, slant * h / 2], [0, 1, 0]]), (w, h),
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
+def test_characters_leaning_like_italics_are_set_upright_and_read_right_again() -> None:
+    from baytwin.core.ocr.pipeline import PlateReader
+    from baytwin.core.ocr.rectify import upright_characters
+    from baytwin.sim.imagery.font_pool import held_out_fonts
+    from baytwin.sim.imagery.world_plates import render_world_plate
+
+    def bay_sized(crop: np.ndarray) -> np.ndarray:  # as small as a bay camera's plates
+        return cv2.resize(crop, (int(crop.shape[1] * 28 / crop.shape[0]), 28), interpolation=cv2.INTER_AREA)
+
+    rng = np.random.default_rng(21)
+    plates = [render_world_plate(rng, held_out_fonts(), design="plain") for _ in range(24)]
+    straight = [bay_sized(p.image) for p in plates]
+    leaning = [bay_sized(_sheared(p.image, 0.28 if i % 2 else -0.28)) for i, p in enumerate(plates)]  # 15 degrees
+    upright = [upright_characters(c) for c in leaning]
+    assert sum(u is not c for u, c in zip(upright, leaning)) >= 20  # the lean was found ...
+    closer = sum(np.abs(u.astype(int) - s).mean() < np.abs(c.astype(int) - s).mean()
+                 for u, c, s in zip(upright, leaning, straight))
+    assert closer >= 20  # ... and taken out
+    reader = PlateReader()
+    right = lambda crops: sum(r.text == p.text for r, p in zip(reader.recognize(crops), plates))  # noqa: E731
+    # measured: 15 of 24 read right leaning, 21 set upright, 21 as drawn
+    assert right(upright) >= right(leaning) + 4 and right(upright) >= right(straight) - 1
+
+
+def test_an_upright_crop_or_one_too_small_to_tell_is_returned_as_it_is() -> None:
+    from baytwin.core.ocr.rectify import upright_characters
+    from baytwin.sim.imagery.font_pool import held_out_fonts
+    from baytwin.sim.imagery.world_plates import render_world_plate
+
+    rng = np.random.default_rng(22)
+    crops = [render_world_plate(rng, held_out_fonts(), design="plain").image for _ in range(24)]
+    assert sum(upright_characters(c) is c for c in crops) >= 21
+    tiny = np.zeros((6, 30, 3), np.uint8)
+    assert upright_characters(tiny) is tiny
