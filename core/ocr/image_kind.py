@@ -31,8 +31,6 @@ from typing import Literal
 import numpy as np
 
 Kind = Literal["crop", "scene"]
-#: What a user may say about an image: ``auto`` leaves it to :func:`decide_kind`.
-KINDS = ("auto", "crop", "scene")
 Boxes = Sequence[tuple[int, int, int, int]]
 
 #: A crop's width/height: one-line plates with their margin (about 2.7-4.4 for EU and UK plates), down to
@@ -100,7 +98,7 @@ class KindDecision:
 
 
 def decide_kind(pixels: np.ndarray, said: str, find_plates: Callable[[np.ndarray], Boxes]) -> KindDecision:
-    """How ``ocr read`` reads ``pixels`` when the user said ``said`` (one of :data:`KINDS`).
+    """How ``ocr read`` reads ``pixels`` when the user said ``said`` (auto, crop or scene).
 
     ``find_plates`` is the classical detector's boxes: only a small plate-shaped image is looked at with it
     (a learned detector, shown a crop scaled up to its input, finds parts of the big plate as plates)."""
