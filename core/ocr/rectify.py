@@ -175,6 +175,11 @@ def rectified_crop(frame: np.ndarray, corners: np.ndarray, margin: float = CROP_
 MAX_SLANT, SLANT_STEP, MIN_SLANT = 0.36, 0.04, 0.04
 #: The height the lean is measured at: enough for strokes, cheap to search.
 SLANT_HEIGHT = 32
+#: Only a crop at least this many times as wide as high is searched for a lean. A squarer one is a two-line
+#: or a motorcycle plate, whose lines, of different widths and offset, can stack their strokes into columns
+#: at a slant that is not there: on the 2,600 calibration crops, the lean taken out of crops squarer than
+#: 1.5:1 read 3 of 464 fewer right, of those between 1.5:1 and 2:1 as many, of wider ones 2 of 1,766 more.
+MIN_SLANT_ASPECT = 1.5
 
 
 def upright_characters(crop: np.ndarray) -> np.ndarray:
@@ -184,15 +189,16 @@ def upright_characters(crop: np.ndarray) -> np.ndarray:
     light car) warp a plate into a parallelogram: its characters come out leaning like italics, and the
     reader, which learned upright characters, reads them less surely or not at all. The lean is the shear
     at which the characters' vertical strokes stand most upright, where the horizontal gradient summed
-    down each column is most concentrated (the deskew of italic print). A crop already upright, or too
-    small to tell, is returned as it is."""
-    grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY) if crop.ndim == 3 else crop
-    h, w = grey.shape[:2]
-    if h < 8 or w < 16:
+    down each column is most concentrated (the deskew of italic print). A crop already upright, too
+    small to tell, or squarer than a one-line plate (:data:`MIN_SLANT_ASPECT`) is returned as it is."""
+    h, w = crop.shape[:2]
+    if h < 8 or w < 16 or w < MIN_SLANT_ASPECT * h:
         return crop
+    grey = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY) if crop.ndim == 3 else crop
     width = max(16, int(round(w * SLANT_HEIGHT / h)))
     small = cv2.resize(grey, (width, SLANT_HEIGHT), interpolation=cv2.INTER_AREA).astype(np.float32)
     strokes = np.abs(cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3))
+
     def concentration(slant: float) -> float:  # how much the stroke edges pile into columns at this shear
         sheared = cv2.warpAffine(strokes, np.float32([[1, slant, -slant * SLANT_HEIGHT / 2], [0, 1, 0]]),
                                  (width, SLANT_HEIGHT), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)

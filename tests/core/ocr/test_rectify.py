@@ -125,7 +125,7 @@ def _sheared(crop: np.ndarray, slant: float) -> np.ndarray:
                           borderMode=cv2.BORDER_REPLICATE)
 
 
-def test_characters_leaning_like_italics_are_set_upright_and_read_right_again() -> None:
+def test_characters_leaning_like_italics_are_set_upright() -> None:
     from baytwin.core.ocr.pipeline import PlateReader
     from baytwin.core.ocr.rectify import upright_characters
     from baytwin.sim.imagery.font_pool import held_out_fonts
@@ -135,18 +135,21 @@ def test_characters_leaning_like_italics_are_set_upright_and_read_right_again() 
         return cv2.resize(crop, (int(crop.shape[1] * 28 / crop.shape[0]), 28), interpolation=cv2.INTER_AREA)
 
     rng = np.random.default_rng(21)
-    plates = [render_world_plate(rng, held_out_fonts(), design="plain") for _ in range(24)]
+    drawn = [render_world_plate(rng, held_out_fonts(), design="plain") for _ in range(40)]
+    plates = [p for p in drawn if p.image.shape[1] >= 1.6 * p.image.shape[0]][:24]  # one-line plates
+    assert len(plates) == 24
     straight = [bay_sized(p.image) for p in plates]
     leaning = [bay_sized(_sheared(p.image, 0.28 if i % 2 else -0.28)) for i, p in enumerate(plates)]  # 15 degrees
     upright = [upright_characters(c) for c in leaning]
     assert sum(u is not c for u, c in zip(upright, leaning)) >= 20  # the lean was found ...
-    closer = sum(np.abs(u.astype(int) - s).mean() < np.abs(c.astype(int) - s).mean()
+    closer = sum(np.abs(u.astype(int) - s).mean() < 0.7 * np.abs(c.astype(int) - s).mean()
                  for u, c, s in zip(upright, leaning, straight))
     assert closer >= 20  # ... and taken out
+    # the reader reads clean characters leaning 15 degrees as they are (it is crops cut out of frames, leaning
+    # and blurred, that read better upright: docs/ocr.md); setting them upright must not cost a read
     reader = PlateReader()
     right = lambda crops: sum(r.text == p.text for r, p in zip(reader.recognize(crops), plates))  # noqa: E731
-    # measured: 15 of 24 read right leaning, 21 set upright, 21 as drawn
-    assert right(upright) >= right(leaning) + 4 and right(upright) >= right(straight) - 1
+    assert right(upright) >= right(straight) - 1
 
 
 def test_an_upright_crop_or_one_too_small_to_tell_is_returned_as_it_is() -> None:
@@ -159,3 +162,6 @@ def test_an_upright_crop_or_one_too_small_to_tell_is_returned_as_it_is() -> None
     assert sum(upright_characters(c) is c for c in crops) >= 21
     tiny = np.zeros((6, 30, 3), np.uint8)
     assert upright_characters(tiny) is tiny
+    squares = (render_world_plate(rng, held_out_fonts(), design="stacked").image for _ in range(40))
+    square = _sheared(next(im for im in squares if im.shape[1] < 1.4 * im.shape[0]), 0.3)
+    assert upright_characters(square) is square  # two lines, or a motorcycle plate: not searched
