@@ -101,9 +101,9 @@ def test_general_reader_crops_per_second(benchmark, request: pytest.FixtureReque
     first_look = recognizer.read(crops)
     unsure = sum(r.confidence < reader.gate.accept_at for r in first_look)
 
-    def read_all() -> None:
+    def read_all() -> None:  # as crops handed to the reader are read: their lean taken out, every look, gated
         for i in range(0, len(crops), batch):
-            reader.recognize(crops[i:i + batch])
+            reader.read_crops(crops[i:i + batch])
 
     benchmark.pedantic(read_all, rounds=3, iterations=1)
     seconds = benchmark.stats.stats.median
