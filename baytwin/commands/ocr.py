@@ -547,6 +547,7 @@ def ocr_train(
     avoid_ambiguous: bool = typer.Option(False, "--avoid-ambiguous/--fold-ambiguous", help="In a font that draws a letter exactly as a digit (O as 0), draw neither on its training plates, rather than the letter labelled as the digit."),
     reshaped: float = typer.Option(0.0, "--reshaped-glyphs", min=0.0, max=1.0, help="Share of the world renderer's training plates whose characters are bent, thinned or rounded a little: shapes between the training fonts', for type the reader has never seen."),
     two_line: float = typer.Option(0.15, "--two-line-plates", min=0.0, max=1.0, help="Share of the world renderer's training plates of three characters or more drawn on two lines (besides its stacked design), as motorcycle and square plates are."),
+    detector_cuts: float = typer.Option(0.0, "--detector-cuts", min=0.0, max=1.0, help="Share of all training crops cut out of rendered bay and street frames as a site cuts them (the bundled learned detector in the bay's ROI, warped and set upright): the crops a site's reader is handed."),
     letterbox: bool = typer.Option(False, "--letterbox", help="Fit every crop onto the reader's input whole, padded, rather than stretched, so a character's width against its height (O against 0) survives; the model's config says so, and reading fits crops the same way."),
     blocks: Optional[int] = typer.Option(None, "--blocks", min=0, max=12, help="Residual blocks (capacity; four read about 15 % fewer crops a second than two). Default: as many as --init has (2 if it has none, or without --init); more than --init has grows it, starting from what it reads; fewer keeps its strongest."),
     widths: Optional[str] = typer.Option(None, "--widths", help="Channels of the first four convolutions, e.g. 24,32,64,64 (narrower reads faster). Default: as --init has, else 24,48,64,96; narrower than --init keeps each layer's strongest channels."),
@@ -590,7 +591,7 @@ def ocr_train(
                                                                                        lookalike_letters=lookalike_letters,
                                                                                        avoid_ambiguous=avoid_ambiguous,
                                                                                        reshaped=reshaped, letterboxed=letterbox,
-                                                                                       two_line=two_line)),
+                                                                                       two_line=two_line, detector_cuts=detector_cuts)),
                     progress)
     console.print(f"model written to {out} and {out.with_suffix('.yaml')} (confidence temperature {figures['temperature']:.2f}, "
                   f"weights for fine-tuning in {out.with_suffix('.pt')})")

@@ -344,3 +344,20 @@ def test_the_share_of_two_line_plates_follows_its_setting_and_the_default_draws_
     assert all(0 < top < len(text) for _, text, top in more if top)
     assert TrainSettings(mix=WorldMix(two_line=0.4)).fingerprint()["two_line"] == 0.4
     assert "two_line" not in TrainSettings().fingerprint()  # older run folders still continue
+
+
+def test_a_share_of_training_crops_is_cut_out_of_rendered_frames_as_a_site_cuts_them() -> None:
+    from baytwin.sim.ocr_training import (DETECTOR_CUT_STREAM, TrainSettings, WorldMix, detector_cut_sample,
+                                          training_sample)
+
+    seeds = range(3_000_000, 3_000_400)
+    cut = [s for s in seeds if np.random.default_rng([s, DETECTOR_CUT_STREAM]).random() < 0.1]
+    assert 25 <= len(cut) <= 60  # about a tenth of the seeds
+    image, text, top = training_sample(cut[0], WorldMix(detector_cuts=0.1))
+    again, same = detector_cut_sample(cut[0])
+    assert top == 0 and text == same and np.array_equal(image, again) and image.shape == (48, 160, 3)
+    other = next(s for s in seeds if s not in cut)  # every other seed draws what it drew without the share
+    assert all(np.array_equal(a, b) for a, b in zip(training_sample(other, WorldMix(detector_cuts=0.1))[:1],
+                                                     training_sample(other)[:1]))
+    assert TrainSettings(mix=WorldMix(detector_cuts=0.1)).fingerprint()["detector_cuts"] == 0.1
+    assert "detector_cuts" not in TrainSettings().fingerprint()  # run folders written before it still continue
