@@ -200,8 +200,8 @@ def upright_characters(crop: np.ndarray) -> np.ndarray:
     strokes = np.abs(cv2.Sobel(small, cv2.CV_32F, 1, 0, ksize=3))
 
     def concentration(slant: float) -> float:  # how much the stroke edges pile into columns at this shear
-        sheared = cv2.warpAffine(strokes, np.float32([[1, slant, -slant * SLANT_HEIGHT / 2], [0, 1, 0]]),
-                                 (width, SLANT_HEIGHT), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        sheared = cv2.warpAffine(strokes, _shear(slant, SLANT_HEIGHT), (width, SLANT_HEIGHT), flags=cv2.INTER_LINEAR,
+                                 borderMode=cv2.BORDER_CONSTANT)
         columns = sheared.sum(axis=0)
         return float(np.dot(columns, columns))
 
@@ -213,5 +213,9 @@ def upright_characters(crop: np.ndarray) -> np.ndarray:
             best, lean = score, float(slant)
     if abs(lean) < MIN_SLANT - 1e-6:
         return crop
-    shear = np.float32([[1, lean, -lean * h / 2], [0, 1, 0]])
-    return cv2.warpAffine(crop, shear, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.warpAffine(crop, _shear(lean, h), (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _shear(slant: float, height: float) -> np.ndarray:
+    """The affine map moving each row sideways by ``slant`` times its distance from the middle row."""
+    return np.array([[1.0, slant, -slant * height / 2], [0.0, 1.0, 0.0]], dtype=np.float32)
