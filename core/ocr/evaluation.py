@@ -334,8 +334,8 @@ def _vote_vehicles(folder: Path, reads: list[ImageRead], reader: PlateReader) ->
             groups[item.image.vehicle].append(item)
     voted: dict[str, VotedVehicle] = {}
     for vehicle, items in groups.items():
-        if len(items) < 2:
-            continue
+        if len(items) < 2 or any(it.image.photo for it in items):
+            continue  # photos of one vehicle differ in size and in what else is in view: each is scored alone
         truth = items[0].image.plate
         if items[0].image.is_frame:
             frames = [_load(folder / it.image.file) for it in items]

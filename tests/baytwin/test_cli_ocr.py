@@ -448,5 +448,12 @@ def test_eval_reads_whole_car_photos_labelled_with_their_plate_alone_as_photos(t
     assert reports["auto"]["dangerous_read_rate"] == 0.0
     reads = list(csv.DictReader((tmp_path / "auto" / "reads.csv").open()))
     assert {r["read_as"] for r in reads} == {"photo"}
+    with (data / "one_car.csv").open("w", newline="") as f:  # labelled as photos of one vehicle: each is scored alone
+        writer = csv.writer(f)
+        writer.writerow(["file", "plate", "vehicle"])
+        writer.writerows([row["file"], rows[0]["plate"], "car"] for row in rows[:2])
+    result = baytwin("ocr", "eval", "--images", str(data), "--labels", str(data / "one_car.csv"), "--out", str(tmp_path / "one"))
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "one" / "report.json").read_text())["voting"]["vehicles"] == 0
     bad = baytwin("ocr", "eval", "--images", str(data), "--out", str(tmp_path / "r"), "--kind", "photos")
     assert bad.returncode == 2 and "--kind 'photos': use auto, crop or scene" in bad.stderr
