@@ -217,24 +217,12 @@ def scene_sample(seed: int, degrade_share: float = 0.5, letterbox: bool = False)
     stand in for it, so every seed gives a sample.
     """
     from baytwin.core.ocr.detector import ClassicalDetector
-    from baytwin.core.ocr.pipeline import cut_out
-    from baytwin.core.ocr.rectify import rectified_crop
-    from baytwin.sim.imagery.dataset import random_mix
-    from baytwin.sim.imagery.degrade import apply_degradations
     from baytwin.sim.imagery.scenes import render_scene
 
     rng = np.random.default_rng(seed)
     size = ((1280, 720), (1920, 1080))[int(rng.integers(2))]
     scene = render_scene(rng, size=size)
-    image, corners = scene.image, scene.plate.corners
-    if rng.random() < degrade_share:
-        degraded = apply_degradations(image, random_mix(rng), rng, corners)
-        image, corners = degraded.image, degraded.plate_corners
-    centre = corners.mean(axis=0)
-    hits = [c for c in ClassicalDetector().detect(image)
-            if c.box[0] <= centre[0] <= c.box[2] and c.box[1] <= centre[1] <= c.box[3]]
-    crop = cut_out(image, hits[0]) if hits else rectified_crop(image, disturb_corners(corners, rng))
-    return _model_input(crop, letterbox), scene.plate.text
+    return _model_input(_cut_from_frame(scene, rng, degrade_share, ClassicalDetector()), letterbox), scene.plate.text
 
 
 #: Of the frames :func:`detector_cut_sample` renders, the share seen from the street rather than a bay camera.
@@ -252,26 +240,34 @@ def detector_cut_sample(seed: int, degrade_share: float = 0.5, letterbox: bool =
     sheared in ways :func:`disturb_corners` does not draw, and :func:`scene_sample` cuts with the
     classical detector. When the detector misses the plate, the true corners, disturbed, stand in."""
     from baytwin.core.ocr.detector import bundled_detector
-    from baytwin.core.ocr.pipeline import cut_out
-    from baytwin.core.ocr.rectify import rectified_crop
     from baytwin.core.ocr.roi import Roi
-    from baytwin.sim.imagery.dataset import random_mix
-    from baytwin.sim.imagery.degrade import apply_degradations
     from baytwin.sim.imagery.scenes import render_scene
 
     rng = np.random.default_rng(seed)
     size = ((1280, 720), (1920, 1080))[int(rng.integers(2))]
     viewpoint = "street" if rng.random() < DETECTOR_CUT_STREET_SHARE else "bay"
     scene = render_scene(rng, size=size, viewpoint=viewpoint)
+    crop = _cut_from_frame(scene, rng, degrade_share, bundled_detector(), Roi(tuple(map(tuple, scene.roi))))
+    return _model_input(crop, letterbox), scene.plate.text
+
+
+def _cut_from_frame(scene, rng: np.random.Generator, degrade_share: float, detector, roi=None) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """A rendered frame's plate, degraded with ``degrade_share`` odds, cut out by ``cut_out`` round the
+    ``detector``'s candidate that holds the plate's centre (and lies in ``roi``, when given); the true
+    corners, disturbed, when it finds none."""
+    from baytwin.core.ocr.pipeline import cut_out
+    from baytwin.core.ocr.rectify import rectified_crop
+    from baytwin.sim.imagery.dataset import random_mix
+    from baytwin.sim.imagery.degrade import apply_degradations
+
     image, corners = scene.image, scene.plate.corners
     if rng.random() < degrade_share:
         degraded = apply_degradations(image, random_mix(rng), rng, corners)
         image, corners = degraded.image, degraded.plate_corners
-    roi, (cx, cy) = Roi(tuple(map(tuple, scene.roi))), corners.mean(axis=0)
-    hits = [c for c in bundled_detector().detect(image)
-            if roi.keeps(c.box) and c.box[0] <= cx <= c.box[2] and c.box[1] <= cy <= c.box[3]]
-    crop = cut_out(image, hits[0]) if hits else rectified_crop(image, disturb_corners(corners, rng))
-    return _model_input(crop, letterbox), scene.plate.text
+    cx, cy = corners.mean(axis=0)
+    hits = [c for c in detector.detect(image)
+            if (roi is None or roi.keeps(c.box)) and c.box[0] <= cx <= c.box[2] and c.box[1] <= cy <= c.box[3]]
+    return cut_out(image, hits[0]) if hits else rectified_crop(image, disturb_corners(corners, rng))
 
 
 def world_sample(seed: int, degrade_share: float = 0.6, fonts=None, designs: tuple[str, ...] | None = None,  # type: ignore[no-untyped-def]
