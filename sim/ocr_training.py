@@ -35,7 +35,7 @@ import numpy as np
 import yaml
 
 from baytwin.core.ocr.model_config import PlateModelConfig
-from baytwin.core.ocr.recognizer import DEFAULT_CONFIG, DEFAULT_MODEL, fit_to_input
+from baytwin.core.ocr.recognizer import GENERAL_CONFIG, GENERAL_MODEL, fit_to_input
 from baytwin.sim.imagery.world_plates import TWO_LINE_SHARE
 from baytwin.sim.ocr_narrowing import CannotNarrow, feature_widths, narrowed, residual_blocks
 from baytwin.sim.training_run import TrainingRunFolder
@@ -733,7 +733,7 @@ def load_weights(net, path: Path, backbone_only: bool = False, narrow: bool = Fa
 # --- training and export ------------------------------------------------------------------------------
 
 
-def train(out_model: Path = DEFAULT_MODEL, out_config: Path = DEFAULT_CONFIG, settings: TrainSettings = TrainSettings(),
+def train(out_model: Path = GENERAL_MODEL, out_config: Path = GENERAL_CONFIG, settings: TrainSettings = TrainSettings(),
           progress: Progress | None = None) -> dict[str, float]:
     """Render data, train, export ONNX and its config; returns held-out figures."""
     import torch
@@ -883,6 +883,8 @@ def export(net, out_model: Path, out_config: Path, config: PlateModelConfig = CO
 
 
 CALIBRATION_FIRST_SEED = 500_000  # neither training nor the evaluation seeds below 100_000
+#: The first seed of the crops an 8-bit copy's ranges are measured on (`ocr quantize`): after calibration's.
+QUANTIZE_FIRST_SEED = 700_000
 
 
 def calibration_sample(seed: int, letterbox: bool = False) -> tuple[np.ndarray, str]:

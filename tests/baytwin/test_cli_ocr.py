@@ -457,3 +457,26 @@ def test_eval_reads_whole_car_photos_labelled_with_their_plate_alone_as_photos(t
     assert json.loads((tmp_path / "one" / "report.json").read_text())["voting"]["vehicles"] == 0
     bad = baytwin("ocr", "eval", "--images", str(data), "--out", str(tmp_path / "r"), "--kind", "photos")
     assert bad.returncode == 2 and "--kind 'photos': use auto, crop or scene" in bad.stderr
+
+
+def test_quantize_writes_an_8_bit_model_that_reads_and_refuses_bad_input_in_one_line(tmp_path: Path) -> None:
+    pytest.importorskip("onnx")
+    crops = tmp_path / "site-crops"
+    assert baytwin("ocr", "generate", "--out", str(crops), "--n", "60", "--renderer", "world", "--seed", "8").returncode == 0
+    (crops / "images" / "broken.png").write_bytes(b"\x89PNG not really")
+    out = tmp_path / "site" / "reader_int8.onnx"
+    made = baytwin("ocr", "quantize", "--images", str(crops), "--out", str(out), "--samples", "61")
+    assert made.returncode == 0, made.stderr
+    assert "broken.png: not a readable image; skipped" in made.stderr and "Traceback" not in made.stderr
+    assert "ranges measured on 60 crops" in made.stdout and "ocr calibrate" in made.stdout
+    import yaml
+
+    assert yaml.safe_load(out.with_suffix(".yaml").read_text())["quantized"]["crops"] == 60
+    read = baytwin("ocr", "eval", "--images", str(crops), "--out", str(tmp_path / "r"), "--model", str(out))
+    assert read.returncode == 0, read.stderr
+    assert json.loads((tmp_path / "r" / "report.json").read_text())["exact_plate_accuracy"] >= 0.75
+    for args, message in ((["--out", str(tmp_path / "m.bin")], "name the model file, ending in .onnx"),
+                          (["--out", str(out), "--images", str(tmp_path / "none")], "none: no such folder"),
+                          (["--out", str(out), "--images", str(tmp_path / "site")], "no readable images")):
+        refused = baytwin("ocr", "quantize", *args, "--samples", "50")
+        assert refused.returncode == 2 and message in refused.stderr and "Traceback" not in refused.stderr

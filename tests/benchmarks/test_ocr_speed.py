@@ -88,16 +88,19 @@ def held_out_font_crops() -> list[np.ndarray]:
     return [render_world_plate(rng, held_out_fonts()).image for _ in range(1024)]
 
 
+@pytest.mark.parametrize("model", ["general_reader", "general_reader_int8"])
 @pytest.mark.parametrize("kind", ["held_out_font", "clean"])
-def test_general_reader_crops_per_second(benchmark, request: pytest.FixtureRequest, kind: str) -> None:
+def test_general_reader_crops_per_second(benchmark, request: pytest.FixtureRequest, kind: str, model: str) -> None:
     """The general reader as a site reads with it (every look: the first, the second for what the gate would not
     accept, line by line for the unsure, the colour check for what it would), on plates in the held-out fonts,
-    where many reads are unsure, and on clean plates of the declared formats, where most are sure."""
+    where many reads are unsure, and on clean plates of the declared formats, where most are sure; the float
+    model and its 8-bit copy, each against the float model alone (one look) as the baseline."""
     crops: list[np.ndarray] = request.getfixturevalue(f"{kind}_crops")[:1024]
     name = {"held_out_font": "held-out fonts", "clean": "clean format plates"}[kind]
-    reader = PlateReader(Recognizer(MODEL_DIR / "general_reader.onnx", MODEL_DIR / "general_reader.yaml"))
+    reader = PlateReader(Recognizer(MODEL_DIR / f"{model}.onnx", MODEL_DIR / f"{model}.yaml"))
     recognizer, batch = reader.recognizer, 256
-    bare = bare_model_seconds(recognizer, crops, batch)
+    bare = bare_model_seconds(Recognizer(MODEL_DIR / "general_reader.onnx", MODEL_DIR / "general_reader.yaml"),
+                              crops, batch)
     first_look = recognizer.read(crops)
     unsure = sum(r.confidence < reader.gate.accept_at for r in first_look)
 
@@ -107,13 +110,34 @@ def test_general_reader_crops_per_second(benchmark, request: pytest.FixtureReque
 
     benchmark.pedantic(read_all, rounds=3, iterations=1)
     seconds = benchmark.stats.stats.median
-    record(benchmark, f"general reader, {name}, every look", len(crops) / seconds, "crops/s",
-           baseline=len(crops) / bare, better="higher", baseline_name="bare ONNX model, one look")
-    benchmark.extra_info.update({"crops": len(crops), "kind": name, "unsure_at_first_look": unsure,
+    label = "8-bit" if model.endswith("int8") else "float"
+    record(benchmark, f"general reader ({label}), {name}, every look", len(crops) / seconds, "crops/s",
+           baseline=len(crops) / bare, better="higher", baseline_name="bare float model, one look")
+    benchmark.extra_info.update({"crops": len(crops), "kind": name, "model": model, "unsure_at_first_look": unsure,
                                  "crops_per_second": round(len(crops) / seconds),
                                  "bare_model_crops_per_second": round(len(crops) / bare)})
-    print(f"\ngeneral reader, {name}: {len(crops) / seconds:,.0f} crops/s every look "
-          f"(bare model {len(crops) / bare:,.0f}/s; {unsure / len(crops):.0%} unsure at first look)")
+    print(f"\ngeneral reader ({label}), {name}: {len(crops) / seconds:,.0f} crops/s every look "
+          f"(bare float model {len(crops) / bare:,.0f}/s; {unsure / len(crops):.0%} unsure at first look)")
+
+
+def test_8_bit_model_crops_per_second(benchmark, held_out_font_crops: list[np.ndarray]) -> None:
+    """The general reader's 8-bit copy alone (one look, batches of 256), against the float model alone."""
+    float_model = Recognizer(MODEL_DIR / "general_reader.onnx", MODEL_DIR / "general_reader.yaml")
+    int8_model = Recognizer(MODEL_DIR / "general_reader_int8.onnx", MODEL_DIR / "general_reader_int8.yaml")
+    crops = held_out_font_crops[:1024]
+    bare = bare_model_seconds(float_model, crops, 256)
+    prepared = [int8_model.preprocess(crops[i:i + 256]) for i in range(0, len(crops), 256)]
+    name = int8_model.session.get_inputs()[0].name
+
+    def run_all() -> None:
+        for ready in prepared:
+            int8_model.session.run(None, {name: ready})
+
+    benchmark.pedantic(run_all, rounds=5, iterations=1, warmup_rounds=1)
+    seconds = benchmark.stats.stats.median
+    record(benchmark, "8-bit general reader alone, batch 256", len(crops) / seconds, "crops/s",
+           baseline=len(crops) / bare, better="higher", baseline_name="float general reader alone")
+    print(f"\n8-bit general reader alone: {len(crops) / seconds:,.0f} crops/s (float {len(crops) / bare:,.0f}/s)")
 
 
 def test_full_hd_frame_latency(benchmark) -> None:

@@ -21,9 +21,11 @@ from baytwin.sim.imagery.dataset import WorldPlates, generate
 from baytwin.sim.imagery.independent import generate_independent
 
 
-@pytest.fixture(scope="module")
-def reader() -> PlateReader:
-    return PlateReader(Recognizer(MODEL_DIR / "general_reader.onnx", MODEL_DIR / "general_reader.yaml"))
+@pytest.fixture(scope="module", params=["general_reader", "general_reader_int8"])
+def reader(request: pytest.FixtureRequest) -> PlateReader:
+    """The float reader and its 8-bit copy (the default where the CPU has 8-bit dot products), each with its
+    own calibrated gate: both are held to the same bounds."""
+    return PlateReader(Recognizer(MODEL_DIR / f"{request.param}.onnx", MODEL_DIR / f"{request.param}.yaml"))
 
 
 def _read_set(reader: PlateReader, labels: Path) -> tuple[float, float, float]:
