@@ -525,6 +525,8 @@ def ocr_quantize(
         raise fail(f"--images {images}: no such folder")
     recognizer = brought_recognizer(model, model_config)
     source, config = (model, model_config or model.with_suffix(".yaml")) if model is not None else (GENERAL_MODEL, GENERAL_CONFIG)
+    if out.resolve() == source.resolve() or out.with_suffix(".yaml").resolve() == config.resolve():
+        raise fail(f"--out {out}: would overwrite the model it is made from; name another file")
     if recognizer is None:
         from baytwin.core.ocr.recognizer import Recognizer
 
@@ -542,12 +544,14 @@ def ocr_quantize(
                     crops.append(loaded)
                 bar.advance(task)
         else:
+            from baytwin.sim.imagery.font_pool import FontPoolProblem
             from baytwin.sim.ocr_training import QUANTIZE_FIRST_SEED, training_sample
 
             task = bar.add_task("render crops", total=samples)
-            for seed in range(QUANTIZE_FIRST_SEED, QUANTIZE_FIRST_SEED + samples):
-                crops.append(training_sample(seed)[0])
-                bar.advance(task)
+            with failing_on(FontPoolProblem):
+                for seed in range(QUANTIZE_FIRST_SEED, QUANTIZE_FIRST_SEED + samples):
+                    crops.append(training_sample(seed)[0])
+                    bar.advance(task)
     if not crops:
         raise fail(f"--images {images}: no readable images to measure on")
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -477,6 +477,7 @@ def test_quantize_writes_an_8_bit_model_that_reads_and_refuses_bad_input_in_one_
     assert json.loads((tmp_path / "r" / "report.json").read_text())["exact_plate_accuracy"] >= 0.75
     for args, message in ((["--out", str(tmp_path / "m.bin")], "name the model file, ending in .onnx"),
                           (["--out", str(out), "--images", str(tmp_path / "none")], "none: no such folder"),
-                          (["--out", str(out), "--images", str(tmp_path / "site")], "no readable images")):
+                          (["--out", str(out), "--images", str(tmp_path / "site")], "no readable images"),
+                          (["--out", str(out), "--model", str(out)], "would overwrite the model it is made from")):
         refused = baytwin("ocr", "quantize", *args, "--samples", "50")
         assert refused.returncode == 2 and message in refused.stderr and "Traceback" not in refused.stderr
