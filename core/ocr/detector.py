@@ -140,9 +140,12 @@ class OnnxDetector:
         self.threshold = threshold if threshold is not None else config.threshold
         self.nms = nms if nms is not None else config.nms
 
-    def detect(self, frame: np.ndarray) -> list[Candidate]:
+    def detect(self, frame: np.ndarray, shrink: float = 1.0) -> list[Candidate]:
+        """The plates in ``frame``; with ``shrink`` above 1, shown to the network that many times smaller
+        (the rest of its input padded): a plate too large for the sizes it learned, close to the camera,
+        comes down into them (:meth:`~core.ocr.pipeline.PlateReader.read_vehicle`)."""
         h, w = frame.shape[:2]
-        scale = self.size / max(h, w)
+        scale = self.size / max(h, w) / max(1.0, shrink)
         resized = cv2.resize(frame, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
         if resized.ndim == 2:
             resized = cv2.cvtColor(resized, cv2.COLOR_GRAY2RGB)

@@ -29,7 +29,7 @@ import numpy as np
 
 from baytwin.core.ocr.colour_check import hold_colour_disagreements
 from baytwin.core.ocr.cut_short import read_past_the_box
-from baytwin.core.ocr.detector import Candidate, Detector, bundled_detector
+from baytwin.core.ocr.detector import Candidate, Detector, OnnxDetector, bundled_detector
 from baytwin.core.ocr.gate import ConfidenceGate, Status
 from baytwin.core.ocr.line_split import read_by_lines
 from baytwin.core.ocr.model_config import PlateModelConfig
@@ -145,6 +145,8 @@ class PlateReader:
             crops = [cut_out(frame, c) for c in candidates]
             reads = self.recognizer.read(crops)  # one look picks the plate among the candidates ...
             i = max(range(len(reads)), key=lambda k: (len(reads[k].text) >= 4, reads[k].confidence))
+            if reads[i].confidence < self.gate.accept_at:  # ... or among those of the frame seen smaller
+                candidates, crops, reads, i = self._smaller_look(frame, roi, candidates, crops, reads, i)
             if reads[i].confidence >= self.gate.accept_at:
                 read = self.checked([crops[i]], [reads[i]])[0]
             else:
@@ -161,6 +163,28 @@ class PlateReader:
         if roi is None:
             return held_back(result, NO_ROI_ONE)
         return held_back(result, TOO_SHORT) if result.plate and len(result.plate) < PLATE_MIN_CHARS else result
+
+    def _smaller_look(self, frame: np.ndarray, roi: Roi | None, candidates: list[Candidate], crops: list[np.ndarray],
+                      reads: list[FrameRead], best: int) -> tuple[list[Candidate], list[np.ndarray], list[FrameRead], int]:
+        """The candidates with those the detector finds in the frame shown :data:`SMALLER_LOOKS` times smaller,
+        where they are new (overlapping none by half), read once; and which of them all reads best.
+
+        A detector learns the plate sizes it was trained on: a plate close to the camera (a street camera, a
+        phone) can be too large, and it boxes a line of the plate (the state name above the characters) or
+        nothing. Seen smaller, it comes down into those sizes. Only a frame whose best read the gate would
+        not accept pays for the second detection."""
+        if not isinstance(self.detector, OnnxDetector):  # the classical detector has no learned sizes
+            return candidates, crops, reads, best
+        new: list[Candidate] = []
+        for shrink in SMALLER_LOOKS:
+            new += [c for c in self.detector.detect(frame, shrink=shrink)
+                    if (roi is None or roi.keeps(c.box)) and all(_iou(c.box, old.box) < 0.5 for old in candidates + new)]
+        if not new:
+            return candidates, crops, reads, best
+        new_crops = [cut_out(frame, c) for c in new]
+        candidates, crops = candidates + new, crops + new_crops
+        reads = list(reads) + self.recognizer.read(new_crops)
+        return candidates, crops, reads, max(range(len(reads)), key=lambda k: (len(reads[k].text) >= 4, reads[k].confidence))
 
     def read_photo(self, photo: np.ndarray, detected: Sequence[Candidate] | None = None) -> PlateResult:
         """A photograph of one vehicle (a labelled data set's whole-car photo, not a bay camera's frame): its
@@ -217,6 +241,17 @@ def held_back(result: PlateResult, why: str) -> PlateResult:
     if result.plate is None:
         return result
     return replace(result, status="review" if result.status == "accepted" else result.status, why=why)
+
+
+#: How many times smaller the frame is shown to the detector for a second look (:meth:`PlateReader._smaller_look`):
+#: chosen on rendered street views and bay frames (``--seed 7001`` and ``7002``; docs/ocr.md).
+SMALLER_LOOKS: tuple[float, ...] = (3.0,)
+
+
+def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    inter = max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
 
 
 def cut_out(frame: np.ndarray, candidate: Candidate) -> np.ndarray:

@@ -121,7 +121,8 @@ def render_scene(
 
     ``viewpoint="street"`` draws the same bays as a person with a phone or a street camera sees them
     instead (:func:`_street_camera`): lower, closer, from the side, the plate larger and turned; the
-    ROI is then only what the bay floor projects to, and the neighbour's plate may stand anywhere.
+    ROI is then the bay's space from the floor to 1.5 m (:func:`_street_roi`), and the neighbour's plate may
+    stand anywhere.
 
     ``fmt``/``text``/``style`` fix the own car's plate (default: random from
     ``formats``, default all formats). ``neighbour`` forces a car in the next

@@ -168,3 +168,20 @@ def test_a_photo_with_one_plate_in_view_is_accepted_as_a_bay_frame_would_be(read
         accepted += photo.status == "accepted"
         assert photo.status != "accepted" or photo.plate == scene.plate.text
     assert accepted >= 3
+
+
+def test_a_plate_too_close_for_the_detector_is_found_in_the_frame_seen_smaller(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Street views where the plate is so large the learned detector boxes a line of it or nothing: without the
+    smaller look they read nothing; with it, their own plate (the 8-bit reader accepts all three, the float
+    one two and sends the third to review)."""
+    import baytwin.core.ocr.pipeline as pipeline
+
+    reader = PlateReader()  # the default: the bundled learned detector
+    frames = [render_scene(np.random.default_rng(seed), viewpoint="street") for seed in (52, 59, 96)]
+    rois = [Roi(tuple(map(tuple, s.roi))) for s in frames]
+    monkeypatch.setattr(pipeline, "SMALLER_LOOKS", ())
+    assert [reader.read_frame(s.image, roi).status for s, roi in zip(frames, rois)] == ["unreadable"] * 3
+    monkeypatch.undo()
+    results = [reader.read_frame(s.image, roi) for s, roi in zip(frames, rois)]
+    assert [r.plate for r in results] == [s.plate.text for s in frames]
+    assert sum(r.status == "accepted" for r in results) >= 2
