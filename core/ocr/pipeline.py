@@ -29,6 +29,7 @@ import numpy as np
 
 from baytwin.core.ocr.colour_check import hold_colour_disagreements
 from baytwin.core.ocr.cut_short import read_past_the_box
+from baytwin.core.ocr.detection_recall import iou
 from baytwin.core.ocr.detector import Candidate, Detector, OnnxDetector, bundled_detector
 from baytwin.core.ocr.gate import ConfidenceGate, Status
 from baytwin.core.ocr.line_split import read_by_lines
@@ -178,7 +179,7 @@ class PlateReader:
         new: list[Candidate] = []
         for shrink in SMALLER_LOOKS:
             new += [c for c in self.detector.detect(frame, shrink=shrink)
-                    if (roi is None or roi.keeps(c.box)) and all(_iou(c.box, old.box) < 0.5 for old in candidates + new)]
+                    if (roi is None or roi.keeps(c.box)) and all(iou(c.box, old.box) < 0.5 for old in candidates + new)]
         if not new:
             return candidates, crops, reads, best
         new_crops = [cut_out(frame, c) for c in new]
@@ -246,12 +247,6 @@ def held_back(result: PlateResult, why: str) -> PlateResult:
 #: How many times smaller the frame is shown to the detector for a second look (:meth:`PlateReader._smaller_look`):
 #: chosen on rendered street views and bay frames (``--seed 7001`` and ``7002``; docs/ocr.md).
 SMALLER_LOOKS: tuple[float, ...] = (3.0,)
-
-
-def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    inter = max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def cut_out(frame: np.ndarray, candidate: Candidate) -> np.ndarray:
