@@ -141,13 +141,13 @@ class PlateReader:
         for i, frame in enumerate(frames):
             found = self.detector.detect(frame) if detected is None else detected[i]
             candidates = [c for c in found if roi is None or roi.keeps(c.box)]
-            if not candidates:
-                continue
             crops = [cut_out(frame, c) for c in candidates]
             reads = self.recognizer.read(crops)  # one look picks the plate among the candidates ...
-            i = max(range(len(reads)), key=lambda k: (len(reads[k].text) >= 4, reads[k].confidence))
-            if reads[i].confidence < self.gate.accept_at:  # ... or among those of the frame seen smaller
-                candidates, crops, reads, i = self._smaller_look(frame, roi, candidates, crops, reads, i)
+            if not reads or reads[_best_read(reads)].confidence < self.gate.accept_at:
+                candidates, crops, reads = self._smaller_look(frame, roi, candidates, crops, reads)  # ... or more
+            if not candidates:
+                continue
+            i = _best_read(reads)
             if reads[i].confidence >= self.gate.accept_at:
                 read = self.checked([crops[i]], [reads[i]])[0]
             else:
@@ -166,26 +166,24 @@ class PlateReader:
         return held_back(result, TOO_SHORT) if result.plate and len(result.plate) < PLATE_MIN_CHARS else result
 
     def _smaller_look(self, frame: np.ndarray, roi: Roi | None, candidates: list[Candidate], crops: list[np.ndarray],
-                      reads: list[FrameRead], best: int) -> tuple[list[Candidate], list[np.ndarray], list[FrameRead], int]:
-        """The candidates with those the detector finds in the frame shown :data:`SMALLER_LOOKS` times smaller,
-        where they are new (overlapping none by half), read once; and which of them all reads best.
+                      reads: list[FrameRead]) -> tuple[list[Candidate], list[np.ndarray], list[FrameRead]]:
+        """The candidates, their crops and reads, with those the detector finds in the frame shown
+        :data:`SMALLER_LOOKS` times smaller where they are new (overlapping none by half), read once.
 
         A detector learns the plate sizes it was trained on: a plate close to the camera (a street camera, a
         phone) can be too large, and it boxes a line of the plate (the state name above the characters) or
-        nothing. Seen smaller, it comes down into those sizes. Only a frame whose best read the gate would
-        not accept pays for the second detection."""
+        nothing. Seen smaller, it comes down into those sizes. Only a frame with nothing found, or whose best
+        read the gate would not accept, pays for the second detection."""
         if not isinstance(self.detector, OnnxDetector):  # the classical detector has no learned sizes
-            return candidates, crops, reads, best
+            return candidates, crops, reads
         new: list[Candidate] = []
         for shrink in SMALLER_LOOKS:
             new += [c for c in self.detector.detect(frame, shrink=shrink)
                     if (roi is None or roi.keeps(c.box)) and all(iou(c.box, old.box) < 0.5 for old in candidates + new)]
         if not new:
-            return candidates, crops, reads, best
+            return candidates, crops, reads
         new_crops = [cut_out(frame, c) for c in new]
-        candidates, crops = candidates + new, crops + new_crops
-        reads = list(reads) + self.recognizer.read(new_crops)
-        return candidates, crops, reads, max(range(len(reads)), key=lambda k: (len(reads[k].text) >= 4, reads[k].confidence))
+        return candidates + new, crops + new_crops, list(reads) + self.recognizer.read(new_crops)
 
     def read_photo(self, photo: np.ndarray, detected: Sequence[Candidate] | None = None) -> PlateResult:
         """A photograph of one vehicle (a labelled data set's whole-car photo, not a bay camera's frame): its
@@ -242,6 +240,11 @@ def held_back(result: PlateResult, why: str) -> PlateResult:
     if result.plate is None:
         return result
     return replace(result, status="review" if result.status == "accepted" else result.status, why=why)
+
+
+def _best_read(reads: Sequence[FrameRead]) -> int:
+    """Which of a frame's candidates' reads is its plate: the most confident that is long enough to be one."""
+    return max(range(len(reads)), key=lambda k: (len(reads[k].text) >= PLATE_MIN_CHARS, reads[k].confidence))
 
 
 #: How many times smaller the frame is shown to the detector for a second look (:meth:`PlateReader._smaller_look`):

@@ -185,3 +185,18 @@ def test_a_plate_too_close_for_the_detector_is_found_in_the_frame_seen_smaller(m
     results = [reader.read_frame(s.image, roi) for s, roi in zip(frames, rois)]
     assert [r.plate for r in results] == [s.plate.text for s in frames]
     assert sum(r.status == "accepted" for r in results) >= 2
+
+
+def test_a_frame_where_the_detector_finds_nothing_in_the_bay_is_looked_at_smaller_too() -> None:
+    """Degraded street views in which the learned detector finds nothing in the bay's ROI at all: the smaller
+    look finds their plates, and they are read rather than reported as no plate in view."""
+    from baytwin.sim.imagery.dataset import random_mix
+
+    reader = PlateReader()
+    for seed in (59, 96, 171):
+        rng = np.random.default_rng(seed)
+        scene = render_scene(rng, viewpoint="street")
+        frame = degrade(scene.image, random_mix(rng), rng, plate_corners=scene.plate.corners)
+        roi = Roi(tuple(map(tuple, scene.roi)))
+        assert not any(roi.keeps(c.box) for c in reader.detector.detect(frame))
+        assert reader.read_frame(frame, roi).plate == scene.plate.text
