@@ -372,6 +372,9 @@ def ocr_eval(
                                                             lambda done, _n: bar.update(task, completed=done))
     report = write_report(evaluation, out)
     _print_eval(report)
+    who = evaluation.reader or {}
+    console.print(f"read with {who.get('model')} (sha256 {who.get('sha256')}…, accepted from {who.get('accept_at')}) "
+                  f"and the {who.get('detector')} detector", highlight=False, soft_wrap=True)
     from baytwin.core.ocr.evaluation import GROUP_COLUMNS
 
     groups = "".join(f"by_{c}.csv, " for c in GROUP_COLUMNS if f"by_{c}" in report)

@@ -218,6 +218,7 @@ class Evaluation:
     timing: Timing
     baseline: str | None
     detection: dict[str, object] | None = None  # the detector's recall on frames with plate corners (detection_recall)
+    reader: dict[str, object] | None = None  # what read (PlateReader.identity): model file and hash, gate, detector
 
 
 class Baseline:
@@ -292,7 +293,8 @@ def evaluate(folder: Path, images: Sequence[LabelledImage], reader: PlateReader 
                 item.baseline = _normalized(baseline.read(item.crop), reader)
     order = {im.file: i for i, im in enumerate(images)}
     reads.sort(key=lambda r: order[r.image.file])
-    return Evaluation(reads, _vote_vehicles(folder, reads, reader), timing, baseline.name if baseline else None)
+    return Evaluation(reads, _vote_vehicles(folder, reads, reader), timing, baseline.name if baseline else None,
+                      reader=reader.identity())
 
 
 def _read_at_corners(cut: list[tuple[ImageRead, np.ndarray]], reader: PlateReader) -> None:
@@ -393,6 +395,7 @@ def summarize(evaluation: Evaluation, top_confusions: int = 20) -> dict[str, obj
     latencies = np.array(timing.frame_latencies) * 1000.0
     single = [r for r in reads if r.image.vehicle in evaluation.voted]
     report: dict[str, object] = {
+        "reader": evaluation.reader,
         "images": len(evaluation.reads),
         "read_as": dict(Counter(r.image.read_as for r in reads)),
         "errors": [{"file": r.image.file, "error": r.error} for r in evaluation.reads if r.error is not None],

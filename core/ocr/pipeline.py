@@ -88,6 +88,12 @@ class PlateReader:
         self.gate = gate or default_gate(self.recognizer.config)
         self.formats = formats
 
+    def identity(self) -> dict[str, object]:
+        """What reads: the recognizer (file and hash), the gate's thresholds and the detector."""
+        detector = self.detector.model.name if isinstance(self.detector, OnnxDetector) else type(self.detector).__name__
+        return {**self.recognizer.identity(), "accept_at": self.gate.accept_at, "review_from": self.gate.review_from,
+                "detector": detector}
+
     def recognize(self, crops: Sequence[np.ndarray]) -> list[FrameRead]:
         """The recognizer's reads, with a second look at every read the gate would not accept at once, and
         every read it would accept checked against a grey view that keeps the crop's colour contrast."""

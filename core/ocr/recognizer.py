@@ -30,6 +30,7 @@ view, or the vote of several frames, gets there.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Sequence
 
@@ -86,6 +87,12 @@ class Recognizer:
             raise ModelProblem(f"{model}: cannot load the model ({str(err).splitlines()[0]})") from None
         self._input = self.session.get_inputs()[0].name
         self._pad = self.config.alphabet.index(self.config.pad_char)
+
+    def identity(self) -> dict[str, str]:
+        """Which model this is, for a report or a record to say what read: its file's name and the first 16 hex
+        digits of its SHA-256 (the default differs by CPU, and a site may bring its own)."""
+        digest = hashlib.sha256(self.model.read_bytes()).hexdigest()[:16] if self.model.is_file() else ""
+        return {"model": self.model.name, "sha256": digest}
 
     def preprocess(self, crops: Sequence[np.ndarray]) -> np.ndarray:
         """RGB uint8 crops -> the model's uint8 NHWC batch."""

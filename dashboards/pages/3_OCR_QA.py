@@ -59,6 +59,10 @@ exact = int(round(float(report.get("exact_plate_accuracy") or 0) * images))
 st.markdown(f"**Exact plate:** {rate_with_interval(exact, images)}  \n"
             f"**Dangerous reads:** {rate_with_interval(int(report.get('dangerous_reads', 0)), images)}: "
             "the upper bound is what QA can promise.")
+reader = report.get("reader") or {}
+if reader:  # reports written before readers were recorded have none
+    st.caption(f"Read with {reader.get('model')} (sha256 {reader.get('sha256')}…), accepted from "
+               f"{reader.get('accept_at')}, detector {reader.get('detector')}.")
 
 st.subheader("Side by side" if other is not None or report.get("baseline") else "With intervals")
 reports = {label: report, **({other_label: other.report} if other is not None else {})}

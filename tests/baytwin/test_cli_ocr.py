@@ -193,6 +193,14 @@ def test_eval_writes_a_report_qa_can_open(tmp_path: Path) -> None:
         assert "baseline_exact_plate_accuracy" in report["by_condition"][0]
     assert "report written to" in result.stdout
     assert "voting over 3 vehicles" in result.stdout and "accepted" in result.stdout  # what voting does to the gate
+    import hashlib
+
+    from baytwin.core.ocr.recognizer import DEFAULT_MODEL
+
+    # what read is on record: the default model differs by CPU, and a figure means nothing without its reader
+    assert report["reader"]["model"] == DEFAULT_MODEL.name
+    assert report["reader"]["sha256"] == hashlib.sha256(DEFAULT_MODEL.read_bytes()).hexdigest()[:16]
+    assert report["reader"]["detector"] == "plate_detector.onnx" and f"read with {DEFAULT_MODEL.name}" in result.stdout
 
 
 def test_eval_without_labels_is_a_clear_error(tmp_path: Path) -> None:
@@ -474,7 +482,8 @@ def test_quantize_writes_an_8_bit_model_that_reads_and_refuses_bad_input_in_one_
     assert yaml.safe_load(out.with_suffix(".yaml").read_text())["quantized"]["crops"] == 60
     read = baytwin("ocr", "eval", "--images", str(crops), "--out", str(tmp_path / "r"), "--model", str(out))
     assert read.returncode == 0, read.stderr
-    assert json.loads((tmp_path / "r" / "report.json").read_text())["exact_plate_accuracy"] >= 0.75
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert report["exact_plate_accuracy"] >= 0.75 and report["reader"]["model"] == "reader_int8.onnx"
     for args, message in ((["--out", str(tmp_path / "m.bin")], "name the model file, ending in .onnx"),
                           (["--out", str(out), "--images", str(tmp_path / "none")], "none: no such folder"),
                           (["--out", str(out), "--images", str(tmp_path / "site")], "no readable images"),

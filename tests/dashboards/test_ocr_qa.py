@@ -44,6 +44,8 @@ def test_headline_and_voting_figures_are_the_reports(page: AppTest, ocr_dir: Pat
     assert shown["Voting gain"] == f"{voting['gain'] * 100:+.1f} points"
     assert shown["Accepted, voted"] == f"{voting['voted_accepted_share']:.1%}"
     assert shown["Dangerous, single frame"] == f"{voting['single_frame_dangerous_rate']:.1%}"
+    reader = report["reader"]  # which model measured these figures
+    assert any(f"Read with {reader['model']} (sha256 {reader['sha256']}" in c.value for c in page.caption)
 
 
 def table_with(at: AppTest, *columns: str) -> pd.DataFrame:
