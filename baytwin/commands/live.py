@@ -99,8 +99,11 @@ def live_run(
             loop.add_signal_handler(signum, stop.set)
         bound = await runner.start(bind_host, port if port is not None else site.spec.listen.port, context)
         scheme = "wss" if context else "ws"
+        reader = runner.reader.identity()
         err_console.print(f"site {site.id} live: chargers on {scheme}://{bind_host}:{bound}/<charge point id>, "
-                          f"{len(site.spec.cameras)} camera(s); Ctrl-C stops", highlight=False)
+                          f"{len(site.spec.cameras)} camera(s), plates read with {reader['model']} (sha256 "
+                          f"{reader['sha256']}…, accepted from {reader['accept_at']}); Ctrl-C stops",
+                          highlight=False, soft_wrap=True)
         try:
             await stop.wait()
         finally:

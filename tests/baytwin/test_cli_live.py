@@ -97,6 +97,7 @@ def test_live_run_serves_chargers_and_stops_cleanly_on_sigterm(tmp_path: Path) -
         _, stderr = process.communicate(timeout=30)
     assert process.returncode == 0, stderr
     assert "stopped cleanly" in stderr
+    assert "plates read with plate_recognizer.onnx (sha256 " in stderr  # the site's model, named to its operator
     logged = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
     assert any("session_started" in entry["message"] for entry in logged)
     result = _cli("live", "status", "--site", str(site), "--json")
