@@ -120,6 +120,9 @@ class PlateRead(Event):
     plate: str | None = None
     confidence: float = 0.0
     status: str = "accepted"  # accepted | review | unreadable
+    # which model read it ("general_reader_int8.onnx#38a66048acb86ba8": file and SHA-256 prefix), so a disputed
+    # read can be traced to its reader; empty where no model on record read (the twin's error model)
+    reader: str = ""
 
 
 # --- charging sessions ----------------------------------------------------------

@@ -84,6 +84,7 @@ class Occupancy:
     leave_after_s: float = 30.0
     bays: dict[str, BayState] = field(default_factory=dict)
     crops: dict[int, bytes] = field(default_factory=dict)  # id(plate read event) -> PNG crop, for the store
+    reader: str = ""  # the model that reads the site's plates (PlateReader.label), recorded with every read
 
     def state(self, bay: str) -> BayState:
         return self.bays.setdefault(bay, BayState(bay))
@@ -116,7 +117,8 @@ class Occupancy:
     def _read(self, s: BayState, observation: Observation) -> list[Event]:
         read = observation.read
         assert read is not None
-        event = PlateRead(observation.ts, self.site, s.bay, read.plate, round(read.confidence, 4), read.status)
+        event = PlateRead(observation.ts, self.site, s.bay, read.plate, round(read.confidence, 4), read.status,
+                          reader=self.reader)
         out: list[Event] = [event]
         if read.status in ("accepted", "review") and read.crop is not None:
             # an accepted read can become evidence, and a reviewer must see what the reader saw;

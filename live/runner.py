@@ -73,7 +73,8 @@ class LiveRunner:
         self.poll_s, self.status_every_s = poll_s, status_every_s
         bays = tuple(Bay(b) for b in site.bays())
         self.engine = RulesEngine(site.policy, SiteInfo(site.id, site.spec.site.timezone, bays), site.registry)
-        self.occupancy = Occupancy(site.id, site.spec.occupancy.arrive_samples, site.spec.occupancy.leave_after_s)
+        self.occupancy = Occupancy(site.id, site.spec.occupancy.arrive_samples, site.spec.occupancy.leave_after_s,
+                                   reader=self.reader.label())
         self.writer = StoreWriter(log) if log is not None else None  # every write, in decision order, off the loop
         self.signer = _checkpoint_signer(site) if log is not None and site.spec.store.checkpoints else None
         self.central = CentralSystem(site.csms, self._from_central, authorizer=self.engine)

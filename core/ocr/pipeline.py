@@ -94,6 +94,11 @@ class PlateReader:
         return {**self.recognizer.identity(), "accept_at": self.gate.accept_at, "review_from": self.gate.review_from,
                 "detector": detector}
 
+    def label(self) -> str:
+        """The recognizer as a plate read records it: its file's name and SHA-256 prefix."""
+        recognizer = self.recognizer.identity()
+        return f"{recognizer['model']}#{recognizer['sha256']}"
+
     def recognize(self, crops: Sequence[np.ndarray]) -> list[FrameRead]:
         """The recognizer's reads, with a second look at every read the gate would not accept at once, and
         every read it would accept checked against a grey view that keeps the crop's colour contrast."""

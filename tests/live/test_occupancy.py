@@ -105,3 +105,30 @@ def test_a_camera_that_goes_blind_makes_its_bays_unknown_once_and_the_next_sight
     assert _seen(occupancy, 40.0) == [] and occupancy.state("B1").unknown is None
     (arrived,) = _seen(occupancy, 41.0)
     assert isinstance(arrived, VehicleArrived)
+
+
+def test_every_read_names_the_model_that_made_it_and_the_store_keeps_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from sqlalchemy import select
+
+    from baytwin.core.events import event_from_dict
+    from baytwin.core.privacy import Keys, generate_key
+    from baytwin.core.store import schema
+    from baytwin.core.store.database import connect
+    from baytwin.core.store.log import EventLog
+
+    occupancy = Occupancy("s", reader="general_reader_int8.onnx#38a66048acb86ba8")
+    _seen(occupancy, 0.0)
+    _seen(occupancy, 1.0)
+    read, _ = _seen(occupancy, 2.0, PlateResult("AB12CDE", 0.97, "accepted", (0, 0, 60, 20), crop=CROP))
+    assert isinstance(read, PlateRead) and read.reader == "general_reader_int8.onnx#38a66048acb86ba8"
+    engine = connect(f"sqlite:///{tmp_path / 'store.db'}")
+    EventLog(engine, Keys.from_text(generate_key(), "test key")).append([read])
+    with engine.connect() as conn:
+        (public,) = conn.execute(select(schema.event_log.c.public)).scalars().all()
+    assert json.loads(public)["reader"] == read.reader  # in the hash-chained record, beside the sealed plate
+    assert event_from_dict({**json.loads(public), "plate": None}).reader == read.reader
+    # a read stored before readers were recorded comes back with none named
+    assert event_from_dict({"kind": "plate_read", "ts": 1.0, "site": "s", "bay": "B1", "plate": None,
+                            "confidence": 0.1, "status": "unreadable"}).reader == ""

@@ -31,6 +31,11 @@ def test_the_runner_reads_with_the_model_the_site_file_names_at_its_calibrated_t
     runner = LiveRunner(site, None)
     assert runner.reader.recognizer.model == tmp_path / "models" / "site.onnx"
     assert runner.reader.gate.accept_at == 0.8 and runner.reader.gate.review_from == 0.5
+    # every read the site stores names this model (file and hash): a disputed read is traced to its reader
+    import hashlib
+
+    digest = hashlib.sha256((tmp_path / "models" / "site.onnx").read_bytes()).hexdigest()[:16]
+    assert runner.occupancy.reader == f"site.onnx#{digest}"
 
 
 def test_a_threshold_the_site_file_gives_wins_over_the_models(tmp_path: Path) -> None:
