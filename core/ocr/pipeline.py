@@ -87,6 +87,9 @@ class PlateReader:
         self.detector = detector or bundled_detector()  # the learned one; ClassicalDetector() is the fast one
         self.gate = gate or default_gate(self.recognizer.config)
         self.formats = formats
+        # the last frame the detector looked at smaller, and what it found at each of SMALLER_LOOKS: the bays of
+        # one camera are read from one frame, and it is looked at smaller once for all of them
+        self._smaller_seen: tuple[np.ndarray, list[list[Candidate]]] | None = None
 
     def identity(self) -> dict[str, object]:
         """What reads: the recognizer (file and hash), the gate's thresholds and the detector."""
@@ -184,12 +187,18 @@ class PlateReader:
         A detector learns the plate sizes it was trained on: a plate close to the camera (a street camera, a
         phone) can be too large, and it boxes a line of the plate (the state name above the characters) or
         nothing. Seen smaller, it comes down into those sizes. Only a frame with nothing found, or whose best
-        read the gate would not accept, pays for the second detection."""
+        read the gate would not accept, pays for the second detection, and once for all the bays read from it
+        (as the first detection runs once per frame: ``live/runner.py``)."""
         if not isinstance(self.detector, OnnxDetector):  # the classical detector has no learned sizes
             return candidates, crops, reads
+        seen = self._smaller_seen
+        if seen is None or seen[0] is not frame:
+            detector = self.detector
+            seen = (frame, [detector.detect(frame, shrink=shrink) for shrink in SMALLER_LOOKS])
+            self._smaller_seen = seen
         new: list[Candidate] = []
-        for shrink in SMALLER_LOOKS:
-            new += [c for c in self.detector.detect(frame, shrink=shrink)
+        for found in seen[1]:
+            new += [c for c in found
                     if (roi is None or roi.keeps(c.box)) and all(iou(c.box, old.box) < SAME_BOX for old in candidates + new)]
         if not new:
             return candidates, crops, reads

@@ -50,8 +50,7 @@ def quantize_reader(model: Path, out: Path, batches: Iterable[np.ndarray]) -> in
     except Exception as err:  # onnx raises DecodeError, OSError ... for a file that is not a model
         raise QuantizeProblem(f"{model}: not an ONNX model ({str(err).splitlines()[0] if str(err) else type(err).__name__})") from None
     input_name = graph.graph.input[0].name
-    convolutions = [node.name for node in graph.graph.node if node.op_type == "Conv"]
-    if not convolutions:
+    if not any(node.op_type == "Conv" for node in graph.graph.node):  # refused before any work
         raise QuantizeProblem(f"{model}: no convolutions to quantize")
     remaining = iter(batches)
     first = next(remaining, None)
@@ -73,6 +72,7 @@ def quantize_reader(model: Path, out: Path, batches: Iterable[np.ndarray]) -> in
     with tempfile.TemporaryDirectory() as scratch:
         prepared = Path(scratch) / "prepared.onnx"
         quant_pre_process(str(model), str(prepared))
+        # named as the pre-processing left them: the last one stays in floating point
         convolutions = [node.name for node in onnx.load(str(prepared)).graph.node if node.op_type == "Conv"]
         quantize_static(str(prepared), str(out), Crops(), quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,

@@ -30,6 +30,7 @@ view, or the vote of several frames, gets there.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from pathlib import Path
 from typing import Sequence
@@ -91,8 +92,11 @@ class Recognizer:
     def identity(self) -> dict[str, str]:
         """Which model this is, for a report or a record to say what read: its file's name and the first 16 hex
         digits of its SHA-256 (the default differs by CPU, and a site may bring its own)."""
-        digest = hashlib.sha256(self.model.read_bytes()).hexdigest()[:16] if self.model.is_file() else ""
-        return {"model": self.model.name, "sha256": digest}
+        return {"model": self.model.name, "sha256": self._digest}
+
+    @functools.cached_property
+    def _digest(self) -> str:  # hashed once, when first asked: a site asks at start-up, a report once
+        return hashlib.sha256(self.model.read_bytes()).hexdigest()[:16] if self.model.is_file() else ""
 
     def preprocess(self, crops: Sequence[np.ndarray]) -> np.ndarray:
         """RGB uint8 crops -> the model's uint8 NHWC batch."""

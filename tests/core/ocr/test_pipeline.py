@@ -200,3 +200,26 @@ def test_a_frame_where_the_detector_finds_nothing_in_the_bay_is_looked_at_smalle
         roi = Roi(tuple(map(tuple, scene.roi)))
         assert not any(roi.keeps(c.box) for c in reader.detector.detect(frame))
         assert reader.read_frame(frame, roi).plate == scene.plate.text
+
+
+def test_the_bays_of_one_frame_share_one_smaller_look() -> None:
+    """A camera watching several bays reads each from the same frame; the frame is looked at smaller once for
+    all of them, as it is detected once for all of them (live/runner.py)."""
+    from baytwin.core.ocr.detector import BUNDLED_DETECTOR, OnnxDetector
+
+    class Counting(OnnxDetector):
+        smaller = 0
+
+        def detect(self, frame: np.ndarray, shrink: float = 1.0):  # type: ignore[no-untyped-def]
+            Counting.smaller += shrink > 1
+            return super().detect(frame, shrink)
+
+    reader = PlateReader(detector=Counting(BUNDLED_DETECTOR))
+    scene = render_scene(np.random.default_rng(52), viewpoint="street")  # unsure at first: it looks smaller
+    roi = Roi(tuple(map(tuple, scene.roi)))
+    found = reader.detector.detect(scene.image)
+    first = reader.read_frame(scene.image, roi, found)
+    again = reader.read_frame(scene.image, roi, found)  # a second bay of the same frame
+    assert Counting.smaller == 1 and first.plate == again.plate == scene.plate.text
+    reader.read_frame(scene.image.copy(), roi, found)  # another frame is looked at anew
+    assert Counting.smaller == 2
